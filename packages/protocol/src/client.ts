@@ -1,0 +1,55 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { ErrorCode } from './errors';
+import type { AckOf, ClientEventName, ClientToServerEvents, PayloadInputOf, ServerToClientEvents } from './events';
+import { chatNamespace } from './names';
+import { fail } from './result';
+
+/** A socket connected to one workspace, typed by the protocol in both directions. */
+export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface ChatClientOptions extends Partial<ManagerOptions & SocketOptions> {
+  /** The server's base URL, e.g. `http://localhost:3001`. */
+  url: string;
+  workspace: string;
+  /** A Parley token; a function is called on every (re)connection, so a renewed token is used. */
+  token: string | (() => string | Promise<string>);
+}
+
+/** Opens (unless `autoConnect: false`) a typed socket to `/chat/<workspace>`. */
+export function createChatClient({ url, workspace, token, ...options }: ChatClientOptions): ChatSocket {
+  const base = url.replace(/\/+$/, '');
+  return io(`${base}${chatNamespace(workspace)}`, {
+    ...options,
+    auth: (send) => {
+      Promise.resolve(typeof token === 'function' ? token() : token).then(
+        (value) => send({ token: value }),
+        () => send({}),
+      );
+    },
+  });
+}
+
+/** Default time to wait for an acknowledgement before answering `unavailable`. */
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Emits a client event and resolves with its `Result`. A missing answer (disconnected, node
+ * gone) resolves as `unavailable` instead of rejecting, so callers handle one shape.
+ */
+export async function request<E extends ClientEventName>(
+  socket: ChatSocket,
+  event: E,
+  payload: PayloadInputOf<E>,
+  timeoutMs = DEFAULT_ACK_TIMEOUT_MS,
+): Promise<AckOf<E>> {
+  // Socket.IO's typed emit cannot follow a generic event name; the protocol's map guarantees
+  // that `payload` and the answer belong to `event`.
+  const emitter = socket.timeout(timeoutMs) as unknown as {
+    emitWithAck(event: E, payload: PayloadInputOf<E>): Promise<AckOf<E>>;
+  };
+  try {
+    return await emitter.emitWithAck(event, payload);
+  } catch {
+    return fail(ErrorCode.Unavailable, `no answer to ${event} within ${timeoutMs} ms`) as AckOf<E>;
+  }
+}

@@ -1,0 +1,147 @@
+import type { z } from 'zod';
+import { LIMITS } from './limits';
+import type { Result } from './result';
+import * as s from './schemas';
+
+/** Events a client emits to its workspace namespace. Each is answered by an acknowledgement. */
+export const ClientEvent = {
+  RoomJoin: 'room:join',
+  RoomLeave: 'room:leave',
+  RoomList: 'room:list',
+  MessageSend: 'message:send',
+  MessageHistory: 'message:history',
+  TypingSet: 'typing:set',
+} as const;
+export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
+
+/** Events the server emits to clients. */
+export const ServerEvent = {
+  MessageNew: 'message:new',
+  PresenceJoined: 'presence:joined',
+  PresenceLeft: 'presence:left',
+  TypingChanged: 'typing:changed',
+  RoomUpdated: 'room:updated',
+  ServerShutdown: 'server:shutdown',
+} as const;
+export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
+
+interface ClientEventSpec {
+  payload: z.ZodObject;
+  ack: z.ZodObject;
+  /** Sent volatile: may be dropped under load, and needs no acknowledgement. */
+  volatile?: true;
+  summary: string;
+}
+
+interface ServerEventSpec {
+  payload: z.ZodType;
+  volatile?: true;
+  summary: string;
+}
+
+/** The client→server contract: one entry per event, from which the types and docs are made. */
+export const clientEvents = {
+  [ClientEvent.RoomJoin]: {
+    payload: s.RoomJoinPayload,
+    ack: s.RoomJoinAck,
+    summary:
+      'Join a room (creating it if new). Answers the latest page of history, or with `since` everything after it, and the members present. Joining a room already joined answers the same again.',
+  },
+  [ClientEvent.RoomLeave]: {
+    payload: s.RoomLeavePayload,
+    ack: s.RoomLeaveAck,
+    summary: 'Leave a room. Answers `not_joined` if the socket was not in it.',
+  },
+  [ClientEvent.RoomList]: {
+    payload: s.RoomListPayload,
+    ack: s.RoomListAck,
+    summary: "The workspace's rooms with their topic and online user count, busiest first.",
+  },
+  [ClientEvent.MessageSend]: {
+    payload: s.MessageSendPayload,
+    ack: s.MessageSendAck,
+    summary:
+      'Store a message and broadcast it as `message:new` to the room (the sender included). Idempotent per user and `clientMsgId`: a resend answers the original message and broadcasts nothing.',
+  },
+  [ClientEvent.MessageHistory]: {
+    payload: s.MessageHistoryPayload,
+    ack: s.MessageHistoryAck,
+    summary: 'A page of older messages of a joined room, before `before`.',
+  },
+  [ClientEvent.TypingSet]: {
+    payload: s.TypingSetPayload,
+    ack: s.TypingSetAck,
+    volatile: true,
+    summary: `Say whether the user is typing in a joined room. Repeat \`typing: true\` every ${LIMITS.typingRefreshMs / 1000} s while typing: receivers drop it after ${LIMITS.typingTimeoutMs / 1000} s without one.`,
+  },
+} as const satisfies Record<ClientEventName, ClientEventSpec>;
+
+/** The server→client contract. */
+export const serverEvents = {
+  [ServerEvent.MessageNew]: {
+    payload: s.Message,
+    summary: 'A message stored in a room the socket joined.',
+  },
+  [ServerEvent.PresenceJoined]: {
+    payload: s.PresenceChange,
+    summary: "A user's first socket joined the room (further tabs of the same user are silent).",
+  },
+  [ServerEvent.PresenceLeft]: {
+    payload: s.PresenceChange,
+    summary: "A user's last socket left the room or disconnected.",
+  },
+  [ServerEvent.TypingChanged]: {
+    payload: s.TypingChanged,
+    volatile: true,
+    summary:
+      'Another user started or stopped typing in a joined room. Also sent with `typing: false` when a typing user leaves.',
+  },
+  [ServerEvent.RoomUpdated]: {
+    payload: s.RoomUpdated,
+    summary:
+      "A room's online count or topic changed; sent to every socket of the workspace, so lobbies stay live.",
+  },
+  [ServerEvent.ServerShutdown]: {
+    payload: s.ServerShutdown,
+    summary:
+      'The node is shutting down; the connection closes next and the client reconnects (to any node) and re-joins with `since`.',
+  },
+} as const satisfies Record<ServerEventName, ServerEventSpec>;
+
+type ClientEvents = typeof clientEvents;
+type ServerEvents = typeof serverEvents;
+
+export type PayloadOf<E extends ClientEventName> = z.output<ClientEvents[E]['payload']>;
+/** What a client may pass: before defaults and trimming are applied. */
+export type PayloadInputOf<E extends ClientEventName> = z.input<ClientEvents[E]['payload']>;
+export type AckDataOf<E extends ClientEventName> = z.output<ClientEvents[E]['ack']>;
+export type AckOf<E extends ClientEventName> = Result<AckDataOf<E>>;
+export type ServerPayloadOf<E extends ServerEventName> = z.output<ServerEvents[E]['payload']>;
+
+/** Socket.IO's client→server event map, as a client sees it. */
+export type ClientToServerEvents = {
+  [E in ClientEventName]: ClientEvents[E] extends { volatile: true }
+    ? (payload: PayloadInputOf<E>, ack?: (result: AckOf<E>) => void) => void
+    : (payload: PayloadInputOf<E>, ack: (result: AckOf<E>) => void) => void;
+};
+
+/**
+ * The same events as the server receives them: nothing on the wire is trusted until the
+ * event's schema has parsed it, so every argument is `unknown` here.
+ */
+export type IncomingClientEvents = {
+  [E in ClientEventName]: (...args: unknown[]) => void;
+};
+
+export type ServerToClientEvents = {
+  [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void;
+};
+
+/** Messages between server nodes (through the adapter); none yet. */
+export type InterServerEvents = Record<string, never>;
+
+/** What the server keeps on each socket (`socket.data`). */
+export interface SocketData {
+  user: s.Member;
+  workspace: string;
+}

@@ -1,0 +1,7 @@
+export * from './errors';
+export * from './events';
+export * from './limits';
+export * from './names';
+export * from './result';
+export * from './schemas';
+export * from './version';

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { LIMITS, textLength } from './limits';
+import { RoomName } from './names';
+
+// C0 controls other than tab, line feed and carriage return, and DEL: never meaningful in chat
+// text, and some (NUL, ESC) break terminals and log pipelines downstream.
+const STRAY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// In a name, also line breaks and the bidi overrides that let a name disguise itself.
+const NAME_FORBIDDEN = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+
+function boundedText(max: number, what: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, `${what} must not be empty`)
+    .refine((text) => textLength(text) <= max, `${what} must be at most ${max} characters`);
+}
+
+export const DisplayName = boundedText(LIMITS.displayNameMaxChars, 'name')
+  .refine((name) => !NAME_FORBIDDEN.test(name), 'name must not contain control characters')
+  .meta({
+    description: `Display name: 1-${LIMITS.displayNameMaxChars} characters after trimming, no control characters.`,
+  });
+
+export const MessageText = boundedText(LIMITS.messageTextMaxChars, 'text')
+  .refine((text) => !STRAY_CONTROL.test(text), 'text must not contain control characters')
+  .meta({
+    description: `1-${LIMITS.messageTextMaxChars} characters (Unicode code points) after trimming; stored trimmed.`,
+  });
+
+export const ClientMsgId = z
+  .string()
+  .regex(
+    new RegExp(`^[A-Za-z0-9_-]{1,${LIMITS.clientMsgIdMaxLength}}$`),
+    `clientMsgId must be 1-${LIMITS.clientMsgIdMaxLength} of A-Z, a-z, 0-9, "_" and "-"`,
+  )
+  .meta({
+    description:
+      'Chosen by the client (a UUID is ideal); resending the same one returns the original message.',
+  });
+
+export const Seq = z
+  .int()
+  .min(1)
+  .meta({ description: 'Position of a message in its room: 1, 2, 3, … with no gaps.' });
+
+export const Topic = z
+  .string()
+  .trim()
+  .refine((t) => textLength(t) <= LIMITS.topicMaxChars, `topic must be at most ${LIMITS.topicMaxChars} characters`);
+
+// ---- Entities ----
+
+export const Member = z
+  .object({ id: z.string().min(1), name: z.string() })
+  .meta({ id: 'Member', description: 'A user as others see them.' });
+export type Member = z.infer<typeof Member>;
+
+export const Message = z
+  .object({
+    id: z.string(),
+    room: RoomName,
+    seq: Seq,
+    author: Member,
+    text: z.string(),
+    sentAt: z.iso.datetime().meta({ description: 'When the server stored it (ISO 8601, UTC).' }),
+    clientMsgId: ClientMsgId.optional(),
+  })
+  .meta({ id: 'Message', description: 'A stored chat message.' });
+export type Message = z.infer<typeof Message>;
+
+export const RoomSummary = z
+  .object({
+    name: RoomName,
+    topic: z.string().nullable(),
+    memberCount: z.int().nonnegative().meta({ description: 'Users online in the room.' }),
+  })
+  .meta({ id: 'RoomSummary', description: 'A room as listed.' });
+export type RoomSummary = z.infer<typeof RoomSummary>;
+
+export const RoomInfo = RoomSummary.extend({
+  lastSeq: z.int().nonnegative().meta({ description: '`seq` of the newest message; 0 if none.' }),
+}).meta({ id: 'RoomInfo', description: 'A room as seen on joining it.' });
+export type RoomInfo = z.infer<typeof RoomInfo>;
+
+// ---- Client → server payloads ----
+
+export const RoomJoinPayload = z.object({
+  room: RoomName,
+  since: z
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ description: 'The last `seq` the client has; the answer then holds what came after.' }),
+});
+export const RoomLeavePayload = z.object({ room: RoomName });
+export const RoomListPayload = z.object({});
+export const MessageSendPayload = z.object({
+  room: RoomName,
+  text: MessageText,
+  clientMsgId: ClientMsgId,
+});
+export const MessageHistoryPayload = z.object({
+  room: RoomName,
+  before: Seq.optional().meta({ description: 'Only messages with a smaller `seq`; default: newest.' }),
+  limit: z
+    .int()
+    .min(1)
+    .max(LIMITS.historyPageMax)
+    .optional()
+    .meta({ description: `Page size, 1-${LIMITS.historyPageMax}; default ${LIMITS.historyPageDefault}.` }),
+});
+export const TypingSetPayload = z.object({ room: RoomName, typing: z.boolean() });
+
+// ---- Acknowledgement data ----
+
+export const RoomJoinAck = z.object({
+  room: RoomInfo,
+  messages: z.array(Message).meta({ description: 'Oldest first.' }),
+  members: z.array(Member).meta({ description: 'Users present in the room, the joiner included.' }),
+  hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
+  recovered: z.boolean().meta({
+    description:
+      'True when `since` was given and `messages` are exactly those after it. False means `messages` is the latest page: replace what you had.',
+  }),
+});
+export const RoomLeaveAck = z.object({});
+export const RoomListAck = z.object({ rooms: z.array(RoomSummary) });
+export const MessageSendAck = z.object({ message: Message });
+export const MessageHistoryAck = z.object({
+  messages: z.array(Message).meta({ description: 'Oldest first.' }),
+  hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
+});
+export const TypingSetAck = z.object({});
+
+// ---- Server → client payloads ----
+
+export const PresenceChange = z.object({ room: RoomName, member: Member });
+export const TypingChanged = z.object({ room: RoomName, user: Member, typing: z.boolean() });
+export const RoomUpdated = z.object({
+  room: RoomName,
+  topic: z.string().nullable(),
+  memberCount: z.int().nonnegative(),
+});
+export const ServerShutdown = z.object({
+  message: z.string().meta({ description: 'Why; the client reconnects by itself, to any node.' }),
+});
