@@ -61,7 +61,7 @@ export const clientEvents = {
     payload: s.MessageSendPayload,
     ack: s.MessageSendAck,
     summary:
-      'Store a message and broadcast it as `message:new` to the room (the sender included). Idempotent per user and `clientMsgId`: a resend answers the original message and broadcasts nothing.',
+      'Store a message with the next `seq` and broadcast it as `message:new` to the room; the sending socket gets it in the acknowledgement instead (its other tabs get the broadcast). Idempotent per user, room and `clientMsgId`: a resend answers the original message and broadcasts nothing.',
   },
   [ClientEvent.MessageHistory]: {
     payload: s.MessageHistoryPayload,

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './events';
+export * from './http';
 export * from './limits';
 export * from './names';
 export * from './result';

@@ -1,0 +1,36 @@
+import { ErrorCode, type ErrorCode as ErrorCodeType, workspaceOfNamespace } from '@parley/protocol';
+import type { ExtendedError } from 'socket.io';
+import type { ParleySocket } from '../socket/types';
+import { allowsWorkspace, TokenError, type TokenService } from './tokens';
+
+/** A `connect_error` whose message says what was wrong and whose `data.code` a client can test. */
+function refusal(code: ErrorCodeType, message: string): ExtendedError {
+  const error: ExtendedError = new Error(message);
+  error.data = { code };
+  return error;
+}
+
+/**
+ * Namespace middleware: only a valid token whose `ws` claim covers the namespace's workspace
+ * gets in. Identity is put on `socket.data` for the handlers.
+ */
+export function authenticateHandshake(tokens: TokenService) {
+  return async (socket: ParleySocket, next: (error?: ExtendedError) => void) => {
+    const workspace = workspaceOfNamespace(socket.nsp.name);
+    if (!workspace) return next(refusal(ErrorCode.NotFound, 'unknown namespace'));
+    try {
+      const identity = await tokens.verify(socket.handshake.auth?.token);
+      if (!allowsWorkspace(identity, workspace)) {
+        return next(
+          refusal(ErrorCode.Forbidden, `token does not allow workspace "${workspace}"`),
+        );
+      }
+      socket.data.user = identity.user;
+      socket.data.workspace = workspace;
+      next();
+    } catch (error) {
+      if (error instanceof TokenError) return next(refusal(ErrorCode.Unauthorized, error.message));
+      next(refusal(ErrorCode.Internal, 'could not check the token'));
+    }
+  };
+}

@@ -1,0 +1,44 @@
+import { CHAT_NAMESPACE_PATTERN, ErrorCode } from '@parley/protocol';
+import { authenticateHandshake } from './auth/handshake';
+import { messageHandlers } from './messages/messages.handlers';
+import { exitRoom } from './rooms/membership';
+import { roomHandlers } from './rooms/rooms.handlers';
+import type { Services } from './services';
+import { type Handler, registerHandlers } from './socket/define-handler';
+import { createSession } from './socket/session';
+import type { ParleyIo } from './socket/types';
+import { typingHandlers } from './typing/typing.handlers';
+
+const handlers: readonly Handler[] = [...roomHandlers, ...messageHandlers, ...typingHandlers];
+
+/** Serves every workspace as the dynamic namespace `/chat/<workspace>`. */
+export function attachChat(io: ParleyIo, services: Services): void {
+  // The main namespace serves nothing: say where to go instead of accepting an idle socket.
+  io.of('/').use((_socket, next) => {
+    const error = Object.assign(new Error('connect to /chat/<workspace>'), {
+      data: { code: ErrorCode.NotFound },
+    });
+    next(error);
+  });
+
+  const workspaces = io.of(CHAT_NAMESPACE_PATTERN);
+  workspaces.use(authenticateHandshake(services.tokens));
+  workspaces.on('connection', (socket) => {
+    const session = createSession(socket, services);
+    registerHandlers(session, handlers);
+    socket.on('disconnecting', (reason) => {
+      session.log.debug({ reason }, 'disconnecting');
+      const rooms = [...session.joined];
+      const cleanup = Promise.allSettled(rooms.map((room) => exitRoom(session, room))).then(
+        (results) => {
+          for (const result of results) {
+            if (result.status === 'rejected') {
+              session.log.error({ err: result.reason }, 'presence cleanup failed');
+            }
+          }
+        },
+      );
+      services.track(cleanup);
+    });
+  });
+}

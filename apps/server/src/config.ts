@@ -1,0 +1,160 @@
+import { LIMITS } from '@parley/protocol';
+import { z } from 'zod';
+
+/**
+ * The only place that reads the environment. Everything else receives the typed `ParleyConfig`
+ * this file makes, so a test can build any configuration without touching `process.env`.
+ */
+
+/** Used only outside production, with a loud warning: anyone can mint tokens with it. */
+export const DEVELOPMENT_AUTH_SECRET = 'parley-development-secret-do-not-use-in-production';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+function positiveInt(defaultValue: number) {
+  return z.coerce.number().int().positive().default(defaultValue);
+}
+
+const list = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PARLEY_AUTH_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (use: openssl rand -base64 48)')
+    .optional(),
+  CORS_ORIGINS: list.optional(),
+  GUEST_TOKENS: flag.default(true),
+  GUEST_TOKEN_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  TRANSPORTS: list
+    .pipe(z.array(z.enum(['websocket', 'polling'])).min(1))
+    .default(['polling', 'websocket']),
+  RATE_MESSAGES_PER_SECOND: positiveInt(LIMITS.messagesPerSecond),
+  RATE_MESSAGES_BURST: positiveInt(LIMITS.messageBurst),
+  RATE_EVENTS_PER_SECOND: positiveInt(50),
+  RATE_EVENTS_BURST: positiveInt(100),
+  MAX_PACKET_BYTES: positiveInt(LIMITS.packetMaxBytes),
+  HISTORY_RETENTION: positiveInt(LIMITS.historyRetention),
+  MAX_ROOMS_PER_SOCKET: positiveInt(LIMITS.roomsPerSocketMax),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+});
+
+export type Environment = Record<string, string | undefined>;
+
+export interface ParleyConfig {
+  env: 'development' | 'production' | 'test';
+  http: { port: number; host: string; corsOrigins: string[] };
+  auth: { secret: string; guestTokens: boolean; guestTokenTtlSeconds: number };
+  transports: ('websocket' | 'polling')[];
+  limits: {
+    messagesPerSecond: number;
+    messageBurst: number;
+    eventsPerSecond: number;
+    eventBurst: number;
+    packetMaxBytes: number;
+    historyRetention: number;
+    roomsPerSocket: number;
+  };
+  log: { level: (typeof LOG_LEVELS)[number] };
+  shutdownTimeoutMs: number;
+}
+
+export interface LoadedConfig {
+  config: ParleyConfig;
+  /** Things an operator must hear about but that do not stop the server. */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://127.0.0.1:3000'];
+
+/** Parses an environment into a config; throws one `ConfigError` listing every problem. */
+export function parseConfig(environment: Environment): LoadedConfig {
+  // Empty strings mean "unset", as in most .env tooling.
+  const cleaned = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const warnings: string[] = [];
+  const problems: string[] = [];
+
+  let secret = env.PARLEY_AUTH_SECRET;
+  if (!secret) {
+    if (env.NODE_ENV === 'production') {
+      problems.push('PARLEY_AUTH_SECRET: required when NODE_ENV=production');
+    } else {
+      warnings.push(
+        'PARLEY_AUTH_SECRET is not set: using the public development secret. Anyone can mint tokens for this server. Set PARLEY_AUTH_SECRET before exposing it.',
+      );
+    }
+    secret = DEVELOPMENT_AUTH_SECRET;
+  }
+  if (env.RATE_MESSAGES_BURST < env.RATE_MESSAGES_PER_SECOND) {
+    problems.push('RATE_MESSAGES_BURST: must be at least RATE_MESSAGES_PER_SECOND');
+  }
+  if (env.RATE_EVENTS_BURST < env.RATE_EVENTS_PER_SECOND) {
+    problems.push('RATE_EVENTS_BURST: must be at least RATE_EVENTS_PER_SECOND');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const corsOrigins =
+    env.CORS_ORIGINS ?? (env.NODE_ENV === 'production' ? [] : DEVELOPMENT_ORIGINS);
+  if (env.NODE_ENV === 'production' && corsOrigins.length === 0) {
+    warnings.push('CORS_ORIGINS is empty: browsers on other origins cannot connect.');
+  }
+
+  return {
+    warnings,
+    config: {
+      env: env.NODE_ENV,
+      http: { port: env.PORT, host: env.HOST, corsOrigins },
+      auth: {
+        secret,
+        guestTokens: env.GUEST_TOKENS,
+        guestTokenTtlSeconds: env.GUEST_TOKEN_TTL_SECONDS,
+      },
+      transports: env.TRANSPORTS,
+      limits: {
+        messagesPerSecond: env.RATE_MESSAGES_PER_SECOND,
+        messageBurst: env.RATE_MESSAGES_BURST,
+        eventsPerSecond: env.RATE_EVENTS_PER_SECOND,
+        eventBurst: env.RATE_EVENTS_BURST,
+        packetMaxBytes: env.MAX_PACKET_BYTES,
+        historyRetention: env.HISTORY_RETENTION,
+        roomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
+      },
+      log: { level: env.LOG_LEVEL },
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+  };
+}
+
+export function loadConfigFromEnvironment(): LoadedConfig {
+  return parseConfig(process.env);
+}

@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpPath } from '@parley/protocol';
+import type { Services } from '../services';
+import { HttpError, sendError, sendJson } from './respond';
+import { createGuestSession } from './session';
+
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export interface HttpDeps {
+  services: Services;
+  /** False once shutdown started, or while a backing store is unreachable. */
+  ready(): Promise<boolean>;
+}
+
+/** Every HTTP endpoint except Socket.IO's own, which the engine serves before this is called. */
+export function createHttpHandler({ services, ready }: HttpDeps) {
+  const routes: Record<string, Partial<Record<string, Route>>> = {
+    [HttpPath.Health]: { GET: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+    [HttpPath.Ready]: {
+      GET: async (_req, res) =>
+        (await ready())
+          ? sendJson(res, 200, { status: 'ready' })
+          : sendJson(res, 503, { status: 'unavailable' }),
+    },
+    [HttpPath.Session]: { POST: (req, res) => createGuestSession(req, res, services) },
+  };
+  const allowedOrigins = new Set(services.config.http.corsOrigins);
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://parley').pathname;
+    const methods = routes[path];
+    try {
+      if (path.startsWith('/api/')) applyCors(req, res, allowedOrigins);
+      if (!methods) throw new HttpError('not_found', `no route ${path}`);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { allow: Object.keys(methods).join(', ') }).end();
+        return;
+      }
+      const route = methods[req.method ?? 'GET'];
+      if (!route) {
+        res.setHeader('allow', Object.keys(methods).join(', '));
+        throw new HttpError('invalid_payload', `${req.method} is not allowed on ${path}`, 405);
+      }
+      await route(req, res);
+    } catch (error) {
+      if (error instanceof HttpError) return sendError(res, error);
+      services.log.error({ err: error, path }, 'http handler failed');
+      sendError(res, new HttpError('internal', 'unexpected server error; it was logged'));
+    }
+  };
+}
+
+/** CORS for the HTTP API, with the same allowed origins as Socket.IO. */
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: Set<string>): void {
+  const origin = req.headers.origin;
+  if (!origin || !allowed.has(origin)) return;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'origin');
+  res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+  res.setHeader('access-control-allow-headers', 'content-type, authorization');
+  res.setHeader('access-control-max-age', '600');
+}

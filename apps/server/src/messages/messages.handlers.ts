@@ -1,0 +1,37 @@
+import { ClientEvent, ErrorCode, LIMITS, ServerEvent } from '@parley/protocol';
+import { refOf, requireJoined } from '../rooms/membership';
+import { defineHandler } from '../socket/define-handler';
+import { ParleyError } from '../socket/errors';
+import { roomChannel } from '../socket/types';
+import { clearTyping } from '../typing/typing';
+
+export const messageHandlers = [
+  defineHandler(ClientEvent.MessageSend, async (session, { room, text, clientMsgId }) => {
+    requireJoined(session, room);
+    const { stores } = session.services;
+    const decision = await stores.messageRate.take(session.user.id);
+    if (!decision.allowed) {
+      throw new ParleyError(ErrorCode.RateLimited, 'sending too fast', decision.retryAfterMs);
+    }
+    const { message, created } = await stores.history.append(refOf(session, room), {
+      author: session.user,
+      text,
+      clientMsgId,
+    });
+    if (created) {
+      clearTyping(session, room);
+      // The sender's own socket has the message in its acknowledgement; its other tabs and
+      // everyone else get the broadcast.
+      session.socket.to(roomChannel(room)).emit(ServerEvent.MessageNew, message);
+    }
+    return { message };
+  }),
+
+  defineHandler(ClientEvent.MessageHistory, async (session, { room, before, limit }) => {
+    requireJoined(session, room);
+    return session.services.stores.history.page(refOf(session, room), {
+      before,
+      limit: limit ?? LIMITS.historyPageDefault,
+    });
+  }),
+];

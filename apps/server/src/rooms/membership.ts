@@ -1,0 +1,74 @@
+import { ErrorCode, ServerEvent } from '@parley/protocol';
+import type { ChatSession } from '../socket/session';
+import { ParleyError } from '../socket/errors';
+import { roomChannel } from '../socket/types';
+import type { RoomRef } from '../stores/types';
+import { clearTyping } from '../typing/typing';
+
+export function requireJoined(session: ChatSession, room: string): void {
+  if (!session.joined.has(room)) {
+    throw new ParleyError(ErrorCode.NotJoined, `join room "${room}" first`);
+  }
+}
+
+export function refOf(session: ChatSession, room: string): RoomRef {
+  return { workspace: session.workspace, room };
+}
+
+/**
+ * Puts the connection in the room. Presence counts users: only a user's first connection
+ * announces `presence:joined` and changes the room's online count.
+ */
+export async function enterRoom(session: ChatSession, room: string): Promise<void> {
+  const { stores } = session.services;
+  const ref = refOf(session, room);
+  await stores.rooms.ensure(ref);
+  // Subscribe before anything is read, so no message falls between the read and the broadcast.
+  session.socket.join(roomChannel(room));
+  session.joined.add(room);
+  let firstConnection: boolean;
+  try {
+    firstConnection = await stores.presence.add(ref, session.user, session.socket.id);
+  } catch (error) {
+    session.joined.delete(room);
+    session.socket.leave(roomChannel(room));
+    throw error;
+  }
+  if (firstConnection) {
+    session.socket
+      .to(roomChannel(room))
+      .emit(ServerEvent.PresenceJoined, { room, member: session.user });
+    await announceRoom(session, room);
+  }
+}
+
+/** Takes the connection out of the room; the user's last connection announces `presence:left`. */
+export async function exitRoom(session: ChatSession, room: string): Promise<void> {
+  const { stores } = session.services;
+  clearTyping(session, room);
+  session.joined.delete(room);
+  session.socket.leave(roomChannel(room));
+  const lastConnection = await stores.presence.remove(
+    refOf(session, room),
+    session.user.id,
+    session.socket.id,
+  );
+  if (lastConnection) {
+    session.socket.nsp
+      .to(roomChannel(room))
+      .emit(ServerEvent.PresenceLeft, { room, member: session.user });
+    await announceRoom(session, room);
+  }
+}
+
+/** Sends the room's topic and online count to the whole workspace, so lobbies stay live. */
+export async function announceRoom(session: ChatSession, room: string): Promise<void> {
+  const { stores } = session.services;
+  const ref = refOf(session, room);
+  const [record, memberCount] = await Promise.all([stores.rooms.get(ref), stores.presence.count(ref)]);
+  session.socket.nsp.emit(ServerEvent.RoomUpdated, {
+    room,
+    topic: record?.topic ?? null,
+    memberCount,
+  });
+}

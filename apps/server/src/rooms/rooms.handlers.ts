@@ -1,0 +1,55 @@
+import { ClientEvent, ErrorCode, LIMITS } from '@parley/protocol';
+import { defineHandler } from '../socket/define-handler';
+import { ParleyError } from '../socket/errors';
+import { enterRoom, exitRoom, refOf, requireJoined } from './membership';
+
+export const roomHandlers = [
+  defineHandler(ClientEvent.RoomJoin, async (session, { room, since }) => {
+    const { stores, config } = session.services;
+    if (!session.joined.has(room) && session.joined.size >= config.limits.roomsPerSocket) {
+      throw new ParleyError(
+        ErrorCode.Forbidden,
+        `a connection may join at most ${config.limits.roomsPerSocket} rooms; leave one first`,
+      );
+    }
+    if (!session.joined.has(room)) await enterRoom(session, room);
+
+    const ref = refOf(session, room);
+    const recovered =
+      since === undefined ? undefined : await stores.history.since(ref, since, LIMITS.recoveryMaxMessages);
+    const [page, members, record, lastSeq] = await Promise.all([
+      recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
+      stores.presence.members(ref),
+      stores.rooms.get(ref),
+      stores.history.lastSeq(ref),
+    ]);
+    const messages = recovered ?? page?.messages ?? [];
+    return {
+      room: { name: room, topic: record?.topic ?? null, memberCount: members.length, lastSeq },
+      messages,
+      members,
+      // After a recovery, older messages exist whenever the first one returned is not seq 1.
+      hasMore: page ? page.hasMore : (messages[0]?.seq ?? (since ?? 0) + 1) > 1,
+      recovered: recovered !== undefined,
+    };
+  }),
+
+  defineHandler(ClientEvent.RoomLeave, async (session, { room }) => {
+    requireJoined(session, room);
+    await exitRoom(session, room);
+    return {};
+  }),
+
+  defineHandler(ClientEvent.RoomList, async (session) => {
+    const { stores } = session.services;
+    const [rooms, counts] = await Promise.all([
+      stores.rooms.list(session.workspace),
+      stores.presence.counts(session.workspace),
+    ]);
+    return {
+      rooms: rooms
+        .map((record) => ({ ...record, memberCount: counts.get(record.name) ?? 0 }))
+        .sort((a, b) => b.memberCount - a.memberCount || a.name.localeCompare(b.name)),
+    };
+  }),
+];

@@ -1,0 +1,110 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ServerEvent,
+  type IncomingClientEvents,
+  type InterServerEvents,
+  type ServerToClientEvents,
+  type SocketData,
+  workspaceOfNamespace,
+} from '@parley/protocol';
+import { Server } from 'socket.io';
+import { createTokenService } from './auth/tokens';
+import { attachChat } from './chat';
+import type { ParleyConfig } from './config';
+import { createHttpHandler } from './http/router';
+import { createLogger, type Logger } from './logger';
+import type { Services } from './services';
+import type { ParleyIo } from './socket/types';
+import { createMemoryStores } from './stores/memory';
+import type { Stores } from './stores/types';
+
+export interface ParleyServerOptions {
+  logger?: Logger;
+  /** Defaults to the embedded in-memory stores. */
+  stores?: Stores;
+}
+
+export interface ParleyServer {
+  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3001`. */
+  listen(): Promise<string>;
+  /** Stops taking connections, tells clients, clears their presence and closes the stores. */
+  close(): Promise<void>;
+  readonly io: ParleyIo;
+  readonly httpServer: HttpServer;
+}
+
+export function createParleyServer(config: ParleyConfig, options: ParleyServerOptions = {}): ParleyServer {
+  const log = options.logger ?? createLogger(config);
+  const stores = options.stores ?? createMemoryStores(config.limits);
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+
+  const services: Services = {
+    config,
+    stores,
+    tokens: createTokenService(config.auth.secret),
+    log,
+    track(work) {
+      inFlight.add(work);
+      work.finally(() => inFlight.delete(work)).catch(() => {});
+    },
+  };
+
+  const httpServer = createServer();
+  httpServer.on(
+    'request',
+    createHttpHandler({ services, ready: async () => !closing && (await stores.ready()) }),
+  );
+
+  const io: ParleyIo = new Server<IncomingClientEvents, ServerToClientEvents, InterServerEvents, SocketData>(
+    httpServer,
+    {
+      cors: { origin: config.http.corsOrigins },
+      transports: config.transports,
+      maxHttpBufferSize: config.limits.packetMaxBytes,
+      serveClient: false,
+      cleanupEmptyChildNamespaces: true,
+    },
+  );
+  // The handshake request is not needed once a connection is up; keeping it costs memory per socket.
+  io.engine.on('connection', (rawSocket: { request: unknown }) => {
+    rawSocket.request = null;
+  });
+  attachChat(io, services);
+
+  return {
+    io,
+    httpServer,
+
+    listen() {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.http.port, config.http.host, () => {
+          httpServer.off('error', reject);
+          const { address, port } = httpServer.address() as AddressInfo;
+          const host = address.includes(':') ? `[${address}]` : address;
+          log.info({ port, host: address }, 'parley listening');
+          resolve(`http://${host}:${port}`);
+        });
+      });
+    },
+
+    async close() {
+      if (closing) return;
+      closing = true;
+      log.info('shutting down');
+      for (const namespace of io._nsps.values()) {
+        if (workspaceOfNamespace(namespace.name)) {
+          namespace.emit(ServerEvent.ServerShutdown, { message: 'server is shutting down' });
+        }
+      }
+      // Disconnects every socket (running their presence cleanup) and stops the HTTP server;
+      // clients see a transport close and reconnect, to another node when there is one.
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await stores.close();
+      log.info('shut down');
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import type { TokenService } from './auth/tokens';
+import type { ParleyConfig } from './config';
+import type { Logger } from './logger';
+import type { Stores } from './stores/types';
+
+/** What every handler may use; built once per server in `server.ts`. */
+export interface Services {
+  config: ParleyConfig;
+  stores: Stores;
+  tokens: TokenService;
+  log: Logger;
+  /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
+  track(work: Promise<unknown>): void;
+}

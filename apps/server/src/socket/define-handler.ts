@@ -1,0 +1,79 @@
+import {
+  type AckDataOf,
+  type AckOf,
+  type ClientEventName,
+  clientEvents,
+  ErrorCode,
+  fail,
+  ok,
+  type PayloadOf,
+} from '@parley/protocol';
+import type { z } from 'zod';
+import { ParleyError } from './errors';
+import type { ChatSession } from './session';
+
+export interface Handler<E extends ClientEventName = ClientEventName> {
+  event: E;
+  run(session: ChatSession, payload: PayloadOf<E>): Promise<AckDataOf<E>>;
+}
+
+/** Declares the domain code of one client event; validation and answering are `register`'s. */
+export function defineHandler<E extends ClientEventName>(
+  event: E,
+  run: (session: ChatSession, payload: PayloadOf<E>) => Promise<AckDataOf<E>>,
+): Handler<E> {
+  return { event, run };
+}
+
+type Ack = (result: AckOf<ClientEventName>) => void;
+
+/**
+ * Wires handlers to a socket. For every event: take the acknowledgement (the last argument,
+ * when it is a function), refuse floods, validate the single payload with the protocol's schema,
+ * run the handler, and answer a `Result`. Nothing a client sends can throw past this point.
+ */
+export function registerHandlers(session: ChatSession, handlers: readonly Handler[]): void {
+  for (const handler of handlers) {
+    session.socket.on(handler.event, (...args: unknown[]) => {
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
+      const done = dispatch(session, handler, args).then((result) => ack?.(result));
+      session.services.track(done);
+    });
+  }
+}
+
+async function dispatch(
+  session: ChatSession,
+  handler: Handler,
+  args: unknown[],
+): Promise<AckOf<ClientEventName>> {
+  const { event } = handler;
+  try {
+    const waitMs = session.events.take();
+    if (waitMs > 0) throw new ParleyError(ErrorCode.RateLimited, 'too many events', waitMs);
+    if (args.length !== 1) {
+      throw new ParleyError(
+        ErrorCode.InvalidPayload,
+        `${event} takes exactly one payload object (got ${args.length} arguments)`,
+      );
+    }
+    const schema: z.ZodType = clientEvents[event].payload;
+    const parsed = schema.safeParse(args[0]);
+    if (!parsed.success) throw new ParleyError(ErrorCode.InvalidPayload, describeIssues(parsed.error));
+    return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
+  } catch (error) {
+    if (error instanceof ParleyError) return fail(error.code, error.message, error.retryAfterMs);
+    session.log.error({ err: error, event }, 'handler failed');
+    return fail(ErrorCode.Internal, 'unexpected server error; it was logged');
+  }
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.join('.');
+      if (!path && issue.code === 'invalid_type') return 'payload must be an object';
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}

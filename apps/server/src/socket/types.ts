@@ -1,0 +1,26 @@
+import type {
+  IncomingClientEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from '@parley/protocol';
+import type { Namespace, Server, Socket } from 'socket.io';
+
+export type ParleyIo = Server<IncomingClientEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ParleyNamespace = Namespace<
+  IncomingClientEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+export type ParleySocket = Socket<
+  IncomingClientEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+
+/** Socket.IO room of a chat room: prefixed so it can never collide with a socket's own room. */
+export function roomChannel(room: string): string {
+  return `room:${room}`;
+}

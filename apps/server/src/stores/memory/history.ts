@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Message } from '@parley/protocol';
+import type { HistoryStore, MessageDraft, RoomRef } from '../types';
+import { refKey } from './keys';
+
+/**
+ * One room's retained messages in a ring indexed by `seq`: appending is O(1), the oldest
+ * message is overwritten once the retention is reached, and any `seq` is found by arithmetic.
+ */
+class RoomLog {
+  private readonly ring: Message[] = [];
+  private readonly byClientKey = new Map<string, Message>();
+  lastSeq = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get firstSeq(): number {
+    return Math.max(1, this.lastSeq - this.capacity + 1);
+  }
+
+  find(authorId: string, clientMsgId: string): Message | undefined {
+    return this.byClientKey.get(clientKey(authorId, clientMsgId));
+  }
+
+  push(message: Message): void {
+    const slot = (message.seq - 1) % this.capacity;
+    const evicted = this.ring[slot];
+    if (evicted?.clientMsgId) this.byClientKey.delete(clientKey(evicted.author.id, evicted.clientMsgId));
+    this.ring[slot] = message;
+    if (message.clientMsgId) this.byClientKey.set(clientKey(message.author.id, message.clientMsgId), message);
+    this.lastSeq = message.seq;
+  }
+
+  /** Messages `from..to` inclusive, oldest first; the caller keeps them within retention. */
+  slice(from: number, to: number): Message[] {
+    const messages: Message[] = [];
+    for (let seq = from; seq <= to; seq++) {
+      const message = this.ring[(seq - 1) % this.capacity];
+      if (message) messages.push(message);
+    }
+    return messages;
+  }
+}
+
+function clientKey(authorId: string, clientMsgId: string): string {
+  return `${authorId}\u0000${clientMsgId}`;
+}
+
+export function createMemoryHistoryStore(retention: number): HistoryStore {
+  const logs = new Map<string, RoomLog>();
+  const logOf = (ref: RoomRef): RoomLog | undefined => logs.get(refKey(ref));
+
+  return {
+    async append(ref, draft: MessageDraft) {
+      const key = refKey(ref);
+      let log = logs.get(key);
+      if (!log) {
+        log = new RoomLog(retention);
+        logs.set(key, log);
+      }
+      const existing = log.find(draft.author.id, draft.clientMsgId);
+      if (existing) return { message: existing, created: false };
+      const message: Message = {
+        id: randomUUID(),
+        room: ref.room,
+        seq: log.lastSeq + 1,
+        author: draft.author,
+        text: draft.text,
+        sentAt: new Date().toISOString(),
+        clientMsgId: draft.clientMsgId,
+      };
+      log.push(message);
+      return { message, created: true };
+    },
+
+    async page(ref, { before, limit }) {
+      const log = logOf(ref);
+      if (!log || log.lastSeq === 0) return { messages: [], hasMore: false };
+      const newest = Math.min(before === undefined ? log.lastSeq : before - 1, log.lastSeq);
+      const oldest = Math.max(newest - limit + 1, log.firstSeq);
+      if (newest < oldest) return { messages: [], hasMore: false };
+      return { messages: log.slice(oldest, newest), hasMore: oldest > log.firstSeq };
+    },
+
+    async since(ref, since, max) {
+      const log = logOf(ref);
+      const lastSeq = log?.lastSeq ?? 0;
+      if (since > lastSeq || lastSeq - since > max) return undefined;
+      if (!log || since === lastSeq) return [];
+      if (since + 1 < log.firstSeq) return undefined;
+      return log.slice(since + 1, lastSeq);
+    },
+
+    async lastSeq(ref) {
+      return logOf(ref)?.lastSeq ?? 0;
+    },
+  };
+}

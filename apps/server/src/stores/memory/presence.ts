@@ -1,0 +1,55 @@
+import type { Member } from '@parley/protocol';
+import type { PresenceStore } from '../types';
+import { refKey } from './keys';
+
+interface Presence {
+  member: Member;
+  connections: Set<string>;
+}
+
+export function createMemoryPresenceStore(): PresenceStore {
+  // workspace/room -> user id -> that user's connections in the room
+  const rooms = new Map<string, Map<string, Presence>>();
+
+  return {
+    async add(ref, member, connectionId) {
+      const key = refKey(ref);
+      let users = rooms.get(key);
+      if (!users) {
+        users = new Map();
+        rooms.set(key, users);
+      }
+      const presence = users.get(member.id);
+      if (presence) {
+        presence.connections.add(connectionId);
+        return false;
+      }
+      users.set(member.id, { member, connections: new Set([connectionId]) });
+      return true;
+    },
+    async remove(ref, userId, connectionId) {
+      const key = refKey(ref);
+      const users = rooms.get(key);
+      const presence = users?.get(userId);
+      if (!users || !presence?.connections.delete(connectionId)) return false;
+      if (presence.connections.size > 0) return false;
+      users.delete(userId);
+      if (users.size === 0) rooms.delete(key);
+      return true;
+    },
+    async members(ref) {
+      return [...(rooms.get(refKey(ref))?.values() ?? [])].map(({ member }) => member);
+    },
+    async count(ref) {
+      return rooms.get(refKey(ref))?.size ?? 0;
+    },
+    async counts(workspace) {
+      const prefix = refKey({ workspace, room: '' });
+      const counts = new Map<string, number>();
+      for (const [key, users] of rooms) {
+        if (key.startsWith(prefix)) counts.set(key.slice(prefix.length), users.size);
+      }
+      return counts;
+    },
+  };
+}

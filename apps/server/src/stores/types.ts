@@ -1,0 +1,83 @@
+import type { Member, Message } from '@parley/protocol';
+
+/** A room is addressed by its workspace and name everywhere below the handlers. */
+export interface RoomRef {
+  workspace: string;
+  room: string;
+}
+
+export interface MessageDraft {
+  author: Member;
+  text: string;
+  clientMsgId: string;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: Message[];
+  /** Older messages exist before `messages[0]`. */
+  hasMore: boolean;
+}
+
+/** Messages of each room, numbered by `seq` 1, 2, 3, … and kept up to a retention. */
+export interface HistoryStore {
+  /**
+   * Stores a message with the room's next `seq`, unless this author already stored one with
+   * the same `clientMsgId` in the room: then answers that one with `created: false`.
+   */
+  append(ref: RoomRef, draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
+  /** Up to `limit` messages with `seq < before` (default: the newest). */
+  page(ref: RoomRef, query: { before?: number; limit: number }): Promise<HistoryPage>;
+  /**
+   * Every message with `seq > since`, if there are at most `max` and none of them was dropped
+   * by retention; otherwise undefined (the client cannot be brought up to date incrementally).
+   */
+  since(ref: RoomRef, since: number, max: number): Promise<Message[] | undefined>;
+  lastSeq(ref: RoomRef): Promise<number>;
+}
+
+export interface RoomRecord {
+  name: string;
+  topic: string | null;
+}
+
+/** Which rooms exist in a workspace, and their topics. */
+export interface RoomStore {
+  /** Creates the room if it does not exist yet. */
+  ensure(ref: RoomRef): Promise<RoomRecord>;
+  get(ref: RoomRef): Promise<RoomRecord | undefined>;
+  list(workspace: string): Promise<RoomRecord[]>;
+  setTopic(ref: RoomRef, topic: string | null): Promise<RoomRecord>;
+}
+
+/**
+ * Who is in each room. Counts users, not connections: a user with three tabs is one member,
+ * present from their first connection's arrival until their last one's departure.
+ */
+export interface PresenceStore {
+  /** Answers true when this is the user's first connection in the room. */
+  add(ref: RoomRef, member: Member, connectionId: string): Promise<boolean>;
+  /** Answers true when this was the user's last connection in the room. */
+  remove(ref: RoomRef, userId: string, connectionId: string): Promise<boolean>;
+  members(ref: RoomRef): Promise<Member[]>;
+  count(ref: RoomRef): Promise<number>;
+  /** Online user count of every occupied room of the workspace. */
+  counts(workspace: string): Promise<Map<string, number>>;
+}
+
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/** A token bucket per key: `ratePerSecond` sustained, `burst` at once. */
+export interface RateLimiter {
+  take(key: string): Promise<RateDecision>;
+}
+
+export interface Stores {
+  history: HistoryStore;
+  rooms: RoomStore;
+  presence: PresenceStore;
+  messageRate: RateLimiter;
+  /** Whether the backing service answers (always true in memory). */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}

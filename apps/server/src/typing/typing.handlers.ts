@@ -1,0 +1,12 @@
+import { ClientEvent } from '@parley/protocol';
+import { defineHandler } from '../socket/define-handler';
+import { requireJoined } from '../rooms/membership';
+import { announceTyping } from './typing';
+
+export const typingHandlers = [
+  defineHandler(ClientEvent.TypingSet, async (session, { room, typing }) => {
+    requireJoined(session, room);
+    announceTyping(session, room, typing);
+    return {};
+  }),
+];

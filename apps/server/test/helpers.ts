@@ -1,0 +1,149 @@
+import {
+  type AckOf,
+  type ClientEventName,
+  type PayloadInputOf,
+  type ServerEventName,
+  type ServerPayloadOf,
+} from '@parley/protocol';
+import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
+import { createTokenService } from '../src/auth/tokens';
+import { type Environment, type ParleyConfig, parseConfig } from '../src/config';
+import { createParleyServer, type ParleyServer } from '../src/server';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
+
+export function testConfig(overrides: Environment = {}): ParleyConfig {
+  return parseConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    PARLEY_AUTH_SECRET: TEST_SECRET,
+    ...overrides,
+  }).config;
+}
+
+export interface TestServer {
+  url: string;
+  server: ParleyServer;
+  config: ParleyConfig;
+  /** A token as the server's own guest endpoint or a team backend would mint it. */
+  token(name: string, options?: { sub?: string; workspaces?: '*' | string[]; ttlSeconds?: number }): Promise<string>;
+  /** A connected client; closed by `close()`. */
+  connect(workspace: string, token: string): Promise<ChatSocket>;
+  close(): Promise<void>;
+}
+
+/** Boots a real server on a free loopback port. Every client it hands out is closed with it. */
+export async function startServer(overrides: Environment = {}): Promise<TestServer> {
+  const config = testConfig(overrides);
+  const server = createParleyServer(config);
+  const url = await server.listen();
+  const tokens = createTokenService(config.auth.secret);
+  const clients = new Set<ChatSocket>();
+  let users = 0;
+
+  return {
+    url,
+    server,
+    config,
+    async token(name, { sub = `user-${++users}-${name.toLowerCase()}`, workspaces = '*', ttlSeconds = 3600 } = {}) {
+      return (await tokens.issue({ sub, name, workspaces, ttlSeconds })).token;
+    },
+    async connect(workspace, token) {
+      const socket = openClient(url, workspace, token);
+      clients.add(socket);
+      await connected(socket);
+      return socket;
+    },
+    async close() {
+      for (const socket of clients) socket.disconnect();
+      await server.close();
+    },
+  };
+}
+
+/** A client that does not reconnect by itself, so tests control every connection. */
+export function openClient(url: string, workspace: string, token: string): ChatSocket {
+  return createChatClient({
+    url,
+    workspace,
+    token,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+}
+
+export function connected(socket: ChatSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+}
+
+/** The `connect_error` a refused connection gets. */
+export function refusal(socket: ChatSocket): Promise<Error & { data?: { code?: string } }> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => reject(new Error('connected, but a refusal was expected')));
+    socket.once('connect_error', resolve);
+  });
+}
+
+/** Sends an event and expects it to succeed; the failure's code is in the thrown message. */
+export async function call<E extends ClientEventName>(
+  socket: ChatSocket,
+  event: E,
+  payload: PayloadInputOf<E>,
+): Promise<Extract<AckOf<E>, { ok: true }>> {
+  const result = await request(socket, event, payload, 5000);
+  if (!result.ok) throw new Error(`${event} failed: ${result.error.code}: ${result.error.message}`);
+  return result as Extract<AckOf<E>, { ok: true }>;
+}
+
+/** Resolves with the next `event` that satisfies `match`. */
+export function nextEvent<E extends ServerEventName>(
+  socket: ChatSocket,
+  event: E,
+  match: (payload: ServerPayloadOf<E>) => boolean = () => true,
+  timeoutMs = 3000,
+): Promise<ServerPayloadOf<E>> {
+  return new Promise((resolve, reject) => {
+    // socket.io-client's typed `on` cannot follow a generic event name.
+    const target = socket as unknown as {
+      on(event: string, fn: (payload: ServerPayloadOf<E>) => void): void;
+      off(event: string, fn: (payload: ServerPayloadOf<E>) => void): void;
+    };
+    const timer = setTimeout(() => {
+      target.off(event, listener);
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: ServerPayloadOf<E>) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      target.off(event, listener);
+      resolve(payload);
+    };
+    target.on(event, listener);
+  });
+}
+
+/** Collects every `event` a socket receives, for asserting what did (or did not) arrive. */
+export function collect<E extends ServerEventName>(socket: ChatSocket, event: E): ServerPayloadOf<E>[] {
+  const seen: ServerPayloadOf<E>[] = [];
+  (socket as unknown as { on(event: string, fn: (payload: ServerPayloadOf<E>) => void): void }).on(
+    event,
+    (payload) => seen.push(payload),
+  );
+  return seen;
+}
+
+/** Lets in-flight packets land: a round trip through the server on each socket. */
+export async function settle(...sockets: ChatSocket[]): Promise<void> {
+  await Promise.all(sockets.map((socket) => request(socket, 'room:list', {}, 3000)));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
