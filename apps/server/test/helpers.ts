@@ -19,6 +19,9 @@ export function testConfig(overrides: Environment = {}): ParleyConfig {
     PORT: '0',
     LOG_LEVEL: 'silent',
     PARLEY_AUTH_SECRET: TEST_SECRET,
+    // Tests of other behaviour send quickly; the rate-limit tests set their own limits.
+    RATE_MESSAGES_PER_SECOND: '1000',
+    RATE_MESSAGES_BURST: '1000',
     ...overrides,
   }).config;
 }

@@ -22,9 +22,9 @@ export function workspaceOfNamespace(namespace: string): string | undefined {
 export const WorkspaceSlug = z
   .string()
   .regex(WORKSPACE_PATTERN, 'must be 1-32 of a-z, 0-9 and "-", starting with a letter or digit')
-  .meta({ description: 'Workspace slug: `^[a-z0-9][a-z0-9-]{0,31}$`.' });
+  .meta({ description: 'Workspace slug.' });
 
 export const RoomName = z
   .string()
   .regex(ROOM_PATTERN, 'must be 1-64 of a-z, 0-9, "_" and "-", starting with a letter or digit')
-  .meta({ description: 'Room name: `^[a-z0-9][a-z0-9_-]{0,63}$`.' });
+  .meta({ description: 'Room name.' });

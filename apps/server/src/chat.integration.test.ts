@@ -1,0 +1,210 @@
+import { request } from '@parley/protocol/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { call, collect, openClient, refusal, settle, startServer, type TestServer } from '../test/helpers';
+
+let t: TestServer;
+beforeEach(async () => {
+  t = await startServer();
+});
+afterEach(() => t.close());
+
+describe('workspace isolation', () => {
+  it('no message, presence, typing or room count crosses workspaces', async () => {
+    const inA = await t.connect('a', await t.token('Ana'));
+    const inB = await t.connect('b', await t.token('Bo'));
+    await call(inB, 'room:join', { room: 'general' });
+    const seen = [
+      ...['message:new', 'presence:joined', 'presence:left', 'typing:changed', 'room:updated'].map(
+        (event) => collect(inB, event as 'message:new'),
+      ),
+    ];
+    // Same room name in workspace a: separate room, separate history, separate presence.
+    const joined = await call(inA, 'room:join', { room: 'general' });
+    expect(joined.members).toHaveLength(1);
+    inA.emit('typing:set', { room: 'general', typing: true });
+    await call(inA, 'message:send', { room: 'general', text: 'only for a', clientMsgId: 'x' });
+    await call(inA, 'room:leave', { room: 'general' });
+    await settle(inA, inB);
+    expect(seen.flat()).toEqual([]);
+    expect((await call(inB, 'message:history', { room: 'general' })).messages).toEqual([]);
+    expect((await call(inB, 'room:list', {})).rooms.map((r) => r.memberCount)).toEqual([1]);
+  });
+
+  it('a token for workspace a cannot enter b', async () => {
+    const token = await t.token('Ana', { workspaces: ['a'] });
+    const socket = openClient(t.url, 'b', token);
+    expect((await refusal(socket)).data?.code).toBe('forbidden');
+    socket.close();
+  });
+});
+
+/** Wrong payloads for every event; each must answer invalid_payload. */
+const malformed: Record<string, unknown[]> = {
+  'room:join': [
+    undefined,
+    null,
+    42,
+    'general',
+    [],
+    {},
+    { room: '' },
+    { room: 'General' },
+    { room: '-lead' },
+    { room: 'a'.repeat(65) },
+    { room: 'has space' },
+    { room: 'général' },
+    { room: 7 },
+    { room: 'ok', since: -1 },
+    { room: 'ok', since: 1.5 },
+    { room: 'ok', since: '3' },
+  ],
+  'room:leave': [undefined, null, 'general', {}, { room: 'UPPER' }, { room: ['a'] }],
+  'room:list': [undefined, null, 5, 'list', []],
+  'message:send': [
+    undefined,
+    {},
+    { room: 'general' },
+    { room: 'general', text: 'hi' },
+    { room: 'general', clientMsgId: 'c' },
+    { room: 'general', text: '', clientMsgId: 'c' },
+    { room: 'general', text: ' \n\t ', clientMsgId: 'c' },
+    { room: 'general', text: 'x'.repeat(4001), clientMsgId: 'c' },
+    { room: 'general', text: '😀'.repeat(4001), clientMsgId: 'c' },
+    { room: 'general', text: 'bell\u0007', clientMsgId: 'c' },
+    { room: 'general', text: 42, clientMsgId: 'c' },
+    { room: 'general', text: { html: '<b>' }, clientMsgId: 'c' },
+    { room: 'general', text: 'hi', clientMsgId: '' },
+    { room: 'general', text: 'hi', clientMsgId: 'has space' },
+    { room: 'general', text: 'hi', clientMsgId: 'x'.repeat(65) },
+    { room: 'general', text: 'hi', clientMsgId: 12 },
+  ],
+  'message:history': [
+    undefined,
+    {},
+    { room: 'general', limit: 0 },
+    { room: 'general', limit: 101 },
+    { room: 'general', limit: 2.5 },
+    { room: 'general', before: 0 },
+    { room: 'general', before: -3 },
+    { room: 'general', before: 'x' },
+  ],
+  'typing:set': [undefined, {}, { room: 'general' }, { room: 'general', typing: 'yes' }, { room: 'general', typing: 1 }],
+};
+
+describe('malformed payloads', () => {
+  for (const [event, payloads] of Object.entries(malformed)) {
+    it(`${event}: every malformed payload answers invalid_payload and stores nothing`, async () => {
+      const ana = await t.connect('acme', await t.token('Ana'));
+      const bo = await t.connect('acme', await t.token('Bo'));
+      await call(ana, 'room:join', { room: 'general' });
+      await call(bo, 'room:join', { room: 'general' });
+      await call(ana, 'message:send', { room: 'general', text: 'before', clientMsgId: 'before' });
+      const seenByBo = collect(bo, 'message:new');
+      for (const payload of payloads) {
+        const result = await ana.timeout(3000).emitWithAck(event as 'room:list', payload as {});
+        expect(result, `${event} ${JSON.stringify(payload)}`).toMatchObject({
+          ok: false,
+          error: { code: 'invalid_payload', message: expect.any(String) },
+        });
+      }
+      await settle(bo);
+      expect(seenByBo).toEqual([]);
+      // The node still serves, and stored history is untouched.
+      const after = await call(ana, 'message:send', { room: 'general', text: 'after', clientMsgId: 'after' });
+      expect(after.message.seq).toBe(2);
+      const history = await call(bo, 'message:history', { room: 'general' });
+      expect(history.messages.map((m) => m.text)).toEqual(['before', 'after']);
+    });
+  }
+
+  it('names the field and the rule in the error message', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'general' });
+    const tooLong = await request(ana, 'message:send', {
+      room: 'general',
+      text: 'x'.repeat(4001),
+      clientMsgId: 'c',
+    });
+    expect(tooLong).toMatchObject({ ok: false, error: { message: 'text: text must be at most 4000 characters' } });
+    const notObject = await ana.timeout(3000).emitWithAck('room:join', 'general' as never);
+    expect(notObject).toMatchObject({ ok: false, error: { message: 'payload must be an object' } });
+  });
+
+  it('accepts text exactly at the limit, counting emoji and Hangul as one character each', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'general' });
+    const text = '한😀'.repeat(2000);
+    const sent = await call(ana, 'message:send', { room: 'general', text, clientMsgId: 'edge' });
+    expect(sent.message.text).toBe(text);
+  });
+
+  it('survives events without an ack, with extra arguments, and unknown events', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const bo = await t.connect('acme', await t.token('Bo'));
+    await call(bo, 'room:join', { room: 'general' });
+    const raw = ana as unknown as { emit(event: string, ...args: unknown[]): void };
+    raw.emit('room:join', { room: 'general' }); // valid, no ack: still joins
+    raw.emit('message:send', null); // invalid, no ack
+    raw.emit('message:history');
+    raw.emit('room:list', {}, 'extra', 3);
+    raw.emit('no:such:event', { x: 1 });
+    const extra = await ana.timeout(3000).emitWithAck('room:leave', { room: 'general' }, 'extra' as never);
+    expect(extra).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringContaining('exactly one') } });
+    await settle(ana);
+    const sent = await call(ana, 'message:send', { room: 'general', text: 'still here', clientMsgId: 'z' });
+    expect(sent.message.seq).toBe(1);
+  });
+
+  it('closes a connection that sends a packet over the size cap, and keeps serving others', async () => {
+    await t.close();
+    t = await startServer({ MAX_PACKET_BYTES: '2048' });
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const bo = await t.connect('acme', await t.token('Bo'));
+    await call(bo, 'room:join', { room: 'general' });
+    const closed = new Promise<string>((resolve) => ana.once('disconnect', resolve));
+    ana.emit('room:join', { room: 'x'.repeat(4096) });
+    expect(await closed).toBe('transport close');
+    await call(bo, 'message:send', { room: 'general', text: 'fine', clientMsgId: 'f' });
+  });
+});
+
+describe('rate limiting', () => {
+  it('limits messages per user across their connections, with retryAfterMs', async () => {
+    await t.close();
+    t = await startServer({ RATE_MESSAGES_PER_SECOND: '2', RATE_MESSAGES_BURST: '3' });
+    const token = await t.token('Ana', { sub: 'ana' });
+    const tab1 = await t.connect('acme', token);
+    const tab2 = await t.connect('acme', token);
+    const other = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    for (const s of [tab1, tab2, other]) await call(s, 'room:join', { room: 'general' });
+
+    const results = [];
+    for (let i = 0; i < 5; i++) {
+      const tab = i % 2 ? tab2 : tab1;
+      results.push(await request(tab, 'message:send', { room: 'general', text: `m${i}`, clientMsgId: `c${i}` }));
+    }
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, false, false]);
+    const limited = results[3];
+    expect(limited).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    const retryAfterMs = limited && !limited.ok ? (limited.error.retryAfterMs ?? 0) : 0;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(500);
+
+    // Another user is not slowed down by Ana.
+    await call(other, 'message:send', { room: 'general', text: 'bo', clientMsgId: 'b' });
+    // After waiting as told, Ana may send again; the refused messages were never stored.
+    await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 20));
+    await call(tab1, 'message:send', { room: 'general', text: 'later', clientMsgId: 'later' });
+    const history = await call(other, 'message:history', { room: 'general' });
+    expect(history.messages.map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'bo', 'later']);
+  });
+
+  it('limits a flood of any event on one connection', async () => {
+    await t.close();
+    t = await startServer({ RATE_EVENTS_PER_SECOND: '5', RATE_EVENTS_BURST: '5' });
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const results = await Promise.all(Array.from({ length: 8 }, () => request(ana, 'room:list', {})));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results.find((r) => !r.ok)).toMatchObject({ error: { code: 'rate_limited' } });
+  });
+});

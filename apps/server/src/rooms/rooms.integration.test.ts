@@ -1,0 +1,172 @@
+import { request } from '@parley/protocol/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+
+let t: TestServer;
+beforeEach(async () => {
+  t = await startServer();
+});
+afterEach(() => t.close());
+
+describe('rooms and presence', () => {
+  it('join answers the room, the latest page, the members and counts users', async () => {
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+    const first = await call(ana, 'room:join', { room: 'general' });
+    expect(first).toMatchObject({
+      room: { name: 'general', topic: null, memberCount: 1, lastSeq: 0 },
+      messages: [],
+      members: [{ id: 'ana', name: 'Ana' }],
+      hasMore: false,
+      recovered: false,
+    });
+    for (let i = 1; i <= 60; i++) {
+      await call(ana, 'message:send', { room: 'general', text: `m${i}`, clientMsgId: `c${i}` });
+    }
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    const joined = await call(bo, 'room:join', { room: 'general' });
+    expect(joined.room).toMatchObject({ memberCount: 2, lastSeq: 60 });
+    expect(joined.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    expect(joined.hasMore).toBe(true);
+    expect(joined.members.map((m) => m.id).sort()).toEqual(['ana', 'bo']);
+  });
+
+  it('a user with three tabs is one member: joined on the first, left after the last', async () => {
+    const watcher = await t.connect('acme', await t.token('Watcher', { sub: 'w' }));
+    await call(watcher, 'room:join', { room: 'general' });
+    const joinedEvents = collect(watcher, 'presence:joined');
+    const leftEvents = collect(watcher, 'presence:left');
+    const counts = collect(watcher, 'room:updated');
+
+    const anaToken = await t.token('Ana', { sub: 'ana' });
+    const tabs = [await t.connect('acme', anaToken), await t.connect('acme', anaToken), await t.connect('acme', anaToken)];
+    for (const tab of tabs) await call(tab, 'room:join', { room: 'general' });
+    await settle(watcher);
+    expect(joinedEvents).toEqual([{ room: 'general', member: { id: 'ana', name: 'Ana' } }]);
+    expect(counts.at(-1)).toEqual({ room: 'general', topic: null, memberCount: 2 });
+    expect((await call(watcher, 'room:join', { room: 'general' })).members).toHaveLength(2);
+
+    await call(tabs[0]!, 'room:leave', { room: 'general' });
+    tabs[1]!.disconnect();
+    await settle(watcher);
+    expect(leftEvents).toEqual([]);
+
+    const left = nextEvent(watcher, 'presence:left');
+    tabs[2]!.disconnect();
+    expect(await left).toEqual({ room: 'general', member: { id: 'ana', name: 'Ana' } });
+    await settle(watcher);
+    expect(counts.at(-1)).toMatchObject({ memberCount: 1 });
+    expect(joinedEvents).toHaveLength(1);
+  });
+
+  it('room:updated reaches every socket of the workspace, joined or not (live lobby counts)', async () => {
+    const lobby = await t.connect('acme', await t.token('Lobby'));
+    const updated = nextEvent(lobby, 'room:updated', (u) => u.room === 'design');
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'design' });
+    expect(await updated).toEqual({ room: 'design', topic: null, memberCount: 1 });
+    const emptied = nextEvent(lobby, 'room:updated', (u) => u.room === 'design' && u.memberCount === 0);
+    ana.disconnect();
+    await emptied;
+  });
+
+  it('room:list shows the workspace rooms with online counts, busiest first', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const bo = await t.connect('acme', await t.token('Bo'));
+    await call(ana, 'room:join', { room: 'quiet' });
+    await call(ana, 'room:join', { room: 'busy' });
+    await call(bo, 'room:join', { room: 'busy' });
+    await call(bo, 'room:leave', { room: 'busy' });
+    await call(bo, 'room:join', { room: 'busy' });
+    await call(ana, 'room:join', { room: 'empty' });
+    await call(ana, 'room:leave', { room: 'empty' });
+    const { rooms } = await call(bo, 'room:list', {});
+    expect(rooms).toEqual([
+      { name: 'busy', topic: null, memberCount: 2 },
+      { name: 'quiet', topic: null, memberCount: 1 },
+      { name: 'empty', topic: null, memberCount: 0 },
+    ]);
+  });
+
+  it('joining twice is idempotent: no second presence event, the same answer', async () => {
+    const watcher = await t.connect('acme', await t.token('W'));
+    await call(watcher, 'room:join', { room: 'general' });
+    const joined = collect(watcher, 'presence:joined');
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'general' });
+    const again = await call(ana, 'room:join', { room: 'general' });
+    await settle(watcher);
+    expect(joined).toHaveLength(1);
+    expect(again.room.memberCount).toBe(2);
+  });
+
+  it('refuses joining more rooms than allowed per connection', async () => {
+    await t.close();
+    t = await startServer({ MAX_ROOMS_PER_SOCKET: '2' });
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'a' });
+    await call(ana, 'room:join', { room: 'b' });
+    expect(await request(ana, 'room:join', { room: 'c' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    await call(ana, 'room:join', { room: 'a' });
+    await call(ana, 'room:leave', { room: 'a' });
+    await call(ana, 'room:join', { room: 'c' });
+  });
+});
+
+describe('recovery with since', () => {
+  it('gives exactly the messages missed while disconnected, in seq order', async () => {
+    const anaToken = await t.token('Ana', { sub: 'ana' });
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    let ana = await t.connect('acme', anaToken);
+    await call(ana, 'room:join', { room: 'general' });
+    await call(bo, 'room:join', { room: 'general' });
+    for (let i = 1; i <= 3; i++) {
+      await call(bo, 'message:send', { room: 'general', text: `before ${i}`, clientMsgId: `b${i}` });
+    }
+    await settle(ana);
+    ana.disconnect();
+    for (let i = 1; i <= 4; i++) {
+      await call(bo, 'message:send', { room: 'general', text: `missed ${i}`, clientMsgId: `m${i}` });
+    }
+    ana = await t.connect('acme', anaToken);
+    const rejoined = await call(ana, 'room:join', { room: 'general', since: 3 });
+    expect(rejoined.recovered).toBe(true);
+    expect(rejoined.messages.map((m) => [m.seq, m.text])).toEqual([
+      [4, 'missed 1'],
+      [5, 'missed 2'],
+      [6, 'missed 3'],
+      [7, 'missed 4'],
+    ]);
+    expect(rejoined.hasMore).toBe(true);
+    expect(rejoined.room.lastSeq).toBe(7);
+
+    const upToDate = await call(ana, 'room:join', { room: 'general', since: 7 });
+    expect(upToDate).toMatchObject({ recovered: true, messages: [] });
+  });
+
+  it('answers the latest page, not recovered, when since is unknown to the server', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'general' });
+    await call(ana, 'message:send', { room: 'general', text: 'one', clientMsgId: 'a' });
+    // A client from before a restart of an in-memory server remembers a later seq.
+    const result = await call(ana, 'room:join', { room: 'general', since: 40 });
+    expect(result.recovered).toBe(false);
+    expect(result.messages.map((m) => m.text)).toEqual(['one']);
+  });
+
+  it('answers the latest page when more was missed than recovery returns', async () => {
+    await t.close();
+    t = await startServer({ HISTORY_RETENTION: '3' });
+    const ana = await t.connect('acme', await t.token('Ana'));
+    await call(ana, 'room:join', { room: 'general' });
+    for (let i = 1; i <= 6; i++) {
+      await call(ana, 'message:send', { room: 'general', text: `m${i}`, clientMsgId: `c${i}` });
+    }
+    // seq 2 and 3 fell out of retention: recovery from 1 cannot be complete.
+    const result = await call(ana, 'room:join', { room: 'general', since: 1 });
+    expect(result.recovered).toBe(false);
+    expect(result.messages.map((m) => m.seq)).toEqual([4, 5, 6]);
+  });
+});
