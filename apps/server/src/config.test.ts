@@ -23,7 +23,11 @@ describe('config', () => {
     });
     expect(config.auth.secret).toBe(DEVELOPMENT_AUTH_SECRET);
     expect(config.auth.guestTokens).toBe(true);
-    expect(config.limits).toMatchObject({ messagesPerSecond: 10, messageBurst: 20, packetMaxBytes: 65536 });
+    expect(config.limits).toMatchObject({
+      messagesPerSecond: 10,
+      messageBurst: 20,
+      packetMaxBytes: 65536,
+    });
     expect(warnings.join()).toMatch(/PARLEY_AUTH_SECRET is not set/);
   });
 

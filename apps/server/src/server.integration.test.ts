@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { request } from '@parley/protocol/client';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, connected, nextEvent, openClient, startServer, type TestServer, testConfig } from '../test/helpers';
+import {
+  call,
+  connected,
+  nextEvent,
+  openClient,
+  startServer,
+  type TestServer,
+  testConfig,
+} from '../test/helpers';
 import { createTokenService } from './auth/tokens';
 import { DEVELOPMENT_AUTH_SECRET } from './config';
 import { createParleyServer } from './server';
@@ -76,18 +84,28 @@ describe('unexpected errors', () => {
     };
     const server = createParleyServer(config, { logger, stores });
     const url = await server.listen();
-    const token = (await createTokenService(config.auth.secret).issue({ name: 'Ana', ttlSeconds: 60 })).token;
+    const token = (
+      await createTokenService(config.auth.secret).issue({ name: 'Ana', ttlSeconds: 60 })
+    ).token;
     const socket = openClient(url, 'acme', token);
     try {
       await connected(socket);
       await call(socket, 'room:join', { room: 'general' });
-      const failed = await request(socket, 'message:send', { room: 'general', text: 'explode', clientMsgId: 'a' });
+      const failed = await request(socket, 'message:send', {
+        room: 'general',
+        text: 'explode',
+        clientMsgId: 'a',
+      });
       expect(failed).toEqual({
         ok: false,
         error: { code: 'internal', message: 'unexpected server error; it was logged' },
       });
       expect(lines.join('')).toContain('disk on fire');
-      const fine = await call(socket, 'message:send', { room: 'general', text: 'fine', clientMsgId: 'b' });
+      const fine = await call(socket, 'message:send', {
+        room: 'general',
+        text: 'fine',
+        clientMsgId: 'b',
+      });
       expect(fine.message.seq).toBe(1);
     } finally {
       socket.close();
@@ -131,12 +149,18 @@ describe('graceful shutdown', () => {
     // No PARLEY_AUTH_SECRET: the child runs on the development secret and must say so.
     expect(output).toContain('PARLEY_AUTH_SECRET is not set');
     const tokens = createTokenService(DEVELOPMENT_AUTH_SECRET);
-    const client = openClient(`http://127.0.0.1:${port}`, 'acme', (await tokens.issue({ name: 'A', ttlSeconds: 60 })).token);
+    const client = openClient(
+      `http://127.0.0.1:${port}`,
+      'acme',
+      (await tokens.issue({ name: 'A', ttlSeconds: 60 })).token,
+    );
     await connected(client);
     await call(client, 'room:join', { room: 'general' });
     const told = nextEvent(client, 'server:shutdown');
     const started = Date.now();
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill('SIGTERM');
     await told;
     expect(await exited).toBe(0);
@@ -146,7 +170,9 @@ describe('graceful shutdown', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { msg: string });
-    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['parley listening', 'shut down']));
+    expect(logs.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['parley listening', 'shut down']),
+    );
   });
 
   it('refuses to start on bad configuration, listing every problem, exit code 1', async () => {

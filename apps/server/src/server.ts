@@ -1,9 +1,9 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ServerEvent,
   type IncomingClientEvents,
   type InterServerEvents,
+  ServerEvent,
   type ServerToClientEvents,
   type SocketData,
   workspaceOfNamespace,
@@ -34,7 +34,10 @@ export interface ParleyServer {
   readonly httpServer: HttpServer;
 }
 
-export function createParleyServer(config: ParleyConfig, options: ParleyServerOptions = {}): ParleyServer {
+export function createParleyServer(
+  config: ParleyConfig,
+  options: ParleyServerOptions = {},
+): ParleyServer {
   const log = options.logger ?? createLogger(config);
   const stores = options.stores ?? createMemoryStores(config.limits);
   const inFlight = new Set<Promise<unknown>>();
@@ -57,16 +60,18 @@ export function createParleyServer(config: ParleyConfig, options: ParleyServerOp
     createHttpHandler({ services, ready: async () => !closing && (await stores.ready()) }),
   );
 
-  const io: ParleyIo = new Server<IncomingClientEvents, ServerToClientEvents, InterServerEvents, SocketData>(
-    httpServer,
-    {
-      cors: { origin: config.http.corsOrigins },
-      transports: config.transports,
-      maxHttpBufferSize: config.limits.packetMaxBytes,
-      serveClient: false,
-      cleanupEmptyChildNamespaces: true,
-    },
-  );
+  const io: ParleyIo = new Server<
+    IncomingClientEvents,
+    ServerToClientEvents,
+    InterServerEvents,
+    SocketData
+  >(httpServer, {
+    cors: { origin: config.http.corsOrigins },
+    transports: config.transports,
+    maxHttpBufferSize: config.limits.packetMaxBytes,
+    serveClient: false,
+    cleanupEmptyChildNamespaces: true,
+  });
   // The handshake request is not needed once a connection is up; keeping it costs memory per socket.
   io.engine.on('connection', (rawSocket: { request: unknown }) => {
     rawSocket.request = null;

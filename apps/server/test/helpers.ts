@@ -1,11 +1,12 @@
-import {
-  type AckOf,
-  type ClientEventName,
-  type PayloadInputOf,
-  type ServerEventName,
-  type ServerPayloadOf,
+import type {
+  AckOf,
+  ClientEventName,
+  PayloadInputOf,
+  ServerEventName,
+  ServerPayloadOf,
 } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
+import type { Socket } from 'socket.io-client';
 import { createTokenService } from '../src/auth/tokens';
 import { type Environment, type ParleyConfig, parseConfig } from '../src/config';
 import { createParleyServer, type ParleyServer } from '../src/server';
@@ -31,7 +32,10 @@ export interface TestServer {
   server: ParleyServer;
   config: ParleyConfig;
   /** A token as the server's own guest endpoint or a team backend would mint it. */
-  token(name: string, options?: { sub?: string; workspaces?: '*' | string[]; ttlSeconds?: number }): Promise<string>;
+  token(
+    name: string,
+    options?: { sub?: string; workspaces?: '*' | string[]; ttlSeconds?: number },
+  ): Promise<string>;
   /** A connected client; closed by `close()`. */
   connect(workspace: string, token: string): Promise<ChatSocket>;
   close(): Promise<void>;
@@ -50,7 +54,10 @@ export async function startServer(overrides: Environment = {}): Promise<TestServ
     url,
     server,
     config,
-    async token(name, { sub = `user-${++users}-${name.toLowerCase()}`, workspaces = '*', ttlSeconds = 3600 } = {}) {
+    async token(
+      name,
+      { sub = `user-${++users}-${name.toLowerCase()}`, workspaces = '*', ttlSeconds = 3600 } = {},
+    ) {
       return (await tokens.issue({ sub, name, workspaces, ttlSeconds })).token;
     },
     async connect(workspace, token) {
@@ -133,7 +140,10 @@ export function nextEvent<E extends ServerEventName>(
 }
 
 /** Collects every `event` a socket receives, for asserting what did (or did not) arrive. */
-export function collect<E extends ServerEventName>(socket: ChatSocket, event: E): ServerPayloadOf<E>[] {
+export function collect<E extends ServerEventName>(
+  socket: ChatSocket,
+  event: E,
+): ServerPayloadOf<E>[] {
   const seen: ServerPayloadOf<E>[] = [];
   (socket as unknown as { on(event: string, fn: (payload: ServerPayloadOf<E>) => void): void }).on(
     event,
@@ -149,4 +159,9 @@ export async function settle(...sockets: ChatSocket[]): Promise<void> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The same socket without the protocol's types: for sending what a typed client cannot. */
+export function untyped(socket: ChatSocket): Socket {
+  return socket as unknown as Socket;
 }

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { clientEvents, ERROR_CODES, serverEvents } from '../src/index';
 import { renderReference } from './reference';
 
-const committed = readFileSync(fileURLToPath(new URL('../../../docs/protocol.md', import.meta.url)), 'utf8');
+const committed = readFileSync(
+  fileURLToPath(new URL('../../../docs/protocol.md', import.meta.url)),
+  'utf8',
+);
 
 describe('docs/protocol.md', () => {
   it('is exactly what the schemas render (run `pnpm docs:protocol` after changing them)', () => {

@@ -40,7 +40,8 @@ const definitions = new Map<string, JsonSchema>();
 
 function toJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  for (const [name, definition] of Object.entries(json.$defs ?? {})) definitions.set(name, definition);
+  for (const [name, definition] of Object.entries(json.$defs ?? {}))
+    definitions.set(name, definition);
   return json;
 }
 
@@ -63,10 +64,12 @@ function rulesOf(schema: JsonSchema): string {
   const rules: string[] = [];
   if (schema.format) rules.push(schema.format);
   else if (schema.pattern) rules.push(`\`${schema.pattern}\``);
-  if (schema.minLength !== undefined && schema.minLength > 0) rules.push(`≥ ${schema.minLength} chars`);
+  if (schema.minLength !== undefined && schema.minLength > 0)
+    rules.push(`≥ ${schema.minLength} chars`);
   if (schema.maxLength !== undefined) rules.push(`≤ ${schema.maxLength} chars`);
   if (schema.minimum !== undefined) rules.push(`≥ ${schema.minimum}`);
-  if (schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER) rules.push(`≤ ${schema.maximum}`);
+  if (schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER)
+    rules.push(`≤ ${schema.maximum}`);
   return rules.join(', ');
 }
 
@@ -79,7 +82,12 @@ function fieldTable(schema: JsonSchema): string {
     const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
     return `| \`${name}\` | ${typeOf(field)} | ${required.has(name) ? 'yes' : 'no'} | ${cell(rulesOf(field))} | ${cell(field.description ?? '')} |`;
   });
-  return ['| field | type | required | rules | meaning |', '|---|---|---|---|---|', ...rows, ''].join('\n');
+  return [
+    '| field | type | required | rules | meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 function section(title: string, summary: string, parts: [string, JsonSchema][]): string {
@@ -151,7 +159,12 @@ answers \`200 {"status":"ready"}\`, or \`503\` while shutting down or while a ba
 
   out.push('## Error codes\n');
   out.push(
-    ['| code | meaning |', '|---|---|', ...ERROR_CODES.map((code) => `| \`${code}\` | ${ERROR_CODE_MEANINGS[code]} |`), ''].join('\n'),
+    [
+      '| code | meaning |',
+      '|---|---|',
+      ...ERROR_CODES.map((code) => `| \`${code}\` | ${ERROR_CODE_MEANINGS[code]} |`),
+      '',
+    ].join('\n'),
   );
 
   out.push('## Limits\n');
@@ -161,11 +174,14 @@ answers \`200 {"status":"ready"}\`, or \`503\` while shutting down or while a ba
       '|---|---|',
       ...Object.entries(LIMITS).map(([name, value]) => `| \`${name}\` | ${value} |`),
       '',
-      'Text lengths count Unicode code points (an emoji or a Hangul syllable is one). The server\'s',
+      "Text lengths count Unicode code points (an emoji or a Hangul syllable is one). The server's",
       'operational limits (rates, packet size, retention, rooms per connection) are these defaults',
       'and can be changed in its configuration.',
       '',
     ].join('\n'),
   );
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

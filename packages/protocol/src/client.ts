@@ -1,6 +1,12 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { ErrorCode } from './errors';
-import type { AckOf, ClientEventName, ClientToServerEvents, PayloadInputOf, ServerToClientEvents } from './events';
+import type {
+  AckOf,
+  ClientEventName,
+  ClientToServerEvents,
+  PayloadInputOf,
+  ServerToClientEvents,
+} from './events';
 import { chatNamespace } from './names';
 import { fail } from './result';
 
@@ -16,7 +22,12 @@ export interface ChatClientOptions extends Partial<ManagerOptions & SocketOption
 }
 
 /** Opens (unless `autoConnect: false`) a typed socket to `/chat/<workspace>`. */
-export function createChatClient({ url, workspace, token, ...options }: ChatClientOptions): ChatSocket {
+export function createChatClient({
+  url,
+  workspace,
+  token,
+  ...options
+}: ChatClientOptions): ChatSocket {
   const base = url.replace(/\/+$/, '');
   return io(`${base}${chatNamespace(workspace)}`, {
     ...options,

@@ -20,7 +20,8 @@ export const ERROR_CODES = Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[
 export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   invalid_payload: 'The payload does not match the event schema; `message` names the field.',
   unauthorized: 'The token is missing, malformed, signed with another secret, or expired.',
-  forbidden: 'The token is valid but does not allow this (workspace outside `ws`, a limit reached).',
+  forbidden:
+    'The token is valid but does not allow this (workspace outside `ws`, a limit reached).',
   not_found: 'The room or resource does not exist.',
   not_joined: 'The socket has not joined the room it addressed.',
   rate_limited: 'Too many requests; retry after `retryAfterMs` milliseconds.',

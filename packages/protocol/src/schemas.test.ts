@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ClientMsgId,
+  chatNamespace,
   DisplayName,
   LIMITS,
   MessageHistoryPayload,
@@ -11,7 +12,6 @@ import {
   textLength,
   WorkspaceSlug,
   workspaceOfNamespace,
-  chatNamespace,
 } from './index';
 
 const accepts = (schema: { safeParse(v: unknown): { success: boolean } }, value: unknown) =>
@@ -39,7 +39,8 @@ describe('message text', () => {
   });
 
   it('refuses empty and whitespace-only text', () => {
-    for (const text of ['', ' ', '\n\t  \r\n', '\u3000']) expect(accepts(MessageText, text)).toBe(false);
+    for (const text of ['', ' ', '\n\t  \r\n', '\u3000'])
+      expect(accepts(MessageText, text)).toBe(false);
   });
 
   it('keeps right-to-left text, newlines and tabs, refuses stray control characters', () => {
@@ -69,7 +70,8 @@ describe('names', () => {
     expect(accepts(RoomName, 'a')).toBe(true);
     expect(accepts(RoomName, `a${'b'.repeat(63)}`)).toBe(true);
     expect(accepts(RoomName, `a${'b'.repeat(64)}`)).toBe(false);
-    for (const bad of ['', '_a', '-a', 'A', 'a b', 'café', 'a/b', 'a.b']) expect(accepts(RoomName, bad)).toBe(false);
+    for (const bad of ['', '_a', '-a', 'A', 'a b', 'café', 'a/b', 'a.b'])
+      expect(accepts(RoomName, bad)).toBe(false);
     expect(accepts(RoomName, '0day_room-1')).toBe(true);
   });
 
@@ -100,13 +102,22 @@ describe('payloads', () => {
     expect(accepts(RoomJoinPayload, { room: 'a', since: 0 })).toBe(true);
     expect(accepts(RoomJoinPayload, { room: 'a', since: -1 })).toBe(false);
     expect(accepts(RoomJoinPayload, { room: 'a', since: 0.5 })).toBe(false);
-    expect(accepts(MessageHistoryPayload, { room: 'a', before: 1, limit: LIMITS.historyPageMax })).toBe(true);
-    expect(accepts(MessageHistoryPayload, { room: 'a', limit: LIMITS.historyPageMax + 1 })).toBe(false);
+    expect(
+      accepts(MessageHistoryPayload, { room: 'a', before: 1, limit: LIMITS.historyPageMax }),
+    ).toBe(true);
+    expect(accepts(MessageHistoryPayload, { room: 'a', limit: LIMITS.historyPageMax + 1 })).toBe(
+      false,
+    );
     expect(accepts(MessageHistoryPayload, { room: 'a', before: 0 })).toBe(false);
   });
 
   it('drops unknown fields rather than passing them on', () => {
-    const parsed = MessageSendPayload.parse({ room: 'a', text: 'hi', clientMsgId: 'c', admin: true });
+    const parsed = MessageSendPayload.parse({
+      room: 'a',
+      text: 'hi',
+      clientMsgId: 'c',
+      admin: true,
+    });
     expect(parsed).toEqual({ room: 'a', text: 'hi', clientMsgId: 'c' });
   });
 });

@@ -4,6 +4,7 @@ import { RoomName } from './names';
 
 // C0 controls other than tab, line feed and carriage return, and DEL: never meaningful in chat
 // text, and some (NUL, ESC) break terminals and log pipelines downstream.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const STRAY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 // In a name, also line breaks and the bidi overrides that let a name disguise itself.
 const NAME_FORBIDDEN = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
@@ -47,7 +48,10 @@ export const Seq = z
 export const Topic = z
   .string()
   .trim()
-  .refine((t) => textLength(t) <= LIMITS.topicMaxChars, `topic must be at most ${LIMITS.topicMaxChars} characters`);
+  .refine(
+    (t) => textLength(t) <= LIMITS.topicMaxChars,
+    `topic must be at most ${LIMITS.topicMaxChars} characters`,
+  );
 
 // ---- Entities ----
 
@@ -102,13 +106,17 @@ export const MessageSendPayload = z.object({
 });
 export const MessageHistoryPayload = z.object({
   room: RoomName,
-  before: Seq.optional().meta({ description: 'Only messages with a smaller `seq`; default: newest.' }),
+  before: Seq.optional().meta({
+    description: 'Only messages with a smaller `seq`; default: newest.',
+  }),
   limit: z
     .int()
     .min(1)
     .max(LIMITS.historyPageMax)
     .optional()
-    .meta({ description: `Page size, 1-${LIMITS.historyPageMax}; default ${LIMITS.historyPageDefault}.` }),
+    .meta({
+      description: `Page size, 1-${LIMITS.historyPageMax}; default ${LIMITS.historyPageDefault}.`,
+    }),
 });
 export const TypingSetPayload = z.object({ room: RoomName, typing: z.boolean() });
 

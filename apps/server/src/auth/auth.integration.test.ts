@@ -1,7 +1,14 @@
 import { SessionResponse } from '@parley/protocol';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, openClient, refusal, startServer, TEST_SECRET, type TestServer } from '../../test/helpers';
+import {
+  call,
+  openClient,
+  refusal,
+  startServer,
+  TEST_SECRET,
+  type TestServer,
+} from '../../test/helpers';
 
 let t: TestServer;
 beforeEach(async () => {
@@ -10,7 +17,10 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 /** Signs like a team's own backend would, with nothing from Parley's code. */
-function backendToken(claims: Record<string, unknown>, { secret = TEST_SECRET, expiresIn = '1h' } = {}) {
+function backendToken(
+  claims: Record<string, unknown>,
+  { secret = TEST_SECRET, expiresIn = '1h' } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt()

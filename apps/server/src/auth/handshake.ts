@@ -21,9 +21,7 @@ export function authenticateHandshake(tokens: TokenService) {
     try {
       const identity = await tokens.verify(socket.handshake.auth?.token);
       if (!allowsWorkspace(identity, workspace)) {
-        return next(
-          refusal(ErrorCode.Forbidden, `token does not allow workspace "${workspace}"`),
-        );
+        return next(refusal(ErrorCode.Forbidden, `token does not allow workspace "${workspace}"`));
       }
       socket.data.user = identity.user;
       socket.data.workspace = workspace;

@@ -80,7 +80,10 @@ export function createTokenService(secret: string): TokenService {
       const claims = TokenClaims.safeParse(payload);
       if (!claims.success) {
         const fields = claims.error.issues.map((issue) => issue.path.join('.') || 'claims');
-        throw new TokenError('bad_claims', `invalid token claims: ${[...new Set(fields)].join(', ')}`);
+        throw new TokenError(
+          'bad_claims',
+          `invalid token claims: ${[...new Set(fields)].join(', ')}`,
+        );
       }
       return toIdentity(claims.data);
     },

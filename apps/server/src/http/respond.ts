@@ -41,7 +41,11 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!type.startsWith('application/json')) {
-    throw new HttpError('invalid_payload', 'send a JSON body with content-type: application/json', 415);
+    throw new HttpError(
+      'invalid_payload',
+      'send a JSON body with content-type: application/json',
+      415,
+    );
   }
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
     throw new HttpError('payload_too_large', `body must be at most ${maxBytes} bytes`);
@@ -50,7 +54,8 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new HttpError('payload_too_large', `body must be at most ${maxBytes} bytes`);
+    if (size > maxBytes)
+      throw new HttpError('payload_too_large', `body must be at most ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   try {

@@ -16,7 +16,9 @@ export async function createGuestSession(
   }
   const parsed = SessionRequest.safeParse(await readJson(req, MAX_BODY_BYTES));
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    const detail = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`,
+    );
     throw new HttpError('invalid_payload', detail.join('; '));
   }
   const { token, identity } = await tokens.issue({

@@ -21,7 +21,11 @@ describe('messages', () => {
   it('two users chat both ways, each message stored with the next seq', async () => {
     const { ana, bo } = await twoUsersInRoom();
     const atBo = nextEvent(bo, 'message:new');
-    const sent = await call(ana, 'message:send', { room: 'general', text: '  hello Bo  ', clientMsgId: 'm1' });
+    const sent = await call(ana, 'message:send', {
+      room: 'general',
+      text: '  hello Bo  ',
+      clientMsgId: 'm1',
+    });
     expect(Message.parse(sent.message)).toMatchObject({
       room: 'general',
       seq: 1,
@@ -32,7 +36,11 @@ describe('messages', () => {
     expect(await atBo).toEqual(sent.message);
 
     const atAna = nextEvent(ana, 'message:new');
-    const reply = await call(bo, 'message:send', { room: 'general', text: 'hi Ana 👋', clientMsgId: 'm1' });
+    const reply = await call(bo, 'message:send', {
+      room: 'general',
+      text: 'hi Ana 👋',
+      clientMsgId: 'm1',
+    });
     expect(reply.message.seq).toBe(2);
     expect(await atAna).toMatchObject({ seq: 2, text: 'hi Ana 👋', author: { name: 'Bo' } });
   });
@@ -40,10 +48,22 @@ describe('messages', () => {
   it('a resend with the same clientMsgId answers the original and broadcasts nothing', async () => {
     const { ana, bo } = await twoUsersInRoom();
     const seenByBo = collect(bo, 'message:new');
-    const first = await call(ana, 'message:send', { room: 'general', text: 'once', clientMsgId: 'retry-1' });
-    const again = await call(ana, 'message:send', { room: 'general', text: 'once', clientMsgId: 'retry-1' });
+    const first = await call(ana, 'message:send', {
+      room: 'general',
+      text: 'once',
+      clientMsgId: 'retry-1',
+    });
+    const again = await call(ana, 'message:send', {
+      room: 'general',
+      text: 'once',
+      clientMsgId: 'retry-1',
+    });
     expect(again.message).toEqual(first.message);
-    const next = await call(ana, 'message:send', { room: 'general', text: 'twice', clientMsgId: 'retry-2' });
+    const next = await call(ana, 'message:send', {
+      room: 'general',
+      text: 'twice',
+      clientMsgId: 'retry-2',
+    });
     expect(next.message.seq).toBe(first.message.seq + 1);
     await settle(bo);
     expect(seenByBo.map((m) => m.text)).toEqual(['once', 'twice']);
@@ -61,7 +81,11 @@ describe('messages', () => {
 
   it('answers not_joined for a room the socket has not joined, and stores nothing', async () => {
     const { ana, bo } = await twoUsersInRoom();
-    const send = await request(bo, 'message:send', { room: 'random', text: 'hi', clientMsgId: 'x' });
+    const send = await request(bo, 'message:send', {
+      room: 'random',
+      text: 'hi',
+      clientMsgId: 'x',
+    });
     expect(send).toMatchObject({ ok: false, error: { code: 'not_joined' } });
     const history = await request(bo, 'message:history', { room: 'random' });
     expect(history).toMatchObject({ ok: false, error: { code: 'not_joined' } });
@@ -76,7 +100,11 @@ describe('messages', () => {
     await call(ana, 'message:send', { room: 'general', text: 'gone?', clientMsgId: 'g' });
     await settle(bo);
     expect(seenByBo).toEqual([]);
-    const send = await request(bo, 'message:send', { room: 'general', text: 'x', clientMsgId: 'y' });
+    const send = await request(bo, 'message:send', {
+      room: 'general',
+      text: 'x',
+      clientMsgId: 'y',
+    });
     expect(send).toMatchObject({ ok: false, error: { code: 'not_joined' } });
     expect(await request(bo, 'room:leave', { room: 'general' })).toMatchObject({
       ok: false,

@@ -1,6 +1,6 @@
 import { ErrorCode, ServerEvent } from '@parley/protocol';
-import type { ChatSession } from '../socket/session';
 import { ParleyError } from '../socket/errors';
+import type { ChatSession } from '../socket/session';
 import { roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
@@ -65,7 +65,10 @@ export async function exitRoom(session: ChatSession, room: string): Promise<void
 export async function announceRoom(session: ChatSession, room: string): Promise<void> {
   const { stores } = session.services;
   const ref = refOf(session, room);
-  const [record, memberCount] = await Promise.all([stores.rooms.get(ref), stores.presence.count(ref)]);
+  const [record, memberCount] = await Promise.all([
+    stores.rooms.get(ref),
+    stores.presence.count(ref),
+  ]);
   session.socket.nsp.emit(ServerEvent.RoomUpdated, {
     room,
     topic: record?.topic ?? null,

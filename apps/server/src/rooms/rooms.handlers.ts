@@ -16,7 +16,9 @@ export const roomHandlers = [
 
     const ref = refOf(session, room);
     const recovered =
-      since === undefined ? undefined : await stores.history.since(ref, since, LIMITS.recoveryMaxMessages);
+      since === undefined
+        ? undefined
+        : await stores.history.since(ref, since, LIMITS.recoveryMaxMessages);
     const [page, members, record, lastSeq] = await Promise.all([
       recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
       stores.presence.members(ref),

@@ -38,20 +38,22 @@ describe('rooms and presence', () => {
     const counts = collect(watcher, 'room:updated');
 
     const anaToken = await t.token('Ana', { sub: 'ana' });
-    const tabs = [await t.connect('acme', anaToken), await t.connect('acme', anaToken), await t.connect('acme', anaToken)];
-    for (const tab of tabs) await call(tab, 'room:join', { room: 'general' });
+    const tab1 = await t.connect('acme', anaToken);
+    const tab2 = await t.connect('acme', anaToken);
+    const tab3 = await t.connect('acme', anaToken);
+    for (const tab of [tab1, tab2, tab3]) await call(tab, 'room:join', { room: 'general' });
     await settle(watcher);
     expect(joinedEvents).toEqual([{ room: 'general', member: { id: 'ana', name: 'Ana' } }]);
     expect(counts.at(-1)).toEqual({ room: 'general', topic: null, memberCount: 2 });
     expect((await call(watcher, 'room:join', { room: 'general' })).members).toHaveLength(2);
 
-    await call(tabs[0]!, 'room:leave', { room: 'general' });
-    tabs[1]!.disconnect();
+    await call(tab1, 'room:leave', { room: 'general' });
+    tab2.disconnect();
     await settle(watcher);
     expect(leftEvents).toEqual([]);
 
     const left = nextEvent(watcher, 'presence:left');
-    tabs[2]!.disconnect();
+    tab3.disconnect();
     expect(await left).toEqual({ room: 'general', member: { id: 'ana', name: 'Ana' } });
     await settle(watcher);
     expect(counts.at(-1)).toMatchObject({ memberCount: 1 });
@@ -64,7 +66,11 @@ describe('rooms and presence', () => {
     const ana = await t.connect('acme', await t.token('Ana'));
     await call(ana, 'room:join', { room: 'design' });
     expect(await updated).toEqual({ room: 'design', topic: null, memberCount: 1 });
-    const emptied = nextEvent(lobby, 'room:updated', (u) => u.room === 'design' && u.memberCount === 0);
+    const emptied = nextEvent(
+      lobby,
+      'room:updated',
+      (u) => u.room === 'design' && u.memberCount === 0,
+    );
     ana.disconnect();
     await emptied;
   });
@@ -123,12 +129,20 @@ describe('recovery with since', () => {
     await call(ana, 'room:join', { room: 'general' });
     await call(bo, 'room:join', { room: 'general' });
     for (let i = 1; i <= 3; i++) {
-      await call(bo, 'message:send', { room: 'general', text: `before ${i}`, clientMsgId: `b${i}` });
+      await call(bo, 'message:send', {
+        room: 'general',
+        text: `before ${i}`,
+        clientMsgId: `b${i}`,
+      });
     }
     await settle(ana);
     ana.disconnect();
     for (let i = 1; i <= 4; i++) {
-      await call(bo, 'message:send', { room: 'general', text: `missed ${i}`, clientMsgId: `m${i}` });
+      await call(bo, 'message:send', {
+        room: 'general',
+        text: `missed ${i}`,
+        clientMsgId: `m${i}`,
+      });
     }
     ana = await t.connect('acme', anaToken);
     const rejoined = await call(ana, 'room:join', { room: 'general', since: 3 });

@@ -59,7 +59,8 @@ async function dispatch(
     }
     const schema: z.ZodType = clientEvents[event].payload;
     const parsed = schema.safeParse(args[0]);
-    if (!parsed.success) throw new ParleyError(ErrorCode.InvalidPayload, describeIssues(parsed.error));
+    if (!parsed.success)
+      throw new ParleyError(ErrorCode.InvalidPayload, describeIssues(parsed.error));
     return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
   } catch (error) {
     if (error instanceof ParleyError) return fail(error.code, error.message, error.retryAfterMs);

@@ -1,8 +1,8 @@
 import type { Member } from '@parley/protocol';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import type { ParleySocket } from './types';
 import { TokenBucket } from './token-bucket';
+import type { ParleySocket } from './types';
 
 /** What the server knows about one connection while it lasts. */
 export interface ChatSession {

@@ -16,7 +16,10 @@ export class TokenBucket {
   /** Takes a token; answers 0 when allowed, otherwise the milliseconds until one is due. */
   take(): number {
     const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
+    this.tokens = Math.min(
+      this.burst,
+      this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond,
+    );
     this.updatedAt = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;

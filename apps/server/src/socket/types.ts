@@ -6,7 +6,12 @@ import type {
 } from '@parley/protocol';
 import type { Namespace, Server, Socket } from 'socket.io';
 
-export type ParleyIo = Server<IncomingClientEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ParleyIo = Server<
+  IncomingClientEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
 export type ParleyNamespace = Namespace<
   IncomingClientEvents,
   ServerToClientEvents,

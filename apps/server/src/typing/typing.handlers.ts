@@ -1,6 +1,6 @@
 import { ClientEvent } from '@parley/protocol';
-import { defineHandler } from '../socket/define-handler';
 import { requireJoined } from '../rooms/membership';
+import { defineHandler } from '../socket/define-handler';
 import { announceTyping } from './typing';
 
 export const typingHandlers = [

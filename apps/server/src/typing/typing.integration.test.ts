@@ -21,7 +21,11 @@ describe('typing', () => {
 
     const started = nextEvent(bo, 'typing:changed');
     ana.emit('typing:set', { room: 'general', typing: true });
-    expect(await started).toEqual({ room: 'general', user: { id: 'ana', name: 'Ana' }, typing: true });
+    expect(await started).toEqual({
+      room: 'general',
+      user: { id: 'ana', name: 'Ana' },
+      typing: true,
+    });
     const stopped = nextEvent(bo, 'typing:changed');
     ana.emit('typing:set', { room: 'general', typing: false });
     expect(await stopped).toMatchObject({ typing: false });

@@ -25,9 +25,11 @@ class RoomLog {
   push(message: Message): void {
     const slot = (message.seq - 1) % this.capacity;
     const evicted = this.ring[slot];
-    if (evicted?.clientMsgId) this.byClientKey.delete(clientKey(evicted.author.id, evicted.clientMsgId));
+    if (evicted?.clientMsgId)
+      this.byClientKey.delete(clientKey(evicted.author.id, evicted.clientMsgId));
     this.ring[slot] = message;
-    if (message.clientMsgId) this.byClientKey.set(clientKey(message.author.id, message.clientMsgId), message);
+    if (message.clientMsgId)
+      this.byClientKey.set(clientKey(message.author.id, message.clientMsgId), message);
     this.lastSeq = message.seq;
   }
 

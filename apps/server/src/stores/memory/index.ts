@@ -8,7 +8,9 @@ import { createMemoryRoomStore } from './rooms';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /** The embedded default: everything in this process, nothing to install. */
-export function createMemoryStores(limits: ParleyConfig['limits']): Stores {
+export function createMemoryStores(
+  limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>,
+): Stores {
   const messageRate = createMemoryRateLimiter(limits.messagesPerSecond, limits.messageBurst);
   const sweeper = setInterval(() => messageRate.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();

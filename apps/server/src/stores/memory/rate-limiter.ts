@@ -6,12 +6,18 @@ interface Bucket {
 }
 
 /** Token buckets in memory; full buckets are forgotten so idle users cost nothing. */
-export function createMemoryRateLimiter(ratePerSecond: number, burst: number): RateLimiter & {
+export function createMemoryRateLimiter(
+  ratePerSecond: number,
+  burst: number,
+): RateLimiter & {
   sweep(): void;
 } {
   const buckets = new Map<string, Bucket>();
   const refill = (bucket: Bucket, now: number) => {
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * ratePerSecond);
+    bucket.tokens = Math.min(
+      burst,
+      bucket.tokens + ((now - bucket.updatedAt) / 1000) * ratePerSecond,
+    );
     bucket.updatedAt = now;
   };
 
@@ -25,7 +31,10 @@ export function createMemoryRateLimiter(ratePerSecond: number, burst: number): R
         bucket.tokens -= 1;
         return { allowed: true };
       }
-      return { allowed: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / ratePerSecond) * 1000) };
+      return {
+        allowed: false,
+        retryAfterMs: Math.ceil(((1 - bucket.tokens) / ratePerSecond) * 1000),
+      };
     },
     sweep() {
       const now = Date.now();

@@ -1,0 +1,187 @@
+/**
+ * One behaviour for every store implementation: each implementation's test file calls these
+ * with a factory, so memory and Redis are held to the same contract.
+ */
+import type { Member } from '@parley/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Stores } from './types';
+
+const ana: Member = { id: 'ana', name: 'Ana' };
+const bo: Member = { id: 'bo', name: 'Bo' };
+const general = { workspace: 'acme', room: 'general' };
+
+export function describeStoreContract(
+  name: string,
+  makeStores: (limits: {
+    historyRetention: number;
+    messagesPerSecond: number;
+    messageBurst: number;
+  }) => Promise<Stores>,
+): void {
+  const open = (
+    overrides: Partial<{
+      historyRetention: number;
+      messagesPerSecond: number;
+      messageBurst: number;
+    }> = {},
+  ) => makeStores({ historyRetention: 100, messagesPerSecond: 10, messageBurst: 20, ...overrides });
+
+  describe(`${name}: history`, () => {
+    it('numbers messages 1, 2, 3 per room, separately per room and workspace', async () => {
+      const { history, close } = await open();
+      const seqs = [];
+      for (let i = 0; i < 3; i++) {
+        seqs.push(
+          (await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` }))
+            .message.seq,
+        );
+      }
+      expect(seqs).toEqual([1, 2, 3]);
+      const other = await history.append(
+        { workspace: 'acme', room: 'random' },
+        { author: ana, text: 'x', clientMsgId: 'c0' },
+      );
+      const elsewhere = await history.append(
+        { workspace: 'other', room: 'general' },
+        { author: ana, text: 'x', clientMsgId: 'c0' },
+      );
+      expect([other.message.seq, elsewhere.message.seq]).toEqual([1, 1]);
+      expect(await history.lastSeq(general)).toBe(3);
+      await close();
+    });
+
+    it('is idempotent per author and clientMsgId', async () => {
+      const { history, close } = await open();
+      const first = await history.append(general, { author: ana, text: 'hi', clientMsgId: 'same' });
+      const again = await history.append(general, {
+        author: ana,
+        text: 'changed',
+        clientMsgId: 'same',
+      });
+      const boSame = await history.append(general, { author: bo, text: 'hi', clientMsgId: 'same' });
+      expect(first.created).toBe(true);
+      expect(again).toEqual({ message: first.message, created: false });
+      expect(boSame.created).toBe(true);
+      expect(boSame.message.seq).toBe(2);
+      await close();
+    });
+
+    it('assigns unique consecutive seqs under concurrent appends', async () => {
+      const { history, close } = await open();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` }),
+        ),
+      );
+      expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+      await close();
+    });
+
+    it('pages backwards and reports older messages', async () => {
+      const { history, close } = await open();
+      for (let i = 1; i <= 5; i++)
+        await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` });
+      expect(await history.page(general, { limit: 2 })).toMatchObject({ hasMore: true });
+      expect((await history.page(general, { limit: 2 })).messages.map((m) => m.seq)).toEqual([
+        4, 5,
+      ]);
+      expect(
+        (await history.page(general, { before: 4, limit: 2 })).messages.map((m) => m.seq),
+      ).toEqual([2, 3]);
+      const last = await history.page(general, { before: 2, limit: 2 });
+      expect(last.messages.map((m) => m.seq)).toEqual([1]);
+      expect(last.hasMore).toBe(false);
+      expect(await history.page({ workspace: 'acme', room: 'none' }, { limit: 10 })).toEqual({
+        messages: [],
+        hasMore: false,
+      });
+      await close();
+    });
+
+    it('recovers what came after since, or answers undefined when it cannot', async () => {
+      const { history, close } = await open({ historyRetention: 4 });
+      for (let i = 1; i <= 6; i++)
+        await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` });
+      expect((await history.since(general, 4, 10))?.map((m) => m.seq)).toEqual([5, 6]);
+      expect(await history.since(general, 6, 10)).toEqual([]);
+      expect((await history.since(general, 2, 10))?.map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+      expect(await history.since(general, 1, 10)).toBeUndefined(); // seq 2 fell out of retention
+      expect(await history.since(general, 3, 2)).toBeUndefined(); // more than max
+      expect(await history.since(general, 9, 10)).toBeUndefined(); // unknown future
+      await close();
+    });
+
+    it('keeps only the newest messages up to the retention, and forgets their clientMsgIds', async () => {
+      const { history, close } = await open({ historyRetention: 3 });
+      for (let i = 1; i <= 5; i++)
+        await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` });
+      const page = await history.page(general, { limit: 10 });
+      expect(page.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
+      expect(page.hasMore).toBe(false);
+      expect(
+        (await history.append(general, { author: ana, text: 'm5 again', clientMsgId: 'c5' }))
+          .created,
+      ).toBe(false);
+      await close();
+    });
+  });
+
+  describe(`${name}: presence`, () => {
+    it('counts users, not connections', async () => {
+      const { presence, close } = await open();
+      expect(await presence.add(general, ana, 's1')).toBe(true);
+      expect(await presence.add(general, ana, 's2')).toBe(false);
+      expect(await presence.add(general, bo, 's3')).toBe(true);
+      expect(await presence.count(general)).toBe(2);
+      expect((await presence.members(general)).map((m) => m.id).sort()).toEqual(['ana', 'bo']);
+      expect(await presence.remove(general, 'ana', 's1')).toBe(false);
+      expect(await presence.remove(general, 'ana', 's1')).toBe(false);
+      expect(await presence.remove(general, 'ana', 's2')).toBe(true);
+      expect(await presence.members(general)).toEqual([bo]);
+      expect(await presence.counts('acme')).toEqual(new Map([['general', 1]]));
+      expect(await presence.counts('other')).toEqual(new Map());
+      await close();
+    });
+  });
+
+  describe(`${name}: rooms`, () => {
+    it('creates rooms once, lists them per workspace, keeps topics', async () => {
+      const { rooms, close } = await open();
+      await rooms.ensure(general);
+      await rooms.ensure(general);
+      await rooms.ensure({ workspace: 'acme', room: 'random' });
+      await rooms.ensure({ workspace: 'other', room: 'secret' });
+      expect((await rooms.list('acme')).map((r) => r.name).sort()).toEqual(['general', 'random']);
+      expect(await rooms.get({ workspace: 'acme', room: 'secret' })).toBeUndefined();
+      expect(await rooms.setTopic(general, 'Launch day')).toEqual({
+        name: 'general',
+        topic: 'Launch day',
+      });
+      expect(await rooms.ensure(general)).toEqual({ name: 'general', topic: 'Launch day' });
+      await close();
+    });
+  });
+
+  describe(`${name}: message rate`, () => {
+    it('allows the burst, then refuses with the wait until the next token', async () => {
+      const { messageRate, close } = await open({ messagesPerSecond: 2, messageBurst: 3 });
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await messageRate.take('ana'));
+      expect(decisions.slice(0, 3)).toEqual([
+        { allowed: true },
+        { allowed: true },
+        { allowed: true },
+      ]);
+      const refused = decisions[3];
+      expect(refused?.allowed).toBe(false);
+      if (refused && !refused.allowed) {
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+        expect(refused.retryAfterMs).toBeLessThanOrEqual(500);
+      }
+      expect(await messageRate.take('bo')).toEqual({ allowed: true });
+      await close();
+    });
+  });
+}
