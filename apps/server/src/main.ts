@@ -27,8 +27,13 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting anyway');
     process.exit(1);
   }, config.shutdownTimeoutMs);
-  deadline.unref();
-  await server.close();
+  try {
+    await server.close();
+  } catch (error) {
+    log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+  clearTimeout(deadline);
   process.exit(0);
 }
 
