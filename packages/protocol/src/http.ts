@@ -10,7 +10,13 @@ export const HttpPath = {
 } as const;
 
 /** `POST /api/v1/session`: a guest token for a display name. */
-export const SessionRequest = z.object({ name: DisplayName });
+export const SessionRequest = z.object({
+  name: DisplayName,
+  token: z.string().optional().meta({
+    description:
+      'A guest token this server issued before: the new token keeps its user id, so a guest who changes their name stays the same member.',
+  }),
+});
 export type SessionRequest = z.input<typeof SessionRequest>;
 
 export const SessionResponse = z.object({

@@ -113,6 +113,24 @@ describe('POST /api/v1/session', () => {
     expect(members).toEqual([session.user]);
   });
 
+  it('keeps the guest id when a guest changes name with their previous token', async () => {
+    const first = SessionResponse.parse(await (await postSession({ name: 'Ana' })).json());
+    const renamed = SessionResponse.parse(
+      await (await postSession({ name: 'Ana B', token: first.token })).json(),
+    );
+    expect(renamed.user).toEqual({ id: first.user.id, name: 'Ana B' });
+    // A backend user's token cannot be turned into a guest session with that user's id.
+    const backend = await backendToken({ sub: 'crm-1', name: 'Boss', ws: '*' });
+    const guest = SessionResponse.parse(
+      await (await postSession({ name: 'Boss', token: backend })).json(),
+    );
+    expect(guest.user.id).toMatch(/^guest_/);
+    const forged = SessionResponse.parse(
+      await (await postSession({ name: 'X', token: 'forged' })).json(),
+    );
+    expect(forged.user.id).not.toBe(first.user.id);
+  });
+
   it('gives each guest a distinct id, even with the same name', async () => {
     const a = SessionResponse.parse(await (await postSession({ name: 'Ana' })).json());
     const b = SessionResponse.parse(await (await postSession({ name: 'Ana' })).json());

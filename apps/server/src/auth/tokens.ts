@@ -47,6 +47,13 @@ export interface TokenService {
   verify(token: unknown): Promise<Identity>;
 }
 
+const GUEST_PREFIX = 'guest_';
+
+/** Guest ids are Parley's own; a backend's user ids are never taken over by a guest. */
+export function isGuestId(id: string): boolean {
+  return id.startsWith(GUEST_PREFIX);
+}
+
 export function allowsWorkspace(identity: Identity, workspace: string): boolean {
   return identity.workspaces === '*' || identity.workspaces.includes(workspace);
 }
@@ -55,7 +62,7 @@ export function createTokenService(secret: string): TokenService {
   const key = new TextEncoder().encode(secret);
 
   return {
-    async issue({ sub = `guest_${randomUUID()}`, name, workspaces = '*', ttlSeconds }) {
+    async issue({ sub = `${GUEST_PREFIX}${randomUUID()}`, name, workspaces = '*', ttlSeconds }) {
       const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
       const claims = TokenClaims.parse({ sub, name, ws: workspaces, exp });
       const token = await new SignJWT({ name: claims.name, ws: claims.ws })

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionRequest, type SessionResponse } from '@parley/protocol';
+import { isGuestId, type TokenService } from '../auth/tokens';
 import type { Services } from '../services';
 import { HttpError, readJson, sendJson } from './respond';
 
@@ -22,6 +23,7 @@ export async function createGuestSession(
     throw new HttpError('invalid_payload', detail.join('; '));
   }
   const { token, identity } = await tokens.issue({
+    sub: await previousGuestId(tokens, parsed.data.token),
     name: parsed.data.name,
     ttlSeconds: config.auth.guestTokenTtlSeconds,
   });
@@ -31,4 +33,15 @@ export async function createGuestSession(
     expiresAt: identity.expiresAt.toISOString(),
   };
   sendJson(res, 201, body);
+}
+
+/** The id of a still-valid guest token, so renaming keeps the member; anything else is ignored. */
+async function previousGuestId(tokens: TokenService, token: string | undefined) {
+  if (!token) return undefined;
+  try {
+    const { user } = await tokens.verify(token);
+    return isGuestId(user.id) ? user.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
