@@ -1,0 +1,207 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import {
+  isRoomName,
+  isWorkspaceName,
+  ROOM_RULES,
+  suggestRoomName,
+  WORKSPACE_RULES,
+} from '@/chat/names';
+import { useChat, useWorkspace } from '@/chat/provider';
+import { AppHeader } from './app-header';
+import { ConnectionBanner } from './connection-status';
+import { NameForm } from './name-form';
+
+const WORKSPACE_KEY = 'parley.workspace';
+const DEFAULT_WORKSPACE = 'lobby';
+
+export function Lobby() {
+  const chat = useChat();
+  const [editingName, setEditingName] = useState(false);
+  const [workspace, setWorkspace] = useState(DEFAULT_WORKSPACE);
+
+  useEffect(() => {
+    const saved = localStorage.getItem(WORKSPACE_KEY);
+    if (saved && isWorkspaceName(saved)) setWorkspace(saved);
+  }, []);
+
+  if (!chat.ready) return <main className="centered muted">Loading…</main>;
+
+  if (!chat.session || editingName) {
+    return (
+      <main className="centered">
+        <AppHeader />
+        <p className="lede">Realtime rooms. Pick a name and start talking.</p>
+        <NameForm
+          heading={chat.session ? 'Change your name' : 'Welcome to Parley'}
+          initialName={chat.suggestedName}
+          submitLabel={chat.session ? 'Save name' : 'Continue'}
+          onSubmit={async (name) => {
+            await chat.signIn(name);
+            setEditingName(false);
+          }}
+          onCancel={chat.session ? () => setEditingName(false) : undefined}
+        />
+      </main>
+    );
+  }
+
+  return (
+    <main className="lobby">
+      <AppHeader>
+        <span className="me">
+          You are <strong dir="auto">{chat.session.user.name}</strong>{' '}
+          <button type="button" className="link" onClick={() => setEditingName(true)}>
+            Change name
+          </button>
+        </span>
+      </AppHeader>
+      <WorkspacePicker
+        workspace={workspace}
+        onChange={(next) => {
+          setWorkspace(next);
+          localStorage.setItem(WORKSPACE_KEY, next);
+        }}
+      />
+      <WorkspaceRooms key={workspace} workspace={workspace} />
+    </main>
+  );
+}
+
+function WorkspacePicker({
+  workspace,
+  onChange,
+}: {
+  workspace: string;
+  onChange(workspace: string): void;
+}) {
+  const [draft, setDraft] = useState(workspace);
+  const [error, setError] = useState<string | null>(null);
+  const inputId = useId();
+  useEffect(() => setDraft(workspace), [workspace]);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const value = draft.trim().toLowerCase();
+    if (!isWorkspaceName(value)) {
+      setError(WORKSPACE_RULES);
+      return;
+    }
+    setError(null);
+    onChange(value);
+  }
+
+  return (
+    <form className="card row workspace-picker" onSubmit={submit} noValidate>
+      <label htmlFor={inputId}>Workspace</label>
+      <input
+        id={inputId}
+        value={draft}
+        onChange={(event) => setDraft(event.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${inputId}-hint`}
+      />
+      <button type="submit" className="secondary">
+        Switch
+      </button>
+      <p
+        id={`${inputId}-hint`}
+        className={error ? 'hint error' : 'visually-hidden'}
+        role={error ? 'alert' : undefined}
+      >
+        {error ?? WORKSPACE_RULES}
+      </p>
+    </form>
+  );
+}
+
+function WorkspaceRooms({ workspace }: { workspace: string }) {
+  const router = useRouter();
+  const { snapshot } = useWorkspace(workspace);
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const inputId = useId();
+  const suggestion = draft && !isRoomName(draft) ? suggestRoomName(draft) : '';
+
+  function openRoom(room: string) {
+    router.push(`/w/${workspace}/${room}`);
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (isRoomName(draft)) return openRoom(draft);
+    setError(suggestion ? `${ROOM_RULES} Try “${suggestion}”.` : ROOM_RULES);
+  }
+
+  return (
+    <>
+      <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
+      <section className="card stack" aria-labelledby="rooms-heading">
+        <h2 id="rooms-heading">Rooms in {workspace}</h2>
+        {!snapshot.roomListLoaded ? (
+          <p className="muted">Loading rooms…</p>
+        ) : snapshot.roomList.length === 0 ? (
+          <p className="muted">No rooms yet. Create the first one below.</p>
+        ) : (
+          <ul className="room-directory" data-testid="room-directory">
+            {snapshot.roomList.map((room) => (
+              <li key={room.name}>
+                <a
+                  href={`/w/${workspace}/${room.name}`}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    openRoom(room.name);
+                  }}
+                >
+                  <span className="room-name">#{room.name}</span>
+                  {room.topic && (
+                    <span className="muted topic" dir="auto">
+                      {room.topic}
+                    </span>
+                  )}
+                </a>
+                <span className="count" data-room-count={room.name}>
+                  {room.memberCount} online
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <form className="card stack" onSubmit={submit} noValidate>
+        <label htmlFor={inputId}>Create or join a room</label>
+        <div className="row">
+          <span className="prefix" aria-hidden="true">
+            #
+          </span>
+          <input
+            id={inputId}
+            value={draft}
+            placeholder="general"
+            onChange={(event) => {
+              setDraft(event.target.value);
+              setError(null);
+            }}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={`${inputId}-hint`}
+          />
+          <button type="submit">Join</button>
+        </div>
+        <p
+          id={`${inputId}-hint`}
+          className={error ? 'hint error' : 'hint'}
+          role={error ? 'alert' : undefined}
+        >
+          {error ?? (suggestion ? `${ROOM_RULES} Try “${suggestion}”.` : ROOM_RULES)}
+        </p>
+        {suggestion && (
+          <button type="button" className="link" onClick={() => openRoom(suggestion)}>
+            Join #{suggestion}
+          </button>
+        )}
+      </form>
+    </>
+  );
+}

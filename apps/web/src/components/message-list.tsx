@@ -1,0 +1,138 @@
+'use client';
+
+import type { Member } from '@parley/protocol';
+import { useLayoutEffect, useRef } from 'react';
+import { type ChatMessage, groupByAuthor } from '@/chat/messages';
+
+interface MessageListProps {
+  room: string;
+  messages: ChatMessage[];
+  me: Member;
+  hasMore: boolean;
+  loadingOlder: boolean;
+  onLoadOlder(): void;
+  onRetry(key: string): void;
+}
+
+// Within this distance of an edge counts as "at" it.
+const EDGE_PX = 48;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/**
+ * The room's messages, grouped by author. Stays pinned to the bottom while the reader is there,
+ * keeps the reader's place when older messages are added above, and loads them when scrolled
+ * to the top.
+ */
+export function MessageList({
+  room,
+  messages,
+  me,
+  hasMore,
+  loadingOlder,
+  onLoadOlder,
+  onRetry,
+}: MessageListProps) {
+  const scroller = useRef<HTMLElement>(null);
+  const atBottom = useRef(true);
+  const previous = useRef<{ firstKey?: string; scrollHeight: number }>({ scrollHeight: 0 });
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (!element) return;
+    const firstKey = messages[0]?.key;
+    const last = messages.at(-1);
+    if (previous.current.firstKey && firstKey !== previous.current.firstKey && !atBottom.current) {
+      // Older messages were added above: keep what the reader was looking at in place.
+      element.scrollTop += element.scrollHeight - previous.current.scrollHeight;
+    } else if (atBottom.current || (last?.author.id === me.id && last.delivery === 'pending')) {
+      element.scrollTop = element.scrollHeight;
+    }
+    previous.current = { firstKey, scrollHeight: element.scrollHeight };
+  }, [messages, me.id]);
+
+  function onScroll() {
+    const element = scroller.current;
+    if (!element) return;
+    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < EDGE_PX;
+    if (element.scrollTop < EDGE_PX && hasMore && !loadingOlder) onLoadOlder();
+  }
+
+  const groups = groupByAuthor(messages);
+  return (
+    <section
+      className="messages"
+      ref={scroller}
+      onScroll={onScroll}
+      aria-label={`Messages in #${room}`}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region needs focus so keyboard users can scroll it.
+      tabIndex={0}
+    >
+      <div className="history-edge">
+        {hasMore ? (
+          <button type="button" className="link" onClick={onLoadOlder} disabled={loadingOlder}>
+            {loadingOlder ? 'Loading older messages…' : 'Load older messages'}
+          </button>
+        ) : (
+          <p className="muted">This is the beginning of #{room}.</p>
+        )}
+      </div>
+      <ol className="message-groups">
+        {groups.map((group) => (
+          <li key={group.key} className="group">
+            <p className="group-header">
+              <span className="author" dir="auto">
+                {group.author.name}
+                {group.author.id === me.id && <span className="muted"> (you)</span>}
+              </span>
+              <time
+                dateTime={group.messages[0]?.sentAt}
+                title={formatFull(group.messages[0]?.sentAt)}
+              >
+                {formatTime(group.messages[0]?.sentAt)}
+              </time>
+            </p>
+            <ul className="group-messages">
+              {group.messages.map((message) => (
+                <MessageItem key={message.key} message={message} onRetry={onRetry} />
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function MessageItem({ message, onRetry }: { message: ChatMessage; onRetry(key: string): void }) {
+  return (
+    <li
+      className={`message message-${message.delivery}`}
+      data-delivery={message.delivery}
+      data-seq={message.seq}
+    >
+      {/* Text is rendered as text: React escapes it, and dir="auto" lets RTL lines read right. */}
+      <p className="text" dir="auto">
+        {message.text}
+      </p>
+      {message.delivery === 'pending' && <span className="status">Sending…</span>}
+      {message.delivery === 'failed' && (
+        <span className="status failed" role="alert">
+          {message.error ?? 'Not sent.'}{' '}
+          <button type="button" className="link" onClick={() => onRetry(message.key)}>
+            Retry
+          </button>
+        </span>
+      )}
+    </li>
+  );
+}
+
+function formatTime(iso: string | undefined): string {
+  return iso ? timeFormat.format(new Date(iso)) : '';
+}
+
+function formatFull(iso: string | undefined): string {
+  return iso ? fullFormat.format(new Date(iso)) : '';
+}

@@ -1,0 +1,124 @@
+'use client';
+
+import { useEffect, useMemo } from 'react';
+import { useChat, useWorkspace } from '@/chat/provider';
+import { typingLine } from '@/chat/words';
+import type { RoomView, WorkspaceSnapshot } from '@/chat/workspace-client';
+import { NewMessageAnnouncer } from './announcer';
+import { Composer } from './composer';
+import { ConnectionBanner, ConnectionPill } from './connection-status';
+import { MessageList } from './message-list';
+import { NameForm } from './name-form';
+import { PresenceList } from './presence-list';
+import { RoomNav } from './room-nav';
+
+export function RoomScreen({ workspace, room }: { workspace: string; room: string }) {
+  const chat = useChat();
+  if (!chat.ready) return <main className="centered muted">Loading…</main>;
+  if (!chat.session) {
+    return (
+      <main className="centered">
+        <NameForm
+          heading={`Pick a name to join #${room}`}
+          initialName={chat.suggestedName}
+          submitLabel="Join"
+          onSubmit={chat.signIn}
+        />
+      </main>
+    );
+  }
+  return <JoinedRoom workspace={workspace} room={room} />;
+}
+
+function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
+  const { client, snapshot } = useWorkspace(workspace);
+  const view = snapshot.rooms[room];
+
+  useEffect(() => {
+    client.open(room);
+    return () => client.blur(room);
+  }, [client, room]);
+
+  useDocumentTitle(snapshot, room);
+
+  return (
+    <div className="app">
+      <RoomNav
+        workspace={workspace}
+        snapshot={snapshot}
+        activeRoom={room}
+        onLeave={(name) => void client.leave(name)}
+      />
+      <main className="room">
+        <header className="room-header">
+          <div>
+            <h1>#{room}</h1>
+            {view?.topic && (
+              <p className="topic" dir="auto">
+                {view.topic}
+              </p>
+            )}
+          </div>
+          <span className="muted">{view?.memberCount ?? 0} online</span>
+          <ConnectionPill state={snapshot.connection} />
+        </header>
+        <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
+        {view?.error && (
+          <p className="banner banner-offline" role="alert">
+            {view.error}
+          </p>
+        )}
+        {view ? <RoomBody room={room} view={view} snapshot={snapshot} client={client} /> : null}
+      </main>
+      <aside className="side-panel">
+        <details className="collapsible" open>
+          <summary>Members ({view?.members.length ?? 0})</summary>
+          <PresenceList members={view?.members ?? []} me={snapshot.me} />
+        </details>
+      </aside>
+    </div>
+  );
+}
+
+function RoomBody({
+  room,
+  view,
+  snapshot,
+  client,
+}: {
+  room: string;
+  view: RoomView;
+  snapshot: WorkspaceSnapshot;
+  client: ReturnType<typeof useWorkspace>['client'];
+}) {
+  const typingNames = useMemo(() => view.typing.map((entry) => entry.user.name), [view.typing]);
+  return (
+    <>
+      <MessageList
+        room={room}
+        messages={view.messages}
+        me={snapshot.me}
+        hasMore={view.hasMore}
+        loadingOlder={view.loadingOlder}
+        onLoadOlder={() => void client.loadOlder(room)}
+        onRetry={(key) => client.retry(room, key)}
+      />
+      <NewMessageAnnouncer messages={view.messages} me={snapshot.me} />
+      <p className="typing" data-testid="typing">
+        {typingLine(typingNames)}
+      </p>
+      <Composer
+        room={room}
+        onSend={(text) => client.send(room, text)}
+        onTyping={(typing) => client.setTyping(room, typing)}
+      />
+    </>
+  );
+}
+
+function useDocumentTitle(snapshot: WorkspaceSnapshot, room: string) {
+  const unread = Object.values(snapshot.rooms).reduce((sum, view) => sum + view.unread, 0);
+  useEffect(() => {
+    document.title = `${unread > 0 ? `(${unread}) ` : ''}#${room} · Parley`;
+  }, [unread, room]);
+}
