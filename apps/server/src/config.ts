@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { LIMITS } from '@parley/protocol';
 import { z } from 'zod';
 
@@ -49,6 +51,18 @@ const EnvSchema = z.object({
   HISTORY_RETENTION: positiveInt(LIMITS.historyRetention),
   MAX_ROOMS_PER_SOCKET: positiveInt(LIMITS.roomsPerSocketMax),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
+  REDIS_SHARDED_PUBSUB: flag.default(false),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(1000),
+  // Below 3 s a heartbeat every TTL/3 would be too tight to survive a short pause.
+  PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).default(30),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z, a-z, 0-9, ".", "_" and "-"')
+    .optional(),
 });
 
 export type Environment = Record<string, string | undefined>;
@@ -69,6 +83,24 @@ export interface ParleyConfig {
   };
   log: { level: (typeof LOG_LEVELS)[number] };
   shutdownTimeoutMs: number;
+  /** Unique per running process: presence entries carry it so survivors can clean up after it. */
+  nodeId: string;
+  /** Set: nodes share stores and broadcasts through Redis. Unset: the embedded in-memory default. */
+  redis?: RedisConfig;
+  presence: {
+    /** How long a dead node's presence may linger before survivors remove it. */
+    ttlSeconds: number;
+  };
+}
+
+export interface RedisConfig {
+  url: string;
+  /** Prepended to every key and channel, so several deployments can share one Redis. */
+  keyPrefix: string;
+  /** SSUBSCRIBE/SPUBLISH (Redis 7, Redis Cluster) instead of classic pub/sub. */
+  shardedPubSub: boolean;
+  /** A store call that gets no answer within this fails as `unavailable` instead of hanging. */
+  commandTimeoutMs: number;
 }
 
 export interface LoadedConfig {
@@ -151,6 +183,16 @@ export function parseConfig(environment: Environment): LoadedConfig {
       },
       log: { level: env.LOG_LEVEL },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      nodeId: env.NODE_ID ?? `${hostname()}-${randomUUID().slice(0, 8)}`,
+      redis: env.REDIS_URL
+        ? {
+            url: env.REDIS_URL,
+            keyPrefix: env.REDIS_KEY_PREFIX,
+            shardedPubSub: env.REDIS_SHARDED_PUBSUB,
+            commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+          }
+        : undefined,
+      presence: { ttlSeconds: env.PRESENCE_TTL_SECONDS },
     },
   };
 }

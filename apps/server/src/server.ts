@@ -2,7 +2,6 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type IncomingClientEvents,
-  type InterServerEvents,
   ServerEvent,
   type ServerToClientEvents,
   type SocketData,
@@ -14,15 +13,37 @@ import { attachChat } from './chat';
 import type { ParleyConfig } from './config';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
+import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import type { Services } from './services';
-import type { ParleyIo } from './socket/types';
+import type { InterServerEvents, ParleyIo } from './socket/types';
 import { createMemoryStores } from './stores/memory';
+import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
 import type { Stores } from './stores/types';
 
 export interface ParleyServerOptions {
   logger?: Logger;
-  /** Defaults to the embedded in-memory stores. */
+  /** Defaults to what the config chooses: Redis when `config.redis` is set, else in memory. */
   stores?: Stores;
+}
+
+/**
+ * The one place that picks where state and broadcasts live: Redis when configured (stores and
+ * the Socket.IO adapter on the same connections), otherwise this process's memory.
+ */
+function chooseBackend(config: ParleyConfig, log: Logger) {
+  if (!config.redis) return { stores: createMemoryStores(config.limits), adapter: undefined };
+  const connections = createRedisConnections(config.redis, log);
+  const stores = createRedisStores(
+    connections,
+    {
+      keyPrefix: config.redis.keyPrefix,
+      nodeId: config.nodeId,
+      presenceTtlMs: config.presence.ttlSeconds * 1000,
+      limits: config.limits,
+    },
+    log,
+  );
+  return { stores, adapter: createRedisAdapter(connections, config.redis) };
 }
 
 export interface ParleyServer {
@@ -38,10 +59,12 @@ export function createParleyServer(
   config: ParleyConfig,
   options: ParleyServerOptions = {},
 ): ParleyServer {
-  const log = options.logger ?? createLogger(config);
-  const stores = options.stores ?? createMemoryStores(config.limits);
+  const log = (options.logger ?? createLogger(config)).child({ node: config.nodeId });
+  const backend = chooseBackend(config, log);
+  const stores = options.stores ?? backend.stores;
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
+  let sweeper: PresenceSweeper | undefined;
 
   const services: Services = {
     config,
@@ -71,6 +94,7 @@ export function createParleyServer(
     maxHttpBufferSize: config.limits.packetMaxBytes,
     serveClient: false,
     cleanupEmptyChildNamespaces: true,
+    ...(backend.adapter && { adapter: backend.adapter }),
   });
   // The handshake request is not needed once a connection is up; keeping it costs memory per socket.
   io.engine.on('connection', (rawSocket: { request: unknown }) => {
@@ -82,7 +106,13 @@ export function createParleyServer(
     io,
     httpServer,
 
-    listen() {
+    async listen() {
+      await stores.open();
+      // A node dead for the presence TTL must be noticed within it: sweep six times as often.
+      sweeper = startPresenceSweeper(io, services, {
+        intervalMs: (config.presence.ttlSeconds * 1000) / 6,
+        crossNode: config.redis !== undefined,
+      });
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
@@ -99,6 +129,7 @@ export function createParleyServer(
       if (closing) return;
       closing = true;
       log.info('shutting down');
+      sweeper?.stop();
       for (const namespace of io._nsps.values()) {
         if (workspaceOfNamespace(namespace.name)) {
           namespace.emit(ServerEvent.ServerShutdown, { message: 'server is shutting down' });

@@ -9,6 +9,7 @@ import {
   type PayloadOf,
 } from '@parley/protocol';
 import type { z } from 'zod';
+import { StoreUnavailableError } from '../stores/errors';
 import { ParleyError } from './errors';
 import type { ChatSession } from './session';
 
@@ -64,6 +65,10 @@ async function dispatch(
     return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
   } catch (error) {
     if (error instanceof ParleyError) return fail(error.code, error.message, error.retryAfterMs);
+    if (error instanceof StoreUnavailableError) {
+      session.log.warn({ err: error, event }, 'store unavailable');
+      return fail(ErrorCode.Unavailable, 'storage is unreachable; nothing was stored, retry later');
+    }
     session.log.error({ err: error, event }, 'handler failed');
     return fail(ErrorCode.Internal, 'unexpected server error; it was logged');
   }

@@ -1,10 +1,27 @@
 import type {
   IncomingClientEvents,
-  InterServerEvents,
+  Member,
   ServerToClientEvents,
   SocketData,
 } from '@parley/protocol';
 import type { Namespace, Server, Socket } from 'socket.io';
+
+/** A departure announced to every node, each telling its own sockets. */
+export interface AnnouncedDeparture {
+  workspace: string;
+  room: string;
+  member: Member;
+  topic: string | null;
+  memberCount: number;
+}
+
+/**
+ * Events between server nodes (through the Redis adapter), never seen by clients. Fire and
+ * forget: nothing waits for other nodes to answer.
+ */
+export interface InterServerEvents {
+  'presence:departed': (departures: AnnouncedDeparture[]) => void;
+}
 
 export type ParleyIo = Server<
   IncomingClientEvents,

@@ -63,6 +63,18 @@ export interface PresenceStore {
   count(ref: RoomRef): Promise<number>;
   /** Online user count of every occupied room of the workspace. */
   counts(workspace: string): Promise<Map<string, number>>;
+  /**
+   * Departures no connection's own handler could announce: users whose last connection was on a
+   * node that died, or whose removal failed while the store was unreachable (retried here).
+   * Each departure is answered by one call on one node only, so it is announced once.
+   */
+  sweep(): Promise<Departure[]>;
+}
+
+/** A user who left a room without a live handler to say so. */
+export interface Departure {
+  ref: RoomRef;
+  member: Member;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -77,7 +89,10 @@ export interface Stores {
   rooms: RoomStore;
   presence: PresenceStore;
   messageRate: RateLimiter;
+  /** Connects to the backing service; resolves once it answers. */
+  open(): Promise<void>;
   /** Whether the backing service answers (always true in memory). */
   ready(): Promise<boolean>;
+  /** Removes this node's traces (after its connections are gone) and disconnects. */
   close(): Promise<void>;
 }

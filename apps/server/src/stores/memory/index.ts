@@ -19,6 +19,7 @@ export function createMemoryStores(
     rooms: createMemoryRoomStore(),
     presence: createMemoryPresenceStore(),
     messageRate,
+    async open() {},
     async ready() {
       return true;
     },

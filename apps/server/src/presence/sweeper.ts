@@ -1,0 +1,68 @@
+import { chatNamespace, ServerEvent } from '@parley/protocol';
+import type { Services } from '../services';
+import { type AnnouncedDeparture, type ParleyIo, roomChannel } from '../socket/types';
+
+export interface PresenceSweeper {
+  stop(): void;
+}
+
+/**
+ * Announces departures that no connection's handler could: users whose last connection was on a
+ * node that died, or whose removal failed during a Redis outage. The store answers each
+ * departure to one sweep on one node; that node tells its own sockets and every other node
+ * (fire and forget), and each node tells its own sockets.
+ */
+export function startPresenceSweeper(
+  io: ParleyIo,
+  services: Services,
+  { intervalMs, crossNode }: { intervalMs: number; crossNode: boolean },
+): PresenceSweeper {
+  const { stores, log } = services;
+  io.on('presence:departed', (departures) => {
+    for (const departure of departures) announceLocally(io, departure);
+  });
+
+  let running = false;
+  async function sweep(): Promise<void> {
+    const departures = await stores.presence.sweep();
+    if (departures.length === 0) return;
+    const announced = await Promise.all(
+      departures.map(async ({ ref, member }): Promise<AnnouncedDeparture> => {
+        const [record, memberCount] = await Promise.all([
+          stores.rooms.get(ref),
+          stores.presence.count(ref),
+        ]);
+        return { ...ref, member, topic: record?.topic ?? null, memberCount };
+      }),
+    );
+    log.info({ departures: announced.length }, 'announcing departures found by the sweep');
+    for (const departure of announced) announceLocally(io, departure);
+    if (crossNode) io.serverSideEmit('presence:departed', announced);
+  }
+
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    const work = sweep()
+      .catch((error: unknown) => log.warn({ err: error }, 'presence sweep failed; will retry'))
+      .finally(() => {
+        running = false;
+      });
+    services.track(work);
+  }, intervalMs);
+
+  return {
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+function announceLocally(io: ParleyIo, departure: AnnouncedDeparture): void {
+  // A workspace's namespace exists on a node only while it has sockets there.
+  const namespace = io._nsps.get(chatNamespace(departure.workspace));
+  if (!namespace) return;
+  const { room, member, topic, memberCount } = departure;
+  namespace.local.to(roomChannel(room)).emit(ServerEvent.PresenceLeft, { room, member });
+  namespace.local.emit(ServerEvent.RoomUpdated, { room, topic, memberCount });
+}

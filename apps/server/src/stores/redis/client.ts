@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import type { RedisConfig } from '../../config';
+import type { Logger } from '../../logger';
+import { appendMessageScript } from './history';
+import { addConnectionScript, removeConnectionScript } from './presence';
+import { takeTokenScript } from './rate-limiter';
+
+const scripts = {
+  appendMessage: appendMessageScript,
+  takeToken: takeTokenScript,
+  addConnection: addConnectionScript,
+  removeConnection: removeConnectionScript,
+};
+
+/** Retry soon and often: cross-node delivery must resume within seconds of Redis returning. */
+function reconnectDelayMs(retries: number): number {
+  return Math.min(50 * 2 ** retries, 1000);
+}
+
+function createCommandClient(config: RedisConfig) {
+  return createClient({
+    url: config.url,
+    scripts,
+    // While disconnected, commands fail at once instead of waiting in a queue: a send answers
+    // `unavailable` rather than hanging, and nothing is stored late behind the client's back.
+    disableOfflineQueue: true,
+    commandOptions: { timeout: config.commandTimeoutMs },
+    socket: { reconnectStrategy: reconnectDelayMs, connectTimeout: config.commandTimeoutMs },
+  });
+}
+
+function createSubscriberClient(config: RedisConfig) {
+  // Subscriptions are remembered by the client and sent again after every reconnect.
+  return createClient({
+    url: config.url,
+    socket: { reconnectStrategy: reconnectDelayMs, connectTimeout: config.commandTimeoutMs },
+  });
+}
+
+export type RedisClient = ReturnType<typeof createCommandClient>;
+export type SubscriberClient = ReturnType<typeof createSubscriberClient>;
+
+/** The connections of one node: commands (also used to publish) and subscriptions. */
+export interface RedisConnections {
+  commands: RedisClient;
+  /**
+   * The command client for the Socket.IO adapter to publish with. The adapter never handles a
+   * failed publish, so failures are logged here instead of becoming unhandled rejections; a
+   * broadcast lost while Redis is away is what the per-room `seq` lets clients detect.
+   */
+  publisher: RedisClient;
+  subscriber: SubscriberClient;
+  /** Resolves once both clients are connected (they retry until Redis answers). */
+  open(): Promise<void>;
+  /** Both connected, and Redis answers a PING in time. */
+  ready(): Promise<boolean>;
+  /** How long both clients have been connected without a break; 0 while either is down. */
+  connectedForMs(): number;
+  /** Calls `listener` every time the command client becomes ready: at first and after a break. */
+  onReady(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+export function createRedisConnections(config: RedisConfig, log: Logger): RedisConnections {
+  const commands = createCommandClient(config);
+  const subscriber = createSubscriberClient(config);
+  const readyListeners: (() => void)[] = [];
+  let connectedSince: number | undefined;
+
+  const watch = (client: RedisClient | SubscriberClient, role: string) => {
+    let down = false;
+    // Without an 'error' listener a lost connection would crash the process.
+    client.on('error', (error: Error) => {
+      if (!down) log.warn({ err: error, role }, 'redis connection lost; reconnecting');
+      down = true;
+      connectedSince = undefined;
+    });
+    client.on('ready', () => {
+      if (down) log.info({ role }, 'redis connection restored');
+      down = false;
+      if (commands.isReady && subscriber.isReady) connectedSince = Date.now();
+      if (role === 'commands') for (const listener of readyListeners) listener();
+    });
+  };
+  watch(commands, 'commands');
+  watch(subscriber, 'subscriber');
+
+  const logFailedPublish = (error: unknown) => {
+    log.warn({ err: error }, 'redis publish failed; the broadcast reached this node only');
+    return 0;
+  };
+  const publisher: RedisClient = Object.assign(Object.create(commands) as RedisClient, {
+    publish: (channel: string, message: string | Buffer) =>
+      commands.publish(channel, message).catch(logFailedPublish),
+    sPublish: (channel: string, message: string | Buffer) =>
+      commands.sPublish(channel, message).catch(logFailedPublish),
+  });
+
+  return {
+    commands,
+    publisher,
+    subscriber,
+    async open() {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+    },
+    async ready() {
+      if (!commands.isReady || !subscriber.isReady) return false;
+      try {
+        return (await commands.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    connectedForMs() {
+      return connectedSince === undefined ? 0 : Date.now() - connectedSince;
+    },
+    onReady(listener) {
+      readyListeners.push(listener);
+    },
+    async close() {
+      // The subscriber has nothing worth waiting for; commands get one timeout to finish.
+      if (subscriber.isOpen) subscriber.destroy();
+      if (commands.isOpen) {
+        await Promise.race([commands.close(), sleep(config.commandTimeoutMs)]);
+        if (commands.isOpen) commands.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import type { ParleyConfig, RedisConfig } from '../../config';
+import type { Logger } from '../../logger';
+import type { Stores } from '../types';
+import type { RedisConnections } from './client';
+import { createRedisHistoryStore } from './history';
+import { redisKeys } from './keys';
+import { createRedisPresenceStore, heartbeatTimings } from './presence';
+import { createRedisRateLimiter } from './rate-limiter';
+import { createRedisRoomStore } from './rooms';
+import { reportingUnavailable } from './unavailable';
+
+export { createRedisConnections, type RedisConnections } from './client';
+
+export interface RedisStoreOptions {
+  keyPrefix: string;
+  nodeId: string;
+  presenceTtlMs: number;
+  limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>;
+}
+
+/** Every store in Redis, shared by all nodes; the stores own (and close) the connections. */
+export function createRedisStores(
+  connections: RedisConnections,
+  options: RedisStoreOptions,
+  log: Logger,
+): Stores {
+  const { commands } = connections;
+  const keys = redisKeys(options.keyPrefix);
+  const presence = createRedisPresenceStore(commands, keys, {
+    nodeId: options.nodeId,
+    ttlMs: options.presenceTtlMs,
+    connectedForMs: connections.connectedForMs,
+  });
+  const heartbeat = () =>
+    presence.heartbeat().catch((error: unknown) => {
+      log.debug({ err: error }, 'presence heartbeat failed; retrying');
+    });
+  let heartbeats: NodeJS.Timeout | undefined;
+
+  return {
+    history: reportingUnavailable(
+      'history',
+      createRedisHistoryStore(commands, keys, options.limits.historyRetention),
+    ),
+    rooms: reportingUnavailable('rooms', createRedisRoomStore(commands, keys)),
+    presence: reportingUnavailable('presence', presence),
+    messageRate: reportingUnavailable(
+      'messageRate',
+      createRedisRateLimiter(
+        commands,
+        keys,
+        options.limits.messagesPerSecond,
+        options.limits.messageBurst,
+      ),
+    ),
+
+    async open() {
+      await connections.open();
+      await presence.start();
+      // Renewed at once after a reconnect, before a survivor could take this node for dead.
+      connections.onReady(() => void heartbeat());
+      heartbeats = setInterval(heartbeat, heartbeatTimings(options.presenceTtlMs).everyMs);
+    },
+
+    ready: connections.ready,
+
+    async close() {
+      clearInterval(heartbeats);
+      try {
+        await presence.stop();
+      } catch (error) {
+        log.warn({ err: error }, 'could not clear this node from Redis; survivors will');
+      }
+      await connections.close();
+    },
+  };
+}
+
+/** The Socket.IO adapter that carries broadcasts between nodes, on the same connections. */
+export function createRedisAdapter(
+  connections: RedisConnections,
+  { keyPrefix, shardedPubSub }: Pick<RedisConfig, 'keyPrefix' | 'shardedPubSub'>,
+) {
+  const channel = redisKeys(keyPrefix).adapterChannel;
+  return shardedPubSub
+    ? createShardedAdapter(connections.publisher, connections.subscriber, {
+        channelPrefix: channel,
+      })
+    : createAdapter(connections.publisher, connections.subscriber, { key: channel });
+}

@@ -1,0 +1,47 @@
+import type { RoomRef } from '../types';
+
+/**
+ * Every Redis key Parley writes, in one place. Keys that one script touches together share a
+ * hash tag (the part in braces), so they land in one Redis Cluster slot:
+ * - a room's history: `{acme/general}`;
+ * - a workspace's rooms and presence: `{acme}` (presence counts per room are kept per workspace);
+ * - a node's liveness and its connections: `{node:<id>}`.
+ */
+export function redisKeys(prefix: string) {
+  const room = ({ workspace, room }: RoomRef) => `${prefix}{${workspace}/${room}}`;
+  const workspace = (name: string) => `${prefix}{${name}}`;
+  const node = (id: string) => `${prefix}{node:${id}}`;
+  return {
+    /** The room's last `seq` (never trimmed, so numbering goes on after retention drops). */
+    seq: (ref: RoomRef) => `${room(ref)}:seq`,
+    /** Sorted set of the room's retained messages, scored by `seq`. */
+    log: (ref: RoomRef) => `${room(ref)}:log`,
+    /** Hash of author + clientMsgId -> seq, for idempotent sends. */
+    sent: (ref: RoomRef) => `${room(ref)}:sent`,
+    /** Hash of room name -> room record (JSON). */
+    rooms: (name: string) => `${workspace(name)}:rooms`,
+    /** Hash of connection id -> user id, for one room. */
+    connections: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:connections`,
+    /** Hash of user id -> member (JSON), for one room. */
+    members: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:members`,
+    /** Hash of user id -> connection count, for one room. */
+    userConnections: (ref: RoomRef) =>
+      `${workspace(ref.workspace)}:presence:${ref.room}:user-connections`,
+    /** Hash of room name -> online user count, for the whole workspace. */
+    counts: (name: string) => `${workspace(name)}:presence-counts`,
+    /** Present while the node heartbeats; expires when it stops. */
+    alive: (id: string) => `${node(id)}:alive`,
+    /** Set of the node's presence entries, so survivors can remove them if it dies. */
+    nodeConnections: (id: string) => `${node(id)}:connections`,
+    /** Held by the one survivor cleaning up after a dead node. */
+    reaper: (id: string) => `${node(id)}:reaper`,
+    /** Set of the ids of every node that registered and has not been cleaned up. */
+    nodes: `${prefix}nodes`,
+    /** Token bucket of one key (a user id). */
+    rate: (key: string) => `${prefix}rate:{${key}}`,
+    /** Prefix of the Socket.IO adapter's channels. */
+    adapterChannel: `${prefix}socket.io`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;

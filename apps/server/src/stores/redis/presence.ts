@@ -1,0 +1,251 @@
+import type { Member } from '@parley/protocol';
+import { defineScript } from 'redis';
+import type { Departure, PresenceStore, RoomRef } from '../types';
+import type { RedisClient } from './client';
+import type { RedisKeys } from './keys';
+
+interface PresenceKeys {
+  connections: string;
+  members: string;
+  userConnections: string;
+  counts: string;
+}
+
+function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: PresenceKeys): void {
+  parser.pushKeys([keys.connections, keys.members, keys.userConnections, keys.counts]);
+}
+
+/**
+ * Adds one connection of a user to a room. Answers 1 when it is the user's first connection
+ * there (the user just arrived), 0 otherwise, including for a connection already added.
+ *
+ * KEYS: connections, members, user connections, workspace counts.
+ * ARGV: connection id, user id, member JSON, room.
+ */
+export const addConnectionScript = defineScript({
+  NUMBER_OF_KEYS: 4,
+  SCRIPT: `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return 0 end
+redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
+return 1`,
+  parseCommand(
+    parser,
+    keys: PresenceKeys,
+    connectionId: string,
+    userId: string,
+    memberJson: string,
+    room: string,
+  ) {
+    parsePresenceKeys(parser, keys);
+    parser.push(connectionId, userId, memberJson, room);
+  },
+  transformReply: (reply: number) => reply,
+});
+
+/**
+ * Removes one connection from a room. Answers the member (JSON) when it was the user's last
+ * connection there (the user left), nil otherwise, including for a connection already removed:
+ * so however many nodes try, a departure is reported once.
+ *
+ * KEYS: as above. ARGV: connection id, room.
+ */
+export const removeConnectionScript = defineScript({
+  NUMBER_OF_KEYS: 4,
+  SCRIPT: `
+local user = redis.call('HGET', KEYS[1], ARGV[1])
+if not user then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HINCRBY', KEYS[3], user, -1) > 0 then return false end
+redis.call('HDEL', KEYS[3], user)
+local member = redis.call('HGET', KEYS[2], user)
+redis.call('HDEL', KEYS[2], user)
+if redis.call('HINCRBY', KEYS[4], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[2]) end
+return member`,
+  parseCommand(parser, keys: PresenceKeys, connectionId: string, room: string) {
+    parsePresenceKeys(parser, keys);
+    parser.push(connectionId, room);
+  },
+  transformReply: (reply: string | null) => reply,
+});
+
+export interface NodePresenceOptions {
+  nodeId: string;
+  /** How long a dead node's presence may linger. */
+  ttlMs: number;
+  /** How long this node has been connected to Redis without a break. */
+  connectedForMs(): number;
+}
+
+/** A node's liveness key lives this long; it is renewed three times as often. */
+export function heartbeatTimings(ttlMs: number) {
+  return { aliveMs: Math.floor((ttlMs * 2) / 3), everyMs: Math.floor(ttlMs / 3) };
+}
+
+/** A connection as recorded under its node, so survivors can remove it if the node dies. */
+type NodeEntry = [workspace: string, room: string, connectionId: string, userId: string];
+
+export interface RedisPresenceStore extends PresenceStore {
+  /** Tells the cluster this node is alive; repeated by the caller every `everyMs`. */
+  heartbeat(): Promise<void>;
+  /** Before serving: clears what an earlier process with the same node id left behind. */
+  start(): Promise<void>;
+  /** After the last connection is gone: leaves no trace, or leaves leftovers to the survivors. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Presence shared by every node. Each connection is recorded in its room (counted per user) and
+ * under its node. Every node heartbeats; a node whose heartbeat expired is cleaned up by one
+ * survivor (a claim key decides which), whose `sweep()` answers the users who thereby left.
+ */
+export function createRedisPresenceStore(
+  client: RedisClient,
+  keys: RedisKeys,
+  { nodeId, ttlMs, connectedForMs }: NodePresenceOptions,
+): RedisPresenceStore {
+  const { aliveMs } = heartbeatTimings(ttlMs);
+  const presenceKeys = (ref: RoomRef): PresenceKeys => ({
+    connections: keys.connections(ref),
+    members: keys.members(ref),
+    userConnections: keys.userConnections(ref),
+    counts: keys.counts(ref.workspace),
+  });
+  const entryOf = (ref: RoomRef, connectionId: string, userId: string) =>
+    JSON.stringify([ref.workspace, ref.room, connectionId, userId] satisfies NodeEntry);
+
+  /**
+   * Removals that failed (Redis unreachable, or an add whose outcome is unknown): retried by
+   * `sweep()`, so a connection that closed during an outage leaves no ghost behind.
+   */
+  const pending = new Map<string, { ref: RoomRef; userId: string; connectionId: string }>();
+  const pendingKey = (ref: RoomRef, connectionId: string) =>
+    `${ref.workspace}/${ref.room}/${connectionId}`;
+  /**
+   * Departures found but not yet handed out: kept across a sweep that fails half-way, so each
+   * is still announced, once.
+   */
+  const found: Departure[] = [];
+
+  async function removeConnection(
+    ref: RoomRef,
+    userId: string,
+    connectionId: string,
+    node: string,
+  ): Promise<Member | undefined> {
+    const memberJson = await client.removeConnection(presenceKeys(ref), connectionId, ref.room);
+    await client.sRem(keys.nodeConnections(node), entryOf(ref, connectionId, userId));
+    return memberJson ? (JSON.parse(memberJson) as Member) : undefined;
+  }
+
+  /** Removes every connection recorded under `node`, keeping the users who thereby left. */
+  async function reapNode(node: string): Promise<void> {
+    for (const entry of await client.sMembers(keys.nodeConnections(node))) {
+      const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
+      const ref = { workspace, room };
+      const member = await removeConnection(ref, userId, connectionId, node);
+      if (member) found.push({ ref, member });
+    }
+  }
+
+  async function retryPending(): Promise<void> {
+    for (const [key, { ref, userId, connectionId }] of pending) {
+      const member = await removeConnection(ref, userId, connectionId, nodeId);
+      pending.delete(key);
+      if (member) found.push({ ref, member });
+    }
+  }
+
+  async function reapDeadNodes(): Promise<void> {
+    // Right after (re)connecting, a live node may not have renewed its heartbeat yet (Redis
+    // was away longer than it lives): judge nobody before watching for one full lifetime.
+    if (connectedForMs() < aliveMs) return;
+    for (const node of await client.sMembers(keys.nodes)) {
+      if (node === nodeId || (await client.exists(keys.alive(node))) === 1) continue;
+      // One survivor cleans up; the others see the claim and skip this node.
+      const claimed = await client.set(keys.reaper(node), nodeId, { NX: true, PX: ttlMs });
+      if (claimed !== 'OK') continue;
+      await reapNode(node);
+      await client.del(keys.nodeConnections(node));
+      await client.sRem(keys.nodes, node);
+    }
+  }
+
+  async function heartbeat(): Promise<void> {
+    await client.set(keys.alive(nodeId), '1', { PX: aliveMs });
+    await client.sAdd(keys.nodes, nodeId);
+  }
+
+  return {
+    async add(ref, member, connectionId) {
+      const key = pendingKey(ref, connectionId);
+      pending.delete(key);
+      try {
+        await client.sAdd(keys.nodeConnections(nodeId), entryOf(ref, connectionId, member.id));
+        const first = await client.addConnection(
+          presenceKeys(ref),
+          connectionId,
+          member.id,
+          JSON.stringify(member),
+          ref.room,
+        );
+        return first === 1;
+      } catch (error) {
+        // The add may have landed before the failure: undo it once Redis answers again.
+        pending.set(key, { ref, userId: member.id, connectionId });
+        throw error;
+      }
+    },
+
+    async remove(ref, userId, connectionId) {
+      try {
+        return (await removeConnection(ref, userId, connectionId, nodeId)) !== undefined;
+      } catch (error) {
+        pending.set(pendingKey(ref, connectionId), { ref, userId, connectionId });
+        throw error;
+      }
+    },
+
+    async members(ref) {
+      const all = await client.hVals(keys.members(ref));
+      return all.map((json) => JSON.parse(json) as Member);
+    },
+
+    async count(ref) {
+      return client.hLen(keys.members(ref));
+    },
+
+    async counts(workspace) {
+      const all = await client.hGetAll(keys.counts(workspace));
+      return new Map(
+        Object.entries(all)
+          .map(([room, count]) => [room, Number(count)] as const)
+          .filter(([, count]) => count > 0),
+      );
+    },
+
+    async sweep() {
+      await retryPending();
+      await reapDeadNodes();
+      return found.splice(0);
+    },
+
+    heartbeat,
+
+    async start() {
+      // Departures found here are handed out by the first sweep, once there is a server to tell.
+      await reapNode(nodeId);
+      await heartbeat();
+    },
+
+    async stop() {
+      await client.del(keys.alive(nodeId));
+      // Connections whose removal failed stay recorded: survivors clean them up soon, since
+      // this node no longer heartbeats.
+      if ((await client.sCard(keys.nodeConnections(nodeId))) === 0) {
+        await client.sRem(keys.nodes, nodeId);
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import {
+  AbortError,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ErrorReply,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+} from 'redis';
+import { StoreUnavailableError } from '../errors';
+
+const CONNECTION_ERRORS = [
+  AbortError,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+];
+
+/** Replies Redis gives while it cannot serve yet (starting, failing over, busy). */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b/;
+
+/** Socket errors Node raises when the connection drops under a command. */
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/** Whether an error means "Redis cannot be reached right now" rather than a bug. */
+export function isUnreachable(error: unknown): boolean {
+  if (error instanceof ErrorReply) return TRANSIENT_REPLY.test(error.message);
+  if (CONNECTION_ERRORS.some((type) => error instanceof type)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SOCKET_CODES.has(code);
+}
+
+/**
+ * The same store, with every failure to reach Redis turned into one `StoreUnavailableError`, so
+ * handlers answer `unavailable` without knowing which store or client is behind them.
+ */
+export function reportingUnavailable<T extends object>(name: string, store: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(store)) {
+    if (typeof value !== 'function') {
+      wrapped[key] = value;
+      continue;
+    }
+    wrapped[key] = async (...args: unknown[]) => {
+      try {
+        return await value.apply(store, args);
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        throw new StoreUnavailableError(`${name}.${key}: Redis is unreachable`, { cause: error });
+      }
+    };
+  }
+  return wrapped as T;
+}
