@@ -144,6 +144,41 @@ export function describeStoreContract(
       expect(await presence.counts('other')).toEqual(new Map());
       await close();
     });
+
+    it('adding the same connection twice counts it once', async () => {
+      const { presence, close } = await open();
+      expect(await presence.add(general, ana, 's1')).toBe(true);
+      expect(await presence.add(general, ana, 's1')).toBe(false);
+      expect(await presence.remove(general, 'ana', 's1')).toBe(true);
+      expect(await presence.count(general)).toBe(0);
+      expect(await presence.counts('acme')).toEqual(new Map());
+      await close();
+    });
+
+    it('keeps rooms and workspaces apart, and the latest display name', async () => {
+      const { presence, close } = await open();
+      await presence.add(general, ana, 's1');
+      await presence.add({ workspace: 'acme', room: 'random' }, bo, 's2');
+      await presence.add({ workspace: 'other', room: 'general' }, bo, 's3');
+      await presence.add(general, { id: 'ana', name: 'Ana B.' }, 's4');
+      expect(await presence.members(general)).toEqual([{ id: 'ana', name: 'Ana B.' }]);
+      expect(await presence.counts('acme')).toEqual(
+        new Map([
+          ['general', 1],
+          ['random', 1],
+        ]),
+      );
+      expect(await presence.counts('other')).toEqual(new Map([['general', 1]]));
+      await close();
+    });
+
+    it('sweeps up nothing while no node died and nothing failed', async () => {
+      const { presence, close } = await open();
+      await presence.add(general, ana, 's1');
+      expect(await presence.sweep()).toEqual([]);
+      expect(await presence.count(general)).toBe(1);
+      await close();
+    });
   });
 
   describe(`${name}: rooms`, () => {
@@ -160,6 +195,16 @@ export function describeStoreContract(
         topic: 'Launch day',
       });
       expect(await rooms.ensure(general)).toEqual({ name: 'general', topic: 'Launch day' });
+      await close();
+    });
+
+    it('setting a topic creates the room; clearing it answers null', async () => {
+      const { rooms, close } = await open();
+      const design = { workspace: 'acme', room: 'design' };
+      await rooms.setTopic(design, 'Mockups');
+      expect(await rooms.list('acme')).toEqual([{ name: 'design', topic: 'Mockups' }]);
+      expect(await rooms.setTopic(design, null)).toEqual({ name: 'design', topic: null });
+      expect(await rooms.get(design)).toEqual({ name: 'design', topic: null });
       await close();
     });
   });
@@ -181,6 +226,16 @@ export function describeStoreContract(
         expect(refused.retryAfterMs).toBeLessThanOrEqual(500);
       }
       expect(await messageRate.take('bo')).toEqual({ allowed: true });
+      await close();
+    });
+
+    it('refills over time at the sustained rate', async () => {
+      const { messageRate, close } = await open({ messagesPerSecond: 10, messageBurst: 10 });
+      for (let i = 0; i < 10; i++) expect(await messageRate.take('ana')).toEqual({ allowed: true });
+      expect((await messageRate.take('ana')).allowed).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await messageRate.take('ana')).toEqual({ allowed: true });
+      expect(await messageRate.take('ana')).toEqual({ allowed: true });
       await close();
     });
   });

@@ -21,6 +21,8 @@ export function createMemoryPresenceStore(): PresenceStore {
       }
       const presence = users.get(member.id);
       if (presence) {
+        // A renamed guest keeps its id: the newest connection's name is the one shown.
+        presence.member = member;
         presence.connections.add(connectionId);
         return false;
       }

@@ -1,0 +1,195 @@
+import type { Member } from '@parley/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  openRedisStores,
+  type RedisStoreOptions,
+  startRedis,
+  type TestRedis,
+  uniquePrefix,
+} from '../../../test/redis';
+import { StoreUnavailableError } from '../errors';
+import type { Departure, Stores } from '../types';
+import { redisKeys } from './keys';
+
+const ana: Member = { id: 'ana', name: 'Ana' };
+const bo: Member = { id: 'bo', name: 'Bo' };
+const general = { workspace: 'acme', room: 'general' };
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+
+const opened: Stores[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((stores) => stores.close()));
+});
+
+/** Several nodes' stores on one Redis and one key prefix: one cluster. */
+async function cluster(count: number, options: RedisStoreOptions = {}) {
+  const prefix = uniquePrefix();
+  const nodes = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      openRedisStores(redis.url, { prefix, nodeId: `node-${i}`, ...options }),
+    ),
+  );
+  opened.push(...nodes);
+  return nodes;
+}
+
+describe('redis stores shared by several nodes', () => {
+  it('concurrent appends from three nodes get seq 1..N with no gap or duplicate', async () => {
+    const nodes = await cluster(3);
+    const results = await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        (nodes[i % 3] as Stores).history.append(general, {
+          author: i % 2 ? ana : bo,
+          text: `m${i}`,
+          clientMsgId: `c${i}`,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 150 }, (_, i) => i + 1),
+    );
+    const page = await (nodes[1] as Stores).history.page(general, { limit: 100 });
+    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 51));
+  });
+
+  it('a retry that lands on another node answers the original message', async () => {
+    const [a, b] = (await cluster(2)) as [Stores, Stores];
+    const first = await a.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' });
+    const retry = await b.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' });
+    expect(retry).toEqual({ message: first.message, created: false });
+    expect(await b.history.lastSeq(general)).toBe(1);
+  });
+
+  it('a user with connections on two nodes is one member until the last one goes', async () => {
+    const [a, b] = (await cluster(2)) as [Stores, Stores];
+    expect(await a.presence.add(general, ana, 'a1')).toBe(true);
+    expect(await b.presence.add(general, ana, 'b1')).toBe(false);
+    expect(await b.presence.members(general)).toEqual([ana]);
+    expect(await a.presence.remove(general, 'ana', 'a1')).toBe(false);
+    expect(await b.presence.remove(general, 'ana', 'b1')).toBe(true);
+    expect(await a.presence.count(general)).toBe(0);
+  });
+
+  it('rate limits a user across nodes', async () => {
+    const nodes = await cluster(2, {
+      limits: { historyRetention: 100, messagesPerSecond: 1, messageBurst: 4 },
+    });
+    const decisions = [];
+    for (let i = 0; i < 6; i++)
+      decisions.push(await (nodes[i % 2] as Stores).messageRate.take('ana'));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, false, false]);
+  });
+});
+
+describe('a node that dies', () => {
+  it('has its connections removed by one survivor, each departure answered once', async () => {
+    const [dying, survivorA, survivorB] = (await cluster(3, { presenceTtlSeconds: 3 })) as [
+      Stores,
+      Stores,
+      Stores,
+    ];
+    await dying.presence.add(general, ana, 'd1');
+    await dying.presence.add(general, bo, 'd2');
+    await survivorA.presence.add(general, bo, 'a1'); // Bo also has a tab on a survivor
+    await dying.presence.add({ workspace: 'acme', room: 'random' }, ana, 'd3');
+    // A crash: the connections drop, nothing is cleaned up, the heartbeat stops.
+    const killedAt = Date.now();
+    await (dying as Stores & { connections: { close(): Promise<void> } }).connections.close();
+    opened.splice(opened.indexOf(dying), 1);
+
+    const departures: Departure[] = [];
+    while (departures.length < 2 && Date.now() - killedAt < 3000) {
+      const [fromA, fromB] = await Promise.all([
+        survivorA.presence.sweep(),
+        survivorB.presence.sweep(),
+      ]);
+      departures.push(...fromA, ...fromB);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(Date.now() - killedAt).toBeLessThan(3000);
+    // A few more sweeps on both: nothing is answered twice.
+    for (let i = 0; i < 3; i++) {
+      departures.push(...(await survivorA.presence.sweep()), ...(await survivorB.presence.sweep()));
+    }
+    expect(departures).toEqual(
+      expect.arrayContaining([
+        { ref: general, member: ana },
+        { ref: { workspace: 'acme', room: 'random' }, member: ana },
+      ]),
+    );
+    expect(departures).toHaveLength(2);
+    expect(await survivorB.presence.members(general)).toEqual([bo]);
+    expect(await survivorB.presence.counts('acme')).toEqual(new Map([['general', 1]]));
+  });
+
+  it('when restarted with the same node id, clears what its previous life left', async () => {
+    const prefix = uniquePrefix();
+    const before = await openRedisStores(redis.url, { prefix, nodeId: 'fixed' });
+    await before.presence.add(general, ana, 'old-1');
+    await before.connections.close();
+    const after = await openRedisStores(redis.url, { prefix, nodeId: 'fixed' });
+    opened.push(after);
+    expect(await after.presence.count(general)).toBe(0);
+    expect(await after.presence.sweep()).toEqual([{ ref: general, member: ana }]);
+  });
+
+  it('a graceful stop unregisters the node at once, leaving survivors nothing to clean', async () => {
+    const prefix = uniquePrefix();
+    const leaving = await openRedisStores(redis.url, { prefix, nodeId: 'leaving' });
+    const survivor = await openRedisStores(redis.url, { prefix, nodeId: 'staying' });
+    opened.push(survivor);
+    const nodes = () => survivor.connections.commands.sMembers(redisKeys(prefix).nodes);
+    expect((await nodes()).sort()).toEqual(['leaving', 'staying']);
+    await leaving.presence.add(general, ana, 'l1');
+    await leaving.presence.remove(general, 'ana', 'l1');
+    await leaving.close();
+    expect(await nodes()).toEqual(['staying']);
+    expect(await survivor.presence.sweep()).toEqual([]);
+  });
+});
+
+describe('while Redis is unreachable', () => {
+  it('store calls fail fast as unavailable, then work again once it is back', async () => {
+    // Persistent, as production runs it: what was written before the crash is there after.
+    const own = await startRedis({ persistent: true });
+    try {
+      const stores = await openRedisStores(own.url, { commandTimeoutMs: 500 });
+      opened.push(stores);
+      await stores.presence.add(general, ana, 's1');
+      await own.kill();
+      for (const attempt of [
+        () => stores.history.append(general, { author: ana, text: 'x', clientMsgId: 'x' }),
+        () => stores.presence.members(general),
+        () => stores.messageRate.take('ana'),
+        () => stores.rooms.list('acme'),
+      ]) {
+        const started = Date.now();
+        await expect(attempt()).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect(Date.now() - started).toBeLessThan(1000);
+      }
+      expect(await stores.ready()).toBe(false);
+      // Ana's connection closes during the outage: the removal fails now, and is retried later.
+      await expect(stores.presence.remove(general, 'ana', 's1')).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+
+      await own.restart();
+      const deadline = Date.now() + 5000;
+      while (!(await stores.ready()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await stores.ready()).toBe(true);
+      expect(await stores.presence.members(general)).toEqual([ana]);
+      expect(await stores.presence.sweep()).toEqual([{ ref: general, member: ana }]);
+      expect(await stores.presence.members(general)).toEqual([]);
+      expect(await stores.presence.sweep()).toEqual([]);
+    } finally {
+      await own.stop();
+    }
+  });
+});
