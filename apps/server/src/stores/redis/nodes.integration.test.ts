@@ -26,8 +26,10 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((stores) => stores.close()));
 });
 
+type Node = Awaited<ReturnType<typeof openRedisStores>>;
+
 /** Several nodes' stores on one Redis and one key prefix: one cluster. */
-async function cluster(count: number, options: RedisStoreOptions = {}) {
+async function cluster(count: number, options: RedisStoreOptions = {}): Promise<Node[]> {
   const prefix = uniquePrefix();
   const nodes = await Promise.all(
     Array.from({ length: count }, (_, i) =>
@@ -38,12 +40,18 @@ async function cluster(count: number, options: RedisStoreOptions = {}) {
   return nodes;
 }
 
+function nth(nodes: Node[], index: number): Node {
+  const node = nodes[index];
+  if (!node) throw new Error(`no node ${index}`);
+  return node;
+}
+
 describe('redis stores shared by several nodes', () => {
   it('concurrent appends from three nodes get seq 1..N with no gap or duplicate', async () => {
     const nodes = await cluster(3);
     const results = await Promise.all(
       Array.from({ length: 150 }, (_, i) =>
-        (nodes[i % 3] as Stores).history.append(general, {
+        nth(nodes, i % 3).history.append(general, {
           author: i % 2 ? ana : bo,
           text: `m${i}`,
           clientMsgId: `c${i}`,
@@ -53,12 +61,13 @@ describe('redis stores shared by several nodes', () => {
     expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 150 }, (_, i) => i + 1),
     );
-    const page = await (nodes[1] as Stores).history.page(general, { limit: 100 });
+    const page = await nth(nodes, 1).history.page(general, { limit: 100 });
     expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 51));
   });
 
   it('a retry that lands on another node answers the original message', async () => {
-    const [a, b] = (await cluster(2)) as [Stores, Stores];
+    const nodes = await cluster(2);
+    const [a, b] = [nth(nodes, 0), nth(nodes, 1)];
     const first = await a.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' });
     const retry = await b.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' });
     expect(retry).toEqual({ message: first.message, created: false });
@@ -66,7 +75,8 @@ describe('redis stores shared by several nodes', () => {
   });
 
   it('a user with connections on two nodes is one member until the last one goes', async () => {
-    const [a, b] = (await cluster(2)) as [Stores, Stores];
+    const nodes = await cluster(2);
+    const [a, b] = [nth(nodes, 0), nth(nodes, 1)];
     expect(await a.presence.add(general, ana, 'a1')).toBe(true);
     expect(await b.presence.add(general, ana, 'b1')).toBe(false);
     expect(await b.presence.members(general)).toEqual([ana]);
@@ -80,26 +90,22 @@ describe('redis stores shared by several nodes', () => {
       limits: { historyRetention: 100, messagesPerSecond: 1, messageBurst: 4 },
     });
     const decisions = [];
-    for (let i = 0; i < 6; i++)
-      decisions.push(await (nodes[i % 2] as Stores).messageRate.take('ana'));
+    for (let i = 0; i < 6; i++) decisions.push(await nth(nodes, i % 2).messageRate.take('ana'));
     expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, false, false]);
   });
 });
 
 describe('a node that dies', () => {
   it('has its connections removed by one survivor, each departure answered once', async () => {
-    const [dying, survivorA, survivorB] = (await cluster(3, { presenceTtlSeconds: 3 })) as [
-      Stores,
-      Stores,
-      Stores,
-    ];
+    const nodes = await cluster(3, { presenceTtlSeconds: 3 });
+    const [dying, survivorA, survivorB] = [nth(nodes, 0), nth(nodes, 1), nth(nodes, 2)];
     await dying.presence.add(general, ana, 'd1');
     await dying.presence.add(general, bo, 'd2');
     await survivorA.presence.add(general, bo, 'a1'); // Bo also has a tab on a survivor
     await dying.presence.add({ workspace: 'acme', room: 'random' }, ana, 'd3');
     // A crash: the connections drop, nothing is cleaned up, the heartbeat stops.
     const killedAt = Date.now();
-    await (dying as Stores & { connections: { close(): Promise<void> } }).connections.close();
+    await dying.connections.close();
     opened.splice(opened.indexOf(dying), 1);
 
     const departures: Departure[] = [];
