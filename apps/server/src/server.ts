@@ -13,6 +13,7 @@ import { attachChat } from './chat';
 import type { ParleyConfig } from './config';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
+import { deliverStoredMessages } from './messages/delivery';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import type { Services } from './services';
 import type { InterServerEvents, ParleyIo } from './socket/types';
@@ -101,6 +102,7 @@ export function createParleyServer(
     rawSocket.request = null;
   });
   attachChat(io, services);
+  deliverStoredMessages(io, services);
 
   return {
     io,

@@ -1,8 +1,7 @@
-import { ClientEvent, ErrorCode, LIMITS, ServerEvent } from '@parley/protocol';
+import { ClientEvent, ErrorCode, LIMITS } from '@parley/protocol';
 import { refOf, requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
-import { roomChannel } from '../socket/types';
 import { clearTyping } from '../typing/typing';
 
 export const messageHandlers = [
@@ -17,13 +16,10 @@ export const messageHandlers = [
       author: session.user,
       text,
       clientMsgId,
+      origin: session.socket.id,
     });
-    if (created) {
-      clearTyping(session, room);
-      // The sender's own socket has the message in its acknowledgement; its other tabs and
-      // everyone else get the broadcast.
-      session.socket.to(roomChannel(room)).emit(ServerEvent.MessageNew, message);
-    }
+    // Everyone else in the room hears of it from the store (see delivery.ts), in seq order.
+    if (created) clearTyping(session, room);
     return { message };
   }),
 

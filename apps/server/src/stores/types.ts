@@ -10,6 +10,15 @@ export interface MessageDraft {
   author: Member;
   text: string;
   clientMsgId: string;
+  /** The connection that sent it: it has the message in its acknowledgement, not a broadcast. */
+  origin?: string;
+}
+
+/** A message just stored, as every node hears of it. */
+export interface AppendedMessage {
+  ref: RoomRef;
+  message: Message;
+  origin?: string;
 }
 
 export interface HistoryPage {
@@ -34,6 +43,11 @@ export interface HistoryStore {
    */
   since(ref: RoomRef, since: number, max: number): Promise<Message[] | undefined>;
   lastSeq(ref: RoomRef): Promise<number>;
+  /**
+   * Calls `listener` for every message stored from now on, by any node, in `seq` order within
+   * each room: the order the store assigned, so every node can deliver in that order.
+   */
+  onAppended(listener: (appended: AppendedMessage) => void): void;
 }
 
 export interface RoomRecord {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@parley/protocol';
-import type { HistoryStore, MessageDraft, RoomRef } from '../types';
+import type { AppendedMessage, HistoryStore, MessageDraft, RoomRef } from '../types';
 import { refKey } from './keys';
 
 /**
@@ -50,6 +50,7 @@ function clientKey(authorId: string, clientMsgId: string): string {
 
 export function createMemoryHistoryStore(retention: number): HistoryStore {
   const logs = new Map<string, RoomLog>();
+  const listeners: ((appended: AppendedMessage) => void)[] = [];
   const logOf = (ref: RoomRef): RoomLog | undefined => logs.get(refKey(ref));
 
   return {
@@ -72,6 +73,7 @@ export function createMemoryHistoryStore(retention: number): HistoryStore {
         clientMsgId: draft.clientMsgId,
       };
       log.push(message);
+      for (const listener of listeners) listener({ ref, message, origin: draft.origin });
       return { message, created: true };
     },
 
@@ -95,6 +97,10 @@ export function createMemoryHistoryStore(retention: number): HistoryStore {
 
     async lastSeq(ref) {
       return logOf(ref)?.lastSeq ?? 0;
+    },
+
+    onAppended(listener) {
+      listeners.push(listener);
     },
   };
 }

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@parley/protocol';
 import { defineScript } from 'redis';
-import type { HistoryStore, MessageDraft, RoomRef } from '../types';
-import type { RedisClient } from './client';
+import type { AppendedMessage, HistoryStore, MessageDraft, RoomRef } from '../types';
+import type { RedisClient, SubscriberClient } from './client';
 import type { RedisKeys } from './keys';
 
 /**
  * Appends one message atomically: answers an earlier message with the same author and
  * clientMsgId if there is one; otherwise takes the room's next seq, stores the message, records
  * the idempotency key and drops whatever fell out of retention (with its idempotency key).
- * One script, so concurrent sends from any number of nodes get 1, 2, 3, … with no gap.
+ * One script, so concurrent sends from any number of nodes get 1, 2, 3, … with no gap. It also
+ * publishes the new message: Redis runs scripts one at a time and delivers a channel's messages
+ * in order, so every node hears a room's messages in seq order, whichever node stored them.
  *
- * KEYS: seq, log, sent. ARGV: idempotency key, message JSON (without seq), retention.
- * Answers { created (0|1), seq, message JSON }.
+ * KEYS: seq, log, sent. ARGV: idempotency key, message JSON (without seq), retention, channel,
+ * workspace, origin connection. Answers { created (0|1), seq, message JSON }.
  */
 export const appendMessageScript = defineScript({
   NUMBER_OF_KEYS: 3,
@@ -33,6 +35,8 @@ if cutoff > 0 then
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
 end
+redis.call('PUBLISH', ARGV[4],
+  cjson.encode({workspace = ARGV[5], seq = seq, message = ARGV[2], origin = ARGV[6]}))
 return {1, seq, ARGV[2]}`,
   parseCommand(
     parser,
@@ -40,9 +44,11 @@ return {1, seq, ARGV[2]}`,
     sentKey: string,
     json: string,
     retention: number,
+    announce: { channel: string; workspace: string; origin: string },
   ) {
     parser.pushKeys([keys.seq, keys.log, keys.sent]);
-    parser.push(sentKey, json, String(retention));
+    parser.push(sentKey, json, String(retention), announce.channel, announce.workspace);
+    parser.push(announce.origin);
   },
   transformReply: ([created, seq, json]: [number, number, string]) => ({
     created: created === 1,
@@ -53,6 +59,14 @@ return {1, seq, ARGV[2]}`,
 
 /** The stored form: a message without its seq, which is the member's score. */
 type StoredMessage = Omit<Message, 'seq'>;
+
+/** What the append script publishes. */
+interface Announcement {
+  workspace: string;
+  seq: number;
+  message: string;
+  origin: string;
+}
 
 function decode(json: string, seq: number): Message {
   const stored = JSON.parse(json) as StoredMessage;
@@ -74,9 +88,18 @@ function sentKeyOf(authorId: string, clientMsgId: string): string {
 
 export function createRedisHistoryStore(
   client: RedisClient,
+  subscriber: SubscriberClient,
   keys: RedisKeys,
   retention: number,
 ): HistoryStore {
+  const listeners: ((appended: AppendedMessage) => void)[] = [];
+  const hear = (payload: string) => {
+    const { workspace, seq, message, origin } = JSON.parse(payload) as Announcement;
+    const decoded = decode(message, seq);
+    const appended = { ref: { workspace, room: decoded.room }, message: decoded, origin };
+    for (const listener of listeners) listener(appended);
+  };
+
   const roomKeys = (ref: RoomRef) => ({
     seq: keys.seq(ref),
     log: keys.log(ref),
@@ -98,6 +121,7 @@ export function createRedisHistoryStore(
         sentKeyOf(draft.author.id, draft.clientMsgId),
         JSON.stringify(stored),
         retention,
+        { channel: keys.appendedChannel, workspace: ref.workspace, origin: draft.origin ?? '' },
       );
       return { message: decode(json, seq), created };
     },
@@ -137,6 +161,13 @@ export function createRedisHistoryStore(
 
     async lastSeq(ref) {
       return Number((await client.get(keys.seq(ref))) ?? 0);
+    },
+
+    onAppended(listener) {
+      // The subscriber client renews its subscriptions after every reconnect.
+      // A failure here means the client was closed: there is nothing left to listen for.
+      if (listeners.length === 0) subscriber.subscribe(keys.appendedChannel, hear).catch(() => {});
+      listeners.push(listener);
     },
   };
 }

@@ -25,7 +25,7 @@ export function createRedisStores(
   options: RedisStoreOptions,
   log: Logger,
 ): Stores {
-  const { commands } = connections;
+  const { commands, subscriber } = connections;
   const keys = redisKeys(options.keyPrefix);
   const presence = createRedisPresenceStore(commands, keys, {
     nodeId: options.nodeId,
@@ -41,7 +41,7 @@ export function createRedisStores(
   return {
     history: reportingUnavailable(
       'history',
-      createRedisHistoryStore(commands, keys, options.limits.historyRetention),
+      createRedisHistoryStore(commands, subscriber, keys, options.limits.historyRetention),
     ),
     rooms: reportingUnavailable('rooms', createRedisRoomStore(commands, keys)),
     presence: reportingUnavailable('presence', presence),

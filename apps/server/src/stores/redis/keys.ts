@@ -39,6 +39,8 @@ export function redisKeys(prefix: string) {
     nodes: `${prefix}nodes`,
     /** Token bucket of one key (a user id). */
     rate: (key: string) => `${prefix}rate:{${key}}`,
+    /** Pub/sub channel on which every stored message is announced, in seq order. */
+    appendedChannel: `${prefix}messages`,
     /** Prefix of the Socket.IO adapter's channels. */
     adapterChannel: `${prefix}socket.io`,
   };

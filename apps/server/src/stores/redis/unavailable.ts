@@ -37,7 +37,8 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 /**
- * The same store, with every failure to reach Redis turned into one `StoreUnavailableError`, so
+ * The same store, with every failure to reach Redis (a rejected promise) turned into one
+ * `StoreUnavailableError`, so
  * handlers answer `unavailable` without knowing which store or client is behind them.
  */
 export function reportingUnavailable<T extends object>(name: string, store: T): T {
@@ -47,13 +48,13 @@ export function reportingUnavailable<T extends object>(name: string, store: T): 
       wrapped[key] = value;
       continue;
     }
-    wrapped[key] = async (...args: unknown[]) => {
-      try {
-        return await value.apply(store, args);
-      } catch (error) {
+    wrapped[key] = (...args: unknown[]) => {
+      const result: unknown = value.apply(store, args);
+      if (!(result instanceof Promise)) return result;
+      return result.catch((error: unknown) => {
         if (!isUnreachable(error)) throw error;
         throw new StoreUnavailableError(`${name}.${key}: Redis is unreachable`, { cause: error });
-      }
+      });
     };
   }
   return wrapped as T;
