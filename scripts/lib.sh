@@ -37,3 +37,23 @@ install_dependencies() {
   (cd "$ROOT" && "${PNPM[@]}" install --frozen-lockfile --reporter=append-only >/dev/null) ||
     die "pnpm install failed (see above). Check your access to the npm registry and run this again."
 }
+
+# Installs Debian packages when running as root (CI, containers); otherwise says what to run.
+apt_install() {
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $* (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@") >/dev/null ||
+      die "apt-get install $* failed; install them by hand and run this again."
+  else
+    die "missing $*: install them (on Debian/Ubuntu: sudo apt-get install -y $*) and run this again."
+  fi
+}
+
+# Browser tests drive Debian's Chromium; CJK and emoji fonts make screenshots show real text.
+ensure_chromium() {
+  local missing=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+  fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || missing+=(fonts-noto-color-emoji)
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+}

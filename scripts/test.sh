@@ -4,6 +4,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node
 ensure_pnpm
 install_dependencies
+ensure_chromium
 cd "$ROOT"
 say "lint";       "${PNPM[@]}" run lint
 say "typecheck";  "${PNPM[@]}" turbo run typecheck --output-logs=errors-only

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { useChat, useWorkspace } from '@/chat/provider';
 import { typingLine } from '@/chat/words';
 import type { RoomView, WorkspaceSnapshot } from '@/chat/workspace-client';
@@ -40,6 +40,8 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
   }, [client, room]);
 
   useDocumentTitle(snapshot, room);
+  // On narrow screens the member list starts folded, so the conversation keeps the space.
+  const narrow = useMediaQuery('(max-width: 960px)');
 
   return (
     <div className="app">
@@ -71,7 +73,7 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
         {view ? <RoomBody room={room} view={view} snapshot={snapshot} client={client} /> : null}
       </main>
       <aside className="side-panel">
-        <details className="collapsible" open>
+        <details className="collapsible" open={!narrow}>
           <summary>Members ({view?.members.length ?? 0})</summary>
           <PresenceList members={view?.members ?? []} me={snapshot.me} />
         </details>
@@ -121,4 +123,16 @@ function useDocumentTitle(snapshot: WorkspaceSnapshot, room: string) {
   useEffect(() => {
     document.title = `${unread > 0 ? `(${unread}) ` : ''}#${room} · Parley`;
   }, [unread, room]);
+}
+
+function useMediaQuery(query: string): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const list = window.matchMedia(query);
+      list.addEventListener('change', onChange);
+      return () => list.removeEventListener('change', onChange);
+    },
+    () => window.matchMedia(query).matches,
+    () => false,
+  );
 }

@@ -1,0 +1,295 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserHandle,
+  freePort,
+  launchBrowser,
+  type ParleyProcess,
+  parleyServer,
+  screenshotPath,
+  type WebProcess,
+  webApp,
+} from './harness';
+
+let server: ParleyProcess;
+let web: WebProcess;
+let browser: BrowserHandle;
+
+beforeAll(async () => {
+  const webPort = await freePort();
+  server = await parleyServer({
+    CORS_ORIGINS: `http://127.0.0.1:${webPort}`,
+    // Low enough that a person typing fast in a test meets the limit.
+    RATE_MESSAGES_PER_SECOND: '2',
+    RATE_MESSAGES_BURST: '5',
+  });
+  web = await webApp(server.url, webPort);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  await server?.stop();
+});
+
+/** Opens a room as a new person: the name form first, then the room. */
+async function personInRoom(
+  name: string,
+  room: string,
+  viewport?: { width: number; height: number },
+) {
+  const context = await browser.person(viewport);
+  const page = await context.newPage();
+  const sockets: string[] = [];
+  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.goto(`${web.url}/w/lobby/${room}`);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.getByRole('heading', { name: `#${room}` }).waitFor();
+  await connected(page);
+  return { context, page, sockets };
+}
+
+function connected(page: Page) {
+  return page.locator('[data-connection="connected"]').waitFor({ timeout: 20_000 });
+}
+
+function composer(page: Page, room: string) {
+  return page.getByLabel(`Message #${room}`);
+}
+
+async function send(page: Page, room: string, text: string) {
+  await composer(page, room).fill(text);
+  await composer(page, room).press('Enter');
+}
+
+function message(page: Page, text: string) {
+  return page.locator('.message .text', { hasText: text });
+}
+
+function members(page: Page) {
+  return page.getByTestId('members');
+}
+
+describe('two people chatting', () => {
+  it('see each other in presence and typing, and chat both ways', async () => {
+    const ana = await personInRoom('Ana', 'general');
+    const bo = await personInRoom('Bo 🐻', 'general');
+
+    await members(ana.page).getByText('Bo 🐻').waitFor();
+    await members(bo.page).getByText('Ana').waitFor();
+
+    await composer(ana.page, 'general').pressSequentially('Hel');
+    await bo.page.getByTestId('typing').getByText('Ana is typing…').waitFor();
+
+    await send(ana.page, 'general', 'Hello from Ana');
+    await message(bo.page, 'Hello from Ana').waitFor();
+    await ana.page.locator('[data-delivery="sent"]', { hasText: 'Hello from Ana' }).waitFor();
+    expect(await bo.page.getByTestId('typing').textContent()).toBe('');
+
+    await send(bo.page, 'general', '안녕하세요 Ana! שלום 👋');
+    await message(ana.page, '안녕하세요 Ana! שלום 👋').waitFor();
+
+    // Text is text: markup arrives as characters, never as elements.
+    await send(ana.page, 'general', '<img src=x onerror="window.pwned=1"> <b>bold?</b>');
+    const markup = message(bo.page, '<b>bold?</b>');
+    await markup.waitFor();
+    expect(await markup.locator('img, b').count()).toBe(0);
+    expect(
+      await bo.page.evaluate(() => (window as unknown as { pwned?: number }).pwned),
+    ).toBeUndefined();
+
+    // One socket per tab.
+    expect(ana.sockets).toHaveLength(1);
+    expect(bo.sockets).toHaveLength(1);
+
+    // Leaving (closing the tab) shows in the other's presence.
+    await bo.context.close();
+    await members(ana.page).getByText('Bo 🐻').waitFor({ state: 'detached' });
+    await ana.context.close();
+  });
+
+  it('keeps the name and shows the history after a reload', async () => {
+    const cy = await personInRoom('Cy', 'reload-room');
+    await send(cy.page, 'reload-room', 'Remember me');
+    await cy.page.locator('[data-delivery="sent"]', { hasText: 'Remember me' }).waitFor();
+    await cy.page.reload();
+    await cy.page.getByRole('heading', { name: '#reload-room' }).waitFor();
+    await message(cy.page, 'Remember me').waitFor();
+    await members(cy.page).getByText('Cy').waitFor();
+    expect(await cy.page.getByLabel('Display name').count()).toBe(0);
+    await cy.context.close();
+  });
+
+  it('refuses a message over the limit with a clear message, before sending', async () => {
+    const di = await personInRoom('Di', 'limits');
+    await composer(di.page, 'limits').fill('x'.repeat(4001));
+    await di.page.getByText('Too long: 4001 of 4000 characters. Shorten it to send.').waitFor();
+    expect(await di.page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+    await composer(di.page, 'limits').press('Enter');
+    expect(await di.page.locator('.message').count()).toBe(0);
+    // At the limit exactly, it goes.
+    await composer(di.page, 'limits').press('Backspace');
+    await di.page.getByText('4000 / 4000').waitFor();
+    await composer(di.page, 'limits').press('Enter');
+    await di.page.locator('[data-delivery="sent"]').waitFor();
+    await di.context.close();
+  });
+});
+
+describe('several rooms', () => {
+  it('counts unread messages in joined rooms that are not in view, and clears them on opening', async () => {
+    const ana = await personInRoom('Ana', 'alpha');
+    const bo = await personInRoom('Bo', 'alpha');
+    // Ana opens a second room from the lobby; she stays in #alpha.
+    await ana.page.getByRole('link', { name: 'Browse rooms' }).click();
+    await ana.page.getByLabel('Create or join a room').fill('beta');
+    await ana.page.getByRole('button', { name: 'Join' }).click();
+    await ana.page.getByRole('heading', { name: '#beta' }).waitFor();
+
+    await send(bo.page, 'alpha', 'one');
+    await send(bo.page, 'alpha', 'two');
+    const badge = ana.page.locator('[data-room-link="alpha"] .badge');
+    await ana.page.locator('[data-room-link="alpha"] [data-unread="2"]').waitFor();
+    expect(await ana.page.title()).toBe('(2) #beta · Parley');
+
+    await ana.page.locator('[data-room-link="alpha"]').click();
+    await message(ana.page, 'two').waitFor();
+    await badge.waitFor({ state: 'detached' });
+    expect(await members(bo.page).getByText('Ana').count()).toBe(1);
+    await ana.context.close();
+    await bo.context.close();
+  });
+});
+
+describe('failures people can act on', () => {
+  it('shows a rate-limited message as failed, and Retry sends it once', async () => {
+    const ana = await personInRoom('Ana', 'flood');
+    const bo = await personInRoom('Bo', 'flood');
+    for (let i = 1; i <= 10; i++) await send(ana.page, 'flood', `burst ${i}`);
+    const failed = ana.page.locator('[data-delivery="failed"]').first();
+    await failed.getByText(/sending too fast/).waitFor();
+    const text = (await failed.locator('.text').textContent()) ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await ana.page
+      .locator('[data-delivery="sent"]', { has: ana.page.getByText(text, { exact: true }) })
+      .waitFor();
+    await message(bo.page, text).first().waitFor();
+    expect(await bo.page.locator('.message .text').getByText(text, { exact: true }).count()).toBe(
+      1,
+    );
+    await ana.context.close();
+    await bo.context.close();
+  });
+});
+
+describe('keyboard only', () => {
+  it('signs in, joins a room and sends without a mouse, with a visible focus', async () => {
+    const context = await browser.person();
+    const page = await context.newPage();
+    await page.goto(web.url);
+    await tabTo(page, 'input[name="name"]');
+    await page.keyboard.type('Keya');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'input[placeholder="general"]');
+    await page.keyboard.type('keys');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: '#keys' }).waitFor();
+    await connected(page);
+    await tabTo(page, 'textarea[name="message"]');
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    );
+    expect(outline).not.toBe('none');
+    await page.keyboard.type('first line');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('second line');
+    await page.keyboard.press('Enter');
+    const sent = page.locator('[data-delivery="sent"] .text');
+    await sent.waitFor();
+    expect(await sent.textContent()).toBe('first line\nsecond line');
+    await context.close();
+  });
+});
+
+/** Presses Tab until the element matching `selector` has focus. */
+async function tabTo(page: Page, selector: string) {
+  for (let i = 0; i < 25; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+describe('connection loss', () => {
+  it('shows the banner while the server is down and delivers what was written meanwhile', async () => {
+    const ana = await personInRoom('Ana', 'outage');
+    const bo = await personInRoom('Bo', 'outage');
+    await send(ana.page, 'outage', 'before the outage');
+    await message(bo.page, 'before the outage').waitFor();
+
+    await server.stop();
+    await ana.page.locator('[data-banner="reconnecting"]').waitFor();
+    await bo.page.locator('[data-banner="reconnecting"]').waitFor();
+    await send(ana.page, 'outage', 'written while the server was down');
+    await ana.page
+      .locator('[data-delivery="pending"]', { hasText: 'written while the server was down' })
+      .waitFor();
+
+    await server.start();
+    await connected(ana.page);
+    await connected(bo.page);
+    expect(await ana.page.locator('[data-banner]').count()).toBe(0);
+    await ana.page
+      .locator('[data-delivery="sent"]', { hasText: 'written while the server was down' })
+      .waitFor();
+    await message(bo.page, 'written while the server was down').waitFor();
+    // Exactly once, though it may have been sent twice.
+    expect(await message(bo.page, 'written while the server was down').count()).toBe(1);
+    await members(bo.page).getByText('Ana').waitFor();
+    await ana.context.close();
+    await bo.context.close();
+  });
+});
+
+describe('screenshots for people to look at', () => {
+  it('lobby and a busy room, desktop and phone', async () => {
+    const ana = await personInRoom('Ana', 'design');
+    const bo = await personInRoom('Bo', 'design');
+    const lines: [typeof ana, string][] = [
+      [ana, 'Morning! Shall we go over the new lobby?'],
+      [
+        bo,
+        'Yes — I pushed the mockups: https://example.com/a/very/long/path/that/should/wrap/nicely/without/overflowing/the/column/at/all',
+      ],
+      [ana, 'Looks great. The counts update live now.'],
+      [ana, 'One more thing: 한국어 and emoji 🎉 render fine.'],
+      [bo, 'مرحبا — right-to-left works too.'],
+    ];
+    for (const [who, text] of lines) {
+      await send(who.page, 'design', text);
+      await message(ana.page, text).waitFor();
+    }
+    await composer(bo.page, 'design').pressSequentially('typing…');
+    await ana.page.getByTestId('typing').getByText('Bo is typing…').waitFor();
+    await ana.page.screenshot({ path: screenshotPath('room-desktop') });
+
+    const lobby = await ana.context.newPage();
+    await lobby.goto(web.url);
+    await lobby.locator('[data-room-count="design"]', { hasText: '2 online' }).waitFor();
+    await lobby.screenshot({ path: screenshotPath('lobby-desktop') });
+
+    const phone = await personInRoom('Cy', 'design', { width: 360, height: 740 });
+    await message(phone.page, 'right-to-left works too').waitFor();
+    // Long words and URLs wrap instead of widening the page.
+    const overflow = await phone.page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.page.screenshot({ path: screenshotPath('room-phone') });
+    for (const person of [ana, bo, phone]) await person.context.close();
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Real parts for browser tests: the built Parley server and the built web app as child
+ * processes on free loopback ports, and Debian's Chromium driven by playwright-core.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+
+const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
+const SERVER_MAIN = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
+const NEXT_BIN = join(WEB_DIR, 'node_modules', 'next', 'dist', 'bin', 'next');
+export const OUTPUT_DIR = join(WEB_DIR, 'test-results');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function waitForOutput(
+  child: ChildProcess,
+  pattern: RegExp,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start:\n${output}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+export interface ParleyProcess {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The built server; `stop` and `start` again keep the same port, as a restart would. */
+export async function parleyServer(env: Record<string, string> = {}): Promise<ParleyProcess> {
+  if (!existsSync(SERVER_MAIN))
+    throw new Error(`${SERVER_MAIN} is missing: run pnpm --filter @parley/server build`);
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const server: ParleyProcess = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    async start() {
+      child = spawn(process.execPath, [SERVER_MAIN], {
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          PARLEY_AUTH_SECRET: SECRET,
+          LOG_LEVEL: 'info',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      await waitForOutput(child, /parley listening/, 'Parley server');
+    },
+    async stop() {
+      if (child) await stopProcess(child);
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export interface WebProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The production build of the web app (`next start`), pointed at a Parley server. */
+export async function webApp(serverUrl: string, port: number): Promise<WebProcess> {
+  if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
+    throw new Error('apps/web has no production build: run pnpm --filter @parley/web build');
+  }
+  const child = spawn(
+    process.execPath,
+    [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'],
+    {
+      cwd: WEB_DIR,
+      env: { ...process.env, PARLEY_SERVER_URL: serverUrl, NEXT_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  await waitForOutput(child, /Ready in|ready on|started server/i, 'Web app');
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopProcess(child) };
+}
+
+export interface BrowserHandle {
+  browser: Browser;
+  /** A fresh context: its own storage, as a separate person's browser. */
+  person(viewport?: { width: number; height: number }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<BrowserHandle> {
+  // Playwright gives every launch a fresh, empty profile directory of its own.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    browser,
+    person: (viewport = { width: 1280, height: 800 }) => browser.newContext({ viewport }),
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  return join(OUTPUT_DIR, `${name}.png`);
+}
