@@ -1,0 +1,85 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '../../test/cluster';
+import {
+  call,
+  collect,
+  connected,
+  nextEvent,
+  openClient,
+  sleep,
+  TEST_SECRET,
+  type TestServer,
+} from '../../test/helpers';
+import { type NodeProcess, spawnNode } from '../../test/node-process';
+import { startRedis, type TestRedis, uniquePrefix } from '../../test/redis';
+
+const TTL_SECONDS = 3;
+
+let redis: TestRedis;
+let dying: NodeProcess | undefined;
+let survivors: TestServer[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  await dying?.kill();
+  await Promise.all(survivors.map((node) => node.close()));
+});
+afterAll(() => redis.stop());
+
+describe('a node killed with SIGKILL', () => {
+  it('leaves no ghost: its users leave, announced once on every survivor within the presence TTL', async () => {
+    const prefix = uniquePrefix();
+    const env = {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: prefix,
+      PRESENCE_TTL_SECONDS: String(TTL_SECONDS),
+    };
+    survivors = await startCluster(redis.url, 2, env);
+    const [b, c] = survivors as [TestServer, TestServer];
+    dying = await spawnNode({ ...env, NODE_ID: 'doomed', PARLEY_AUTH_SECRET: TEST_SECRET });
+
+    // Ana only on the doomed node; Bo has a tab there and one on a survivor.
+    const onDoomed = async (name: string) => {
+      const socket = openClient(
+        dying?.url ?? '',
+        'acme',
+        await b.token(name, { sub: name.toLowerCase() }),
+      );
+      await connected(socket);
+      await call(socket, 'room:join', { room: 'general' });
+      return socket;
+    };
+    const ana = await onDoomed('Ana');
+    const boDoomedTab = await onDoomed('Bo');
+    const boTab = await b.connect('acme', await b.token('Bo', { sub: 'bo' }));
+    await call(boTab, 'room:join', { room: 'general' });
+    const watchB = await b.connect('acme', await b.token('WB', { sub: 'wb' }));
+    const watchC = await c.connect('acme', await c.token('WC', { sub: 'wc' }));
+    for (const watcher of [watchB, watchC]) await call(watcher, 'room:join', { room: 'general' });
+    expect((await call(watchB, 'room:join', { room: 'general' })).room.memberCount).toBe(4);
+    const leftAtB = collect(watchB, 'presence:left');
+    const leftAtC = collect(watchC, 'presence:left');
+    const updatesAtC = collect(watchC, 'room:updated');
+
+    const announcedAtB = nextEvent(watchB, 'presence:left', () => true, TTL_SECONDS * 1000 + 2000);
+    const announcedAtC = nextEvent(watchC, 'presence:left', () => true, TTL_SECONDS * 1000 + 2000);
+    const killedAt = Date.now();
+    await dying.kill();
+    expect(await announcedAtB).toEqual({ room: 'general', member: { id: 'ana', name: 'Ana' } });
+    await announcedAtC;
+    expect(Date.now() - killedAt).toBeLessThan(TTL_SECONDS * 1000);
+
+    // Two more sweep intervals: nobody announces Ana again, and Bo (still on B) never leaves.
+    await sleep(TTL_SECONDS * 1000 * (2 / 6) + 200);
+    expect(leftAtB).toEqual([{ room: 'general', member: { id: 'ana', name: 'Ana' } }]);
+    expect(leftAtC).toEqual(leftAtB);
+    expect(updatesAtC.filter((u) => u.room === 'general')).toEqual([
+      { room: 'general', topic: null, memberCount: 3 },
+    ]);
+    const after = await call(watchC, 'room:join', { room: 'general' });
+    expect(after.members.map((m) => m.id).sort()).toEqual(['bo', 'wb', 'wc']);
+    ana.close();
+    boDoomedTab.close();
+  });
+});

@@ -1,0 +1,50 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Environment } from '../src/config';
+
+export interface NodeProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything it logged so far. */
+  output(): string;
+  /** SIGKILL: no shutdown, no cleanup, exactly like a crash. */
+  kill(): Promise<void>;
+}
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/** Runs `main.ts` as its own process (so it can be killed) and waits until it listens. */
+export async function spawnNode(env: Environment): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`never listened: ${output}`)), 15_000);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    child.stdout?.on('data', () => {
+      const match = /"port":(\d+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve(Number(match[1]));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => output,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
