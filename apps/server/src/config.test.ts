@@ -73,4 +73,47 @@ describe('config', () => {
       'RATE_MESSAGES_BURST: must be at least RATE_MESSAGES_PER_SECOND',
     ]);
   });
+
+  it('runs embedded (no Redis) unless REDIS_URL is set, with a presence TTL of 30 s', () => {
+    const { config } = parseConfig({});
+    expect(config.redis).toBeUndefined();
+    expect(config.presence).toEqual({ ttlSeconds: 30 });
+    expect(config.nodeId).toMatch(/.+-[0-9a-f]{8}$/);
+    expect(parseConfig({}).config.nodeId).not.toBe(config.nodeId);
+  });
+
+  it('parses the Redis settings', () => {
+    const { config } = parseConfig({
+      REDIS_URL: 'redis://cache.internal:6380/0',
+      REDIS_KEY_PREFIX: 'chat:',
+      REDIS_SHARDED_PUBSUB: 'true',
+      PRESENCE_TTL_SECONDS: '12',
+      NODE_ID: 'web-1',
+    });
+    expect(config.redis).toEqual({
+      url: 'redis://cache.internal:6380/0',
+      keyPrefix: 'chat:',
+      shardedPubSub: true,
+      commandTimeoutMs: 1000,
+    });
+    expect(config.presence.ttlSeconds).toBe(12);
+    expect(config.nodeId).toBe('web-1');
+    expect(parseConfig({ REDIS_URL: 'rediss://x:6379' }).config.redis).toMatchObject({
+      keyPrefix: 'parley:',
+      shardedPubSub: false,
+    });
+  });
+
+  it('refuses a Redis URL of another scheme, a too short presence TTL and a bad node id', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'http://cache:6379',
+      PRESENCE_TTL_SECONDS: '1',
+      NODE_ID: 'two words',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'NODE_ID',
+      'PRESENCE_TTL_SECONDS',
+      'REDIS_URL',
+    ]);
+  });
 });
