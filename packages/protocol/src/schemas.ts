@@ -96,6 +96,10 @@ export const RoomJoinPayload = z.object({
     .nonnegative()
     .optional()
     .meta({ description: 'The last `seq` the client has; the answer then holds what came after.' }),
+  sinceId: z.string().optional().meta({
+    description:
+      "The `id` of the client's message at `since`. When the server's message there differs (its history was reset, as when an in-memory server restarts), the answer is the latest page, not a recovery.",
+  }),
 });
 export const RoomLeavePayload = z.object({ room: RoomName });
 export const RoomListPayload = z.object({});

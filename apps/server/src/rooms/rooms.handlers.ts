@@ -1,10 +1,11 @@
-import { ClientEvent, ErrorCode, LIMITS } from '@parley/protocol';
+import { ClientEvent, ErrorCode, LIMITS, type Message } from '@parley/protocol';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
+import type { HistoryStore, RoomRef } from '../stores/types';
 import { enterRoom, exitRoom, refOf, requireJoined } from './membership';
 
 export const roomHandlers = [
-  defineHandler(ClientEvent.RoomJoin, async (session, { room, since }) => {
+  defineHandler(ClientEvent.RoomJoin, async (session, { room, since, sinceId }) => {
     const { stores, config } = session.services;
     if (!session.joined.has(room) && session.joined.size >= config.limits.roomsPerSocket) {
       throw new ParleyError(
@@ -16,9 +17,7 @@ export const roomHandlers = [
 
     const ref = refOf(session, room);
     const recovered =
-      since === undefined
-        ? undefined
-        : await stores.history.since(ref, since, LIMITS.recoveryMaxMessages);
+      since === undefined ? undefined : await recover(stores.history, ref, since, sinceId);
     const [page, members, record, lastSeq] = await Promise.all([
       recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
       stores.presence.members(ref),
@@ -55,3 +54,22 @@ export const roomHandlers = [
     };
   }),
 ];
+
+/**
+ * What came after `since`, or undefined when the client must start over: too much was missed,
+ * or the message the client has at `since` is not the one stored there (the history was reset
+ * and its numbering started again).
+ */
+async function recover(
+  history: HistoryStore,
+  ref: RoomRef,
+  since: number,
+  sinceId: string | undefined,
+): Promise<Message[] | undefined> {
+  if (sinceId !== undefined && since > 0) {
+    const { messages } = await history.page(ref, { before: since + 1, limit: 1 });
+    const stored = messages[0];
+    if (stored?.seq !== since || stored.id !== sinceId) return undefined;
+  }
+  return history.since(ref, since, LIMITS.recoveryMaxMessages);
+}

@@ -170,6 +170,29 @@ describe('recovery with since', () => {
     expect(result.messages.map((m) => m.text)).toEqual(['one']);
   });
 
+  it('answers the latest page when the message at since is not the one the client has', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const first = await call(ana, 'room:join', { room: 'general' });
+    expect(first.messages).toEqual([]);
+    const one = await call(ana, 'message:send', { room: 'general', text: 'one', clientMsgId: 'a' });
+    await call(ana, 'message:send', { room: 'general', text: 'two', clientMsgId: 'b' });
+    const matching = await call(ana, 'room:join', {
+      room: 'general',
+      since: 1,
+      sinceId: one.message.id,
+    });
+    expect(matching.recovered).toBe(true);
+    expect(matching.messages.map((m) => m.text)).toEqual(['two']);
+    // A client whose seq 1 came from an earlier history (a restarted in-memory server).
+    const stale = await call(ana, 'room:join', {
+      room: 'general',
+      since: 1,
+      sinceId: 'from-before',
+    });
+    expect(stale.recovered).toBe(false);
+    expect(stale.messages.map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
   it('answers the latest page when more was missed than recovery returns', async () => {
     await t.close();
     t = await startServer({ HISTORY_RETENTION: '3' });

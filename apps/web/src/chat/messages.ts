@@ -8,6 +8,8 @@ export interface ChatMessage {
   /** Stable across the pending → sent change, so React keeps the same element. */
   key: string;
   seq?: number;
+  /** The server's id, once stored. */
+  id?: string;
   author: Member;
   text: string;
   sentAt: string;
@@ -21,6 +23,7 @@ export function fromStored(message: Message): ChatMessage {
   return {
     key: message.clientMsgId ? `${message.author.id}:${message.clientMsgId}` : message.id,
     seq: message.seq,
+    id: message.id,
     author: message.author,
     text: message.text,
     sentAt: message.sentAt,

@@ -321,10 +321,12 @@ export class WorkspaceClient {
     const known = this.snapshot.rooms[room];
     const since =
       known && newestSeq(known.messages) > 0 ? contiguousSeq(known.messages) : undefined;
+    // The id at `since` lets the server tell a reset history (a restarted server) from ours.
+    const sinceId = known?.messages.find((message) => message.seq === since)?.id;
     const result = await request(
       this.socket,
       'room:join',
-      since === undefined ? { room } : { room, since },
+      since === undefined ? { room } : { room, since, sinceId },
     );
     if (!this.snapshot.rooms[room]) {
       // Left while joining.
