@@ -57,3 +57,8 @@ ensure_chromium() {
   fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || missing+=(fonts-noto-color-emoji)
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 }
+
+# The server's Redis tests (and scripts/cluster.sh) start their own redis-server from the PATH.
+ensure_redis_server() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+}

@@ -3,6 +3,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node
 ensure_pnpm
+ensure_redis_server
 install_dependencies
 ensure_chromium
 cd "$ROOT"
