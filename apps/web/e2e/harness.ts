@@ -115,14 +115,21 @@ export interface WebProcess {
   stop(): Promise<void>;
 }
 
-/** The production build of the web app (`next start`), pointed at a Parley server. */
-export async function webApp(serverUrl: string, port: number): Promise<WebProcess> {
-  if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
+/**
+ * The web app pointed at a Parley server: the production build (`next start`) by default, or
+ * the development server (`next dev`, where React StrictMode runs effects twice) when asked.
+ */
+export async function webApp(
+  serverUrl: string,
+  port: number,
+  mode: 'start' | 'dev' = 'start',
+): Promise<WebProcess> {
+  if (mode === 'start' && !existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
     throw new Error('apps/web has no production build: run pnpm --filter @parley/web build');
   }
   const child = spawn(
     process.execPath,
-    [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'],
+    [NEXT_BIN, mode, '--port', String(port), '--hostname', '127.0.0.1'],
     {
       cwd: WEB_DIR,
       env: { ...process.env, PARLEY_SERVER_URL: serverUrl, NEXT_TELEMETRY_DISABLED: '1' },
