@@ -159,6 +159,11 @@ describe('several rooms', () => {
     await message(ana.page, 'two').waitFor();
     await badge.waitFor({ state: 'detached' });
     expect(await members(bo.page).getByText('Ana').count()).toBe(1);
+
+    // Leaving the room in view: the others see Ana go, the lobby comes back.
+    await ana.page.getByRole('button', { name: 'Leave', exact: true }).click();
+    await ana.page.getByRole('heading', { name: 'Rooms in lobby' }).waitFor();
+    await members(bo.page).getByText('Ana').waitFor({ state: 'detached' });
     await ana.context.close();
     await bo.context.close();
   });

@@ -18,7 +18,7 @@ export function describeError(error: ErrorBody): string {
       return `You're sending too fast. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
     }
     case ErrorCode.Unavailable:
-      return "Couldn't reach the server. It will be sent when the connection is back.";
+      return "The server can't store messages right now. Try again in a moment.";
     case ErrorCode.InvalidPayload:
       return `The server refused this: ${error.message}.`;
     case ErrorCode.PayloadTooLarge:

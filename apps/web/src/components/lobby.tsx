@@ -9,23 +9,18 @@ import {
   suggestRoomName,
   WORKSPACE_RULES,
 } from '@/chat/names';
+import { DEFAULT_WORKSPACE, lastWorkspace, rememberWorkspace } from '@/chat/preferences';
 import { useChat, useWorkspace } from '@/chat/provider';
 import { AppHeader } from './app-header';
 import { ConnectionBanner } from './connection-status';
 import { NameForm } from './name-form';
-
-const WORKSPACE_KEY = 'parley.workspace';
-const DEFAULT_WORKSPACE = 'lobby';
 
 export function Lobby() {
   const chat = useChat();
   const [editingName, setEditingName] = useState(false);
   const [workspace, setWorkspace] = useState(DEFAULT_WORKSPACE);
 
-  useEffect(() => {
-    const saved = localStorage.getItem(WORKSPACE_KEY);
-    if (saved && isWorkspaceName(saved)) setWorkspace(saved);
-  }, []);
+  useEffect(() => setWorkspace(lastWorkspace()), []);
 
   if (!chat.ready) return <main className="centered muted">Loading…</main>;
 
@@ -62,7 +57,7 @@ export function Lobby() {
         workspace={workspace}
         onChange={(next) => {
           setWorkspace(next);
-          localStorage.setItem(WORKSPACE_KEY, next);
+          rememberWorkspace(next);
         }}
       />
       <WorkspaceRooms key={workspace} workspace={workspace} />

@@ -1,6 +1,8 @@
 'use client';
 
+import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { rememberWorkspace } from '@/chat/preferences';
 import { useChat, useWorkspace } from '@/chat/provider';
 import { typingLine } from '@/chat/words';
 import type { RoomView, WorkspaceSnapshot } from '@/chat/workspace-client';
@@ -34,10 +36,13 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
   const { client, snapshot } = useWorkspace(workspace);
   const view = snapshot.rooms[room];
 
+  const router = useRouter();
+
   useEffect(() => {
     client.open(room);
+    rememberWorkspace(workspace);
     return () => client.blur(room);
-  }, [client, room]);
+  }, [client, room, workspace]);
 
   useDocumentTitle(snapshot, room);
   // On narrow screens the member list starts folded, so the conversation keeps the space.
@@ -63,6 +68,16 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
           </div>
           <span className="muted">{view?.memberCount ?? 0} online</span>
           <ConnectionPill state={snapshot.connection} />
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              void client.leave(room);
+              router.push('/');
+            }}
+          >
+            Leave
+          </button>
         </header>
         <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
         {view?.error && (
