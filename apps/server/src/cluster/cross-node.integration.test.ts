@@ -207,6 +207,7 @@ describe('across nodes', () => {
       ...collect(otherLobby, 'presence:joined'),
     ];
     await call(inOther, 'room:join', { room: 'general' });
+    await settle(otherLobby); // its own room:updated for other/general has landed
     const otherUpdates = collect(otherLobby, 'room:updated');
     await call(inAcme, 'message:send', { room: 'general', text: 'acme only', clientMsgId: 'a' });
     await call(inAcme, 'room:join', { room: 'secret' });

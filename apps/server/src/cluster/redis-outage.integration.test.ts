@@ -89,4 +89,20 @@ describe('Redis killed and restarted mid-conversation', () => {
     expect(history.messages).toEqual(acked);
     expect(history.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
   });
+
+  it('a node still shuts down promptly and cleanly while Redis is down', async () => {
+    const own = await startRedis();
+    try {
+      const [node] = (await startCluster(own.url, 1)) as [TestServer];
+      const ana = await node.connect('acme', await node.token('Ana'));
+      await call(ana, 'room:join', { room: 'general' });
+      await own.kill();
+      const started = Date.now();
+      // Nothing may hang or reject unhandled (vitest fails the run on an unhandled rejection).
+      await node.server.close();
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await own.stop();
+    }
+  });
 });

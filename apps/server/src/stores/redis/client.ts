@@ -41,16 +41,35 @@ function createSubscriberClient(config: RedisConfig) {
 export type RedisClient = ReturnType<typeof createCommandClient>;
 export type SubscriberClient = ReturnType<typeof createSubscriberClient>;
 
+/** The same client, except that the named methods log a rejection and resolve instead. */
+function catchingRejections<C extends object>(
+  client: C,
+  methods: (keyof C & string)[],
+  onError: (error: unknown) => void,
+): C {
+  const view = Object.create(client) as C;
+  for (const method of methods) {
+    const original = client[method];
+    if (typeof original !== 'function') continue;
+    Object.defineProperty(view, method, {
+      value: (...args: unknown[]) =>
+        (original.apply(client, args) as Promise<unknown>).catch((error: unknown) => {
+          onError(error);
+          return undefined;
+        }),
+    });
+  }
+  return view;
+}
+
 /** The connections of one node: commands (also used to publish) and subscriptions. */
 export interface RedisConnections {
   commands: RedisClient;
-  /**
-   * The command client for the Socket.IO adapter to publish with. The adapter never handles a
-   * failed publish, so failures are logged here instead of becoming unhandled rejections; a
-   * broadcast lost while Redis is away is what the per-room `seq` lets clients detect.
-   */
+  /** The command client for the Socket.IO adapter to publish with: failures are logged. */
   publisher: RedisClient;
   subscriber: SubscriberClient;
+  /** The subscriber for the Socket.IO adapter: failures are logged, never unhandled. */
+  adapterSubscriber: SubscriberClient;
   /** Resolves once both clients are connected (they retry until Redis answers). */
   open(): Promise<void>;
   /** Both connected, and Redis answers a PING in time. */
@@ -86,21 +105,24 @@ export function createRedisConnections(config: RedisConfig, log: Logger): RedisC
   watch(commands, 'commands');
   watch(subscriber, 'subscriber');
 
-  const logFailedPublish = (error: unknown) => {
-    log.warn({ err: error }, 'redis publish failed; the broadcast reached this node only');
-    return 0;
-  };
-  const publisher: RedisClient = Object.assign(Object.create(commands) as RedisClient, {
-    publish: (channel: string, message: string | Buffer) =>
-      commands.publish(channel, message).catch(logFailedPublish),
-    sPublish: (channel: string, message: string | Buffer) =>
-      commands.sPublish(channel, message).catch(logFailedPublish),
-  });
+  // The Socket.IO adapter calls these without handling a rejection: a publish, subscribe or
+  // unsubscribe that fails (Redis away, a client closed during shutdown) would otherwise crash
+  // the process as an unhandled rejection. A broadcast lost while Redis is away is what the
+  // per-room `seq` lets clients detect.
+  const publisher = catchingRejections(commands, ['publish', 'sPublish'], (error) =>
+    log.warn({ err: error }, 'redis publish failed; the broadcast reached this node only'),
+  );
+  const adapterSubscriber = catchingRejections(
+    subscriber,
+    ['subscribe', 'pSubscribe', 'sSubscribe', 'unsubscribe', 'pUnsubscribe', 'sUnsubscribe'],
+    (error) => log.debug({ err: error }, 'redis (un)subscribe failed'),
+  );
 
   return {
     commands,
     publisher,
     subscriber,
+    adapterSubscriber,
     async open() {
       await Promise.all([commands.connect(), subscriber.connect()]);
     },

@@ -84,8 +84,8 @@ export function createRedisAdapter(
 ) {
   const channel = redisKeys(keyPrefix).adapterChannel;
   return shardedPubSub
-    ? createShardedAdapter(connections.publisher, connections.subscriber, {
+    ? createShardedAdapter(connections.publisher, connections.adapterSubscriber, {
         channelPrefix: channel,
       })
-    : createAdapter(connections.publisher, connections.subscriber, { key: channel });
+    : createAdapter(connections.publisher, connections.adapterSubscriber, { key: channel });
 }
