@@ -22,6 +22,7 @@ export const ServerEvent = {
   TypingChanged: 'typing:changed',
   RoomUpdated: 'room:updated',
   ServerShutdown: 'server:shutdown',
+  RoomEvent: 'room:event',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -100,6 +101,11 @@ export const serverEvents = {
     payload: s.RoomUpdated,
     summary:
       "A room's online count or topic changed; sent to every socket of the workspace, so lobbies stay live.",
+  },
+  [ServerEvent.RoomEvent]: {
+    payload: s.RoomEvent,
+    summary:
+      'A transient event a backend published to the room through the server API (a progress bar, a price, a build status). Not stored: a socket that was not in the room when it was sent never sees it.',
   },
   [ServerEvent.ServerShutdown]: {
     payload: s.ServerShutdown,

@@ -24,6 +24,8 @@ export const LIMITS = {
   packetMaxBytes: 64 * 1024,
   /** Newest messages kept per room. */
   historyRetention: 10_000,
+  /** A transient `room:event`'s `data`, serialized as JSON, in bytes. */
+  roomEventMaxBytes: 16 * 1024,
   /** Room topic, in Unicode code points. */
   topicMaxChars: 250,
   /** A typing client repeats `typing: true` this often; receivers drop it after the timeout. */

@@ -56,8 +56,15 @@ export const Topic = z
 // ---- Entities ----
 
 export const Member = z
-  .object({ id: z.string().min(1), name: z.string() })
-  .meta({ id: 'Member', description: 'A user as others see them.' });
+  .object({
+    id: z.string().min(1),
+    name: z.string(),
+    kind: z.literal('integration').optional().meta({
+      description:
+        'Present when the author is a backend integration publishing through the server API, not a person.',
+    }),
+  })
+  .meta({ id: 'Member', description: 'A user (or integration) as others see them.' });
 export type Member = z.infer<typeof Member>;
 
 export const Message = z
@@ -154,6 +161,21 @@ export const RoomUpdated = z.object({
   topic: z.string().nullable(),
   memberCount: z.int().nonnegative(),
 });
+/** A transient event's type: what the app listening for it switches on. */
+export const EventType = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/,
+    'type must be 1-64 of letters, digits, ".", "_", ":" and "-", starting with a letter or digit',
+  )
+  .meta({ description: 'What the event is, e.g. `build.progress` or `price`.' });
+
+export const RoomEvent = z.object({
+  room: RoomName,
+  type: EventType,
+  data: z.json().meta({ description: 'Any JSON value the publisher sent.' }),
+});
+
 export const ServerShutdown = z.object({
   message: z.string().meta({ description: 'Why; the client reconnects by itself, to any node.' }),
 });

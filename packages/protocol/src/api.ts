@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { LIMITS } from './limits';
+import { WorkspaceSlug } from './names';
+import {
+  ClientMsgId,
+  DisplayName,
+  EventType,
+  Member,
+  Message,
+  MessageText,
+  RoomSummary,
+  Topic,
+} from './schemas';
+
+/**
+ * The server API: what a team's backend (Django, Rails, a cron job) calls over HTTP with
+ * `Authorization: Bearer <api key>`. Paths are relative to the server's base URL.
+ */
+export const API_PREFIX = '/api/v1';
+
+export const PublishMessageRequest = z.object({
+  text: MessageText,
+  author: z
+    .object({
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+        .optional()
+        .meta({ description: 'Stable id of the integration; default: the API key name.' }),
+      name: DisplayName,
+    })
+    .meta({ description: 'Who the message shows as; it is marked as an integration.' }),
+  clientMsgId: ClientMsgId.optional().meta({
+    description: 'Idempotency key: publishing the same one again returns the original message.',
+  }),
+});
+export type PublishMessageRequest = z.input<typeof PublishMessageRequest>;
+
+export const PublishMessageResponse = z.object({ message: Message });
+
+export const PublishEventRequest = z.object({
+  type: EventType,
+  data: z.json().meta({
+    description: `Any JSON value, at most ${LIMITS.roomEventMaxBytes} bytes once serialized.`,
+  }),
+});
+export type PublishEventRequest = z.input<typeof PublishEventRequest>;
+
+export const PublishEventResponse = z.object({
+  delivered: z.literal(true).meta({ description: "Handed to every node for the room's sockets." }),
+});
+
+export const SetTopicRequest = z.object({
+  topic: Topic.nullable().meta({
+    description: `The new topic, up to ${LIMITS.topicMaxChars} characters; null or "" clears it.`,
+  }),
+});
+export type SetTopicRequest = z.input<typeof SetTopicRequest>;
+
+export const RoomResponse = z.object({ room: RoomSummary });
+export const RoomListResponse = z.object({ rooms: z.array(RoomSummary) });
+export const MembersResponse = z.object({ members: z.array(Member) });
+
+export const HistoryQuery = z.object({
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.historyPageMax).optional(),
+});
+
+export const HistoryResponse = z.object({
+  messages: z.array(Message).meta({ description: 'Oldest first.' }),
+  hasMore: z.boolean(),
+});
+
+/** Longest lifetime of a token minted through the API: 30 days. */
+export const MAX_MINTED_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+export const MintTokenRequest = z.object({
+  sub: z.string().min(1).max(128).meta({ description: "The user's id in your system." }),
+  name: DisplayName,
+  workspaces: z
+    .union([z.literal('*'), z.array(WorkspaceSlug).min(1)])
+    .default('*')
+    .meta({ description: 'Workspaces the token opens: a list, or "*" for all.' }),
+  ttlSeconds: z.int().min(60).max(MAX_MINTED_TOKEN_TTL_SECONDS).default(3600),
+});
+export type MintTokenRequest = z.input<typeof MintTokenRequest>;
+
+export const MintTokenResponse = z.object({
+  token: z.string(),
+  user: Member,
+  expiresAt: z.iso.datetime(),
+});
