@@ -107,10 +107,11 @@ export function createRedisConnections(config: RedisConfig, log: Logger): RedisC
 
   // The Socket.IO adapter calls these without handling a rejection: a publish, subscribe or
   // unsubscribe that fails (Redis away, a client closed during shutdown) would otherwise crash
-  // the process as an unhandled rejection. A broadcast lost while Redis is away is what the
+  // the process as an unhandled rejection. Logged at debug: the outage itself is logged once
+  // above, and each broadcast would flood. A broadcast lost while Redis is away is what the
   // per-room `seq` lets clients detect.
   const publisher = catchingRejections(commands, ['publish', 'sPublish'], (error) =>
-    log.warn({ err: error }, 'redis publish failed; the broadcast reached this node only'),
+    log.debug({ err: error }, 'redis publish failed; the broadcast reached this node only'),
   );
   const adapterSubscriber = catchingRejections(
     subscriber,
