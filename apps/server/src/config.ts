@@ -28,6 +28,22 @@ const list = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+/**
+ * One server API key: `name:key`, or `name:key:ws1+ws2` to limit it to some workspaces. The
+ * name shows in logs and as the default integration id; the key is the bearer secret.
+ */
+const ApiKeyEntry = z.string().transform((entry, context): ApiKeyConfig => {
+  const [name = '', key = '', workspaces] = entry.split(':');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || key.length < 24 || /\s/.test(key)) {
+    context.addIssue({
+      code: 'custom',
+      message: 'each entry is name:key or name:key:ws1+ws2, with a key of at least 24 characters',
+    });
+    return z.NEVER;
+  }
+  return { name, key, workspaces: workspaces ? workspaces.split('+') : '*' };
+});
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
@@ -63,6 +79,17 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z, a-z, 0-9, ".", "_" and "-"')
     .optional(),
+  PARLEY_API_KEYS: list.pipe(z.array(ApiKeyEntry)).default([]),
+  PARLEY_API_KEYS_REVOKED: list.default([]),
+  RATE_API_PER_SECOND: positiveInt(50),
+  RATE_API_BURST: positiveInt(100),
+  WEBHOOK_URLS: list
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http:// or https:// URLs' })))
+    .default([]),
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt(5000),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(10),
+  WEBHOOK_RETRY_BASE_MS: positiveInt(1000),
 });
 
 export type Environment = Record<string, string | undefined>;
@@ -91,6 +118,34 @@ export interface ParleyConfig {
     /** How long a dead node's presence may linger before survivors remove it. */
     ttlSeconds: number;
   };
+  api: ApiConfig;
+  webhooks: WebhookConfig;
+}
+
+export interface ApiKeyConfig {
+  name: string;
+  key: string;
+  workspaces: '*' | string[];
+}
+
+export interface ApiConfig {
+  keys: ApiKeyConfig[];
+  /** Names of keys that are known but no longer accepted (answered "revoked", not "unknown"). */
+  revoked: string[];
+  ratePerSecond: number;
+  burst: number;
+}
+
+export interface WebhookConfig {
+  /** Every event goes to each of these endpoints. Empty: webhooks are off. */
+  urls: string[];
+  /** Signs each body (HMAC-SHA256), so receivers can tell Parley's calls from forgeries. */
+  secret: string;
+  timeoutMs: number;
+  /** Attempts per event and endpoint before it is given up (and logged). */
+  maxAttempts: number;
+  /** The first retry waits this long; each next one twice as long (capped). */
+  retryBaseMs: number;
 }
 
 export interface RedisConfig {
@@ -153,6 +208,16 @@ export function parseConfig(environment: Environment): LoadedConfig {
   if (env.RATE_EVENTS_BURST < env.RATE_EVENTS_PER_SECOND) {
     problems.push('RATE_EVENTS_BURST: must be at least RATE_EVENTS_PER_SECOND');
   }
+  if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
+    problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set');
+  }
+  if (env.RATE_API_BURST < env.RATE_API_PER_SECOND) {
+    problems.push('RATE_API_BURST: must be at least RATE_API_PER_SECOND');
+  }
+  const keyNames = env.PARLEY_API_KEYS.map((key) => key.name);
+  if (new Set(keyNames).size !== keyNames.length) {
+    problems.push('PARLEY_API_KEYS: key names must be unique');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const corsOrigins =
@@ -193,6 +258,19 @@ export function parseConfig(environment: Environment): LoadedConfig {
           }
         : undefined,
       presence: { ttlSeconds: env.PRESENCE_TTL_SECONDS },
+      api: {
+        keys: env.PARLEY_API_KEYS,
+        revoked: env.PARLEY_API_KEYS_REVOKED,
+        ratePerSecond: env.RATE_API_PER_SECOND,
+        burst: env.RATE_API_BURST,
+      },
+      webhooks: {
+        urls: env.WEBHOOK_URLS,
+        secret: env.WEBHOOK_SECRET ?? '',
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+        retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      },
     },
   };
 }

@@ -3,6 +3,7 @@ import { refOf, requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
 import { clearTyping } from '../typing/typing';
+import { storeMessage } from './store-message';
 
 export const messageHandlers = [
   defineHandler(ClientEvent.MessageSend, async (session, { room, text, clientMsgId }) => {
@@ -12,7 +13,7 @@ export const messageHandlers = [
     if (!decision.allowed) {
       throw new ParleyError(ErrorCode.RateLimited, 'sending too fast', decision.retryAfterMs);
     }
-    const { message, created } = await stores.history.append(refOf(session, room), {
+    const { message, created } = await storeMessage(session.services, refOf(session, room), {
       author: session.user,
       text,
       clientMsgId,
