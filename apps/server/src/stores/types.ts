@@ -102,7 +102,13 @@ export interface Stores {
   history: HistoryStore;
   rooms: RoomStore;
   presence: PresenceStore;
+  /** Messages per user. */
   messageRate: RateLimiter;
+  /**
+   * Another rate limiter shared like the stores, for something other than messages (the
+   * server API's keys, say); `scope` keeps its buckets apart from every other limiter's.
+   */
+  rateLimiter(scope: string, ratePerSecond: number, burst: number): RateLimiter;
   /** Connects to the backing service; resolves once it answers. */
   open(): Promise<void>;
   /** Whether the backing service answers (always true in memory). */

@@ -12,13 +12,22 @@ export function createMemoryStores(
   limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>,
 ): Stores {
   const messageRate = createMemoryRateLimiter(limits.messagesPerSecond, limits.messageBurst);
-  const sweeper = setInterval(() => messageRate.sweep(), SWEEP_INTERVAL_MS);
+  const limiters = [messageRate];
+  const sweeper = setInterval(() => {
+    for (const limiter of limiters) limiter.sweep();
+  }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   return {
     history: createMemoryHistoryStore(limits.historyRetention),
     rooms: createMemoryRoomStore(),
     presence: createMemoryPresenceStore(),
     messageRate,
+    // Each limiter is its own instance here, so the scope needs no place in the keys.
+    rateLimiter(_scope, ratePerSecond, burst) {
+      const limiter = createMemoryRateLimiter(ratePerSecond, burst);
+      limiters.push(limiter);
+      return limiter;
+    },
     async open() {},
     async ready() {
       return true;

@@ -37,6 +37,14 @@ export function createRedisStores(
       log.debug({ err: error }, 'presence heartbeat failed; retrying');
     });
   let heartbeats: NodeJS.Timeout | undefined;
+  // Every limiter's buckets live under its own scope, so a user id can never share a bucket with
+  // an API key's name.
+  const scopedRateLimiter = (scope: string, ratePerSecond: number, burst: number) => {
+    const limiter = createRedisRateLimiter(commands, keys, ratePerSecond, burst);
+    return reportingUnavailable(`${scope} rate`, {
+      take: (key: string) => limiter.take(`${scope}:${key}`),
+    });
+  };
 
   return {
     history: reportingUnavailable(
@@ -45,15 +53,12 @@ export function createRedisStores(
     ),
     rooms: reportingUnavailable('rooms', createRedisRoomStore(commands, keys)),
     presence: reportingUnavailable('presence', presence),
-    messageRate: reportingUnavailable(
-      'messageRate',
-      createRedisRateLimiter(
-        commands,
-        keys,
-        options.limits.messagesPerSecond,
-        options.limits.messageBurst,
-      ),
+    messageRate: scopedRateLimiter(
+      'user',
+      options.limits.messagesPerSecond,
+      options.limits.messageBurst,
     ),
+    rateLimiter: scopedRateLimiter,
 
     async open() {
       await connections.open();
