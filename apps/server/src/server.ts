@@ -8,6 +8,7 @@ import {
   workspaceOfNamespace,
 } from '@parley/protocol';
 import { Server } from 'socket.io';
+import { createApiHandler } from './api/handler';
 import { createTokenService } from './auth/tokens';
 import { attachChat } from './chat';
 import type { ParleyConfig } from './config';
@@ -16,6 +17,7 @@ import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import type { Services } from './services';
+import { createBroadcaster } from './socket/broadcast';
 import type { InterServerEvents, ParleyIo } from './socket/types';
 import { createMemoryStores } from './stores/memory';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
@@ -78,18 +80,12 @@ export function createParleyServer(
     },
   };
 
-  const httpServer = createServer();
-  httpServer.on(
-    'request',
-    createHttpHandler({ services, ready: async () => !closing && (await stores.ready()) }),
-  );
-
   const io: ParleyIo = new Server<
     IncomingClientEvents,
     ServerToClientEvents,
     InterServerEvents,
     SocketData
-  >(httpServer, {
+  >({
     cors: { origin: config.http.corsOrigins },
     transports: config.transports,
     maxHttpBufferSize: config.limits.packetMaxBytes,
@@ -97,12 +93,25 @@ export function createParleyServer(
     cleanupEmptyChildNamespaces: true,
     ...(backend.adapter && { adapter: backend.adapter }),
   });
+  attachChat(io, services);
+  deliverStoredMessages(io, services);
+  const broadcast = createBroadcaster(io, { crossNode: config.redis !== undefined });
+
+  // The HTTP routes first: Socket.IO, attached next, serves its own path and hands the rest on.
+  const httpServer = createServer();
+  httpServer.on(
+    'request',
+    createHttpHandler({
+      services,
+      ready: async () => !closing && (await stores.ready()),
+      api: createApiHandler({ services, broadcast }),
+    }),
+  );
+  io.attach(httpServer);
   // The handshake request is not needed once a connection is up; keeping it costs memory per socket.
   io.engine.on('connection', (rawSocket: { request: unknown }) => {
     rawSocket.request = null;
   });
-  attachChat(io, services);
-  deliverStoredMessages(io, services);
 
   return {
     io,

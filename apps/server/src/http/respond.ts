@@ -18,6 +18,7 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly status = HTTP_STATUS_OF[code],
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -34,7 +35,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+  const { code, message, retryAfterMs } = error;
+  if (retryAfterMs !== undefined) res.setHeader('retry-after', Math.ceil(retryAfterMs / 1000));
+  sendJson(res, error.status, {
+    error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs },
+  });
 }
 
 /** Reads a JSON body of at most `maxBytes`; larger bodies are refused before being buffered. */

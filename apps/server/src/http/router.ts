@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPath } from '@parley/protocol';
 import type { Services } from '../services';
+import { StoreUnavailableError } from '../stores/errors';
 import { HttpError, sendError, sendJson } from './respond';
 import { createGuestSession } from './session';
 
@@ -10,10 +11,12 @@ export interface HttpDeps {
   services: Services;
   /** False once shutdown started, or while a backing store is unreachable. */
   ready(): Promise<boolean>;
+  /** The server API: answers false for a path it does not serve. */
+  api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
 }
 
 /** Every HTTP endpoint except Socket.IO's own, which the engine serves before this is called. */
-export function createHttpHandler({ services, ready }: HttpDeps) {
+export function createHttpHandler({ services, ready, api }: HttpDeps) {
   const routes: Record<string, Partial<Record<string, Route>>> = {
     [HttpPath.Health]: { GET: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     [HttpPath.Ready]: {
@@ -27,10 +30,12 @@ export function createHttpHandler({ services, ready }: HttpDeps) {
   const allowedOrigins = new Set(services.config.http.corsOrigins);
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://parley').pathname;
+    const url = new URL(req.url ?? '/', 'http://parley');
+    const path = url.pathname;
     const methods = routes[path];
     try {
       if (path.startsWith('/api/')) applyCors(req, res, allowedOrigins);
+      if (!methods && (await api(req, res, url))) return;
       if (!methods) throw new HttpError('not_found', `no route ${path}`);
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { allow: Object.keys(methods).join(', ') }).end();
@@ -44,6 +49,12 @@ export function createHttpHandler({ services, ready }: HttpDeps) {
       await route(req, res);
     } catch (error) {
       if (error instanceof HttpError) return sendError(res, error);
+      if (error instanceof StoreUnavailableError) {
+        return sendError(
+          res,
+          new HttpError('unavailable', 'storage is unreachable; nothing was done, retry later'),
+        );
+      }
       services.log.error({ err: error, path }, 'http handler failed');
       sendError(res, new HttpError('internal', 'unexpected server error; it was logged'));
     }
@@ -56,7 +67,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: Set<strin
   if (!origin || !allowed.has(origin)) return;
   res.setHeader('access-control-allow-origin', origin);
   res.setHeader('vary', 'origin');
-  res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+  res.setHeader('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
   res.setHeader('access-control-allow-headers', 'content-type, authorization');
   res.setHeader('access-control-max-age', '600');
 }

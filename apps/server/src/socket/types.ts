@@ -5,6 +5,7 @@ import type {
   SocketData,
 } from '@parley/protocol';
 import type { Namespace, Server, Socket } from 'socket.io';
+import type { RelayedBroadcast } from './broadcast';
 
 /** A departure announced to every node, each telling its own sockets. */
 export interface AnnouncedDeparture {
@@ -21,6 +22,7 @@ export interface AnnouncedDeparture {
  */
 export interface InterServerEvents {
   'presence:departed': (departures: AnnouncedDeparture[]) => void;
+  'parley:broadcast': (broadcast: RelayedBroadcast) => void;
 }
 
 export type ParleyIo = Server<

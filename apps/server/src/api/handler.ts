@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { API_PREFIX, ErrorCode, LIMITS, RoomName, WorkspaceSlug } from '@parley/protocol';
+import type { z } from 'zod';
+import { HttpError, readJson, sendJson } from '../http/respond';
+import type { Services } from '../services';
+import type { Broadcaster } from '../socket/broadcast';
+import { createApiKeyring } from './keys';
+import { buildOpenApi } from './openapi';
+import { type ApiRoute, apiRoutes } from './routes';
+
+const OPENAPI_PATH = '/openapi.json';
+const PARAM_SCHEMAS: Record<string, z.ZodType> = { workspace: WorkspaceSlug, room: RoomName };
+
+interface CompiledRoute {
+  route: ApiRoute;
+  pattern: RegExp;
+}
+
+function compile(route: ApiRoute): CompiledRoute {
+  const source = route.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
+  return { route, pattern: new RegExp(`^${source}$`) };
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const detail = parsed.error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    return path ? `${path}: ${issue.message}` : `${where}: ${issue.message}`;
+  });
+  throw new HttpError(ErrorCode.InvalidPayload, detail.join('; '));
+}
+
+/**
+ * The server API under `/api/v1`: bearer key, a rate limit per key, checked path names, body
+ * and query parsed by the protocol's schemas. Answers false for paths that are not its own.
+ */
+export function createApiHandler({
+  services,
+  broadcast,
+}: {
+  services: Services;
+  broadcast: Broadcaster;
+}) {
+  const { config, stores } = services;
+  const keyring = createApiKeyring(config.api);
+  const rate = stores.rateLimiter('api', config.api.ratePerSecond, config.api.burst);
+  const routes = apiRoutes.map(compile);
+  const openApi = buildOpenApi(apiRoutes, API_PREFIX);
+
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    if (!url.pathname.startsWith(`${API_PREFIX}/`)) return false;
+    const path = url.pathname.slice(API_PREFIX.length);
+    if (path === OPENAPI_PATH && req.method === 'GET') {
+      sendJson(res, 200, openApi);
+      return true;
+    }
+    const matching = routes.flatMap(({ route, pattern }) => {
+      const found = pattern.exec(path);
+      return found ? [{ route, params: found.groups ?? {} }] : [];
+    });
+    if (matching.length === 0) return false;
+    const allowed = matching.map(({ route }) => route.method);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { allow: allowed.join(', ') }).end();
+      return true;
+    }
+    const match = matching.find(({ route }) => route.method === req.method);
+    if (!match) {
+      res.setHeader('allow', allowed.join(', '));
+      throw new HttpError(
+        ErrorCode.InvalidPayload,
+        `${req.method} is not allowed on ${url.pathname}`,
+        405,
+      );
+    }
+
+    const caller = keyring.authenticate(req.headers.authorization);
+    const decision = await rate.take(caller.name);
+    if (!decision.allowed) {
+      throw new HttpError(
+        ErrorCode.RateLimited,
+        `too many requests for API key "${caller.name}"`,
+        429,
+        decision.retryAfterMs,
+      );
+    }
+    const params = Object.fromEntries(
+      Object.entries(match.params).map(([name, value]) => [
+        name,
+        parse(PARAM_SCHEMAS[name] ?? WorkspaceSlug, decodeURIComponent(value), name),
+      ]),
+    );
+    const { route } = match;
+    const body = route.body
+      ? parse(route.body, await readJson(req, LIMITS.packetMaxBytes), 'body')
+      : undefined;
+    const query = route.query
+      ? parse(route.query, Object.fromEntries(url.searchParams), 'query')
+      : undefined;
+    const result = await route.handle({ caller, params, body, query, services, broadcast });
+    sendJson(res, result.status ?? route.status, result.body);
+    return true;
+  };
+}

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  HistoryQuery,
+  HistoryResponse,
+  LIMITS,
+  MembersResponse,
+  MintTokenRequest,
+  MintTokenResponse,
+  PublishEventRequest,
+  PublishEventResponse,
+  PublishMessageRequest,
+  PublishMessageResponse,
+  RoomListResponse,
+  RoomResponse,
+  ServerEvent,
+  SetTopicRequest,
+} from '@parley/protocol';
+import type { z } from 'zod';
+import { HttpError } from '../http/respond';
+import { storeMessage } from '../messages/store-message';
+import type { Services } from '../services';
+import type { Broadcaster } from '../socket/broadcast';
+import type { RoomRef } from '../stores/types';
+import { type ApiCaller, callerMayUse } from './keys';
+
+export interface ApiContext {
+  caller: ApiCaller;
+  params: { workspace?: string; room?: string };
+  body: unknown;
+  query: unknown;
+  services: Services;
+  broadcast: Broadcaster;
+}
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT';
+  /** OpenAPI style, relative to `/api/v1`: `{workspace}` and `{room}` are checked names. */
+  path: string;
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  response: z.ZodType;
+  status: number;
+  /** The error statuses this route can answer besides 401, 429 and 503 (every route has those). */
+  errors: number[];
+  handle(context: ApiContext): Promise<{ status?: number; body: unknown }>;
+}
+
+/** The caller's key must open the workspace in the path. */
+function roomRef({ params, caller }: ApiContext): RoomRef {
+  const workspace = params.workspace ?? '';
+  if (!callerMayUse(caller, workspace)) {
+    throw new HttpError(
+      'forbidden',
+      `API key "${caller.name}" does not allow workspace "${workspace}"`,
+    );
+  }
+  return { workspace, room: params.room ?? '' };
+}
+
+async function existingRoom(context: ApiContext): Promise<RoomRef> {
+  const ref = roomRef(context);
+  if (!(await context.services.stores.rooms.get(ref))) {
+    throw new HttpError(
+      ErrorCode.NotFound,
+      `no room "${ref.room}" in workspace "${ref.workspace}"`,
+    );
+  }
+  return ref;
+}
+
+/** The server API: the one list the router serves and the OpenAPI document describes. */
+export const apiRoutes: ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/workspaces/{workspace}/rooms',
+    summary: "The workspace's rooms with their topic and online user count, busiest first.",
+    response: RoomListResponse,
+    status: 200,
+    errors: [400, 403],
+    async handle(context) {
+      const { workspace } = roomRef(context);
+      const { stores } = context.services;
+      const [rooms, counts] = await Promise.all([
+        stores.rooms.list(workspace),
+        stores.presence.counts(workspace),
+      ]);
+      return {
+        body: {
+          rooms: rooms
+            .map((record) => ({ ...record, memberCount: counts.get(record.name) ?? 0 }))
+            .sort((a, b) => b.memberCount - a.memberCount || a.name.localeCompare(b.name)),
+        },
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/workspaces/{workspace}/rooms/{room}/messages',
+    summary:
+      'Publish a message into a room as an integration: stored with the next `seq`, in history and delivered as `message:new`. Creates the room if needed. Idempotent by `clientMsgId` (answers 200 with the original).',
+    body: PublishMessageRequest,
+    response: PublishMessageResponse,
+    status: 201,
+    errors: [400, 403, 413],
+    async handle(context) {
+      const ref = roomRef(context);
+      const { text, author, clientMsgId } = context.body as z.output<typeof PublishMessageRequest>;
+      await context.services.stores.rooms.ensure(ref);
+      const { message, created } = await storeMessage(context.services, ref, {
+        author: {
+          id: `integration:${author.id ?? context.caller.name}`,
+          name: author.name,
+          kind: 'integration',
+        },
+        text,
+        clientMsgId: clientMsgId ?? randomUUID(),
+      });
+      return { status: created ? 201 : 200, body: { message } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/workspaces/{workspace}/rooms/{room}/messages',
+    summary: "A page of a room's history, newest first page by default; `before` pages back.",
+    query: HistoryQuery,
+    response: HistoryResponse,
+    status: 200,
+    errors: [400, 403, 404],
+    async handle(context) {
+      const ref = await existingRoom(context);
+      const { before, limit } = context.query as z.output<typeof HistoryQuery>;
+      return {
+        body: await context.services.stores.history.page(ref, {
+          before,
+          limit: limit ?? LIMITS.historyPageDefault,
+        }),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/workspaces/{workspace}/rooms/{room}/events',
+    summary: `Send a transient event to the room's sockets as \`room:event\`: not stored, for live data (progress, prices, build status). \`data\` up to ${LIMITS.roomEventMaxBytes} bytes.`,
+    body: PublishEventRequest,
+    response: PublishEventResponse,
+    status: 202,
+    errors: [400, 403, 413],
+    async handle(context) {
+      const { workspace, room } = roomRef(context);
+      const { type, data } = context.body as z.output<typeof PublishEventRequest>;
+      if (Buffer.byteLength(JSON.stringify(data)) > LIMITS.roomEventMaxBytes) {
+        throw new HttpError(
+          'payload_too_large',
+          `data must be at most ${LIMITS.roomEventMaxBytes} bytes as JSON`,
+        );
+      }
+      context.broadcast.toRoom(workspace, room, ServerEvent.RoomEvent, { room, type, data });
+      return { body: { delivered: true } };
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/workspaces/{workspace}/rooms/{room}/topic',
+    summary:
+      "Set (or clear) a room's topic; every socket of the workspace gets `room:updated`. Creates the room if needed.",
+    body: SetTopicRequest,
+    response: RoomResponse,
+    status: 200,
+    errors: [400, 403],
+    async handle(context) {
+      const ref = roomRef(context);
+      const { topic } = context.body as z.output<typeof SetTopicRequest>;
+      const { stores } = context.services;
+      const record = await stores.rooms.setTopic(ref, topic ? topic : null);
+      const memberCount = await stores.presence.count(ref);
+      context.broadcast.toWorkspace(ref.workspace, ServerEvent.RoomUpdated, {
+        room: ref.room,
+        topic: record.topic,
+        memberCount,
+      });
+      return { body: { room: { ...record, memberCount } } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/workspaces/{workspace}/rooms/{room}/members',
+    summary: 'The users present in a room now.',
+    response: MembersResponse,
+    status: 200,
+    errors: [400, 403, 404],
+    async handle(context) {
+      const ref = await existingRoom(context);
+      return { body: { members: await context.services.stores.presence.members(ref) } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/tokens',
+    summary:
+      "Mint a user token for a backend that does not sign JWTs itself. The key's own workspace limit applies to the token.",
+    body: MintTokenRequest,
+    response: MintTokenResponse,
+    status: 201,
+    errors: [400, 403],
+    async handle(context) {
+      const { sub, name, workspaces, ttlSeconds } = context.body as z.output<
+        typeof MintTokenRequest
+      >;
+      const { caller } = context;
+      if (caller.workspaces !== '*') {
+        const outside =
+          workspaces === '*' ? ['*'] : workspaces.filter((w) => !callerMayUse(caller, w));
+        if (outside.length > 0) {
+          throw new HttpError(
+            'forbidden',
+            `API key "${caller.name}" cannot mint tokens for ${outside.join(', ')}`,
+          );
+        }
+      }
+      const { token, identity } = await context.services.tokens.issue({
+        sub,
+        name,
+        workspaces,
+        ttlSeconds,
+      });
+      return { body: { token, user: identity.user, expiresAt: identity.expiresAt.toISOString() } };
+    },
+  },
+];

@@ -1,0 +1,55 @@
+import { chatNamespace, type ServerEventName, type ServerPayloadOf } from '@parley/protocol';
+import { type ParleyIo, roomChannel } from './types';
+
+export interface Broadcaster {
+  /** Emits to the sockets in a room, on every node. */
+  toRoom<E extends ServerEventName>(
+    workspace: string,
+    room: string,
+    event: E,
+    payload: ServerPayloadOf<E>,
+  ): void;
+  /** Emits to every socket of a workspace, on every node (lobbies, room counts). */
+  toWorkspace<E extends ServerEventName>(
+    workspace: string,
+    event: E,
+    payload: ServerPayloadOf<E>,
+  ): void;
+}
+
+/** What one node asks the others to emit to their own sockets. */
+export interface RelayedBroadcast {
+  workspace: string;
+  room?: string;
+  event: ServerEventName;
+  payload: unknown;
+}
+
+/**
+ * Broadcasts that start outside a socket's handler (the server API). Workspace namespaces are
+ * created by the handshake of their first socket, so they cannot be addressed with `io.of()`
+ * from here: that would create one without the authentication middleware. Instead each node
+ * emits to the namespace it already has, and asks the others (fire and forget) to do the same.
+ */
+export function createBroadcaster(
+  io: ParleyIo,
+  { crossNode }: { crossNode: boolean },
+): Broadcaster {
+  const emitLocally = ({ workspace, room, event, payload }: RelayedBroadcast) => {
+    const namespace = io._nsps.get(chatNamespace(workspace));
+    if (!namespace) return;
+    const target = room === undefined ? namespace.local : namespace.local.to(roomChannel(room));
+    // The event and its payload were checked against each other where the broadcast began.
+    (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
+  };
+  if (crossNode) io.on('parley:broadcast', emitLocally);
+
+  const broadcast = (relayed: RelayedBroadcast) => {
+    emitLocally(relayed);
+    if (crossNode) io.serverSideEmit('parley:broadcast', relayed);
+  };
+  return {
+    toRoom: (workspace, room, event, payload) => broadcast({ workspace, room, event, payload }),
+    toWorkspace: (workspace, event, payload) => broadcast({ workspace, event, payload }),
+  };
+}
