@@ -4,7 +4,7 @@
  */
 import type { Member } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
-import type { Stores } from './types';
+import type { Stores, WebhookDelivery, WebhookQueue } from './types';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };
@@ -181,6 +181,37 @@ export function describeStoreContract(
     });
   });
 
+  describe(`${name}: occupancy`, () => {
+    it('flips once per transition of the member count, per room', async () => {
+      const { presence, occupancy, close } = await open();
+      const random = { workspace: 'acme', room: 'random' };
+      expect(await occupancy.mark(general, true)).toBe(false); // nobody there yet
+      await presence.add(general, ana, 's1');
+      expect(await occupancy.mark(general, true)).toBe(true);
+      await presence.add(general, bo, 's2');
+      expect(await occupancy.mark(general, true)).toBe(false); // already occupied
+      expect(await occupancy.mark(random, true)).toBe(false); // another room, empty
+      await presence.remove(general, 'ana', 's1');
+      expect(await occupancy.mark(general, false)).toBe(false); // Bo is still there
+      await presence.remove(general, 'bo', 's2');
+      expect(await occupancy.mark(general, false)).toBe(true);
+      expect(await occupancy.mark(general, false)).toBe(false);
+      await close();
+    });
+
+    it('a late check after the room filled again changes nothing', async () => {
+      const { presence, occupancy, close } = await open();
+      await presence.add(general, ana, 's1');
+      expect(await occupancy.mark(general, true)).toBe(true);
+      // Ana leaves and Bo arrives before Ana's vacancy check runs: the room never looked empty.
+      await presence.remove(general, 'ana', 's1');
+      await presence.add(general, bo, 's2');
+      expect(await occupancy.mark(general, false)).toBe(false);
+      expect(await occupancy.mark(general, true)).toBe(false);
+      await close();
+    });
+  });
+
   describe(`${name}: rooms`, () => {
     it('creates rooms once, lists them per workspace, keeps topics', async () => {
       const { rooms, close } = await open();
@@ -236,6 +267,118 @@ export function describeStoreContract(
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect(await messageRate.take('ana')).toEqual({ allowed: true });
       expect(await messageRate.take('ana')).toEqual({ allowed: true });
+      await close();
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function delivery(n: number): WebhookDelivery {
+  return {
+    id: `evt_${n}.0`,
+    url: 'http://127.0.0.1:9/hook',
+    eventId: `evt_${n}`,
+    eventType: 'message.created',
+    body: JSON.stringify({ id: `evt_${n}`, n }),
+  };
+}
+
+/** The webhook queue's behaviour, for each implementation (its capacity set by the test). */
+export function describeWebhookQueueContract(
+  name: string,
+  makeQueue: (options: { capacity: number }) => Promise<{
+    queue: WebhookQueue;
+    close(): Promise<void>;
+  }>,
+): void {
+  const LEASE_MS = 100;
+  const claimOptions = { max: 10, leaseMs: LEASE_MS, maxAttempts: 3 };
+
+  describe(`${name}: webhook queue`, () => {
+    it('hands a due delivery to one claim at a time, oldest first, until acknowledged', async () => {
+      const { queue, close } = await makeQueue({ capacity: 10 });
+      expect(await queue.enqueue([delivery(1)])).toBe(true);
+      await sleep(2);
+      expect(await queue.enqueue([delivery(2)])).toBe(true);
+      const { claimed, abandoned } = await queue.claim(claimOptions);
+      expect(abandoned).toEqual([]);
+      expect(claimed.map(({ lease: _, ...rest }) => rest)).toEqual([
+        { ...delivery(1), attempt: 1 },
+        { ...delivery(2), attempt: 1 },
+      ]);
+      expect((await queue.claim(claimOptions)).claimed).toEqual([]); // leased
+      await queue.ack('evt_1.0');
+      expect(await queue.size()).toBe(1);
+      await queue.ack('evt_1.0'); // twice is harmless
+      expect(await queue.size()).toBe(1);
+      await close();
+    });
+
+    it('takes at most max per claim and ignores an id already queued', async () => {
+      const { queue, close } = await makeQueue({ capacity: 10 });
+      await queue.enqueue([delivery(1), delivery(2), delivery(3)]);
+      await queue.enqueue([{ ...delivery(1), body: 'changed' }]);
+      expect(await queue.size()).toBe(3);
+      const first = await queue.claim({ ...claimOptions, max: 2 });
+      expect(first.claimed).toHaveLength(2);
+      expect(first.claimed[0]?.body).toBe(delivery(1).body);
+      expect((await queue.claim(claimOptions)).claimed.map((d) => d.id)).toEqual(['evt_3.0']);
+      await close();
+    });
+
+    it('a claim that lapses (its worker died) makes the delivery due again, as another attempt', async () => {
+      const { queue, close } = await makeQueue({ capacity: 10 });
+      await queue.enqueue([delivery(1)]);
+      const first = (await queue.claim(claimOptions)).claimed[0];
+      await sleep(LEASE_MS + 30);
+      const second = (await queue.claim(claimOptions)).claimed[0];
+      expect(second).toMatchObject({ id: 'evt_1.0', attempt: 2 });
+      expect(second?.lease).toBeGreaterThan(first?.lease ?? Number.POSITIVE_INFINITY);
+      // The first worker's retry comes too late: the second claim keeps the delivery.
+      expect(await queue.retry({ id: 'evt_1.0', lease: first?.lease ?? 0 }, 0)).toBe(false);
+      expect((await queue.claim(claimOptions)).claimed).toEqual([]);
+      await close();
+    });
+
+    it('retry makes the delivery due after the delay, as the next attempt', async () => {
+      const { queue, close } = await makeQueue({ capacity: 10 });
+      await queue.enqueue([delivery(1)]);
+      const claimed = (await queue.claim({ ...claimOptions, leaseMs: 10_000 })).claimed[0];
+      expect(claimed).toBeDefined();
+      if (!claimed) return;
+      expect(await queue.retry(claimed, 150)).toBe(true);
+      expect((await queue.claim(claimOptions)).claimed).toEqual([]);
+      await sleep(180);
+      expect((await queue.claim(claimOptions)).claimed).toMatchObject([
+        { id: 'evt_1.0', attempt: 2 },
+      ]);
+      expect(await queue.retry({ id: 'evt_9.0', lease: claimed.lease }, 0)).toBe(false);
+      await close();
+    });
+
+    it('gives up a delivery whose attempts were all used by claims that never finished', async () => {
+      const { queue, close } = await makeQueue({ capacity: 10 });
+      await queue.enqueue([delivery(1)]);
+      const options = { ...claimOptions, maxAttempts: 2 };
+      expect((await queue.claim(options)).claimed).toMatchObject([{ attempt: 1 }]);
+      await sleep(LEASE_MS + 30);
+      expect((await queue.claim(options)).claimed).toMatchObject([{ attempt: 2 }]);
+      await sleep(LEASE_MS + 30);
+      expect(await queue.claim(options)).toEqual({ claimed: [], abandoned: [delivery(1)] });
+      expect(await queue.size()).toBe(0);
+      await close();
+    });
+
+    it('refuses what does not fit under its capacity, adding none of it', async () => {
+      const { queue, close } = await makeQueue({ capacity: 3 });
+      expect(await queue.enqueue([delivery(1), delivery(2)])).toBe(true);
+      expect(await queue.enqueue([delivery(3), delivery(4)])).toBe(false);
+      expect(await queue.size()).toBe(2);
+      expect(await queue.enqueue([delivery(3)])).toBe(true);
+      await queue.ack('evt_1.0');
+      expect(await queue.enqueue([delivery(5)])).toBe(true);
+      expect(await queue.size()).toBe(3);
       await close();
     });
   });

@@ -91,6 +91,70 @@ export interface Departure {
   member: Member;
 }
 
+/**
+ * Whether each room has anyone in it, as a marker that changes only when the room's online user
+ * count allows it. The check and the change are one atomic step, so when several nodes race
+ * (the last user leaving on one, a new one arriving on another) the marker still flips once per
+ * real transition, and ends up matching the count once they are done.
+ */
+export interface OccupancyStore {
+  /**
+   * `true`: marks the room occupied if it has at least one member; `false`: marks it vacant if
+   * it has none. Answers true when this call changed the marker (the room just became
+   * occupied or vacant), false when it was already so or the count says otherwise.
+   */
+  mark(ref: RoomRef, occupied: boolean): Promise<boolean>;
+}
+
+/** One webhook event on its way to one endpoint. */
+export interface WebhookDelivery {
+  /** Unique per event and endpoint. */
+  id: string;
+  url: string;
+  eventId: string;
+  eventType: string;
+  /** The exact body that is signed and sent. */
+  body: string;
+}
+
+/** A delivery taken by one worker for a while (its lease). */
+export interface ClaimedDelivery extends WebhookDelivery {
+  /** This attempt's number: 1 for the first try. */
+  attempt: number;
+  /** When the claim lapses (ms since the epoch); also what ties `retry` to this claim. */
+  lease: number;
+}
+
+/**
+ * Webhook deliveries waiting to be sent, due at a time. A worker claims due deliveries for a
+ * lease; one it neither acknowledges nor reschedules (its node died mid-delivery) is due again
+ * when the lease lapses, so an event is never lost to a crash (but may be sent twice).
+ */
+export interface WebhookQueue {
+  /**
+   * Adds deliveries, due at once. Answers false, adding none, when the queue is full (a bound
+   * that keeps a dead receiver from eating the store's memory).
+   */
+  enqueue(deliveries: WebhookDelivery[]): Promise<boolean>;
+  /**
+   * Takes up to `max` due deliveries and counts an attempt for each. Deliveries whose attempts
+   * were all used by claims that never finished are removed and answered as `abandoned`.
+   */
+  claim(options: { max: number; leaseMs: number; maxAttempts: number }): Promise<{
+    claimed: ClaimedDelivery[];
+    abandoned: WebhookDelivery[];
+  }>;
+  /** Delivered (or given up): removes it, whoever holds it now. */
+  ack(id: string): Promise<void>;
+  /**
+   * Due again after `delayMs`, if the claim is still the holder's (answers whether it was): a
+   * worker whose lease lapsed must not move a delivery another worker is sending.
+   */
+  retry(claim: Pick<ClaimedDelivery, 'id' | 'lease'>, delayMs: number): Promise<boolean>;
+  /** Deliveries waiting or in flight. */
+  size(): Promise<number>;
+}
+
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
 
 /** A token bucket per key: `ratePerSecond` sustained, `burst` at once. */
@@ -104,6 +168,8 @@ export interface Stores {
   presence: PresenceStore;
   /** Messages per user. */
   messageRate: RateLimiter;
+  occupancy: OccupancyStore;
+  webhookQueue: WebhookQueue;
   /**
    * Another rate limiter shared like the stores, for something other than messages (the
    * server API's keys, say); `scope` keeps its buckets apart from every other limiter's.

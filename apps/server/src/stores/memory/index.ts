@@ -1,15 +1,24 @@
 import type { ParleyConfig } from '../../config';
 import type { Stores } from '../types';
 import { createMemoryHistoryStore } from './history';
+import { createMemoryOccupancyStore } from './occupancy';
 import { createMemoryPresenceStore } from './presence';
 import { createMemoryRateLimiter } from './rate-limiter';
 import { createMemoryRoomStore } from './rooms';
+import { createMemoryWebhookQueue } from './webhook-queue';
 
 const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Webhook deliveries one process keeps at most: about a megabyte per thousand small events, and
+ * at the default retries an event leaves the queue within some ten minutes anyway.
+ */
+export const MEMORY_WEBHOOK_QUEUE_CAPACITY = 10_000;
 
 /** The embedded default: everything in this process, nothing to install. */
 export function createMemoryStores(
   limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>,
+  { webhookQueueCapacity = MEMORY_WEBHOOK_QUEUE_CAPACITY } = {},
 ): Stores {
   const messageRate = createMemoryRateLimiter(limits.messagesPerSecond, limits.messageBurst);
   const limiters = [messageRate];
@@ -17,11 +26,14 @@ export function createMemoryStores(
     for (const limiter of limiters) limiter.sweep();
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const presence = createMemoryPresenceStore();
   return {
     history: createMemoryHistoryStore(limits.historyRetention),
     rooms: createMemoryRoomStore(),
-    presence: createMemoryPresenceStore(),
+    presence,
     messageRate,
+    occupancy: createMemoryOccupancyStore(presence),
+    webhookQueue: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),
     // Each limiter is its own instance here, so the scope needs no place in the keys.
     rateLimiter(_scope, ratePerSecond, burst) {
       const limiter = createMemoryRateLimiter(ratePerSecond, burst);

@@ -1,4 +1,9 @@
-import { describeStoreContract } from '../contract';
+import { describeStoreContract, describeWebhookQueueContract } from '../contract';
 import { createMemoryStores } from '.';
+import { createMemoryWebhookQueue } from './webhook-queue';
 
 describeStoreContract('memory', async (limits) => createMemoryStores(limits));
+describeWebhookQueueContract('memory', async (options) => ({
+  queue: createMemoryWebhookQueue(options),
+  async close() {},
+}));

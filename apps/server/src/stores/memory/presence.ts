@@ -1,5 +1,5 @@
 import type { Member } from '@parley/protocol';
-import type { PresenceStore } from '../types';
+import type { PresenceStore, RoomRef } from '../types';
 import { refKey } from './keys';
 
 interface Presence {
@@ -7,11 +7,19 @@ interface Presence {
   connections: Set<string>;
 }
 
-export function createMemoryPresenceStore(): PresenceStore {
+export interface MemoryPresenceStore extends PresenceStore {
+  /** The room's online user count, synchronously: nothing can change it before the caller acts. */
+  countNow(ref: RoomRef): number;
+}
+
+export function createMemoryPresenceStore(): MemoryPresenceStore {
   // workspace/room -> user id -> that user's connections in the room
   const rooms = new Map<string, Map<string, Presence>>();
 
   return {
+    countNow(ref) {
+      return rooms.get(refKey(ref))?.size ?? 0;
+    },
     async add(ref, member, connectionId) {
       const key = refKey(ref);
       let users = rooms.get(key);

@@ -3,14 +3,20 @@ import { createClient } from 'redis';
 import type { RedisConfig } from '../../config';
 import type { Logger } from '../../logger';
 import { appendMessageScript } from './history';
+import { markOccupiedScript } from './occupancy';
 import { addConnectionScript, removeConnectionScript } from './presence';
 import { takeTokenScript } from './rate-limiter';
+import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from './webhook-queue';
 
 const scripts = {
   appendMessage: appendMessageScript,
   takeToken: takeTokenScript,
   addConnection: addConnectionScript,
   removeConnection: removeConnectionScript,
+  markOccupied: markOccupiedScript,
+  enqueueWebhooks: enqueueWebhooksScript,
+  claimWebhooks: claimWebhooksScript,
+  retryWebhook: retryWebhookScript,
 };
 
 /** Retry soon and often: cross-node delivery must resume within seconds of Redis returning. */

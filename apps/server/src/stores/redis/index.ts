@@ -5,10 +5,12 @@ import type { Stores } from '../types';
 import type { RedisConnections } from './client';
 import { createRedisHistoryStore } from './history';
 import { redisKeys } from './keys';
+import { createRedisOccupancyStore } from './occupancy';
 import { createRedisPresenceStore, heartbeatTimings } from './presence';
 import { createRedisRateLimiter } from './rate-limiter';
 import { createRedisRoomStore } from './rooms';
 import { reportingUnavailable } from './unavailable';
+import { createRedisWebhookQueue } from './webhook-queue';
 
 export { createRedisConnections, type RedisConnections } from './client';
 
@@ -17,7 +19,15 @@ export interface RedisStoreOptions {
   nodeId: string;
   presenceTtlMs: number;
   limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>;
+  /** Webhook deliveries Redis keeps at most (waiting for a receiver that is down, say). */
+  webhookQueueCapacity?: number;
 }
+
+/**
+ * Shared by every node; at the default retries an event leaves the queue within some ten
+ * minutes, so this is only reached when a receiver is down under heavy traffic.
+ */
+export const REDIS_WEBHOOK_QUEUE_CAPACITY = 100_000;
 
 /** Every store in Redis, shared by all nodes; the stores own (and close) the connections. */
 export function createRedisStores(
@@ -59,6 +69,13 @@ export function createRedisStores(
       options.limits.messageBurst,
     ),
     rateLimiter: scopedRateLimiter,
+    occupancy: reportingUnavailable('occupancy', createRedisOccupancyStore(commands, keys)),
+    webhookQueue: reportingUnavailable(
+      'webhookQueue',
+      createRedisWebhookQueue(commands, keys, {
+        capacity: options.webhookQueueCapacity ?? REDIS_WEBHOOK_QUEUE_CAPACITY,
+      }),
+    ),
 
     async open() {
       await connections.open();

@@ -5,7 +5,8 @@ import type { RoomRef } from '../types';
  * hash tag (the part in braces), so they land in one Redis Cluster slot:
  * - a room's history: `{acme/general}`;
  * - a workspace's rooms and presence: `{acme}` (presence counts per room are kept per workspace);
- * - a node's liveness and its connections: `{node:<id>}`.
+ * - a node's liveness and its connections: `{node:<id>}`;
+ * - the webhook queue: `{webhooks}`.
  */
 export function redisKeys(prefix: string) {
   const room = ({ workspace, room }: RoomRef) => `${prefix}{${workspace}/${room}}`;
@@ -27,6 +28,8 @@ export function redisKeys(prefix: string) {
     /** Hash of user id -> connection count, for one room. */
     userConnections: (ref: RoomRef) =>
       `${workspace(ref.workspace)}:presence:${ref.room}:user-connections`,
+    /** Set of the workspace's rooms marked occupied (for webhooks' room.occupied / vacated). */
+    occupied: (name: string) => `${workspace(name)}:occupied`,
     /** Hash of room name -> online user count, for the whole workspace. */
     counts: (name: string) => `${workspace(name)}:presence-counts`,
     /** Present while the node heartbeats; expires when it stops. */
@@ -39,6 +42,12 @@ export function redisKeys(prefix: string) {
     nodes: `${prefix}nodes`,
     /** Token bucket of one key (a user id). */
     rate: (key: string) => `${prefix}rate:{${key}}`,
+    /** Sorted set of webhook delivery ids, scored by when each is due (or its claim lapses). */
+    webhookDue: `${prefix}{webhooks}:due`,
+    /** Hash of webhook delivery id -> delivery (JSON). */
+    webhookDeliveries: `${prefix}{webhooks}:deliveries`,
+    /** Hash of webhook delivery id -> attempts claimed so far. */
+    webhookAttempts: `${prefix}{webhooks}:attempts`,
     /** Pub/sub channel on which every stored message is announced, in seq order. */
     appendedChannel: `${prefix}messages`,
     /** Prefix of the Socket.IO adapter's channels. */
