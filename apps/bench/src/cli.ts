@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClientPool } from './clients/pool';
+import { HELP, parseOptions, type ScenarioName } from './options';
+import { currentLoadAverage, describeMachine } from './proc-stats';
+import { killChildrenOnExit } from './processes';
+import { renderProfile } from './profile/top-frames';
+import {
+  type BenchReport,
+  checkGoals,
+  computeRatios,
+  findProblems,
+  renderMarkdown,
+} from './report';
+import { runConnectRate } from './scenarios/connect-rate';
+import type { ScenarioContext } from './scenarios/context';
+import { runCrossNode } from './scenarios/cross-node';
+import { runFanout } from './scenarios/fanout';
+import { runIdleMemory } from './scenarios/idle-memory';
+import { runManyRooms } from './scenarios/many-rooms';
+import { profileParleyFanout } from './scenarios/profile-fanout';
+import { ensureParleyBuilt } from './servers/parley-build';
+import { startTarget, TARGET_LABELS, type TargetName } from './servers/targets';
+
+const log = (line: string) => console.log(line);
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  if (options === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  killChildrenOnExit();
+  const out = options.outDir;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const runDir = join(out, `run-${stamp}`);
+  mkdirSync(runDir, { recursive: true });
+  if (options.targets.some((name) => name.startsWith('parley')) && options.build)
+    ensureParleyBuilt(log);
+
+  const startedAt = Date.now();
+  const authSecret = randomBytes(32).toString('base64url');
+  const pool = ClientPool.start(options.workers + 1, authSecret);
+  const context: ScenarioContext = {
+    options,
+    pool,
+    log,
+    async withTarget(name, work, extra) {
+      const target = await startTarget(name, { logDir: runDir, authSecret, ...extra });
+      try {
+        return await work(target);
+      } finally {
+        await pool.closeClients().catch(() => {});
+        await target.stop();
+      }
+    },
+  };
+  const report: BenchReport = {
+    command: `pnpm bench${argv.length ? ` ${argv.join(' ')}` : ''}`,
+    startedAt: new Date(startedAt).toISOString(),
+    machine: describeMachine(),
+    options,
+    fanout: {},
+    manyRooms: {},
+    idleMemory: {},
+    connectRate: {},
+    errors: [],
+  };
+
+  const perTarget = async <T>(
+    scenario: ScenarioName,
+    targets: TargetName[],
+    run: (name: TargetName) => Promise<T>,
+    store: (name: TargetName, result: T) => void,
+  ) => {
+    for (const name of targets) {
+      log(`${scenario}: ${TARGET_LABELS[name]}`);
+      try {
+        store(name, await run(name));
+      } catch (error) {
+        report.errors.push(`${scenario}/${name}: ${(error as Error).message}`);
+        log(`  failed: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    for (const scenario of options.scenarios) {
+      switch (scenario) {
+        case 'fanout':
+          await perTarget(
+            scenario,
+            options.targets,
+            (name) => runFanout(context, name),
+            (name, result) => {
+              report.fanout[name] = result;
+            },
+          );
+          break;
+        case 'many-rooms':
+          await perTarget(
+            scenario,
+            options.targets,
+            (name) => runManyRooms(context, name),
+            (name, result) => {
+              report.manyRooms[name] = result;
+            },
+          );
+          break;
+        case 'cross-node':
+          log('cross-node: Parley on one node and on two over Redis, interleaved');
+          try {
+            report.crossNode = await runCrossNode(context);
+          } catch (error) {
+            report.errors.push(`cross-node: ${(error as Error).message}`);
+          }
+          break;
+        case 'memory':
+          // Idle memory compares single processes; two nodes would only halve the sockets per node.
+          await perTarget(
+            scenario,
+            options.targets.filter((name) => name !== 'parley-redis'),
+            (name) => runIdleMemory(context, name),
+            (name, result) => {
+              report.idleMemory[name] = result;
+            },
+          );
+          break;
+        case 'connect':
+          await perTarget(
+            scenario,
+            options.targets,
+            (name) => runConnectRate(context, name),
+            (name, result) => {
+              report.connectRate[name] = result;
+            },
+          );
+          break;
+      }
+    }
+    if (options.profileSeconds > 0) {
+      // 75 % of the saturation this run found, so the profile shows a busy but not drowning server.
+      const peak = report.fanout.parley?.peak;
+      const rate = peak ? (0.75 * peak.deliveredPerSec) / options.fanout.receivers : 50;
+      log(`profile: Parley under fan-out load for ${options.profileSeconds} s`);
+      const profileDir = join(runDir, 'profile');
+      mkdirSync(profileDir, { recursive: true });
+      try {
+        report.profile = await profileParleyFanout(context, rate, profileDir);
+        writeFileSync(join(runDir, 'profile.md'), renderProfile(report.profile));
+      } catch (error) {
+        report.errors.push(`profile: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await pool.stop();
+  }
+
+  const finishedAt = Date.now();
+  report.finishedAt = new Date(finishedAt).toISOString();
+  report.durationSeconds = Math.round((finishedAt - startedAt) / 100) / 10;
+  report.machine.loadAverageAtEnd = currentLoadAverage();
+  report.ratios = computeRatios(report);
+  report.goals = checkGoals(report);
+  const markdown = renderMarkdown(report);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  for (const dir of [runDir, out]) {
+    writeFileSync(join(dir, dir === out ? 'latest.json' : 'report.json'), json);
+    writeFileSync(join(dir, dir === out ? 'latest.md' : 'report.md'), markdown);
+  }
+  log(`\n${markdown}`);
+  if (report.profile) log(renderProfile(report.profile));
+  log(
+    `results: ${join(runDir, 'report.json')} (also ${join(out, 'latest.json')}); server logs in ${runDir}`,
+  );
+
+  if (options.check || options.quick) {
+    const problems = findProblems(report);
+    if (problems.length > 0) {
+      console.error(
+        `\nthe harness did not produce sane figures:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+      return 1;
+    }
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,176 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mergeEncoded } from '../latency';
+import { stopProcess, track } from '../processes';
+import type { ConnectReport, StatsReport, WorkerCommand, WorkerReply } from './commands';
+import type { ClientSpec } from './raw-socketio';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** Resolved here, so the workers start whatever the current directory is. */
+const TSX = import.meta.resolve('tsx');
+
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
+/** A command before the pool numbers it. */
+type CommandBody = WorkerCommand extends infer C
+  ? C extends WorkerCommand
+    ? Omit<C, 'id'>
+    : never
+  : never;
+
+class Worker {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(readonly process: ChildProcess) {
+    process.on('message', (reply: WorkerReply) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (reply.type === 'error') waiting.reject(new Error(`load generator: ${reply.message}`));
+      else waiting.resolve(reply);
+    });
+    process.once('exit', (code) => {
+      for (const waiting of this.pending.values()) {
+        waiting.reject(new Error(`load generator exited (${code})`));
+      }
+      this.pending.clear();
+    });
+  }
+
+  ask(body: CommandBody, timeoutMs = 120_000): Promise<WorkerReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`load generator did not answer "${body.type}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.process.send({ ...body, id } as WorkerCommand);
+    });
+  }
+}
+
+export interface PoolConnectResult {
+  connected: number;
+  failed: number;
+  errors: string[];
+  elapsedMs: number;
+  /** Per-client connect+join durations, merged across processes. */
+  durations: ReturnType<typeof mergeEncoded>;
+}
+
+export interface PoolStats extends Omit<StatsReport, 'latency'> {
+  latency: ReturnType<typeof mergeEncoded>;
+}
+
+/**
+ * The load generator: several processes, so that receiving is spread over cores and the
+ * generator is less likely to be what limits a result. Its CPU is measured and reported.
+ */
+export class ClientPool {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static start(size: number, authSecret: string): ClientPool {
+    const workers = Array.from({ length: size }, () => {
+      const child = fork(WORKER_SCRIPT, [], {
+        execArgv: ['--import', TSX],
+        env: { ...process.env, BENCH_AUTH_SECRET: authSecret },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      return new Worker(track(child));
+    });
+    return new ClientPool(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  pids(): number[] {
+    return this.workers.map((worker) => worker.process.pid ?? 0);
+  }
+
+  /**
+   * Opens the clients, `placement` choosing the process of each (default: round-robin), with
+   * at most `concurrency` handshakes in flight per process.
+   */
+  async connect(
+    clients: ClientSpec[],
+    {
+      concurrency = 50,
+      timeoutMs = 30_000,
+      placement,
+    }: { concurrency?: number; timeoutMs?: number; placement?: (index: number) => number } = {},
+  ): Promise<PoolConnectResult> {
+    const shares: ClientSpec[][] = this.workers.map(() => []);
+    clients.forEach((client, index) => {
+      const worker = placement ? placement(index) : index % this.workers.length;
+      shares[worker % this.workers.length]?.push(client);
+    });
+    const replies = await Promise.all(
+      this.workers.map((worker, index) =>
+        worker.ask(
+          { type: 'connect', clients: shares[index] ?? [], concurrency, timeoutMs },
+          timeoutMs + 60_000,
+        ),
+      ),
+    );
+    const reports = replies.map((reply) => (reply as { report: ConnectReport }).report);
+    return {
+      connected: sum(reports.map((report) => report.connected)),
+      failed: sum(reports.map((report) => report.failed)),
+      errors: reports.flatMap((report) => report.errors).slice(0, 5),
+      elapsedMs: Math.max(...reports.map((report) => report.elapsedMs)),
+      durations: mergeEncoded(reports.map((report) => report.durations)),
+    };
+  }
+
+  async setRate(perSenderPerSecond: number, window: number): Promise<void> {
+    await Promise.all(
+      this.workers.map((worker) => worker.ask({ type: 'rate', perSenderPerSecond, window })),
+    );
+  }
+
+  /** Counters since the pool started; latency since the last reset. */
+  async stats(resetLatency: boolean): Promise<PoolStats> {
+    const replies = await Promise.all(
+      this.workers.map((worker) => worker.ask({ type: 'stats', resetLatency })),
+    );
+    const reports = replies.map((reply) => (reply as { report: StatsReport }).report);
+    const total = (key: Exclude<keyof StatsReport, 'latency'>) =>
+      sum(reports.map((report) => report[key]));
+    return {
+      delivered: total('delivered'),
+      sent: total('sent'),
+      acked: total('acked'),
+      rejected: total('rejected'),
+      skipped: total('skipped'),
+      disconnects: total('disconnects'),
+      probedBytes: total('probedBytes'),
+      probedFrames: total('probedFrames'),
+      latency: mergeEncoded(reports.map((report) => report.latency)),
+    };
+  }
+
+  /** Closes every client (the processes stay, for the next target). */
+  async closeClients(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.ask({ type: 'close' })));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => stopProcess(worker.process, 2000)));
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

@@ -1,0 +1,206 @@
+import { ClientEvent, chatNamespace, ServerEvent } from '@parley/protocol';
+import type { Histogram } from 'hdr-histogram-js';
+import WebSocket from 'ws';
+import { monotonicMicros } from '../latency';
+
+/**
+ * A receiver (and, when asked, sender) that speaks just enough Engine.IO / Socket.IO v4 over a
+ * raw WebSocket, so the load generator costs far less per message than the server it measures:
+ * `socket.io-client` would cost about as much as the server itself. Frames are recognised by
+ * their first bytes; only probe clients parse the send timestamp out of a message.
+ */
+
+export interface ClientSpec {
+  /** http://host:port of the node to connect to. */
+  url: string;
+  workspace: string;
+  room: string;
+  userId: string;
+  /** Parse each received message's timestamp into the latency histogram. */
+  probe: boolean;
+  /** Takes part in sending when the worker's rate is above zero. */
+  sends: boolean;
+  /** Source address (127.0.0.x), so many connections do not exhaust one address's ports. */
+  localAddress?: string;
+}
+
+/** Counters shared by every client of one worker process. */
+export interface WorkerCounters {
+  delivered: number;
+  sent: number;
+  acked: number;
+  rejected: number;
+  disconnects: number;
+  /** Bytes and count of the probed message frames: the frame size each server sends. */
+  probedBytes: number;
+  probedFrames: number;
+  latency: Histogram;
+}
+
+const OPEN = 0x30; // '0' Engine.IO open
+const PING = 0x32; // '2' Engine.IO ping
+const MESSAGE = 0x34; // '4' Engine.IO message, followed by a Socket.IO packet type
+const SIO_CONNECT = 0x30;
+const SIO_EVENT = 0x32;
+const SIO_ACK = 0x33;
+const SIO_CONNECT_ERROR = 0x34;
+const TIMESTAMP_MARK = 0x40; // '@' around the send time in the message text
+const DIGIT_0 = 0x30;
+const OK_TRUE = Buffer.from('[{"ok":true');
+
+export class RawSocketIoClient {
+  inFlight = 0;
+  private readonly ws: WebSocket;
+  private readonly namespace: string;
+  private readonly messageNewPrefix: Buffer;
+  private readonly ackPrefixLength: number;
+  private nextAckId = 0;
+  private joinAckId = -1;
+  private opened?: { resolve: () => void; reject: (error: Error) => void };
+  private up = false;
+
+  constructor(
+    readonly spec: ClientSpec,
+    private readonly token: string,
+    private readonly counters: WorkerCounters,
+  ) {
+    this.namespace = chatNamespace(spec.workspace);
+    this.messageNewPrefix = Buffer.from(`42${this.namespace},["${ServerEvent.MessageNew}",`);
+    this.ackPrefixLength = Buffer.byteLength(`43${this.namespace},`);
+    const wsUrl = `${spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    this.ws = new WebSocket(wsUrl, {
+      localAddress: spec.localAddress,
+      perMessageDeflate: false,
+      // The generator trusts the servers' UTF-8; checking it would only slow the generator.
+      skipUTF8Validation: true,
+    });
+    this.ws.on('message', (data: Buffer) => this.onFrame(data));
+    this.ws.on('error', (error) => this.fail(error));
+    this.ws.on('close', () => {
+      if (this.up) this.counters.disconnects++;
+      this.up = false;
+      this.fail(new Error('connection closed'));
+    });
+  }
+
+  /** Resolves once connected to the namespace (token accepted) and joined to the room. */
+  ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`not joined within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.opened = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+
+  get connected(): boolean {
+    return this.up;
+  }
+
+  /** Sends one timestamped message to the client's room; the ack frees a window slot. */
+  sendMessage(): void {
+    const id = this.nextAckId++;
+    const text = `@${monotonicMicros()}@`;
+    const payload = `{"room":"${this.spec.room}","text":"${text}","clientMsgId":"m${id}"}`;
+    this.ws.send(`42${this.namespace},${id}["${ClientEvent.MessageSend}",${payload}]`);
+    this.inFlight++;
+    this.counters.sent++;
+  }
+
+  close(): void {
+    this.up = false;
+    this.ws.terminate();
+  }
+
+  private fail(error: Error): void {
+    this.opened?.reject(error);
+    this.opened = undefined;
+  }
+
+  private onFrame(data: Buffer): void {
+    const type = data[0];
+    if (type === MESSAGE) {
+      switch (data[1]) {
+        case SIO_EVENT:
+          this.onEvent(data);
+          break;
+        case SIO_ACK:
+          this.onAck(data);
+          break;
+        case SIO_CONNECT:
+          this.join();
+          break;
+        case SIO_CONNECT_ERROR:
+          this.fail(new Error(`refused: ${data.toString()}`));
+          break;
+      }
+    } else if (type === PING && data.length === 1) {
+      this.ws.send('3');
+    } else if (type === OPEN) {
+      this.ws.send(`40${this.namespace},${JSON.stringify({ token: this.token })}`);
+    }
+  }
+
+  private join(): void {
+    this.joinAckId = this.nextAckId++;
+    const payload = JSON.stringify({ room: this.spec.room });
+    this.ws.send(`42${this.namespace},${this.joinAckId}["${ClientEvent.RoomJoin}",${payload}]`);
+  }
+
+  private onEvent(data: Buffer): void {
+    const prefix = this.messageNewPrefix;
+    if (
+      data.length <= prefix.length ||
+      data.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0
+    ) {
+      return; // presence, room updates: not what is measured
+    }
+    this.counters.delivered++;
+    if (!this.spec.probe) return;
+    const mark = data.indexOf(TIMESTAMP_MARK, prefix.length);
+    if (mark < 0) return;
+    let sentAt = 0;
+    for (let i = mark + 1; i < data.length; i++) {
+      const digit = (data[i] as number) - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      sentAt = sentAt * 10 + digit;
+    }
+    this.counters.latency.recordValue(Math.max(1, monotonicMicros() - sentAt));
+    this.counters.probedBytes += data.length;
+    this.counters.probedFrames++;
+  }
+
+  private onAck(data: Buffer): void {
+    let i = this.ackPrefixLength;
+    let id = 0;
+    for (; i < data.length; i++) {
+      const digit = (data[i] as number) - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      id = id * 10 + digit;
+    }
+    const ok = data.compare(OK_TRUE, 0, OK_TRUE.length, i, i + OK_TRUE.length) === 0;
+    if (id === this.joinAckId) {
+      if (!ok) {
+        this.fail(new Error(`join refused: ${data.toString()}`));
+        return;
+      }
+      this.up = true;
+      this.opened?.resolve();
+      this.opened = undefined;
+      return;
+    }
+    this.inFlight--;
+    if (ok) this.counters.acked++;
+    else this.counters.rejected++;
+  }
+}

@@ -1,0 +1,148 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RESULTS_DIR } from './paths';
+import type { TargetName } from './servers/targets';
+
+export const SCENARIOS = ['fanout', 'many-rooms', 'cross-node', 'memory', 'connect'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+const TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ScenarioName[];
+  targets: TargetName[];
+  /** Receiver processes of the load generator; one more process sends. */
+  workers: number;
+  warmupMs: number;
+  stepMs: number;
+  maxSteps: number;
+  stepFactor: number;
+  fanout: { receivers: number; startRate: number; window: number; fractions: number[] };
+  manyRooms: { clients: number; roomSize: number; startRate: number; window: number };
+  crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
+  memory: { sockets: number; workspaceSize: number; roomSize: number };
+  connect: { clients: number; roomSize: number; concurrency: number };
+  /** Profile Parley (node --cpu-prof) under the fan-out load for this many seconds; 0: no. */
+  profileSeconds: number;
+  build: boolean;
+  /** Fail (exit 1) unless every target produced non-zero figures: the CI smoke test. */
+  check: boolean;
+  /** Where results go: latest.json / latest.md and one folder per run. */
+  outDir: string;
+}
+
+const HELP = `pnpm bench [-- options]
+
+  --quick                 small sizes and short windows (< 1 min): the CI smoke test
+  --scenarios LIST        ${SCENARIOS.join(',')} (default: all)
+  --targets LIST          ${TARGETS.join(',')} (default: all)
+  --receivers N           fan-out: receivers in the room (1000)
+  --many-rooms-clients N  many rooms: clients, each sending (1000)
+  --room-size N           many rooms: clients per room (10)
+  --cross-node-rate N     cross-node: deliveries per second (5000)
+  --cross-node-seconds N  cross-node: seconds per window (10)
+  --memory-sockets N      idle memory: joined sockets (10000)
+  --connect-clients N     connect + join rate: clients (2000)
+  --step-seconds N        seconds measured per rate step (2)
+  --workers N             receiving load-generator processes (2)
+  --profile SECONDS       also profile Parley under fan-out load (node --cpu-prof)
+  --no-build              do not rebuild apps/server/dist when it is stale
+  --check                 exit 1 unless every target has non-zero figures (on with --quick)
+  --out DIR               results directory (apps/bench/results)
+`;
+
+function list<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: readonly T[],
+): T[] {
+  if (!value) return [...fallback];
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw new Error(`unknown "${item}"; expected one of ${allowed.join(', ')}`);
+  }
+  return items as T[];
+}
+
+function positive(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0)
+    throw new Error(`expected a positive number, got "${value}"`);
+  return number;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  // `pnpm bench -- --quick` hands the script a literal "--" first: it is not an end of options here.
+  const args = argv.filter((arg) => arg !== '--');
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenarios: { type: 'string' },
+      targets: { type: 'string' },
+      receivers: { type: 'string' },
+      'many-rooms-clients': { type: 'string' },
+      'room-size': { type: 'string' },
+      'cross-node-rate': { type: 'string' },
+      'cross-node-seconds': { type: 'string' },
+      'memory-sockets': { type: 'string' },
+      'connect-clients': { type: 'string' },
+      'step-seconds': { type: 'string' },
+      workers: { type: 'string' },
+      profile: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const quick = values.quick ?? false;
+  const roomSize = positive(values['room-size'], 10);
+  return {
+    quick,
+    scenarios: list(values.scenarios, SCENARIOS, SCENARIOS),
+    targets: list(values.targets, TARGETS, TARGETS),
+    workers: positive(values.workers, 2),
+    warmupMs: quick ? 300 : 500,
+    stepMs: positive(values['step-seconds'], quick ? 0.8 : 2) * 1000,
+    maxSteps: quick ? 3 : 14,
+    stepFactor: quick ? 3 : 1.5,
+    fanout: {
+      receivers: positive(values.receivers, quick ? 200 : 1000),
+      startRate: quick ? 20 : 10,
+      window: 32,
+      fractions: quick ? [0.5] : [0.25, 0.5, 0.75],
+    },
+    manyRooms: {
+      clients: positive(values['many-rooms-clients'], quick ? 200 : 1000),
+      roomSize,
+      startRate: quick ? 2 : 1,
+      window: 4,
+    },
+    crossNode: {
+      deliveriesPerSec: positive(values['cross-node-rate'], quick ? 2000 : 5000),
+      receivers: positive(values.receivers, quick ? 200 : 1000),
+      seconds: positive(values['cross-node-seconds'], quick ? 1.5 : 10),
+      rounds: quick ? 1 : 2,
+    },
+    memory: {
+      sockets: positive(values['memory-sockets'], quick ? 1000 : 10_000),
+      workspaceSize: 500,
+      roomSize,
+    },
+    connect: {
+      clients: positive(values['connect-clients'], quick ? 400 : 2000),
+      roomSize,
+      concurrency: 50,
+    },
+    profileSeconds: values.profile === undefined ? 0 : positive(values.profile, 0),
+    build: !values['no-build'],
+    check: values.check ?? false,
+    outDir: resolve(values.out ?? RESULTS_DIR),
+  };
+}
+
+export { HELP };

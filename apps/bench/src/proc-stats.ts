@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+
+/** Linux reports process times in clock ticks; 100 per second on every common kernel config. */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds a process has used so far, read from outside it. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields are counted after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return (utime + stime) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // the process is gone: it uses no more CPU
+  }
+}
+
+/** Resident set size in bytes (VmRSS), or 0 when the process is gone. */
+export function rssBytesOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Measures the CPU a set of processes uses over a window, as a share of one core. */
+export class CpuMeter {
+  private startSeconds = 0;
+  private startedAt = 0;
+
+  constructor(private readonly pids: () => number[]) {}
+
+  start(): void {
+    this.startSeconds = this.total();
+    this.startedAt = performance.now();
+  }
+
+  /** CPU seconds used since `start` and the wall seconds elapsed. */
+  read(): { cpuSeconds: number; wallSeconds: number; corePercent: number } {
+    const cpuSeconds = this.total() - this.startSeconds;
+    const wallSeconds = (performance.now() - this.startedAt) / 1000;
+    return { cpuSeconds, wallSeconds, corePercent: (100 * cpuSeconds) / wallSeconds };
+  }
+
+  private total(): number {
+    return this.pids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  }
+}
+
+export interface MachineDescription {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  kernel: string;
+  /** 1-minute load average when the run started and ended: above the core count, others ran too. */
+  loadAverageAtStart: number;
+  loadAverageAtEnd?: number;
+}
+
+export function describeMachine(): MachineDescription {
+  const processors = cpus();
+  return {
+    cpuModel: processors[0]?.model.trim() ?? 'unknown',
+    cores: processors.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+    loadAverageAtStart: round2(loadavg()[0] ?? 0),
+  };
+}
+
+export function currentLoadAverage(): number {
+  return round2(loadavg()[0] ?? 0);
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

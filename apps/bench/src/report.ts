@@ -1,0 +1,338 @@
+import type { BenchOptions } from './options';
+import type { MachineDescription } from './proc-stats';
+import type { ProfileSummary } from './profile/top-frames';
+import type { ConnectRateResult } from './scenarios/connect-rate';
+import type { CrossNodeResult } from './scenarios/cross-node';
+import type { FanoutResult } from './scenarios/fanout';
+import type { IdleMemoryResult } from './scenarios/idle-memory';
+import type { ManyRoomsResult } from './scenarios/many-rooms';
+import type { Measurement } from './scenarios/measure';
+import { TARGET_LABELS, type TargetName } from './servers/targets';
+
+type PerTarget<T> = Partial<Record<TargetName, T>>;
+
+export interface BenchReport {
+  command: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationSeconds?: number;
+  machine: MachineDescription;
+  options: BenchOptions;
+  fanout: PerTarget<FanoutResult>;
+  manyRooms: PerTarget<ManyRoomsResult>;
+  crossNode?: CrossNodeResult;
+  idleMemory: PerTarget<IdleMemoryResult>;
+  connectRate: PerTarget<ConnectRateResult>;
+  ratios?: Ratio[];
+  goals?: Goal[];
+  profile?: ProfileSummary;
+  /** Scenarios or targets that failed, with why: the rest of the report still stands. */
+  errors: string[];
+}
+
+export interface Ratio {
+  metric: string;
+  /** Which way is better, so a reader can tell a good ratio from a bad one. */
+  better: 'higher' | 'lower';
+  parley?: number;
+  socketio?: number;
+  ws?: number;
+  parleyVsSocketio?: number;
+  parleyVsWs?: number;
+}
+
+/** The issue's targets, checked against this run. */
+export interface Goal {
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && b !== 0
+    ? Math.round((a / b) * 100) / 100
+    : undefined;
+}
+
+function halfOf(result: FanoutResult | undefined): Measurement | undefined {
+  return result?.atFraction.find((entry) => entry.fraction === 0.5)?.measurement;
+}
+
+export function computeRatios(report: BenchReport): Ratio[] {
+  const rows: Ratio[] = [];
+  const add = (
+    metric: string,
+    better: Ratio['better'],
+    pick: (name: TargetName) => number | undefined,
+  ) => {
+    const [parley, socketio, ws] = (['parley', 'socketio', 'ws'] as const).map(pick);
+    if (parley === undefined) return;
+    rows.push({
+      metric,
+      better,
+      parley,
+      socketio,
+      ws,
+      parleyVsSocketio: ratio(parley, socketio),
+      parleyVsWs: ratio(parley, ws),
+    });
+  };
+  add(
+    'fan-out: deliveries/s at saturation',
+    'higher',
+    (name) => report.fanout[name]?.peak.deliveredPerSec,
+  );
+  add(
+    'fan-out: deliveries per server CPU-second',
+    'higher',
+    (name) => report.fanout[name]?.peak.deliveriesPerServerCpuSecond,
+  );
+  add(
+    'fan-out: p99 ms at 50 % of own saturation',
+    'lower',
+    (name) => halfOf(report.fanout[name])?.latency.p99Ms,
+  );
+  add(
+    'many rooms: deliveries/s at saturation',
+    'higher',
+    (name) => report.manyRooms[name]?.peak.deliveredPerSec,
+  );
+  add(
+    'many rooms: deliveries per server CPU-second',
+    'higher',
+    (name) => report.manyRooms[name]?.peak.deliveriesPerServerCpuSecond,
+  );
+  add(
+    'idle memory: RSS bytes per joined socket',
+    'lower',
+    (name) => report.idleMemory[name]?.rssPerSocketBytes,
+  );
+  add('connect + join per second', 'higher', (name) => report.connectRate[name]?.joinsPerSec);
+  return rows;
+}
+
+export function checkGoals(report: BenchReport): Goal[] {
+  const parley = report.fanout.parley;
+  const bare = report.fanout.socketio;
+  const goals: Goal[] = [];
+  const throughput = ratio(parley?.peak.deliveredPerSec, bare?.peak.deliveredPerSec);
+  goals.push({
+    goal: 'fan-out throughput at saturation ≥ 1.0× bare Socket.IO',
+    measured: throughput === undefined ? 'not measured' : `${throughput}×`,
+    met: throughput === undefined ? null : throughput >= 1,
+  });
+  const p99 = halfOf(parley)?.latency.p99Ms;
+  const bareP99 = halfOf(bare)?.latency.p99Ms;
+  goals.push({
+    goal: 'fan-out p99 at half saturation ≤ bare Socket.IO’s',
+    measured:
+      p99 === undefined || bareP99 === undefined ? 'not measured' : `${p99} ms vs ${bareP99} ms`,
+    met: p99 === undefined || bareP99 === undefined ? null : p99 <= bareP99,
+  });
+  const memory = ratio(
+    report.idleMemory.parley?.rssPerSocketBytes,
+    report.idleMemory.socketio?.rssPerSocketBytes,
+  );
+  goals.push({
+    goal: 'memory per idle joined socket ≤ 1.2× bare Socket.IO’s',
+    measured: memory === undefined ? 'not measured' : `${memory}×`,
+    met: memory === undefined ? null : memory <= 1.2,
+  });
+  const single = report.crossNode?.byTarget.parley?.latency.p99Ms;
+  const cross = report.crossNode?.byTarget['parley-redis']?.latency.p99Ms;
+  goals.push({
+    goal: `cross-node p99 at ${report.crossNode?.deliveriesPerSec ?? 5000} deliveries/s ≤ single-node p99 + 3 ms`,
+    measured:
+      single === undefined || cross === undefined
+        ? 'not measured'
+        : `${cross} ms vs ${single} ms + 3`,
+    met: single === undefined || cross === undefined ? null : cross <= single + 3,
+  });
+  return goals;
+}
+
+/** What is wrong with a run for the smoke test: a target with no figures where it should have some. */
+export function findProblems(report: BenchReport): string[] {
+  const problems = [...report.errors];
+  const { scenarios, targets } = report.options;
+  const expect = (condition: boolean, what: string) => {
+    if (!condition) problems.push(what);
+  };
+  for (const name of targets) {
+    if (scenarios.includes('fanout')) {
+      const result = report.fanout[name];
+      expect((result?.peak.deliveredPerSec ?? 0) > 0, `fanout/${name}: no deliveries`);
+      expect((result?.peak.latency.samples ?? 0) > 0, `fanout/${name}: no latency samples`);
+      expect((result?.peak.serverCpuPercent ?? 0) > 0, `fanout/${name}: no server CPU measured`);
+      expect(
+        (result?.peak.generatorCpuPercent ?? 0) > 0,
+        `fanout/${name}: no generator CPU measured`,
+      );
+    }
+    if (scenarios.includes('many-rooms')) {
+      const result = report.manyRooms[name];
+      expect((result?.peak.deliveredPerSec ?? 0) > 0, `many-rooms/${name}: no deliveries`);
+      expect((result?.atHalf.latency.samples ?? 0) > 0, `many-rooms/${name}: no latency samples`);
+    }
+    if (scenarios.includes('memory') && name !== 'parley-redis') {
+      expect(
+        (report.idleMemory[name]?.rssPerSocketBytes ?? 0) > 0,
+        `memory/${name}: no memory per socket`,
+      );
+    }
+    if (scenarios.includes('connect')) {
+      const result = report.connectRate[name];
+      expect(
+        (result?.joinsPerSec ?? 0) > 0 && result?.failed === 0,
+        `connect/${name}: joins failed or none`,
+      );
+    }
+  }
+  if (scenarios.includes('cross-node')) {
+    for (const name of ['parley', 'parley-redis'] as const) {
+      if (!targets.includes(name)) continue;
+      expect(
+        (report.crossNode?.byTarget[name]?.latency.samples ?? 0) > 0,
+        `cross-node/${name}: no latency samples`,
+      );
+    }
+  }
+  return problems;
+}
+
+// ---- Markdown ----
+
+const int = (value: number | undefined) =>
+  value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
+const ms = (value: number | undefined) =>
+  value === undefined ? '–' : value.toFixed(value < 10 ? 2 : 1);
+const times = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
+const kib = (bytes: number | undefined) =>
+  bytes === undefined ? '–' : `${(bytes / 1024).toFixed(1)} KiB`;
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Targets as columns, metrics as rows. */
+function byTarget<T>(results: PerTarget<T>, rows: [string, (result: T) => string][]): string {
+  const names = (Object.keys(results) as TargetName[]).filter(
+    (name) => results[name] !== undefined,
+  );
+  if (names.length === 0) return '_not run_';
+  return table(
+    ['', ...names.map((name) => TARGET_LABELS[name])],
+    rows.map(([label, cell]) => [label, ...names.map((name) => cell(results[name] as T))]),
+  );
+}
+
+function latencyCell(measurement: Measurement | undefined): string {
+  if (!measurement) return '–';
+  const { p50Ms, p95Ms, p99Ms } = measurement.latency;
+  return `${ms(p50Ms)} / ${ms(p95Ms)} / ${ms(p99Ms)}`;
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const { machine, options } = report;
+  const parts: string[] = [];
+  parts.push(
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Linux ${machine.kernel}; ` +
+      `load average ${machine.loadAverageAtStart} at start, ${machine.loadAverageAtEnd ?? '?'} at end. ` +
+      `Run: \`${report.command}\`, ${report.startedAt}, ${Math.round(report.durationSeconds ?? 0)} s.`,
+  );
+
+  const fanoutRows: [string, (result: FanoutResult) => string][] = [
+    ['deliveries/s at saturation', (r) => int(r.peak.deliveredPerSec)],
+    ['messages/s at saturation', (r) => int(r.peak.sentMessagesPerSec)],
+    ['server CPU at saturation', (r) => `${int(r.peak.serverCpuPercent)} %`],
+    ['deliveries per server CPU-second', (r) => int(r.peak.deliveriesPerServerCpuSecond)],
+    ['generator CPU at saturation', (r) => `${int(r.peak.generatorCpuPercent)} %`],
+  ];
+  for (const fraction of options.fanout.fractions) {
+    fanoutRows.push([
+      `p50 / p95 / p99 ms at ${fraction * 100} %`,
+      (r) => latencyCell(r.atFraction.find((entry) => entry.fraction === fraction)?.measurement),
+    ]);
+  }
+  fanoutRows.push(['bytes per delivered frame', (r) => int(r.frameBytes)]);
+  parts.push(
+    `### Fan-out: one room, ${options.fanout.receivers} receivers, one sender\n\n${byTarget(report.fanout, fanoutRows)}`,
+  );
+
+  parts.push(
+    `### Many rooms: ${options.manyRooms.clients} clients in rooms of ${options.manyRooms.roomSize}, everyone sending\n\n` +
+      byTarget(report.manyRooms, [
+        ['deliveries/s at saturation', (r) => int(r.peak.deliveredPerSec)],
+        ['messages/s at saturation', (r) => int(r.peak.sentMessagesPerSec)],
+        ['server CPU at saturation', (r) => `${int(r.peak.serverCpuPercent)} %`],
+        ['deliveries per server CPU-second', (r) => int(r.peak.deliveriesPerServerCpuSecond)],
+        ['generator CPU at saturation', (r) => `${int(r.peak.generatorCpuPercent)} %`],
+        ['p50 / p95 / p99 ms at 50 %', (r) => latencyCell(r.atHalf)],
+      ]),
+  );
+
+  if (report.crossNode) {
+    const { crossNode } = report;
+    parts.push(
+      `### Cross-node: ${int(crossNode.deliveriesPerSec)} deliveries/s to ${crossNode.receivers} receivers (median round of ${options.crossNode.rounds})\n\n` +
+        byTarget(crossNode.byTarget, [
+          ['deliveries/s', (m) => int(m.deliveredPerSec)],
+          ['p50 / p95 / p99 ms', (m) => latencyCell(m)],
+          ['server CPU (nodes + Redis)', (m) => `${int(m.serverCpuPercent)} %`],
+        ]),
+    );
+  }
+
+  parts.push(
+    `### Idle memory: ${int(options.memory.sockets)} connected, authenticated sockets, each joined to a room\n\n` +
+      byTarget(report.idleMemory, [
+        ['RSS per socket (after GC)', (r) => kib(r.rssPerSocketBytes)],
+        ['V8 heap per socket', (r) => kib(r.heapPerSocketBytes)],
+        ['RSS at 0 sockets', (r) => `${(r.before.rssBytes / 2 ** 20).toFixed(0)} MiB`],
+        ['RSS with the sockets', (r) => `${(r.after.rssBytes / 2 ** 20).toFixed(0)} MiB`],
+      ]),
+  );
+
+  parts.push(
+    `### Connect + join: ${int(options.connect.clients)} clients, rooms of ${options.connect.roomSize}, one workspace\n\n` +
+      byTarget(report.connectRate, [
+        ['joins/s', (r) => int(r.joinsPerSec)],
+        ['p50 / p99 ms per client', (r) => `${ms(r.duration.p50Ms)} / ${ms(r.duration.p99Ms)}`],
+        ['server CPU', (r) => `${int(r.serverCpuPercent)} %`],
+        ['failed', (r) => int(r.failed)],
+      ]),
+  );
+
+  if (report.ratios?.length) {
+    parts.push(
+      `### Ratios\n\n${table(
+        ['metric', 'better', 'Parley', 'bare Socket.IO', 'ws', 'Parley / Socket.IO', 'Parley / ws'],
+        report.ratios.map((row) => [
+          row.metric,
+          row.better,
+          String(row.parley ?? '–'),
+          String(row.socketio ?? '–'),
+          String(row.ws ?? '–'),
+          times(row.parleyVsSocketio),
+          times(row.parleyVsWs),
+        ]),
+      )}`,
+    );
+  }
+  if (report.goals?.length) {
+    parts.push(
+      `### The issue's targets\n\n${table(
+        ['target', 'measured', 'met'],
+        report.goals.map((goal) => [
+          goal.goal,
+          goal.measured,
+          goal.met === null ? '–' : goal.met ? 'yes' : 'no',
+        ]),
+      )}`,
+    );
+  }
+  if (report.errors.length)
+    parts.push(`### Errors\n\n${report.errors.map((error) => `- ${error}`).join('\n')}`);
+  return `${parts.join('\n\n')}\n`;
+}

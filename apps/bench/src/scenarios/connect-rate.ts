@@ -1,0 +1,58 @@
+import type { ClientSpec } from '../clients/raw-socketio';
+import { type LatencySummary, summarize } from '../latency';
+import { CpuMeter } from '../proc-stats';
+import type { TargetName } from '../servers/targets';
+import { type ScenarioContext, sourceAddress } from './context';
+
+export interface ConnectRateResult {
+  clients: number;
+  connected: number;
+  failed: number;
+  /** Completed connect + namespace handshake (token check) + room join per second. */
+  joinsPerSec: number;
+  /** Per client, from opening the WebSocket to the join's acknowledgement. */
+  duration: LatencySummary;
+  serverCpuPercent: number;
+}
+
+/**
+ * A connect storm: clients open, authenticate and join rooms of `roomSize` in one workspace as
+ * fast as a bounded number of handshakes in flight allows.
+ */
+export async function runConnectRate(
+  context: ScenarioContext,
+  name: TargetName,
+): Promise<ConnectRateResult> {
+  const { options, pool } = context;
+  const { clients, roomSize, concurrency } = options.connect;
+  return context.withTarget(name, async (target) => {
+    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
+      url: target.urls[index % target.urls.length] as string,
+      workspace: 'bench',
+      room: `room-${Math.floor(index / roomSize)}`,
+      userId: `user-${index}`,
+      probe: false,
+      sends: false,
+      localAddress: sourceAddress(index),
+    }));
+    const cpu = new CpuMeter(() => target.pids());
+    cpu.start();
+    const result = await pool.connect(specs, { concurrency, timeoutMs: 60_000 });
+    const serverCpu = cpu.read();
+    await pool.closeClients();
+    const joinsPerSec = Math.round(result.connected / (result.elapsedMs / 1000));
+    const duration = summarize(result.durations);
+    context.log(
+      `    ${result.connected}/${clients} joined in ${Math.round(result.elapsedMs)} ms: ${joinsPerSec}/s, ` +
+        `p50 ${duration.p50Ms} / p99 ${duration.p99Ms} ms`,
+    );
+    return {
+      clients,
+      connected: result.connected,
+      failed: result.failed,
+      joinsPerSec,
+      duration,
+      serverCpuPercent: Math.round(serverCpu.corePercent),
+    };
+  });
+}

@@ -1,0 +1,62 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClientSpec } from '../clients/raw-socketio';
+import type { MemoryReading, TargetName } from '../servers/targets';
+import { type ScenarioContext, sourceAddress } from './context';
+
+export interface IdleMemoryResult {
+  sockets: number;
+  connected: number;
+  before: MemoryReading;
+  after: MemoryReading;
+  rssPerSocketBytes: number;
+  heapPerSocketBytes: number;
+}
+
+/**
+ * Server memory per connected, authenticated socket that has joined a room: memory after a
+ * forced GC with the sockets connected, minus before any connected, divided by their number.
+ * Workspaces are kept to `workspaceSize` sockets because Parley tells a whole workspace of each
+ * join (room:updated), which would make setting up one huge workspace quadratic.
+ */
+export async function runIdleMemory(
+  context: ScenarioContext,
+  name: TargetName,
+): Promise<IdleMemoryResult> {
+  const { options, pool } = context;
+  const { sockets, workspaceSize, roomSize } = options.memory;
+  return context.withTarget(name, async (target) => {
+    await sleep(300);
+    const before = await target.memory();
+    const specs: ClientSpec[] = Array.from({ length: sockets }, (_, index) => ({
+      url: target.urls[0] as string,
+      workspace: `ws-${Math.floor(index / workspaceSize)}`,
+      room: `room-${Math.floor(index / roomSize)}`,
+      userId: `user-${index}`,
+      probe: false,
+      sends: false,
+      localAddress: sourceAddress(index),
+    }));
+    const connected = await pool.connect(specs, { concurrency: 100, timeoutMs: 60_000 });
+    if (connected.failed > 0)
+      context.log(`  ${connected.failed} sockets failed: ${connected.errors.join('; ')}`);
+    // Let join broadcasts and timers settle before measuring what stays.
+    await sleep(1000);
+    const after = await target.memory();
+    await pool.closeClients();
+    const perSocket = (key: keyof MemoryReading) =>
+      Math.round((after[key] - before[key]) / Math.max(1, connected.connected));
+    const result = {
+      sockets,
+      connected: connected.connected,
+      before,
+      after,
+      rssPerSocketBytes: perSocket('rssBytes'),
+      heapPerSocketBytes: perSocket('heapUsedBytes'),
+    };
+    context.log(
+      `    ${connected.connected} sockets: ${(result.rssPerSocketBytes / 1024).toFixed(1)} KiB RSS, ` +
+        `${(result.heapPerSocketBytes / 1024).toFixed(1)} KiB heap per socket`,
+    );
+    return result;
+  });
+}

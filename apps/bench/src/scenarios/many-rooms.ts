@@ -1,0 +1,66 @@
+import type { ClientSpec } from '../clients/raw-socketio';
+import type { TargetName } from '../servers/targets';
+import { type ScenarioContext, sourceAddress } from './context';
+import { findSaturation, type Load, type Measurement, measureAt } from './measure';
+
+export interface ManyRoomsResult {
+  clients: number;
+  roomSize: number;
+  connectFailures: number;
+  steps: Measurement[];
+  peak: Measurement;
+  /** At half of this target's own peak. */
+  atHalf: Measurement;
+}
+
+const WORKSPACE = 'bench';
+const PROBE_EVERY = 5;
+
+/**
+ * Clients in rooms of `roomSize`, every client sending: many small broadcasts, so the cost per
+ * message (validation, storage, routing) weighs more than the cost per delivery. On two nodes,
+ * each room's members are split between them.
+ */
+export async function runManyRooms(
+  context: ScenarioContext,
+  name: TargetName,
+): Promise<ManyRoomsResult> {
+  const { options, pool } = context;
+  const { clients, roomSize, startRate, window } = options.manyRooms;
+  return context.withTarget(name, async (target) => {
+    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
+      url: target.urls[index % target.urls.length] as string,
+      workspace: WORKSPACE,
+      room: `room-${Math.floor(index / roomSize)}`,
+      userId: `user-${index}`,
+      probe: index % PROBE_EVERY === 0,
+      sends: true,
+      localAddress: sourceAddress(index),
+    }));
+    const connected = await pool.connect(specs);
+    if (connected.failed > 0)
+      context.log(`  ${connected.failed} clients failed: ${connected.errors.join('; ')}`);
+    const load: Load = {
+      pool,
+      target,
+      senders: connected.connected,
+      fanout: roomSize - 1,
+      window,
+      warmupMs: options.warmupMs,
+      durationMs: options.stepMs,
+    };
+    const { steps, peak } = await findSaturation(
+      load,
+      startRate,
+      options.stepFactor,
+      options.maxSteps,
+      context.log,
+    );
+    const atHalf = await measureAt(load, (0.5 * peak.deliveredPerSec) / load.fanout / load.senders);
+    context.log(
+      `    at 50 % of peak: p50 ${atHalf.latency.p50Ms} / p99 ${atHalf.latency.p99Ms} ms`,
+    );
+    await pool.closeClients();
+    return { clients, roomSize, connectFailures: connected.failed, steps, peak, atHalf };
+  });
+}

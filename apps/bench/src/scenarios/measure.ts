@@ -1,0 +1,134 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClientPool } from '../clients/pool';
+import { type LatencySummary, summarize } from '../latency';
+import { CpuMeter } from '../proc-stats';
+import type { RunningTarget } from '../servers/targets';
+
+/** A load being applied: who sends, how many receive each message, and how it is measured. */
+export interface Load {
+  pool: ClientPool;
+  target: RunningTarget;
+  senders: number;
+  /** Deliveries each message should cause (the room's receivers). */
+  fanout: number;
+  /** Unacknowledged messages a sender may have before it skips a turn. */
+  window: number;
+  warmupMs: number;
+  durationMs: number;
+}
+
+/** One measured window at a fixed offered rate. */
+export interface Measurement {
+  offeredMessagesPerSec: number;
+  sentMessagesPerSec: number;
+  expectedDeliveriesPerSec: number;
+  deliveredPerSec: number;
+  /** Server processes' CPU over the window, in % of one core (Redis included when used). */
+  serverCpuPercent: number;
+  deliveriesPerServerCpuSecond: number;
+  generatorCpuPercent: number;
+  latency: LatencySummary;
+  /** Sends refused by the server (an ack with ok: false) during the window. */
+  rejected: number;
+  /** Clients the server disconnected during the window. */
+  disconnects: number;
+  /** Delivered below 90 % of what was offered: the server (or generator) is at its limit. */
+  saturated: boolean;
+}
+
+const SATURATION_SHARE = 0.9;
+
+export async function measureAt(load: Load, perSenderPerSecond: number): Promise<Measurement> {
+  const { pool, target } = load;
+  const server = new CpuMeter(() => target.pids());
+  const generator = new CpuMeter(() => pool.pids());
+  await pool.setRate(perSenderPerSecond, load.window);
+  await sleep(load.warmupMs);
+  const before = await pool.stats(true);
+  server.start();
+  generator.start();
+  await sleep(load.durationMs);
+  const after = await pool.stats(true);
+  const serverCpu = server.read();
+  const generatorCpu = generator.read();
+  await pool.setRate(0, load.window);
+  await drain(pool);
+  const failure = target.failure();
+  if (failure) throw new Error(failure);
+
+  const seconds = serverCpu.wallSeconds;
+  const deliveredPerSec = (after.delivered - before.delivered) / seconds;
+  const offeredMessagesPerSec = perSenderPerSecond * load.senders;
+  const expectedDeliveriesPerSec = offeredMessagesPerSec * load.fanout;
+  return {
+    offeredMessagesPerSec: round(offeredMessagesPerSec),
+    sentMessagesPerSec: round((after.sent - before.sent) / seconds),
+    expectedDeliveriesPerSec: round(expectedDeliveriesPerSec),
+    deliveredPerSec: round(deliveredPerSec),
+    serverCpuPercent: round(serverCpu.corePercent),
+    deliveriesPerServerCpuSecond: round(
+      serverCpu.cpuSeconds > 0 ? (deliveredPerSec * seconds) / serverCpu.cpuSeconds : 0,
+    ),
+    generatorCpuPercent: round(generatorCpu.corePercent),
+    latency: summarize(after.latency),
+    rejected: after.rejected - before.rejected,
+    disconnects: after.disconnects - before.disconnects,
+    saturated: deliveredPerSec < SATURATION_SHARE * expectedDeliveriesPerSec,
+  };
+}
+
+/** Waits until deliveries stop arriving (bounded), so one window's backlog never leaks into the next. */
+async function drain(pool: ClientPool, maxMs = 5_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = (await pool.stats(false)).delivered;
+  while (Date.now() < deadline) {
+    await sleep(200);
+    const now = (await pool.stats(false)).delivered;
+    if (now === last) return;
+    last = now;
+  }
+}
+
+export interface SaturationSearch {
+  steps: Measurement[];
+  /** The window with the most deliveries per second. */
+  peak: Measurement;
+}
+
+/**
+ * Steps the offered rate up by `factor` until the target saturates (or `maxSteps`). The peak is
+ * the most it delivered in any window: at saturation that is its capacity.
+ */
+export async function findSaturation(
+  load: Load,
+  startPerSender: number,
+  factor: number,
+  maxSteps: number,
+  log: (line: string) => void,
+): Promise<SaturationSearch> {
+  const steps: Measurement[] = [];
+  let rate = startPerSender;
+  for (let step = 0; step < maxSteps; step++) {
+    const measured = await measureAt(load, rate);
+    steps.push(measured);
+    log(
+      `    ${fmt(measured.offeredMessagesPerSec)} msg/s offered → ${fmt(measured.deliveredPerSec)} deliveries/s, ` +
+        `p99 ${measured.latency.p99Ms} ms, server ${Math.round(measured.serverCpuPercent)} % CPU, ` +
+        `generator ${Math.round(measured.generatorCpuPercent)} %${measured.saturated ? '  (saturated)' : ''}`,
+    );
+    if (measured.saturated || measured.disconnects > 0) break;
+    rate *= factor;
+  }
+  const peak = steps.reduce((best, step) =>
+    step.deliveredPerSec > best.deliveredPerSec ? step : best,
+  );
+  return { steps, peak };
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+export function fmt(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}

@@ -1,0 +1,224 @@
+import type { ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PARLEY_MAIN, SERVERS_DIR } from '../paths';
+import { rssBytesOf } from '../proc-stats';
+import { freePort, startProcess, stopProcess, waitForPort } from '../processes';
+import { startRedis } from './redis';
+
+export type TargetName = 'ws' | 'socketio' | 'parley' | 'parley-redis';
+
+export interface MemoryReading {
+  /** VmRSS after a forced full GC. */
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+export interface RunningTarget {
+  name: TargetName;
+  /** One base URL per node; clients are spread over them. */
+  urls: string[];
+  /** Every process doing server work (nodes and Redis), for CPU accounting. */
+  pids(): number[];
+  /** Memory of the first node after a forced GC. */
+  memory(): Promise<MemoryReading>;
+  /** Why a server process is gone, if one died while in use (its log says more). */
+  failure(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logDir: string;
+  authSecret: string;
+  /** Write a V8 CPU profile of each node here when it exits (node --cpu-prof). */
+  cpuProfileDir?: string;
+}
+
+export const TARGET_LABELS: Record<TargetName, string> = {
+  ws: 'ws ceiling',
+  socketio: 'bare Socket.IO',
+  parley: 'Parley',
+  'parley-redis': 'Parley ×2 + Redis',
+};
+
+/**
+ * Limits raised so the benchmark measures throughput, not Parley's flood guards: every bench
+ * user sends far more than the 10 messages/s a person is allowed by default.
+ */
+const UNLIMITED_RATES = {
+  RATE_MESSAGES_PER_SECOND: '1000000',
+  RATE_MESSAGES_BURST: '1000000',
+  RATE_EVENTS_PER_SECOND: '1000000',
+  RATE_EVENTS_BURST: '1000000',
+};
+
+interface NodeServer {
+  child: ChildProcess;
+  url: string;
+  /** Set when the process ended without being asked to. */
+  died?: string;
+}
+
+function failureOf(servers: NodeServer[]): string | undefined {
+  return servers.find((server) => server.died)?.died;
+}
+
+let requestIds = 0;
+
+/** Asks a server (through probe-preload.mjs) to collect garbage and report its memory. */
+async function readMemory(child: ChildProcess): Promise<MemoryReading> {
+  const id = ++requestIds;
+  const answer = new Promise<NodeJS.MemoryUsage>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no memory report within 10 s')), 10_000);
+    const onMessage = (message: { type?: string; id?: number; usage?: NodeJS.MemoryUsage }) => {
+      if (message.type !== 'memory' || message.id !== id || !message.usage) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message.usage);
+    };
+    child.on('message', onMessage);
+  });
+  child.send({ type: 'memory', id });
+  const usage = await answer;
+  // VmRSS read from outside, right after the collection, as the process would be seen by `ps`.
+  return { rssBytes: rssBytesOf(child.pid ?? 0) || usage.rss, heapUsedBytes: usage.heapUsed };
+}
+
+async function startNodeServer(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: StartOptions,
+  port: number,
+): Promise<NodeServer> {
+  const log = openSync(join(options.logDir, `${name}.log`), 'a');
+  const flags = ['--expose-gc', '--import', join(SERVERS_DIR, 'probe-preload.mjs')];
+  if (options.cpuProfileDir) {
+    flags.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${options.cpuProfileDir}`,
+      `--cpu-prof-name=${name}.cpuprofile`,
+    );
+  }
+  const child = startProcess(process.execPath, [...flags, script, ...args], {
+    stdio: ['ignore', log, log, 'ipc'],
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  await waitForPort('127.0.0.1', port, child);
+  const server: NodeServer = { child, url: `http://127.0.0.1:${port}` };
+  child.once('exit', (code, signal) => {
+    // SIGTERM is how the harness stops servers; anything else is a crash.
+    if (signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== 0) {
+      server.died = `${name} exited (${signal ?? code}); see ${name}.log`;
+    }
+  });
+  return server;
+}
+
+async function startBareServer(
+  name: TargetName,
+  script: string,
+  options: StartOptions,
+): Promise<RunningTarget> {
+  const port = await freePort();
+  const server = await startNodeServer(
+    name,
+    join(SERVERS_DIR, script),
+    [String(port)],
+    {},
+    options,
+    port,
+  );
+  return {
+    name,
+    urls: [server.url],
+    pids: () => [server.child.pid ?? 0],
+    memory: () => readMemory(server.child),
+    failure: () => failureOf([server]),
+    stop: () => stopProcess(server.child),
+  };
+}
+
+async function startParleyNode(
+  name: string,
+  options: StartOptions,
+  extraEnv: Record<string, string>,
+): Promise<NodeServer> {
+  const port = await freePort();
+  return startNodeServer(
+    name,
+    PARLEY_MAIN,
+    [],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PARLEY_AUTH_SECRET: options.authSecret,
+      CORS_ORIGINS: 'http://127.0.0.1',
+      ...UNLIMITED_RATES,
+      ...extraEnv,
+    },
+    options,
+    port,
+  );
+}
+
+export async function startTarget(name: TargetName, options: StartOptions): Promise<RunningTarget> {
+  switch (name) {
+    case 'ws':
+      return startBareServer(name, 'bare-ws.mjs', options);
+    case 'socketio':
+      return startBareServer(name, 'bare-socketio.mjs', options);
+    case 'parley': {
+      const node = await startParleyNode('parley', options, {});
+      return {
+        name,
+        urls: [node.url],
+        pids: () => [node.child.pid ?? 0],
+        memory: () => readMemory(node.child),
+        failure: () => failureOf([node]),
+        stop: () => stopProcess(node.child, 12_000),
+      };
+    }
+    case 'parley-redis': {
+      const redis = await startRedis();
+      const nodes = await Promise.all(
+        ['a', 'b'].map((id) =>
+          startParleyNode(`parley-redis-${id}`, options, {
+            REDIS_URL: redis.url,
+            NODE_ID: `bench-${id}`,
+          }),
+        ),
+      );
+      await Promise.all(nodes.map((node) => waitUntilReady(node)));
+      return {
+        name,
+        urls: nodes.map((node) => node.url),
+        pids: () => [...nodes.map((node) => node.child.pid ?? 0), redis.process.pid ?? 0],
+        memory: () => readMemory((nodes[0] as NodeServer).child),
+        failure: () =>
+          failureOf(nodes) ?? (redis.process.exitCode !== null ? 'redis-server exited' : undefined),
+        async stop() {
+          await Promise.all(nodes.map((node) => stopProcess(node.child, 12_000)));
+          await redis.stop();
+        },
+      };
+    }
+  }
+}
+
+/** Parley answers /readyz once its stores (Redis) answer. */
+async function waitUntilReady(node: NodeServer, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${node.url}/readyz`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ready) return;
+    if (node.child.exitCode !== null) break;
+    await sleep(100);
+  }
+  throw new Error(`${node.url} was not ready within ${timeoutMs} ms`);
+}
