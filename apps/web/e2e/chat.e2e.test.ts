@@ -11,6 +11,7 @@ import {
   webApp,
 } from './harness';
 
+const API_KEY = 'e2e-api-key-0123456789abcdefghij';
 let server: ParleyProcess;
 let web: WebProcess;
 let browser: BrowserHandle;
@@ -22,6 +23,7 @@ beforeAll(async () => {
     // Low enough that a person typing fast in a test meets the limit.
     RATE_MESSAGES_PER_SECOND: '2',
     RATE_MESSAGES_BURST: '5',
+    PARLEY_API_KEYS: `e2e:${API_KEY}`,
   });
   web = await webApp(server.url, webPort);
   browser = await launchBrowser();
@@ -228,6 +230,39 @@ async function tabTo(page: Page, selector: string) {
   }
   throw new Error(`Tab never reached ${selector}`);
 }
+
+describe('updates from a backend', () => {
+  it('shows published messages marked as an integration, the topic and live events as they come', async () => {
+    const ana = await personInRoom('Ana', 'ops');
+    const backend = (path: string, method: string, body: unknown) =>
+      fetch(`${server.url}/api/v1/workspaces/lobby/rooms/ops${path}`, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (
+        await backend('/messages', 'POST', {
+          text: 'Deploy finished',
+          author: { name: 'Deploy bot' },
+        })
+      ).status,
+    ).toBe(201);
+    await message(ana.page, 'Deploy finished').waitFor();
+    await ana.page.locator('.group', { hasText: 'Deploy bot' }).locator('.app-badge').waitFor();
+
+    expect((await backend('/topic', 'PUT', { topic: 'Incident review at 3pm' })).status).toBe(200);
+    await ana.page.locator('.room-header .topic', { hasText: 'Incident review at 3pm' }).waitFor();
+
+    expect(
+      (await backend('/events', 'POST', { type: 'build.progress', data: { percent: 64 } })).status,
+    ).toBe(202);
+    await ana.page
+      .locator('[data-live-event="build.progress"]', { hasText: '"percent":64' })
+      .waitFor();
+    await ana.context.close();
+  });
+});
 
 describe('connection loss', () => {
   it('shows the banner while the server is down and delivers what was written meanwhile', async () => {

@@ -30,6 +30,16 @@ export interface TypingEntry {
   until: number;
 }
 
+/** A transient event a backend published to the room (a progress bar, a price…). */
+export interface LiveEvent {
+  type: string;
+  data: unknown;
+  receivedAt: number;
+}
+
+// The newest event of each type is kept; a room rarely has more than a few types.
+const LIVE_EVENT_TYPES_KEPT = 5;
+
 export interface RoomView {
   name: string;
   topic: string | null;
@@ -39,6 +49,8 @@ export interface RoomView {
   messages: ChatMessage[];
   members: Member[];
   typing: TypingEntry[];
+  /** The newest live event of each type, newest first. */
+  liveEvents: LiveEvent[];
   hasMore: boolean;
   loadingOlder: boolean;
   unread: number;
@@ -79,6 +91,7 @@ function emptyRoom(name: string): RoomView {
     messages: [],
     members: [],
     typing: [],
+    liveEvents: [],
     hasMore: false,
     loadingOlder: false,
     unread: 0,
@@ -125,6 +138,7 @@ export class WorkspaceClient {
     this.socket.on('typing:changed', this.onTyping);
     this.socket.on('room:updated', this.onRoomUpdated);
     this.socket.on('server:shutdown', this.onServerShutdown);
+    this.socket.on('room:event', this.onRoomEvent);
     window.addEventListener('online', this.onBrowserOnline);
     window.addEventListener('offline', this.onBrowserOffline);
   }
@@ -148,6 +162,7 @@ export class WorkspaceClient {
     this.socket.off('typing:changed', this.onTyping);
     this.socket.off('room:updated', this.onRoomUpdated);
     this.socket.off('server:shutdown', this.onServerShutdown);
+    this.socket.off('room:event', this.onRoomEvent);
     window.removeEventListener('online', this.onBrowserOnline);
     window.removeEventListener('offline', this.onBrowserOffline);
     clearInterval(this.typingSweep);
@@ -448,6 +463,16 @@ export class WorkspaceClient {
     const others = this.snapshot.roomList.filter((entry) => entry.name !== room);
     this.set({ roomList: [...others, { name: room, topic, memberCount }].sort(byActivity) });
     this.updateRoom(room, (view) => ({ ...view, topic, memberCount }));
+  };
+
+  private readonly onRoomEvent = ({ room, type, data }: ServerPayloadOf<'room:event'>): void => {
+    this.updateRoom(room, (view) => ({
+      ...view,
+      liveEvents: [
+        { type, data, receivedAt: Date.now() },
+        ...view.liveEvents.filter((event) => event.type !== type),
+      ].slice(0, LIVE_EVENT_TYPES_KEPT),
+    }));
   };
 
   /** Typing indicators expire on their own: a typist whose tab died never sends "stopped". */

@@ -86,6 +86,11 @@ export function MessageList({
                 {group.author.name}
                 {group.author.id === me.id && <span className="muted"> (you)</span>}
               </span>
+              {group.author.kind === 'integration' && (
+                <span className="app-badge" title="Posted by an integration through the server API">
+                  app
+                </span>
+              )}
               <time
                 dateTime={group.messages[0]?.sentAt}
                 title={formatFull(group.messages[0]?.sentAt)}

@@ -9,6 +9,7 @@ import type { RoomView, WorkspaceSnapshot } from '@/chat/workspace-client';
 import { NewMessageAnnouncer } from './announcer';
 import { Composer } from './composer';
 import { ConnectionBanner, ConnectionPill } from './connection-status';
+import { LiveEvents } from './live-events';
 import { MessageList } from './message-list';
 import { NameForm } from './name-form';
 import { PresenceList } from './presence-list';
@@ -121,6 +122,7 @@ function RoomBody({
         onRetry={(key) => client.retry(room, key)}
       />
       <NewMessageAnnouncer messages={view.messages} me={snapshot.me} />
+      <LiveEvents events={view.liveEvents} />
       <p className="typing" data-testid="typing">
         {typingLine(typingNames)}
       </p>
