@@ -6,6 +6,7 @@ import {
   type Member,
   type Message,
   type RoomSummary,
+  type ServerEventName,
   type ServerPayloadOf,
 } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
@@ -113,6 +114,7 @@ export class WorkspaceClient {
   private readonly typingSentAt = new Map<string, number>();
   private typingSweep: ReturnType<typeof setInterval> | undefined;
   private renewing = false;
+  private readonly stopListening: () => void;
 
   constructor(
     serverUrl: string,
@@ -132,13 +134,17 @@ export class WorkspaceClient {
     this.socket.on('connect', this.onConnect);
     this.socket.on('disconnect', this.onDisconnect);
     this.socket.on('connect_error', this.onConnectError);
-    this.socket.on('message:new', this.onMessage);
-    this.socket.on('presence:joined', this.onPresenceJoined);
-    this.socket.on('presence:left', this.onPresenceLeft);
-    this.socket.on('typing:changed', this.onTyping);
-    this.socket.on('room:updated', this.onRoomUpdated);
-    this.socket.on('server:shutdown', this.onServerShutdown);
-    this.socket.on('room:event', this.onRoomEvent);
+    // Every server event has its handler: the type fails to compile when one is missing.
+    const serverEvents: { [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void } = {
+      'message:new': this.onMessage,
+      'presence:joined': this.onPresenceJoined,
+      'presence:left': this.onPresenceLeft,
+      'typing:changed': this.onTyping,
+      'room:updated': this.onRoomUpdated,
+      'room:event': this.onRoomEvent,
+      'server:shutdown': this.onServerShutdown,
+    };
+    this.stopListening = listen(this.socket, serverEvents);
     window.addEventListener('online', this.onBrowserOnline);
     window.addEventListener('offline', this.onBrowserOffline);
   }
@@ -156,13 +162,7 @@ export class WorkspaceClient {
     this.socket.off('connect', this.onConnect);
     this.socket.off('disconnect', this.onDisconnect);
     this.socket.off('connect_error', this.onConnectError);
-    this.socket.off('message:new', this.onMessage);
-    this.socket.off('presence:joined', this.onPresenceJoined);
-    this.socket.off('presence:left', this.onPresenceLeft);
-    this.socket.off('typing:changed', this.onTyping);
-    this.socket.off('room:updated', this.onRoomUpdated);
-    this.socket.off('server:shutdown', this.onServerShutdown);
-    this.socket.off('room:event', this.onRoomEvent);
+    this.stopListening();
     window.removeEventListener('online', this.onBrowserOnline);
     window.removeEventListener('offline', this.onBrowserOffline);
     clearInterval(this.typingSweep);
@@ -508,6 +508,24 @@ export class WorkspaceClient {
     const next = change(view);
     if (next !== view) this.set({ rooms: { ...this.snapshot.rooms, [room]: next } });
   }
+}
+
+/** Subscribes a table of handlers, one per server event; answers the unsubscription. */
+function listen(
+  socket: ChatSocket,
+  handlers: { [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void },
+): () => void {
+  // socket.io-client's typed `on` cannot follow a name taken from a loop; the table's type
+  // already pairs every event with a handler of its payload.
+  const emitter = socket as unknown as {
+    on(event: string, handler: (payload: never) => void): void;
+    off(event: string, handler: (payload: never) => void): void;
+  };
+  const entries = Object.entries(handlers);
+  for (const [event, handler] of entries) emitter.on(event, handler);
+  return () => {
+    for (const [event, handler] of entries) emitter.off(event, handler);
+  };
 }
 
 /** A join's answer applied to what the tab already had. */
