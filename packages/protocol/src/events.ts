@@ -143,8 +143,32 @@ export type ServerToClientEvents = {
   [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void;
 };
 
-/** Messages between server nodes (through the adapter); none yet. */
-export type InterServerEvents = Record<string, never>;
+/** A user who left a room without a live connection to say so (their node died). */
+export interface AnnouncedDeparture {
+  workspace: string;
+  room: string;
+  member: s.Member;
+  topic: string | null;
+  memberCount: number;
+}
+
+/** A broadcast one node asks every other node to emit to its own sockets. */
+export interface RelayedBroadcast {
+  workspace: string;
+  /** Absent: every socket of the workspace. */
+  room?: string;
+  event: ServerEventName;
+  payload: unknown;
+}
+
+/**
+ * Events between server nodes (through the Redis adapter), never seen by clients. Fire and
+ * forget: nothing waits for other nodes to answer.
+ */
+export interface InterServerEvents {
+  'presence:departed': (departures: AnnouncedDeparture[]) => void;
+  'parley:broadcast': (broadcast: RelayedBroadcast) => void;
+}
 
 /** What the server keeps on each socket (`socket.data`). */
 export interface SocketData {

@@ -1,4 +1,9 @@
-import { chatNamespace, type ServerEventName, type ServerPayloadOf } from '@parley/protocol';
+import {
+  chatNamespace,
+  type RelayedBroadcast,
+  type ServerEventName,
+  type ServerPayloadOf,
+} from '@parley/protocol';
 import { type ParleyIo, roomChannel } from './types';
 
 export interface Broadcaster {
@@ -15,14 +20,6 @@ export interface Broadcaster {
     event: E,
     payload: ServerPayloadOf<E>,
   ): void;
-}
-
-/** What one node asks the others to emit to their own sockets. */
-export interface RelayedBroadcast {
-  workspace: string;
-  room?: string;
-  event: ServerEventName;
-  payload: unknown;
 }
 
 /**

@@ -1,29 +1,12 @@
 import type {
   IncomingClientEvents,
-  Member,
+  InterServerEvents,
   ServerToClientEvents,
   SocketData,
 } from '@parley/protocol';
 import type { Namespace, Server, Socket } from 'socket.io';
-import type { RelayedBroadcast } from './broadcast';
 
-/** A departure announced to every node, each telling its own sockets. */
-export interface AnnouncedDeparture {
-  workspace: string;
-  room: string;
-  member: Member;
-  topic: string | null;
-  memberCount: number;
-}
-
-/**
- * Events between server nodes (through the Redis adapter), never seen by clients. Fire and
- * forget: nothing waits for other nodes to answer.
- */
-export interface InterServerEvents {
-  'presence:departed': (departures: AnnouncedDeparture[]) => void;
-  'parley:broadcast': (broadcast: RelayedBroadcast) => void;
-}
+export type { AnnouncedDeparture, InterServerEvents } from '@parley/protocol';
 
 export type ParleyIo = Server<
   IncomingClientEvents,
