@@ -116,4 +116,49 @@ describe('config', () => {
       'REDIS_URL',
     ]);
   });
+
+  it('has webhooks off by default, with retries of 10 attempts from 1 s and a 5 s timeout', () => {
+    expect(parseConfig({}).config.webhooks).toEqual({
+      urls: [],
+      secret: '',
+      timeoutMs: 5000,
+      maxAttempts: 10,
+      retryBaseMs: 1000,
+    });
+  });
+
+  it('parses the webhook settings', () => {
+    const { config } = parseConfig({
+      WEBHOOK_URLS: 'https://hooks.example.com/parley, http://10.0.0.5:8080/events',
+      WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      WEBHOOK_TIMEOUT_MS: '2500',
+      WEBHOOK_MAX_ATTEMPTS: '4',
+      WEBHOOK_RETRY_BASE_MS: '250',
+    });
+    expect(config.webhooks).toEqual({
+      urls: ['https://hooks.example.com/parley', 'http://10.0.0.5:8080/events'],
+      secret: 'whsec-0123456789abcdef',
+      timeoutMs: 2500,
+      maxAttempts: 4,
+      retryBaseMs: 250,
+    });
+  });
+
+  it('refuses webhook URLs without a secret, other schemes, a short secret and zero attempts', () => {
+    expect(problemsOf({ WEBHOOK_URLS: 'https://hooks.example.com/parley' })).toEqual([
+      'WEBHOOK_SECRET: required when WEBHOOK_URLS is set',
+    ]);
+    const problems = problemsOf({
+      WEBHOOK_URLS: 'ftp://hooks.example.com/parley',
+      WEBHOOK_SECRET: 'short',
+      WEBHOOK_MAX_ATTEMPTS: '0',
+      WEBHOOK_TIMEOUT_MS: 'soon',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'WEBHOOK_MAX_ATTEMPTS',
+      'WEBHOOK_SECRET',
+      'WEBHOOK_TIMEOUT_MS',
+      'WEBHOOK_URLS.0',
+    ]);
+  });
 });

@@ -22,6 +22,7 @@ import type { InterServerEvents, ParleyIo } from './socket/types';
 import { createMemoryStores } from './stores/memory';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
 import type { Stores } from './stores/types';
+import { createWebhooks } from './webhooks';
 
 export interface ParleyServerOptions {
   logger?: Logger;
@@ -69,11 +70,20 @@ export function createParleyServer(
   let closing = false;
   let sweeper: PresenceSweeper | undefined;
 
+  // Without WEBHOOK_URLS a no-op: nothing is queued and nothing else changes.
+  const webhooks = createWebhooks(config.webhooks, {
+    queue: stores.webhookQueue,
+    log,
+    durable: config.redis !== undefined,
+    track: (work) => services.track(work),
+  });
+
   const services: Services = {
     config,
     stores,
     tokens: createTokenService(config.auth.secret),
     log,
+    webhooks: webhooks.emitter,
     track(work) {
       inFlight.add(work);
       work.finally(() => inFlight.delete(work)).catch(() => {});
@@ -119,6 +129,7 @@ export function createParleyServer(
 
     async listen() {
       await stores.open();
+      webhooks.start();
       // A node dead for the presence TTL must be noticed within it: sweep six times as often.
       sweeper = startPresenceSweeper(io, services, {
         intervalMs: (config.presence.ttlSeconds * 1000) / 6,
@@ -150,6 +161,7 @@ export function createParleyServer(
       // clients see a transport close and reconnect, to another node when there is one.
       await new Promise<void>((resolve) => io.close(() => resolve()));
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await webhooks.stop();
       await stores.close();
       log.info('shut down');
     },

@@ -2,6 +2,7 @@ import type { TokenService } from './auth/tokens';
 import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
 import type { Stores } from './stores/types';
+import type { WebhookEmitter } from './webhooks';
 
 /** What every handler may use; built once per server in `server.ts`. */
 export interface Services {
@@ -9,6 +10,8 @@ export interface Services {
   stores: Stores;
   tokens: TokenService;
   log: Logger;
+  /** Outgoing webhooks: `emit` only queues, so it is safe on any path a user waits for. */
+  webhooks: WebhookEmitter;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

@@ -7,5 +7,14 @@ import type { MessageDraft, RoomRef } from '../stores/types';
  * message belongs here, so both paths get it.
  */
 export async function storeMessage(services: Services, ref: RoomRef, draft: MessageDraft) {
-  return services.stores.history.append(ref, draft);
+  const stored = await services.stores.history.append(ref, draft);
+  // Only the node that stored it announces it, so a cluster sends one event; a resend that
+  // answered the original (created: false) was announced the first time.
+  if (stored.created) {
+    services.webhooks.emit('message.created', ref.workspace, {
+      room: ref.room,
+      message: stored.message,
+    });
+  }
+  return stored;
 }

@@ -1,6 +1,7 @@
 import { chatNamespace, ServerEvent } from '@parley/protocol';
 import type { Services } from '../services';
 import { type AnnouncedDeparture, type ParleyIo, roomChannel } from '../socket/types';
+import { reportDeparture } from '../webhooks/presence-events';
 
 export interface PresenceSweeper {
   stop(): void;
@@ -26,6 +27,8 @@ export function startPresenceSweeper(
   async function sweep(): Promise<void> {
     const departures = await stores.presence.sweep();
     if (departures.length === 0) return;
+    // This node alone got these departures, so it alone reports them to webhooks.
+    for (const { ref, member } of departures) reportDeparture(services, ref, member);
     const announced = await Promise.all(
       departures.map(async ({ ref, member }): Promise<AnnouncedDeparture> => {
         const [record, memberCount] = await Promise.all([

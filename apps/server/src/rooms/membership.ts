@@ -4,6 +4,7 @@ import type { ChatSession } from '../socket/session';
 import { roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
+import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 
 export function requireJoined(session: ChatSession, room: string): void {
   if (!session.joined.has(room)) {
@@ -35,6 +36,7 @@ export async function enterRoom(session: ChatSession, room: string): Promise<voi
     throw error;
   }
   if (firstConnection) {
+    reportArrival(session.services, ref, session.user);
     session.socket
       .to(roomChannel(room))
       .emit(ServerEvent.PresenceJoined, { room, member: session.user });
@@ -48,12 +50,10 @@ export async function exitRoom(session: ChatSession, room: string): Promise<void
   clearTyping(session, room);
   session.joined.delete(room);
   session.socket.leave(roomChannel(room));
-  const lastConnection = await stores.presence.remove(
-    refOf(session, room),
-    session.user.id,
-    session.socket.id,
-  );
+  const ref = refOf(session, room);
+  const lastConnection = await stores.presence.remove(ref, session.user.id, session.socket.id);
   if (lastConnection) {
+    reportDeparture(session.services, ref, session.user);
     session.socket.nsp
       .to(roomChannel(room))
       .emit(ServerEvent.PresenceLeft, { room, member: session.user });

@@ -1,0 +1,222 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  call,
+  connected,
+  nextEvent,
+  openClient,
+  sleep,
+  startServer,
+  type TestServer,
+  testConfig,
+} from '../../test/helpers';
+import { startWebhookReceiver, typesOf, type WebhookReceiver } from '../../test/webhook-receiver';
+import { createTokenService } from '../auth/tokens';
+import { createParleyServer } from '../server';
+import { createMemoryStores } from '../stores/memory';
+import { WebhookEvent } from './events';
+
+const SECRET = 'whsec-test-0123456789abcdef';
+
+let receiver: WebhookReceiver;
+let t: TestServer | undefined;
+beforeEach(async () => {
+  receiver = await startWebhookReceiver();
+});
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  await receiver.close();
+});
+
+function webhookEnv(overrides: Record<string, string> = {}) {
+  return {
+    WEBHOOK_URLS: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_RETRY_BASE_MS: '50',
+    WEBHOOK_TIMEOUT_MS: '1000',
+    ...overrides,
+  };
+}
+
+/** What a receiver does: HMAC-SHA256 of the raw body, compared in constant time. */
+function signatureValid(body: string, header: string | string[] | undefined): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
+  const given = Buffer.from(typeof header === 'string' ? header : '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+describe('webhooks', () => {
+  it('a socket user joining, sending and leaving reaches the receiver: each event once, signed, as the schema says', async () => {
+    t = await startServer(webhookEnv());
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+
+    await call(ana, 'room:join', { room: 'general' });
+    await receiver.waitFor((r) => typesOf(r).length === 2);
+    expect(typesOf(receiver.received)).toEqual(['member.joined', 'room.occupied']);
+
+    await call(bo, 'room:join', { room: 'general' }); // a second member: no room.occupied
+    const sent = await call(ana, 'message:send', {
+      room: 'general',
+      text: 'hello hooks',
+      clientMsgId: 'm1',
+    });
+    // A resend answers the original: it was announced already.
+    await call(ana, 'message:send', { room: 'general', text: 'hello hooks', clientMsgId: 'm1' });
+    await call(ana, 'room:leave', { room: 'general' });
+    bo.disconnect();
+    await receiver.waitFor((r) => typesOf(r).length === 7);
+    await sleep(150);
+
+    expect(typesOf(receiver.received)).toEqual([
+      'member.joined',
+      'member.joined',
+      'member.left',
+      'member.left',
+      'message.created',
+      'room.occupied',
+      'room.vacated',
+    ]);
+    expect(receiver.received).toHaveLength(7); // each delivered once
+    const events = receiver.received.map(({ body, headers }) => {
+      expect(headers['content-type']).toBe('application/json');
+      expect(signatureValid(body, headers['x-parley-signature'])).toBe(true);
+      expect(signatureValid(body.replace('acme', 'acmf'), headers['x-parley-signature'])).toBe(
+        false,
+      );
+      const event = WebhookEvent.parse(JSON.parse(body));
+      expect(headers['x-parley-event']).toBe(event.type);
+      expect(headers['x-parley-event-id']).toBe(event.id);
+      expect(event.workspace).toBe('acme');
+      expect(Date.now() - Date.parse(event.createdAt)).toBeLessThan(10_000);
+      return event;
+    });
+    expect(new Set(events.map((e) => e.id)).size).toBe(7);
+    const byType = (type: string) => events.filter((e) => e.type === type).map((e) => e.data);
+    expect(byType('room.occupied')).toEqual([{ room: 'general' }]);
+    expect(byType('member.joined')).toEqual([
+      { room: 'general', member: { id: 'ana', name: 'Ana' } },
+      { room: 'general', member: { id: 'bo', name: 'Bo' } },
+    ]);
+    expect(byType('message.created')).toEqual([{ room: 'general', message: sent.message }]);
+    expect(byType('member.left')).toEqual(
+      expect.arrayContaining([
+        { room: 'general', member: { id: 'ana', name: 'Ana' } },
+        { room: 'general', member: { id: 'bo', name: 'Bo' } },
+      ]),
+    );
+    expect(byType('room.vacated')).toEqual([{ room: 'general' }]);
+    // room.vacated was queued only after the last member.left.
+    const vacatedAt = events.findIndex((e) => e.type === 'room.vacated');
+    expect(events.findIndex((e) => e.type === 'member.left')).toBeLessThan(vacatedAt);
+  });
+
+  it('retries after the receiver fails twice (500, then a dropped connection); sockets never wait for it', async () => {
+    receiver.answer = (request, before) => {
+      if (request.json.type !== 'message.created') return 200;
+      return before === 0 ? 500 : before === 1 ? 'drop' : 200;
+    };
+    t = await startServer(webhookEnv());
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    await call(ana, 'room:join', { room: 'general' });
+    await call(bo, 'room:join', { room: 'general' });
+
+    const atBo = nextEvent(bo, 'message:new');
+    const sent = await call(ana, 'message:send', { room: 'general', text: 'hi', clientMsgId: 'r' });
+    const ackedAt = Date.now();
+    await atBo;
+    const created = () => receiver.received.filter((r) => r.json.type === 'message.created');
+    await receiver.waitFor(() => created().length === 3);
+    await sleep(300); // delivered: no fourth attempt
+    const attempts = created();
+    expect(attempts).toHaveLength(3);
+    expect(new Set(attempts.map((a) => a.json.id)).size).toBe(1);
+    expect(attempts.map((a) => (a.json.data as { message: { id: string } }).message.id)).toEqual([
+      sent.message.id,
+      sent.message.id,
+      sent.message.id,
+    ]);
+    expect(ackedAt).toBeLessThan(attempts[2]?.at ?? 0);
+    // Backoff: 50 ms then 100 ms, each ±25%.
+    const gaps = [1, 2].map((i) => (attempts[i]?.at ?? 0) - (attempts[i - 1]?.at ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(35);
+    expect(gaps[1]).toBeGreaterThanOrEqual(70);
+  });
+
+  it('gives up after WEBHOOK_MAX_ATTEMPTS with an error log; a receiver that never answers times out', async () => {
+    receiver.answer = (request, before) =>
+      request.json.type !== 'message.created' ? 200 : before === 0 ? 'hang' : 503;
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const config = testConfig(webhookEnv({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '200' }));
+    const server = createParleyServer(config, { logger });
+    const url = await server.listen();
+    const tokens = createTokenService(config.auth.secret);
+    const ana = openClient(
+      url,
+      'acme',
+      (await tokens.issue({ sub: 'ana', name: 'Ana', workspaces: '*', ttlSeconds: 60 })).token,
+    );
+    try {
+      await connected(ana);
+      await call(ana, 'room:join', { room: 'general' });
+      const startedAt = Date.now();
+      await call(ana, 'message:send', { room: 'general', text: 'x', clientMsgId: 'x' });
+      expect(Date.now() - startedAt).toBeLessThan(150); // not held up by the hanging receiver
+      const created = () => receiver.received.filter((r) => r.json.type === 'message.created');
+      await receiver.waitFor(() => created().length === 3);
+      const givenUp = () => lines.filter((line) => line.includes('webhook delivery given up'));
+      while (givenUp().length === 0) await sleep(20);
+      await sleep(300);
+      expect(created()).toHaveLength(3);
+      expect(JSON.parse(givenUp()[0] ?? '{}')).toMatchObject({
+        level: 50,
+        type: 'message.created',
+        attempt: 3,
+        reason: 'answered 503',
+      });
+      const failures = lines.map((line) => JSON.parse(line)).filter((l) => l.attempt === 1);
+      expect(failures[0]).toMatchObject({ reason: 'no answer within 200 ms' });
+    } finally {
+      ana.close();
+      await server.close();
+    }
+  });
+
+  it('are off without WEBHOOK_URLS: nothing is queued', async () => {
+    const config = testConfig();
+    const stores = createMemoryStores(config.limits);
+    const server = createParleyServer(config, { stores });
+    const url = await server.listen();
+    const tokens = createTokenService(config.auth.secret);
+    const ana = openClient(
+      url,
+      'acme',
+      (await tokens.issue({ sub: 'ana', name: 'Ana', workspaces: '*', ttlSeconds: 60 })).token,
+    );
+    try {
+      await connected(ana);
+      await call(ana, 'room:join', { room: 'general' });
+      await call(ana, 'message:send', { room: 'general', text: 'x', clientMsgId: 'x' });
+      expect(await stores.webhookQueue.size()).toBe(0);
+      // Nor is occupancy tracked for nobody: the room is still unmarked.
+      expect(await stores.occupancy.mark({ workspace: 'acme', room: 'general' }, true)).toBe(true);
+    } finally {
+      ana.close();
+      await server.close();
+    }
+    expect(receiver.received).toEqual([]);
+  });
+});
