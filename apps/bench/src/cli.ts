@@ -88,6 +88,7 @@ async function main(): Promise<number> {
 
   try {
     for (const scenario of options.scenarios) {
+      const scenarioStart = Date.now();
       switch (scenario) {
         case 'fanout':
           await perTarget(
@@ -139,6 +140,7 @@ async function main(): Promise<number> {
           );
           break;
       }
+      log(`  (${scenario}: ${Math.round((Date.now() - scenarioStart) / 1000)} s)`);
     }
     if (options.profileSeconds > 0) {
       // 75 % of the saturation this run found, so the profile shows a busy but not drowning server.

@@ -106,9 +106,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     scenarios: list(values.scenarios, SCENARIOS, SCENARIOS),
     targets: list(values.targets, TARGETS, TARGETS),
     workers: positive(values.workers, 2),
-    warmupMs: quick ? 300 : 500,
-    stepMs: positive(values['step-seconds'], quick ? 0.8 : 2) * 1000,
-    maxSteps: quick ? 3 : 14,
+    warmupMs: quick ? 150 : 500,
+    stepMs: positive(values['step-seconds'], quick ? 0.5 : 2) * 1000,
+    maxSteps: quick ? 2 : 14,
     stepFactor: quick ? 3 : 1.5,
     fanout: {
       receivers: positive(values.receivers, quick ? 200 : 1000),
@@ -117,7 +117,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       fractions: quick ? [0.5] : [0.25, 0.5, 0.75],
     },
     manyRooms: {
-      clients: positive(values['many-rooms-clients'], quick ? 200 : 1000),
+      clients: positive(values['many-rooms-clients'], quick ? 100 : 1000),
       roomSize,
       startRate: quick ? 2 : 1,
       window: 4,
@@ -125,16 +125,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     crossNode: {
       deliveriesPerSec: positive(values['cross-node-rate'], quick ? 2000 : 5000),
       receivers: positive(values.receivers, quick ? 200 : 1000),
-      seconds: positive(values['cross-node-seconds'], quick ? 1.5 : 10),
+      seconds: positive(values['cross-node-seconds'], quick ? 1 : 10),
       rounds: quick ? 1 : 2,
     },
     memory: {
-      sockets: positive(values['memory-sockets'], quick ? 1000 : 10_000),
+      sockets: positive(values['memory-sockets'], quick ? 500 : 10_000),
       workspaceSize: 500,
       roomSize,
     },
     connect: {
-      clients: positive(values['connect-clients'], quick ? 400 : 2000),
+      clients: positive(values['connect-clients'], quick ? 300 : 2000),
       roomSize,
       concurrency: 50,
     },

@@ -82,7 +82,7 @@ async function drain(pool: ClientPool, maxMs = 5_000): Promise<void> {
   const deadline = Date.now() + maxMs;
   let last = (await pool.stats(false)).delivered;
   while (Date.now() < deadline) {
-    await sleep(200);
+    await sleep(150);
     const now = (await pool.stats(false)).delivered;
     if (now === last) return;
     last = now;
