@@ -1,7 +1,8 @@
 import pino from 'pino';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisStores, startRedis, type TestRedis, uniquePrefix } from '../../../test/redis';
 import { describeStoreContract, describeWebhookQueueContract } from '../contract';
+import { StoreUnavailableError } from '../errors';
 import { createRedisConnections } from './client';
 import { redisKeys } from './keys';
 import { createRedisWebhookQueue } from './webhook-queue';
@@ -25,4 +26,34 @@ describeWebhookQueueContract('redis', async ({ capacity }) => {
     queue: createRedisWebhookQueue(connections.commands, redisKeys(prefix), { capacity }),
     close: () => connections.close(),
   };
+});
+
+describe('redis: webhook queue during an outage', () => {
+  it('reports unavailable while Redis is down, and serves again once it is back', async () => {
+    const own = await startRedis();
+    const stores = await openRedisStores(own.url, { commandTimeoutMs: 300 });
+    const delivery = {
+      id: 'evt_1.0',
+      url: 'http://127.0.0.1:9/hook',
+      eventId: 'evt_1',
+      eventType: 'room.occupied',
+      body: '{}',
+    };
+    try {
+      await own.kill();
+      await expect(stores.webhookQueue.enqueue([delivery])).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+      await expect(
+        stores.webhookQueue.claim({ max: 1, leaseMs: 100, maxAttempts: 3 }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await own.restart();
+      while (!(await stores.ready())) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await stores.webhookQueue.enqueue([delivery])).toBe(true);
+      expect(await stores.webhookQueue.size()).toBe(1);
+    } finally {
+      await stores.close();
+      await own.stop();
+    }
+  });
 });
