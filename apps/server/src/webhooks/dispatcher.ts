@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { ClaimedDelivery, WebhookQueue } from '../stores/types';
 import { retryDelayMs } from './backoff';
 import { type SendOutcome, sendDelivery } from './send';
+import { throttledLog } from './throttled-log';
 
 export interface WebhookDispatcher {
   /** Something was just queued: look now rather than at the next poll. */
@@ -49,6 +50,8 @@ export function startWebhookDispatcher({
   let again = false;
   let stopped = false;
   let unreachable = false;
+  // A receiver that is down fails every attempt of every event: say so, but not per attempt.
+  const failing = throttledLog(log, 'warn', 'webhook deliveries failing; retrying with backoff');
 
   async function claimWhileRoom(): Promise<void> {
     do {
@@ -128,7 +131,8 @@ export function startWebhookDispatcher({
     }
     const delayMs = retryDelayMs(delivery.attempt, config.retryBaseMs);
     if (await queue.retry(delivery, delayMs)) wakeAfter(delayMs);
-    log.warn({ ...fields, reason: outcome.reason, retryInMs: delayMs }, 'webhook delivery failed');
+    log.debug({ ...fields, reason: outcome.reason, retryInMs: delayMs }, 'webhook attempt failed');
+    failing({ ...fields, reason: outcome.reason, retryInMs: delayMs });
   }
 
   /** The retry is this node's to send, unless another node gets to it first. */

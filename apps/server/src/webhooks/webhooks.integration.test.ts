@@ -195,6 +195,62 @@ describe('webhooks', () => {
     }
   });
 
+  it('announces a message published through the server API, with its integration author', async () => {
+    const key = 'k'.repeat(32);
+    t = await startServer(webhookEnv({ PARLEY_API_KEYS: `backend:${key}` }));
+    const response = await fetch(`${t.url}/api/v1/workspaces/acme/rooms/deploys/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'v1.2 is live', author: { name: 'CI' } }),
+    });
+    expect(response.status).toBe(201);
+    const { message } = (await response.json()) as { message: unknown };
+    await receiver.waitFor((r) => r.length === 1);
+    await sleep(100);
+    expect(receiver.received).toHaveLength(1);
+    const event = WebhookEvent.parse(receiver.received[0]?.json);
+    expect(event).toMatchObject({ type: 'message.created', workspace: 'acme' });
+    expect(event.data).toEqual({ room: 'deploys', message });
+    expect(event.type === 'message.created' && event.data.message.author.kind).toBe('integration');
+  });
+
+  it('shutdown in memory sends what is due once more, then logs what is lost', async () => {
+    receiver.answer = (request) => (request.json.type === 'member.left' ? 503 : 200);
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const config = testConfig(webhookEnv());
+    const server = createParleyServer(config, { logger });
+    const url = await server.listen();
+    const tokens = createTokenService(config.auth.secret);
+    const ana = openClient(
+      url,
+      'acme',
+      (await tokens.issue({ sub: 'ana', name: 'Ana', workspaces: '*', ttlSeconds: 60 })).token,
+    );
+    await connected(ana);
+    await call(ana, 'room:join', { room: 'general' });
+    await receiver.waitFor((r) => typesOf(r).length === 2);
+    // Closing disconnects Ana: her departure is queued and sent before close() resolves.
+    await server.close();
+    ana.close();
+    expect(typesOf(receiver.received)).toEqual([
+      'member.joined',
+      'member.left',
+      'room.occupied',
+      'room.vacated',
+    ]);
+    const lost = lines.map((line) => JSON.parse(line)).find((l) => /lost/.test(l.msg));
+    expect(lost).toMatchObject({ level: 40, pending: 1 });
+  });
+
   it('are off without WEBHOOK_URLS: nothing is queued', async () => {
     const config = testConfig();
     const stores = createMemoryStores(config.limits);

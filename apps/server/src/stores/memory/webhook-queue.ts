@@ -28,10 +28,12 @@ export function createMemoryWebhookQueue({ capacity }: { capacity: number }): We
 
     async claim({ max, leaseMs, maxAttempts }) {
       const now = Date.now();
-      const due = [...entries.values()]
-        .filter((entry) => entry.dueAt <= now)
-        .sort((a, b) => a.dueAt - b.dueAt)
-        .slice(0, max);
+      // Insertion order is enqueue order: the first due entries found are the oldest events.
+      const due: Entry[] = [];
+      for (const entry of entries.values()) {
+        if (due.length === max) break;
+        if (entry.dueAt <= now) due.push(entry);
+      }
       const claimed: ClaimedDelivery[] = [];
       const abandoned: WebhookDelivery[] = [];
       for (const entry of due) {
