@@ -26,7 +26,6 @@ export interface DispatcherOptions {
    * other nodes queued, and those whose claim lapsed (a node died mid-delivery).
    */
   pollIntervalMs?: number;
-  send?: typeof sendDelivery;
 }
 
 /**
@@ -40,7 +39,6 @@ export function startWebhookDispatcher({
   log,
   concurrency = 8,
   pollIntervalMs = 1000,
-  send = sendDelivery,
 }: DispatcherOptions): WebhookDispatcher {
   // Long enough for one attempt and its acknowledgement; a lapsed lease means a duplicate.
   const leaseMs = config.timeoutMs + 5000;
@@ -74,7 +72,8 @@ export function startWebhookDispatcher({
       for (const delivery of claimed) begin(delivery);
       // A full batch suggests more is due.
       if (claimed.length + abandoned.length === free) again = true;
-    } while (again);
+      // Once stopped, one batch at most: the last pass of a queue that ends with the process.
+    } while (again && !stopped);
   }
 
   function fill(): void {
@@ -101,7 +100,7 @@ export function startWebhookDispatcher({
   }
 
   async function attempt(delivery: ClaimedDelivery): Promise<void> {
-    const outcome = await send(delivery, config);
+    const outcome = await sendDelivery(delivery, config);
     try {
       await settle(delivery, outcome);
     } catch (error) {
