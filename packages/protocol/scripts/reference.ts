@@ -14,6 +14,8 @@ import {
   SessionRequest,
   SessionResponse,
   serverEvents,
+  WEBHOOK_EVENT_MEANINGS,
+  WebhookEvent,
 } from '../src/index';
 
 interface JsonSchema {
@@ -151,6 +153,22 @@ ${fieldTable(toJson(HttpErrorResponse, 'output'))}
 \`GET ${HttpPath.Health}\` answers \`200 {"status":"ok"}\` while the process runs; \`GET ${HttpPath.Ready}\`
 answers \`200 {"status":"ready"}\`, or \`503\` while shutting down or while a backing store is unreachable.
 `);
+
+  out.push(`## Webhooks
+
+With \`WEBHOOK_URLS\` set, Parley POSTs one JSON envelope per event to each endpoint, at least
+once (deduplicate by \`id\`), signed with \`X-Parley-Signature: sha256=<HMAC-SHA256 of the body>\`.
+See docs/webhooks.md for retries and verification.
+`);
+  for (const option of WebhookEvent.options) {
+    const type = option.shape.type.value;
+    out.push(
+      section(type, WEBHOOK_EVENT_MEANINGS[type], [
+        ['Envelope:', toJson(option, 'output')],
+        ['`data`:', toJson(option.shape.data, 'output')],
+      ]),
+    );
+  }
 
   out.push('## Types\n');
   for (const [name, definition] of [...definitions].sort(([a], [b]) => a.localeCompare(b))) {

@@ -7,3 +7,4 @@ export * from './names';
 export * from './result';
 export * from './schemas';
 export * from './version';
+export * from './webhooks';

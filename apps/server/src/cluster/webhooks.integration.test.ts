@@ -1,3 +1,4 @@
+import { WebhookEvent } from '@parley/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
 import {
@@ -17,7 +18,6 @@ import {
   type WebhookReceiver,
 } from '../../test/webhook-receiver';
 import { newEventId } from '../webhooks/emitter';
-import { WebhookEvent } from '../webhooks/events';
 
 /** Webhooks from a cluster: the queue is shared in Redis, and each event is sent once. */
 let redis: TestRedis;

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { WebhookEvent } from '@parley/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +17,6 @@ import { startWebhookReceiver, typesOf, type WebhookReceiver } from '../../test/
 import { createTokenService } from '../auth/tokens';
 import { createParleyServer } from '../server';
 import { createMemoryStores } from '../stores/memory';
-import { WebhookEvent } from './events';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 

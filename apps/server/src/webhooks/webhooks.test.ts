@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
+import { WebhookEvent } from '@parley/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMemoryWebhookQueue } from '../stores/memory/webhook-queue';
 import type { WebhookQueue } from '../stores/types';
 import { MAX_RETRY_DELAY_MS, retryDelayMs } from './backoff';
 import { createWebhookEmitter } from './emitter';
-import { WebhookEvent } from './events';
 import { signBody, verifySignature } from './signature';
 
 function capturingLogger() {

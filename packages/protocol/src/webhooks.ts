@@ -1,5 +1,6 @@
-import { Member, Message, RoomName, WorkspaceSlug } from '@parley/protocol';
 import { z } from 'zod';
+import { RoomName, WorkspaceSlug } from './names';
+import { Member, Message } from './schemas';
 
 /**
  * What Parley POSTs to webhook endpoints: one JSON envelope per event, tagged by `type`.
@@ -34,16 +35,20 @@ function envelope<T extends WebhookEventType, D extends z.ZodType>(type: T, data
   });
 }
 
+/** When each event is sent; the protocol reference is generated from it. */
+export const WEBHOOK_EVENT_MEANINGS: Record<WebhookEventType, string> = {
+  'room.occupied': "The room's online user count went from 0 to 1.",
+  'room.vacated': "The room's online user count went to 0.",
+  'member.joined': "A user's first connection entered the room.",
+  'member.left': "A user's last connection left the room (also when their node died).",
+  'message.created': 'A message was stored (sent by a socket or published through the server API).',
+};
+
 export const WebhookEvent = z.discriminatedUnion('type', [
-  // The room's online user count went from 0 to 1.
   envelope(WebhookEventType.RoomOccupied, RoomData),
-  // The room's online user count went to 0.
   envelope(WebhookEventType.RoomVacated, RoomData),
-  // A user's first connection entered the room.
   envelope(WebhookEventType.MemberJoined, MemberData),
-  // A user's last connection left the room (also when their node died).
   envelope(WebhookEventType.MemberLeft, MemberData),
-  // A message was stored (sent by a socket or published through the server API).
   envelope(WebhookEventType.MessageCreated, MessageData),
 ]);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
