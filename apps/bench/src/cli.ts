@@ -19,7 +19,7 @@ import { runCrossNode } from './scenarios/cross-node';
 import { runFanout } from './scenarios/fanout';
 import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
-import { profileParleyFanout } from './scenarios/profile-fanout';
+import { profileParley } from './scenarios/profile-parley';
 import { ensureParleyBuilt } from './servers/parley-build';
 import { startTarget, TARGET_LABELS, type TargetName } from './servers/targets';
 
@@ -42,13 +42,17 @@ async function main(): Promise<number> {
 
   const startedAt = Date.now();
   const authSecret = randomBytes(32).toString('base64url');
-  const pool = ClientPool.start(options.workers + 1, authSecret);
+  const pool = ClientPool.start(options.workers + 1, authSecret, options.pin?.generatorCpus);
   const context: ScenarioContext = {
     options,
     pool,
     log,
-    async withTarget(name, work, extra) {
-      const target = await startTarget(name, { logDir: runDir, authSecret, ...extra });
+    async withTarget(name, work) {
+      const target = await startTarget(name, {
+        logDir: runDir,
+        authSecret,
+        cpus: options.pin?.serverCpus,
+      });
       try {
         return await work(target);
       } finally {
@@ -143,15 +147,20 @@ async function main(): Promise<number> {
       log(`  (${scenario}: ${Math.round((Date.now() - scenarioStart) / 1000)} s)`);
     }
     if (options.profileSeconds > 0) {
-      // 75 % of the saturation this run found, so the profile shows a busy but not drowning server.
-      const peak = report.fanout.parley?.peak;
-      const rate = peak ? (0.75 * peak.deliveredPerSec) / options.fanout.receivers : 50;
-      log(`profile: Parley under fan-out load for ${options.profileSeconds} s`);
-      const profileDir = join(runDir, 'profile');
+      // 75 % of the peaks this run found (or modest rates without them).
+      const fanoutPeak = report.fanout.parley?.peak.deliveredPerSec;
+      const manyRoomsPeak = report.manyRooms.parley?.peak.deliveredPerSec;
+      const rates = {
+        fanoutPerSec: fanoutPeak ? (0.75 * fanoutPeak) / options.fanout.receivers : 20,
+        manyRoomsPerClientPerSec: manyRoomsPeak
+          ? (0.75 * manyRoomsPeak) / (options.manyRooms.roomSize - 1) / options.manyRooms.clients
+          : 1,
+      };
+      log(`profile: Parley, ${options.profileSeconds} s under each load`);
+      const profileDir = join(runDir, 'profiles');
       mkdirSync(profileDir, { recursive: true });
       try {
-        report.profile = await profileParleyFanout(context, rate, profileDir);
-        writeFileSync(join(runDir, 'profile.md'), renderProfile(report.profile));
+        report.profiles = await profileParley(context, rates, profileDir);
       } catch (error) {
         report.errors.push(`profile: ${(error as Error).message}`);
       }
@@ -173,7 +182,11 @@ async function main(): Promise<number> {
     writeFileSync(join(dir, dir === out ? 'latest.md' : 'report.md'), markdown);
   }
   log(`\n${markdown}`);
-  if (report.profile) log(renderProfile(report.profile));
+  for (const [load, profile] of Object.entries(report.profiles ?? {})) {
+    const text = `## ${load}\n\n${renderProfile(profile)}`;
+    writeFileSync(join(runDir, `profile-${load}.md`), text);
+    log(text);
+  }
   log(
     `results: ${join(runDir, 'report.json')} (also ${join(out, 'latest.json')}); server logs in ${runDir}`,
   );

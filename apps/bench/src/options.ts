@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESULTS_DIR } from './paths';
@@ -22,11 +23,16 @@ export interface BenchOptions {
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
   memory: { sockets: number; workspaceSize: number; roomSize: number };
   connect: { clients: number; roomSize: number; concurrency: number };
-  /** Profile Parley (node --cpu-prof) under the fan-out load for this many seconds; 0: no. */
+  /** Profile Parley (V8's CPU profiler) for this many seconds under each load; 0: no. */
   profileSeconds: number;
   build: boolean;
   /** Fail (exit 1) unless every target produced non-zero figures: the CI smoke test. */
   check: boolean;
+  /**
+   * CPUs for the servers (every node and Redis) and for the load generator, so that neither
+   * takes the other's core; undefined: the OS decides (--no-pin, or a single core).
+   */
+  pin?: { serverCpus: string; generatorCpus: string };
   /** Where results go: latest.json / latest.md and one folder per run. */
   outDir: string;
 }
@@ -40,13 +46,14 @@ const HELP = `pnpm bench [-- options]
   --many-rooms-clients N  many rooms: clients, each sending (1000)
   --room-size N           many rooms: clients per room (10)
   --cross-node-rate N     cross-node: deliveries per second (5000)
-  --cross-node-seconds N  cross-node: seconds per window (10)
+  --cross-node-seconds N  cross-node: seconds per window (8)
   --memory-sockets N      idle memory: joined sockets (10000)
-  --connect-clients N     connect + join rate: clients (2000)
+  --connect-clients N     connect + join rate: clients (1500)
   --step-seconds N        seconds measured per rate step (2)
   --workers N             receiving load-generator processes (2)
-  --profile SECONDS       also profile Parley under fan-out load (node --cpu-prof)
+  --profile SECONDS       also profile Parley under fan-out, many-rooms and connect load
   --no-build              do not rebuild apps/server/dist when it is stale
+  --no-pin                let the OS place processes (default: servers on CPU 0, generator on the rest)
   --check                 exit 1 unless every target has non-zero figures (on with --quick)
   --out DIR               results directory (apps/bench/results)
 `;
@@ -93,6 +100,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       workers: { type: 'string' },
       profile: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -101,13 +109,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick ?? false;
   const roomSize = positive(values['room-size'], 10);
+  const cores = availableParallelism();
   return {
     quick,
     scenarios: list(values.scenarios, SCENARIOS, SCENARIOS),
     targets: list(values.targets, TARGETS, TARGETS),
     workers: positive(values.workers, 2),
-    warmupMs: quick ? 150 : 500,
-    stepMs: positive(values['step-seconds'], quick ? 0.5 : 2) * 1000,
+    warmupMs: quick ? 100 : 500,
+    stepMs: positive(values['step-seconds'], quick ? 0.4 : 2) * 1000,
     maxSteps: quick ? 2 : 14,
     stepFactor: quick ? 3 : 1.5,
     fanout: {
@@ -125,7 +134,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     crossNode: {
       deliveriesPerSec: positive(values['cross-node-rate'], quick ? 2000 : 5000),
       receivers: positive(values.receivers, quick ? 200 : 1000),
-      seconds: positive(values['cross-node-seconds'], quick ? 1 : 10),
+      seconds: positive(values['cross-node-seconds'], quick ? 1 : 8),
       rounds: quick ? 1 : 2,
     },
     memory: {
@@ -134,7 +143,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       roomSize,
     },
     connect: {
-      clients: positive(values['connect-clients'], quick ? 300 : 2000),
+      clients: positive(values['connect-clients'], quick ? 300 : 1500),
       roomSize,
       concurrency: 50,
     },
@@ -142,6 +151,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     build: !values['no-build'],
     check: values.check ?? false,
     outDir: resolve(values.out ?? RESULTS_DIR),
+    pin:
+      values['no-pin'] || cores < 2
+        ? undefined
+        : { serverCpus: '0', generatorCpus: `1-${cores - 1}` },
   };
 }
 

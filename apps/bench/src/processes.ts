@@ -1,4 +1,4 @@
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,4 +88,14 @@ export async function freePort(): Promise<number> {
   const port = typeof address === 'object' && address ? address.port : 0;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * Pins a process and all its threads to the given CPUs (taskset's list syntax, e.g. "0" or
+ * "1-3"). Answers false when it could not (no taskset, no such CPU): the run goes on unpinned.
+ */
+export function pinToCpus(pid: number | undefined, cpus: string | undefined): boolean {
+  if (!pid || !cpus) return false;
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  return result.status === 0;
 }

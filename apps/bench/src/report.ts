@@ -1,12 +1,12 @@
 import type { BenchOptions } from './options';
 import type { MachineDescription } from './proc-stats';
-import type { ProfileSummary } from './profile/top-frames';
 import type { ConnectRateResult } from './scenarios/connect-rate';
 import type { CrossNodeResult } from './scenarios/cross-node';
 import type { FanoutResult } from './scenarios/fanout';
 import type { IdleMemoryResult } from './scenarios/idle-memory';
 import type { ManyRoomsResult } from './scenarios/many-rooms';
 import type { Measurement } from './scenarios/measure';
+import type { ParleyProfiles } from './scenarios/profile-parley';
 import { TARGET_LABELS, type TargetName } from './servers/targets';
 
 type PerTarget<T> = Partial<Record<TargetName, T>>;
@@ -25,7 +25,7 @@ export interface BenchReport {
   connectRate: PerTarget<ConnectRateResult>;
   ratios?: Ratio[];
   goals?: Goal[];
-  profile?: ProfileSummary;
+  profiles?: ParleyProfiles;
   /** Scenarios or targets that failed, with why: the rest of the report still stands. */
   errors: string[];
 }
@@ -227,6 +227,24 @@ function byTarget<T>(results: PerTarget<T>, rows: [string, (result: T) => string
   );
 }
 
+function generatorCores(options: BenchOptions, machineCores: number): number {
+  const cpus = options.pin?.generatorCpus;
+  if (!cpus) return machineCores;
+  const [first, last] = cpus.split('-').map(Number);
+  return last === undefined ? 1 : last - (first ?? 0) + 1;
+}
+
+/**
+ * What stopped the peak from going higher: a server near a full core, the load generator near
+ * all of its cores, or neither, when other processes on the machine took the CPU.
+ */
+export function limitOf(peak: Measurement, options: BenchOptions, machineCores: number): string {
+  if (peak.serverCpuPercent >= 90) return 'server CPU';
+  if (peak.generatorCpuPercent >= 90 * generatorCores(options, machineCores))
+    return 'generator CPU';
+  return 'neither full: machine';
+}
+
 /** The peak, flagged when no step saturated: then it is a floor, not the capacity. */
 function peakCell(steps: Measurement[], peak: Measurement): string {
   return steps.some((step) => step.saturated)
@@ -246,11 +264,16 @@ export function renderMarkdown(report: BenchReport): string {
   parts.push(
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Linux ${machine.kernel}; ` +
       `load average ${machine.loadAverageAtStart} at start, ${machine.loadAverageAtEnd ?? '?'} at end. ` +
+      (options.pin
+        ? `Servers pinned to CPU ${options.pin.serverCpus} (two nodes and Redis share it), load generator to CPU ${options.pin.generatorCpus}. `
+        : 'Processes not pinned. ') +
       `Run: \`${report.command}\`, ${report.startedAt}, ${Math.round(report.durationSeconds ?? 0)} s.`,
   );
 
+  const limit = (peak: Measurement) => limitOf(peak, options, machine.cores);
   const fanoutRows: [string, (result: FanoutResult) => string][] = [
     ['deliveries/s at saturation', (r) => peakCell(r.steps, r.peak)],
+    ['what limited it', (r) => limit(r.peak)],
     ['messages/s at saturation', (r) => int(r.peak.sentMessagesPerSec)],
     ['server CPU at saturation', (r) => `${int(r.peak.serverCpuPercent)} %`],
     ['deliveries per server CPU-second', (r) => int(r.peak.deliveriesPerServerCpuSecond)],
@@ -271,6 +294,7 @@ export function renderMarkdown(report: BenchReport): string {
     `### Many rooms: ${options.manyRooms.clients} clients in rooms of ${options.manyRooms.roomSize}, everyone sending\n\n` +
       byTarget(report.manyRooms, [
         ['deliveries/s at saturation', (r) => peakCell(r.steps, r.peak)],
+        ['what limited it', (r) => limit(r.peak)],
         ['messages/s at saturation', (r) => int(r.peak.sentMessagesPerSec)],
         ['server CPU at saturation', (r) => `${int(r.peak.serverCpuPercent)} %`],
         ['deliveries per server CPU-second', (r) => int(r.peak.deliveriesPerServerCpuSecond)],

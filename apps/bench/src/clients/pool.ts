@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mergeEncoded } from '../latency';
-import { stopProcess, track } from '../processes';
+import { pinToCpus, stopProcess, track } from '../processes';
 import type { ConnectReport, StatsReport, WorkerCommand, WorkerReply } from './commands';
 import type { ClientSpec } from './raw-socketio';
 
@@ -79,13 +79,14 @@ export interface PoolStats extends Omit<StatsReport, 'latency'> {
 export class ClientPool {
   private constructor(private readonly workers: Worker[]) {}
 
-  static start(size: number, authSecret: string): ClientPool {
+  static start(size: number, authSecret: string, cpus?: string): ClientPool {
     const workers = Array.from({ length: size }, () => {
       const child = fork(WORKER_SCRIPT, [], {
         execArgv: ['--import', TSX],
         env: { ...process.env, BENCH_AUTH_SECRET: authSecret },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
+      pinToCpus(child.pid, cpus);
       return new Worker(track(child));
     });
     return new ClientPool(workers);

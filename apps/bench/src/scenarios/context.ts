@@ -8,11 +8,7 @@ export interface ScenarioContext {
   pool: ClientPool;
   log(line: string): void;
   /** Starts the target, runs `work` against it, and always stops it. */
-  withTarget<T>(
-    name: TargetName,
-    work: (target: RunningTarget) => Promise<T>,
-    extra?: { cpuProfileDir?: string },
-  ): Promise<T>;
+  withTarget<T>(name: TargetName, work: (target: RunningTarget) => Promise<T>): Promise<T>;
 }
 
 /** Source addresses for client connections: each has its own range of ephemeral ports. */

@@ -95,9 +95,14 @@ export interface SaturationSearch {
   peak: Measurement;
 }
 
+/** Past this p99 the queues, not the server's speed, are being measured. */
+const DROWNING_P99_MS = 1000;
+
 /**
  * Steps the offered rate up by `factor` until the target saturates (or `maxSteps`). The peak is
- * the most it delivered in any window: at saturation that is its capacity.
+ * the most it delivered in any window: at saturation that is its capacity. One saturated step
+ * is not the end while it still delivered clearly more than any before it: on a shared machine a
+ * neighbour's burst can make one window fall short.
  */
 export async function findSaturation(
   load: Load,
@@ -108,6 +113,8 @@ export async function findSaturation(
 ): Promise<SaturationSearch> {
   const steps: Measurement[] = [];
   let rate = startPerSender;
+  let best = 0;
+  let saturatedSteps = 0;
   for (let step = 0; step < maxSteps; step++) {
     const measured = await measureAt(load, rate);
     steps.push(measured);
@@ -116,11 +123,14 @@ export async function findSaturation(
         `p99 ${measured.latency.p99Ms} ms, server ${Math.round(measured.serverCpuPercent)} % CPU, ` +
         `generator ${Math.round(measured.generatorCpuPercent)} %${measured.saturated ? '  (saturated)' : ''}`,
     );
-    if (measured.saturated || measured.disconnects > 0) break;
+    const grew = measured.deliveredPerSec > 1.05 * best;
+    best = Math.max(best, measured.deliveredPerSec);
+    if (measured.disconnects > 0 || measured.latency.p99Ms > DROWNING_P99_MS) break;
+    if (measured.saturated && (++saturatedSteps >= 2 || !grew)) break;
     rate *= factor;
   }
-  const peak = steps.reduce((best, step) =>
-    step.deliveredPerSec > best.deliveredPerSec ? step : best,
+  const peak = steps.reduce((top, step) =>
+    step.deliveredPerSec > top.deliveredPerSec ? step : top,
   );
   return { steps, peak };
 }

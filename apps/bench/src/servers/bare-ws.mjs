@@ -1,6 +1,7 @@
 // The ceiling for anything on Node: a plain `ws` server that prebuilds one WebSocket frame per
 // message and writes it to every socket of the room, the way Socket.IO's broadcast does at best
-// (engine.io hands precomputed frames to ws's sender the same way). It answers just enough of
+// (engine.io hands precomputed frames to ws's sender the same way), coalescing each socket's
+// frames of one event-loop turn into one write. It answers just enough of
 // Engine.IO / Socket.IO v4 for the benchmark's client: the open packet, namespace connect,
 // acks for room:join and message:send. No validation, no parsing on the hot path beyond
 // locating the payload. Plain JavaScript: run as is, like Parley's bundle.
@@ -58,6 +59,14 @@ server.on('connection', (socket) => {
   socket.on('close', () => socket.room?.delete(socket));
 });
 
+/** TCP sockets corked during this event-loop turn; uncorked together at the end of it. */
+const corked = new Set();
+
+function uncorkAll() {
+  for (const raw of corked) raw.uncork();
+  corked.clear();
+}
+
 function broadcast(sender, text) {
   const members = sender.room;
   if (!members) return;
@@ -70,8 +79,15 @@ function broadcast(sender, text) {
     readOnly: false,
   });
   for (const socket of members) {
-    if (socket !== sender && socket.readyState === WebSocket.OPEN) {
-      socket._sender.sendFrame(frame);
+    if (socket === sender || socket.readyState !== WebSocket.OPEN) continue;
+    // Frames for one socket within one turn leave in one write (as engine.io batches packets
+    // while a write is pending): under load, a syscall per frame would make this no ceiling.
+    const raw = socket._socket;
+    if (!corked.has(raw)) {
+      raw.cork();
+      corked.add(raw);
+      if (corked.size === 1) setImmediate(uncorkAll);
     }
+    socket._sender.sendFrame(frame);
   }
 }

@@ -2,20 +2,50 @@
 // server needs code of its own for the benchmark. Over the IPC channel the harness opens:
 //  - { type: 'memory' } runs a full garbage collection (node --expose-gc) and answers
 //    process.memoryUsage(), so idle memory is compared after collection, not by luck of timing;
+//  - { type: 'profile-start' } / { type: 'profile-stop', path } run V8's CPU profiler (the one
+//    behind node --cpu-prof) over just the measured window, not the setup around it, and write
+//    the .cpuprofile to `path`;
 //  - a closed channel means the harness is gone: exit rather than linger as an orphan.
 // Plain JavaScript on purpose: no TypeScript loader sits in a measured process.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 
-if (typeof process.send === 'function') {
-  process.on('message', (request) => {
-    if (request?.type !== 'memory') return;
+let profiler;
+
+function answer(request, fields) {
+  process.send({ type: request.type, id: request.id, ...fields });
+}
+
+const handlers = {
+  memory(request) {
     if (typeof globalThis.gc === 'function') {
       // Twice: the first pass can leave work (weak references, finalizers) for a second one.
       globalThis.gc();
       globalThis.gc();
     }
-    process.send({ type: 'memory', id: request.id, usage: process.memoryUsage() });
-  });
+    answer(request, { usage: process.memoryUsage() });
+  },
+  'profile-start'(request) {
+    profiler = new Session();
+    profiler.connect();
+    profiler.post('Profiler.enable', () =>
+      profiler.post('Profiler.start', (error) => answer(request, { error: error?.message })),
+    );
+  },
+  'profile-stop'(request) {
+    if (!profiler) return answer(request, { error: 'profiler not started' });
+    profiler.post('Profiler.stop', (error, result) => {
+      if (!error) writeFileSync(request.path, JSON.stringify(result.profile));
+      profiler.disconnect();
+      profiler = undefined;
+      answer(request, { error: error?.message });
+    });
+  },
+};
+
+if (typeof process.send === 'function') {
+  process.on('message', (request) => handlers[request?.type]?.(request));
   process.on('disconnect', () => process.exit(0));
-  // The IPC channel must not keep a server alive by itself, nor count as work.
+  // The IPC channel must not keep a server alive by itself.
   process.channel?.unref();
 }

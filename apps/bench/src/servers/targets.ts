@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PARLEY_MAIN, SERVERS_DIR } from '../paths';
 import { rssBytesOf } from '../proc-stats';
-import { freePort, startProcess, stopProcess, waitForPort } from '../processes';
+import { freePort, pinToCpus, startProcess, stopProcess, waitForPort } from '../processes';
 import { startRedis } from './redis';
 
 export type TargetName = 'ws' | 'socketio' | 'parley' | 'parley-redis';
@@ -23,6 +23,8 @@ export interface RunningTarget {
   pids(): number[];
   /** Memory of the first node after a forced GC. */
   memory(): Promise<MemoryReading>;
+  /** Starts V8's CPU profiler in the first node; the returned function stops it and writes the file. */
+  profile(): Promise<(path: string) => Promise<void>>;
   /** Why a server process is gone, if one died while in use (its log says more). */
   failure(): string | undefined;
   stop(): Promise<void>;
@@ -31,8 +33,8 @@ export interface RunningTarget {
 export interface StartOptions {
   logDir: string;
   authSecret: string;
-  /** Write a V8 CPU profile of each node here when it exits (node --cpu-prof). */
-  cpuProfileDir?: string;
+  /** Pin every server process (nodes and Redis) to these CPUs. */
+  cpus?: string;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -66,23 +68,43 @@ function failureOf(servers: NodeServer[]): string | undefined {
 
 let requestIds = 0;
 
-/** Asks a server (through probe-preload.mjs) to collect garbage and report its memory. */
-async function readMemory(child: ChildProcess): Promise<MemoryReading> {
+/** One request to a server's probe-preload.mjs over IPC, answered by id. */
+function askServer<T>(
+  child: ChildProcess,
+  request: Record<string, unknown>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const id = ++requestIds;
-  const answer = new Promise<NodeJS.MemoryUsage>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no memory report within 10 s')), 10_000);
-    const onMessage = (message: { type?: string; id?: number; usage?: NodeJS.MemoryUsage }) => {
-      if (message.type !== 'memory' || message.id !== id || !message.usage) return;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      reject(new Error(`no answer to ${String(request.type)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onMessage(message: { id?: number; error?: string }) {
+      if (message.id !== id) return;
       clearTimeout(timer);
       child.off('message', onMessage);
-      resolve(message.usage);
-    };
+      if (message.error) reject(new Error(message.error));
+      else resolve(message as T);
+    }
     child.on('message', onMessage);
+    child.send({ ...request, id });
   });
-  child.send({ type: 'memory', id });
-  const usage = await answer;
+}
+
+/** Asks a server to collect garbage and report its memory. */
+async function readMemory(child: ChildProcess): Promise<MemoryReading> {
+  const { usage } = await askServer<{ usage: NodeJS.MemoryUsage }>(child, { type: 'memory' });
   // VmRSS read from outside, right after the collection, as the process would be seen by `ps`.
   return { rssBytes: rssBytesOf(child.pid ?? 0) || usage.rss, heapUsedBytes: usage.heapUsed };
+}
+
+/** Profiles a server's CPU (V8's profiler, in process) until the returned stop is called. */
+async function startProfile(child: ChildProcess): Promise<(path: string) => Promise<void>> {
+  await askServer(child, { type: 'profile-start' });
+  return async (path) => {
+    await askServer(child, { type: 'profile-stop', path }, 60_000);
+  };
 }
 
 async function startNodeServer(
@@ -95,17 +117,11 @@ async function startNodeServer(
 ): Promise<NodeServer> {
   const log = openSync(join(options.logDir, `${name}.log`), 'a');
   const flags = ['--expose-gc', '--import', join(SERVERS_DIR, 'probe-preload.mjs')];
-  if (options.cpuProfileDir) {
-    flags.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${options.cpuProfileDir}`,
-      `--cpu-prof-name=${name}.cpuprofile`,
-    );
-  }
   const child = startProcess(process.execPath, [...flags, script, ...args], {
     stdio: ['ignore', log, log, 'ipc'],
     env: { PATH: process.env.PATH ?? '', ...env },
   });
+  pinToCpus(child.pid, options.cpus);
   await waitForPort('127.0.0.1', port, child);
   const server: NodeServer = { child, url: `http://127.0.0.1:${port}` };
   child.once('exit', (code, signal) => {
@@ -136,6 +152,7 @@ async function startBareServer(
     urls: [server.url],
     pids: () => [server.child.pid ?? 0],
     memory: () => readMemory(server.child),
+    profile: () => startProfile(server.child),
     failure: () => failureOf([server]),
     stop: () => stopProcess(server.child),
   };
@@ -178,12 +195,14 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
         urls: [node.url],
         pids: () => [node.child.pid ?? 0],
         memory: () => readMemory(node.child),
+        profile: () => startProfile(node.child),
         failure: () => failureOf([node]),
         stop: () => stopProcess(node.child, 12_000),
       };
     }
     case 'parley-redis': {
       const redis = await startRedis();
+      pinToCpus(redis.process.pid, options.cpus);
       const nodes = await Promise.all(
         ['a', 'b'].map((id) =>
           startParleyNode(`parley-redis-${id}`, options, {
@@ -198,6 +217,7 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
         urls: nodes.map((node) => node.url),
         pids: () => [...nodes.map((node) => node.child.pid ?? 0), redis.process.pid ?? 0],
         memory: () => readMemory((nodes[0] as NodeServer).child),
+        profile: () => startProfile((nodes[0] as NodeServer).child),
         failure: () =>
           failureOf(nodes) ?? (redis.process.exitCode !== null ? 'redis-server exited' : undefined),
         async stop() {

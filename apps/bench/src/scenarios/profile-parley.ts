@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import type { ClientSpec } from '../clients/raw-socketio';
+import { type ProfileSummary, summarizeProfile } from '../profile/top-frames';
+import type { RunningTarget } from '../servers/targets';
+import { type ScenarioContext, sourceAddress } from './context';
+import { connectFanoutRoom } from './fanout';
+import { type Load, measureAt } from './measure';
+
+export interface ParleyProfiles {
+  fanout?: ProfileSummary & { messagesPerSec: number };
+  manyRooms?: ProfileSummary & { messagesPerSec: number };
+  connect?: ProfileSummary & { clients: number };
+}
+
+/** Rates found by the run (75 % of each peak), so the profiles show a busy, not a drowning, server. */
+export interface ProfileRates {
+  fanoutPerSec: number;
+  manyRoomsPerClientPerSec: number;
+}
+
+/**
+ * Where Parley's time goes under each kind of load: V8's CPU profile of only the measured
+ * window (setup excluded), summarized by function and by package. The .cpuprofile files stay in
+ * `dir` for a closer look (Chrome DevTools, speedscope).
+ */
+export async function profileParley(
+  context: ScenarioContext,
+  rates: ProfileRates,
+  dir: string,
+): Promise<ParleyProfiles> {
+  const { options, pool, log } = context;
+  const durationMs = options.profileSeconds * 1000;
+  const profiles: ParleyProfiles = {};
+  const profiled = async (target: RunningTarget, file: string, work: () => Promise<void>) => {
+    const stop = await target.profile();
+    await work();
+    await stop(join(dir, file));
+    return summarizeProfile(join(dir, file), 30);
+  };
+
+  log('  fan-out');
+  await context.withTarget('parley', async (target) => {
+    const { failed } = await connectFanoutRoom(context, target, options.fanout.receivers);
+    const load: Load = {
+      pool,
+      target,
+      senders: 1,
+      fanout: options.fanout.receivers - failed,
+      window: options.fanout.window,
+      warmupMs: options.warmupMs,
+      durationMs,
+    };
+    await measureAt(load, rates.fanoutPerSec); // warm the JIT before profiling
+    const summary = await profiled(target, 'fanout.cpuprofile', async () => {
+      await measureAt(load, rates.fanoutPerSec);
+    });
+    profiles.fanout = { ...summary, messagesPerSec: rates.fanoutPerSec };
+  });
+
+  log('  many rooms');
+  await context.withTarget('parley', async (target) => {
+    const { clients, roomSize, window } = options.manyRooms;
+    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
+      url: target.urls[0] as string,
+      workspace: 'bench',
+      room: `room-${Math.floor(index / roomSize)}`,
+      userId: `user-${index}`,
+      probe: false,
+      sends: true,
+      localAddress: sourceAddress(index),
+    }));
+    const connected = await pool.connect(specs);
+    const load: Load = {
+      pool,
+      target,
+      senders: connected.connected,
+      fanout: roomSize - 1,
+      window,
+      warmupMs: options.warmupMs,
+      durationMs,
+    };
+    await measureAt(load, rates.manyRoomsPerClientPerSec);
+    const summary = await profiled(target, 'many-rooms.cpuprofile', async () => {
+      await measureAt(load, rates.manyRoomsPerClientPerSec);
+    });
+    profiles.manyRooms = {
+      ...summary,
+      messagesPerSec: rates.manyRoomsPerClientPerSec * connected.connected,
+    };
+  });
+
+  log('  connect + join');
+  await context.withTarget('parley', async (target) => {
+    const { clients, roomSize, concurrency } = options.connect;
+    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
+      url: target.urls[0] as string,
+      workspace: 'bench',
+      room: `room-${Math.floor(index / roomSize)}`,
+      userId: `user-${index}`,
+      probe: false,
+      sends: false,
+      localAddress: sourceAddress(index),
+    }));
+    const summary = await profiled(target, 'connect.cpuprofile', async () => {
+      await pool.connect(specs, { concurrency, timeoutMs: 120_000 });
+    });
+    profiles.connect = { ...summary, clients };
+  });
+  return profiles;
+}
