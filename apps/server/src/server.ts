@@ -16,6 +16,7 @@ import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
+import { createRoomAnnouncer } from './rooms/room-announcer';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import type { InterServerEvents, ParleyIo } from './socket/types';
@@ -59,6 +60,26 @@ export interface ParleyServer {
   readonly httpServer: HttpServer;
 }
 
+/** How long shutdown waits for connections to write what is queued (the shutdown notice). */
+const SHUTDOWN_DRAIN_MS = 1000;
+
+/** Resolves once no connection has packets waiting to be written, or after `timeoutMs`. */
+async function drained(io: ParleyIo, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const waiting = () =>
+    [...io._nsps.values()].some((namespace) =>
+      // engine.io keeps a connection's unwritten packets in `writeBuffer` (typed private).
+      [...namespace.sockets.values()].some(
+        (socket) => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0,
+      ),
+    );
+  while (waiting() && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** How often at most a room's online count goes to its workspace. */
+const ROOM_ANNOUNCE_INTERVAL_MS = 200;
+
 export function createParleyServer(
   config: ParleyConfig,
   options: ParleyServerOptions = {},
@@ -84,6 +105,10 @@ export function createParleyServer(
     tokens: createTokenService(config.auth.secret),
     log,
     webhooks: webhooks.emitter,
+    roomAnnouncer: createRoomAnnouncer(stores, {
+      intervalMs: ROOM_ANNOUNCE_INTERVAL_MS,
+      track: (work) => services.track(work),
+    }),
     track(work) {
       inFlight.add(work);
       work.finally(() => inFlight.delete(work)).catch(() => {});
@@ -157,6 +182,10 @@ export function createParleyServer(
           namespace.emit(ServerEvent.ServerShutdown, { message: 'server is shutting down' });
         }
       }
+      // Departures during shutdown reach the other nodes' lobbies before the adapter closes.
+      await services.roomAnnouncer.flushAll();
+      // Closing the engine discards what a connection has not written yet: let it drain first.
+      await drained(io, SHUTDOWN_DRAIN_MS);
       // Disconnects every socket (running their presence cleanup) and stops the HTTP server;
       // clients see a transport close and reconnect, to another node when there is one.
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -1,6 +1,7 @@
 import type { TokenService } from './auth/tokens';
 import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
+import type { RoomAnnouncer } from './rooms/room-announcer';
 import type { Stores } from './stores/types';
 import type { WebhookEmitter } from './webhooks';
 
@@ -12,6 +13,8 @@ export interface Services {
   log: Logger;
   /** Outgoing webhooks: `emit` only queues, so it is safe on any path a user waits for. */
   webhooks: WebhookEmitter;
+  /** Coalesces `room:updated` broadcasts (a join storm must not cost joins × sockets frames). */
+  roomAnnouncer: RoomAnnouncer;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

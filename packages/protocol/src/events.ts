@@ -100,7 +100,7 @@ export const serverEvents = {
   [ServerEvent.RoomUpdated]: {
     payload: s.RoomUpdated,
     summary:
-      "A room's online count or topic changed; sent to every socket of the workspace, so lobbies stay live.",
+      "A room's online count or topic changed; sent to every socket of the workspace, so lobbies stay live. Coalesced: at most a few times a second per room, always with the current figures.",
   },
   [ServerEvent.RoomEvent]: {
     payload: s.RoomEvent,

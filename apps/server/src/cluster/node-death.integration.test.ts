@@ -58,6 +58,8 @@ describe('a node killed with SIGKILL', () => {
     const watchC = await c.connect('acme', await c.token('WC', { sub: 'wc' }));
     for (const watcher of [watchB, watchC]) await call(watcher, 'room:join', { room: 'general' });
     expect((await call(watchB, 'room:join', { room: 'general' })).room.memberCount).toBe(4);
+    // Room counts are coalesced: let those of the joins above arrive before counting.
+    await sleep(400);
     const leftAtB = collect(watchB, 'presence:left');
     const leftAtC = collect(watchC, 'presence:left');
     const updatesAtC = collect(watchC, 'room:updated');

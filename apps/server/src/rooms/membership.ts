@@ -40,7 +40,7 @@ export async function enterRoom(session: ChatSession, room: string): Promise<voi
     session.socket
       .to(roomChannel(room))
       .emit(ServerEvent.PresenceJoined, { room, member: session.user });
-    await announceRoom(session, room);
+    announceRoom(session, room);
   }
 }
 
@@ -57,21 +57,11 @@ export async function exitRoom(session: ChatSession, room: string): Promise<void
     session.socket.nsp
       .to(roomChannel(room))
       .emit(ServerEvent.PresenceLeft, { room, member: session.user });
-    await announceRoom(session, room);
+    announceRoom(session, room);
   }
 }
 
-/** Sends the room's topic and online count to the whole workspace, so lobbies stay live. */
-export async function announceRoom(session: ChatSession, room: string): Promise<void> {
-  const { stores } = session.services;
-  const ref = refOf(session, room);
-  const [record, memberCount] = await Promise.all([
-    stores.rooms.get(ref),
-    stores.presence.count(ref),
-  ]);
-  session.socket.nsp.emit(ServerEvent.RoomUpdated, {
-    room,
-    topic: record?.topic ?? null,
-    memberCount,
-  });
+/** The room's topic and online count go to the whole workspace, so lobbies stay live. */
+export function announceRoom(session: ChatSession, room: string): void {
+  session.services.roomAnnouncer.announce(session.socket.nsp, room);
 }

@@ -30,6 +30,12 @@ export function createSession(socket: ParleySocket, services: Services): ChatSes
     typingIn: new Set(),
     events: new TokenBucket(limits.eventsPerSecond, limits.eventBurst),
     services,
-    log: services.log.child({ workspace, userId: user.id, socketId: socket.id }),
+    // Made on first use: most connections never log, and a child logger per idle socket is
+    // memory for nothing.
+    get log() {
+      const log = services.log.child({ workspace, userId: user.id, socketId: socket.id });
+      Object.defineProperty(this, 'log', { value: log });
+      return log;
+    },
   };
 }
