@@ -56,7 +56,8 @@ export const clientEvents = {
   [ClientEvent.RoomList]: {
     payload: s.RoomListPayload,
     ack: s.RoomListAck,
-    summary: "The workspace's rooms with their topic and online user count, busiest first.",
+    summary:
+      "The workspace's rooms with their topic and online user count, busiest first. From then on this socket also gets `room:updated` for every room of the workspace (a lobby), until it disconnects.",
   },
   [ClientEvent.MessageSend]: {
     payload: s.MessageSendPayload,
@@ -100,7 +101,7 @@ export const serverEvents = {
   [ServerEvent.RoomUpdated]: {
     payload: s.RoomUpdated,
     summary:
-      "A room's online count or topic changed; sent to every socket of the workspace, so lobbies stay live. Coalesced: at most a few times a second per room, always with the current figures.",
+      "A room's online count or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced: at most a few times a second per room, always with the current figures.",
   },
   [ServerEvent.RoomEvent]: {
     payload: s.RoomEvent,
@@ -155,8 +156,8 @@ export interface AnnouncedDeparture {
 /** A broadcast one node asks every other node to emit to its own sockets. */
 export interface RelayedBroadcast {
   workspace: string;
-  /** Absent: every socket of the workspace. */
-  room?: string;
+  /** The Socket.IO rooms of the workspace to reach (any socket in any of them). */
+  channels: string[];
   event: ServerEventName;
   payload: unknown;
 }

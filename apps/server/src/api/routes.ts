@@ -164,7 +164,7 @@ export const apiRoutes: ApiRoute[] = [
     method: 'PUT',
     path: '/workspaces/{workspace}/rooms/{room}/topic',
     summary:
-      "Set (or clear) a room's topic; every socket of the workspace gets `room:updated`. Creates the room if needed.",
+      "Set (or clear) a room's topic; the room's members and the workspace's lobbies get `room:updated`. Creates the room if needed.",
     body: SetTopicRequest,
     response: RoomResponse,
     status: 200,
@@ -175,7 +175,7 @@ export const apiRoutes: ApiRoute[] = [
       const { stores } = context.services;
       const record = await stores.rooms.setTopic(ref, topic ? topic : null);
       const memberCount = await stores.presence.count(ref);
-      context.broadcast.toWorkspace(ref.workspace, ServerEvent.RoomUpdated, {
+      context.broadcast.toRoomWatchers(ref.workspace, ref.room, ServerEvent.RoomUpdated, {
         room: ref.room,
         topic: record.topic,
         memberCount,

@@ -104,6 +104,7 @@ describe('across nodes', () => {
 
   it('room counts: room:updated reaches lobbies on the other node, room:list counts every node', async () => {
     const lobby = await b.connect('acme', await b.token('Lobby'));
+    await call(lobby, 'room:list', {}); // a lobby: it hears every room's count
     const updated = nextEvent(lobby, 'room:updated', (u) => u.room === 'design');
     const ana = await a.connect('acme', await a.token('Ana'));
     await call(ana, 'room:join', { room: 'design' });

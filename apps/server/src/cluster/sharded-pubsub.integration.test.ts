@@ -18,6 +18,7 @@ describe('with REDIS_SHARDED_PUBSUB (Redis 7: SSUBSCRIBE / SPUBLISH)', () => {
     nodes = await startCluster(redis.url, 2, { REDIS_SHARDED_PUBSUB: 'true' });
     const [a, b] = nodes as [TestServer, TestServer];
     const lobby = await b.connect('acme', await b.token('Lobby'));
+    await call(lobby, 'room:list', {}); // a lobby: it hears every room's count
     const bo = await b.connect('acme', await b.token('Bo', { sub: 'bo' }));
     await call(bo, 'room:join', { room: 'general' });
     const ana = await a.connect('acme', await a.token('Ana', { sub: 'ana' }));

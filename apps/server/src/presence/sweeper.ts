@@ -1,6 +1,11 @@
 import { chatNamespace, ServerEvent } from '@parley/protocol';
 import type { Services } from '../services';
-import { type AnnouncedDeparture, type ParleyIo, roomChannel } from '../socket/types';
+import {
+  type AnnouncedDeparture,
+  LOBBY_CHANNEL,
+  type ParleyIo,
+  roomChannel,
+} from '../socket/types';
 import { reportDeparture } from '../webhooks/presence-events';
 
 export interface PresenceSweeper {
@@ -67,5 +72,7 @@ function announceLocally(io: ParleyIo, departure: AnnouncedDeparture): void {
   if (!namespace) return;
   const { room, member, topic, memberCount } = departure;
   namespace.local.to(roomChannel(room)).emit(ServerEvent.PresenceLeft, { room, member });
-  namespace.local.emit(ServerEvent.RoomUpdated, { room, topic, memberCount });
+  namespace.local
+    .to([roomChannel(room), LOBBY_CHANNEL])
+    .emit(ServerEvent.RoomUpdated, { room, topic, memberCount });
 }

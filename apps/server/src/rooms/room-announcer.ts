@@ -1,12 +1,11 @@
 import { ServerEvent, workspaceOfNamespace } from '@parley/protocol';
-import type { ParleyNamespace } from '../socket/types';
+import { LOBBY_CHANNEL, type ParleyNamespace, roomChannel } from '../socket/types';
 import type { Stores } from '../stores/types';
 
 /**
- * Tells a workspace's sockets a room's online count and topic, at most once per `intervalMs`
- * per room. Every socket of the workspace receives it (lobbies stay live), so announcing each
- * join at once made a join storm cost joins × sockets frames; coalesced, it costs one broadcast
- * per room per interval, and the count sent is read when it is sent, so it is never stale.
+ * Tells a room's members and the workspace's lobbies (sockets that listed its rooms) the room's
+ * online count and topic, at most once per `intervalMs` per room: a join storm costs one
+ * broadcast per room per interval, and the count is read when it is sent, so never stale.
  */
 export interface RoomAnnouncer {
   announce(namespace: ParleyNamespace, room: string): void;
@@ -28,7 +27,9 @@ export function createRoomAnnouncer(
       stores.rooms.get(ref),
       stores.presence.count(ref),
     ]);
-    namespace.emit(ServerEvent.RoomUpdated, { room, topic: record?.topic ?? null, memberCount });
+    namespace
+      .to([roomChannel(room), LOBBY_CHANNEL])
+      .emit(ServerEvent.RoomUpdated, { room, topic: record?.topic ?? null, memberCount });
   }
 
   async function flush(): Promise<void> {

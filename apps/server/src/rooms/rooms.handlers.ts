@@ -1,6 +1,7 @@
 import { ClientEvent, ErrorCode, LIMITS, type Message } from '@parley/protocol';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
+import { LOBBY_CHANNEL } from '../socket/types';
 import type { HistoryStore, RoomRef } from '../stores/types';
 import { enterRoom, exitRoom, refOf, requireJoined } from './membership';
 
@@ -43,6 +44,8 @@ export const roomHandlers = [
 
   defineHandler(ClientEvent.RoomList, async (session) => {
     const { stores } = session.services;
+    // Asking for the list makes this socket a lobby: it hears every room's count from now on.
+    session.socket.join(LOBBY_CHANNEL);
     const [rooms, counts] = await Promise.all([
       stores.rooms.list(session.workspace),
       stores.presence.counts(session.workspace),

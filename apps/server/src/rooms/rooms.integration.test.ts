@@ -62,12 +62,17 @@ describe('rooms and presence', () => {
     expect(joinedEvents).toHaveLength(1);
   });
 
-  it('room:updated reaches every socket of the workspace, joined or not (live lobby counts)', async () => {
+  it('room:updated reaches lobbies (sockets that listed the rooms) and members, not idle sockets', async () => {
     const lobby = await t.connect('acme', await t.token('Lobby'));
+    await call(lobby, 'room:list', {});
+    const idle = await t.connect('acme', await t.token('Idle'));
+    const idleHeard = collect(idle, 'room:updated');
     const updated = nextEvent(lobby, 'room:updated', (u) => u.room === 'design');
     const ana = await t.connect('acme', await t.token('Ana'));
+    const anaHeard = nextEvent(ana, 'room:updated', (u) => u.room === 'design');
     await call(ana, 'room:join', { room: 'design' });
     expect(await updated).toEqual({ room: 'design', topic: null, memberCount: 1 });
+    expect(await anaHeard).toEqual({ room: 'design', topic: null, memberCount: 1 });
     const emptied = nextEvent(
       lobby,
       'room:updated',
@@ -75,10 +80,13 @@ describe('rooms and presence', () => {
     );
     ana.disconnect();
     await emptied;
+    await settle(idle);
+    expect(idleHeard).toEqual([]);
   });
 
   it('coalesces room counts: a join storm costs a few broadcasts, the last one exact', async () => {
     const lobby = await t.connect('acme', await t.token('Lobby'));
+    await call(lobby, 'room:list', {});
     const counts = collect(lobby, 'room:updated');
     const joiners = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => t.connect('acme', await t.token(`U${i}`))),

@@ -4,7 +4,7 @@ import {
   type ServerEventName,
   type ServerPayloadOf,
 } from '@parley/protocol';
-import { type ParleyIo, roomChannel } from './types';
+import { LOBBY_CHANNEL, type ParleyIo, roomChannel } from './types';
 
 export interface Broadcaster {
   /** Emits to the sockets in a room, on every node. */
@@ -14,9 +14,10 @@ export interface Broadcaster {
     event: E,
     payload: ServerPayloadOf<E>,
   ): void;
-  /** Emits to every socket of a workspace, on every node (lobbies, room counts). */
-  toWorkspace<E extends ServerEventName>(
+  /** Emits to a room's members and to the workspace's lobbies (room counts, topics). */
+  toRoomWatchers<E extends ServerEventName>(
     workspace: string,
+    room: string,
     event: E,
     payload: ServerPayloadOf<E>,
   ): void;
@@ -32,10 +33,10 @@ export function createBroadcaster(
   io: ParleyIo,
   { crossNode }: { crossNode: boolean },
 ): Broadcaster {
-  const emitLocally = ({ workspace, room, event, payload }: RelayedBroadcast) => {
+  const emitLocally = ({ workspace, channels, event, payload }: RelayedBroadcast) => {
     const namespace = io._nsps.get(chatNamespace(workspace));
     if (!namespace) return;
-    const target = room === undefined ? namespace.local : namespace.local.to(roomChannel(room));
+    const target = namespace.local.to(channels);
     // The event and its payload were checked against each other where the broadcast began.
     (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
   };
@@ -46,7 +47,9 @@ export function createBroadcaster(
     if (crossNode) io.serverSideEmit('parley:broadcast', relayed);
   };
   return {
-    toRoom: (workspace, room, event, payload) => broadcast({ workspace, room, event, payload }),
-    toWorkspace: (workspace, event, payload) => broadcast({ workspace, event, payload }),
+    toRoom: (workspace, room, event, payload) =>
+      broadcast({ workspace, channels: [roomChannel(room)], event, payload }),
+    toRoomWatchers: (workspace, room, event, payload) =>
+      broadcast({ workspace, channels: [roomChannel(room), LOBBY_CHANNEL], event, payload }),
   };
 }

@@ -27,6 +27,12 @@ export type ParleySocket = Socket<
   SocketData
 >;
 
+/**
+ * Socket.IO room of the sockets that listed the workspace's rooms: they hear every room's
+ * count. Everyone else hears only their own rooms', so joins do not cost every socket a frame.
+ */
+export const LOBBY_CHANNEL = 'lobby';
+
 /** Socket.IO room of a chat room: prefixed so it can never collide with a socket's own room. */
 export function roomChannel(room: string): string {
   return `room:${room}`;

@@ -114,6 +114,7 @@ export class WorkspaceClient {
   private readonly typingSentAt = new Map<string, number>();
   private typingSweep: ReturnType<typeof setInterval> | undefined;
   private renewing = false;
+  private wantsRoomList = false;
   private readonly stopListening: () => void;
 
   constructor(
@@ -254,6 +255,15 @@ export class WorkspaceClient {
     this.socket.volatile.emit('typing:set', { room, typing });
   }
 
+  /**
+   * Shows the workspace's room directory: lists it now and after every reconnect. Listing makes
+   * the socket a lobby that hears every room's count, so only tabs that show it ask.
+   */
+  watchRoomList(): void {
+    this.wantsRoomList = true;
+    if (this.socket.connected) void this.refreshRoomList();
+  }
+
   async refreshRoomList(): Promise<void> {
     const result = await request(this.socket, 'room:list', {});
     if (result.ok) this.set({ roomList: [...result.rooms].sort(byActivity), roomListLoaded: true });
@@ -263,7 +273,7 @@ export class WorkspaceClient {
 
   private readonly onConnect = (): void => {
     this.set({ connection: 'connected', connectionError: undefined });
-    void this.refreshRoomList();
+    if (this.wantsRoomList) void this.refreshRoomList();
     for (const room of Object.keys(this.snapshot.rooms)) void this.join(room);
   };
 

@@ -114,7 +114,8 @@ function WorkspacePicker({
 
 function WorkspaceRooms({ workspace }: { workspace: string }) {
   const router = useRouter();
-  const { snapshot } = useWorkspace(workspace);
+  const { client, snapshot } = useWorkspace(workspace);
+  useEffect(() => client.watchRoomList(), [client]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const inputId = useId();
