@@ -20,6 +20,7 @@ import { createRoomAnnouncer } from './rooms/room-announcer';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import type { InterServerEvents, ParleyIo } from './socket/types';
+import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
 import type { Stores } from './stores/types';
@@ -143,9 +144,10 @@ export function createParleyServer(
     }),
   );
   io.attach(httpServer);
-  // The handshake request is not needed once a connection is up; keeping it costs memory per socket.
-  io.engine.on('connection', (rawSocket: { request: unknown }) => {
-    rawSocket.request = null;
+  io.engine.on('connection', (connection) => {
+    // The handshake request is not needed once a connection is up; keeping it costs memory.
+    connection.request = null;
+    batchEngineWrites(connection);
   });
 
   return {

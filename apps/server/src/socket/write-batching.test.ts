@@ -1,0 +1,51 @@
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { batchWritesPerTurn } from './write-batching';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const close of cleanup.splice(0)) close();
+});
+
+async function socketPair(): Promise<{ writer: Socket; reader: Socket }> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const writer = connect(port, '127.0.0.1');
+  await once(writer, 'connect');
+  const [reader] = await accepted;
+  cleanup.push(() => {
+    writer.destroy();
+    reader.destroy();
+    server.close();
+  });
+  return { writer, reader };
+}
+
+describe('batchWritesPerTurn', () => {
+  it('holds a turn of writes in the socket and sends them together, in order, after the turn', async () => {
+    const { writer, reader } = await socketPair();
+    batchWritesPerTurn(writer);
+    const received: string[] = [];
+    reader.on('data', (chunk) => received.push(String(chunk)));
+
+    writer.write('a');
+    writer.write('b');
+    writer.write('c');
+    expect(writer.writableCorked).toBe(1);
+    expect(writer.writableLength).toBe(3); // nothing handed to the kernel yet
+
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.writableCorked).toBe(0);
+    await expect.poll(() => received.join('')).toBe('abc');
+
+    // The next turn corks again.
+    writer.write('d');
+    expect(writer.writableCorked).toBe(1);
+    await expect.poll(() => received.join('')).toBe('abcd');
+  });
+});

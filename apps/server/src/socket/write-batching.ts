@@ -1,0 +1,40 @@
+import type { Socket as NetSocket } from 'node:net';
+
+/**
+ * Under load a socket is written many times per event-loop turn: every broadcast writes one
+ * frame to every recipient, one system call each. Corking a connection's TCP socket on its first
+ * write of a turn and uncorking it once the turn's I/O callbacks have run turns those into a
+ * single `writev` per connection per turn, for at most one turn of added latency.
+ */
+export function batchWritesPerTurn(socket: NetSocket): void {
+  const write = socket.write;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  socket.write = function batchedWrite(this: NetSocket, ...args: Parameters<NetSocket['write']>) {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    return write.apply(this, args);
+  } as NetSocket['write'];
+}
+
+/** The TCP socket under an engine.io connection, once it is on the websocket transport. */
+interface EngineConnection {
+  transport: { name: string; socket?: { _socket?: NetSocket } };
+  once(event: 'upgrade', listener: (transport: EngineConnection['transport']) => void): void;
+}
+
+/** Batches the writes of every websocket connection, including ones upgraded from polling. */
+export function batchEngineWrites(connection: EngineConnection): void {
+  const batch = (transport: EngineConnection['transport']) => {
+    const socket = transport.name === 'websocket' ? transport.socket?._socket : undefined;
+    if (socket) batchWritesPerTurn(socket);
+  };
+  if (connection.transport.name === 'websocket') batch(connection.transport);
+  else connection.once('upgrade', batch);
+}
