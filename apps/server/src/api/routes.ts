@@ -19,6 +19,7 @@ import {
 import type { z } from 'zod';
 import { HttpError } from '../http/respond';
 import { storeMessage } from '../messages/store-message';
+import { roomDirectory } from '../rooms/room-directory';
 import type { Services } from '../services';
 import type { Broadcaster } from '../socket/broadcast';
 import type { RoomRef } from '../stores/types';
@@ -81,18 +82,7 @@ export const apiRoutes: ApiRoute[] = [
     errors: [400, 403],
     async handle(context) {
       const { workspace } = roomRef(context);
-      const { stores } = context.services;
-      const [rooms, counts] = await Promise.all([
-        stores.rooms.list(workspace),
-        stores.presence.counts(workspace),
-      ]);
-      return {
-        body: {
-          rooms: rooms
-            .map((record) => ({ ...record, memberCount: counts.get(record.name) ?? 0 }))
-            .sort((a, b) => b.memberCount - a.memberCount || a.name.localeCompare(b.name)),
-        },
-      };
+      return { body: { rooms: await roomDirectory(context.services.stores, workspace) } };
     },
   },
   {

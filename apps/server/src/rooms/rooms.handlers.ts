@@ -4,6 +4,7 @@ import { ParleyError } from '../socket/errors';
 import { LOBBY_CHANNEL } from '../socket/types';
 import type { HistoryStore, RoomRef } from '../stores/types';
 import { enterRoom, exitRoom, refOf, requireJoined } from './membership';
+import { roomDirectory } from './room-directory';
 
 export const roomHandlers = [
   defineHandler(ClientEvent.RoomJoin, async (session, { room, since, sinceId }) => {
@@ -43,18 +44,9 @@ export const roomHandlers = [
   }),
 
   defineHandler(ClientEvent.RoomList, async (session) => {
-    const { stores } = session.services;
     // Asking for the list makes this socket a lobby: it hears every room's count from now on.
     session.socket.join(LOBBY_CHANNEL);
-    const [rooms, counts] = await Promise.all([
-      stores.rooms.list(session.workspace),
-      stores.presence.counts(session.workspace),
-    ]);
-    return {
-      rooms: rooms
-        .map((record) => ({ ...record, memberCount: counts.get(record.name) ?? 0 }))
-        .sort((a, b) => b.memberCount - a.memberCount || a.name.localeCompare(b.name)),
-    };
+    return { rooms: await roomDirectory(session.services.stores, session.workspace) };
   }),
 ];
 
