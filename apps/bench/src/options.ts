@@ -18,7 +18,14 @@ export interface BenchOptions {
   stepMs: number;
   maxSteps: number;
   stepFactor: number;
-  fanout: { receivers: number; startRate: number; window: number; fractions: number[] };
+  fanout: {
+    receivers: number;
+    startRate: number;
+    window: number;
+    fractions: number[];
+    /** Messages/s at which every target's latency is also measured: the same load for all. */
+    sameLoadRate: number;
+  };
   manyRooms: { clients: number; roomSize: number; startRate: number; window: number };
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
   memory: { sockets: number; workspaceSize: number; roomSize: number };
@@ -90,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       scenarios: { type: 'string' },
       targets: { type: 'string' },
       receivers: { type: 'string' },
+      'same-load-rate': { type: 'string' },
       'many-rooms-clients': { type: 'string' },
       'room-size': { type: 'string' },
       'cross-node-rate': { type: 'string' },
@@ -124,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       startRate: quick ? 20 : 10,
       window: 32,
       fractions: quick ? [0.5] : [0.25, 0.5, 0.75],
+      sameLoadRate: positive(values['same-load-rate'], quick ? 20 : 50),
     },
     manyRooms: {
       clients: positive(values['many-rooms-clients'], quick ? 100 : 1000),

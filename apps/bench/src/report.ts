@@ -129,6 +129,16 @@ export function checkGoals(report: BenchReport): Goal[] {
       p99 === undefined || bareP99 === undefined ? 'not measured' : `${p99} ms vs ${bareP99} ms`,
     met: p99 === undefined || bareP99 === undefined ? null : p99 <= bareP99,
   });
+  const sameP99 = parley?.atSameLoad?.latency.p99Ms;
+  const bareSameP99 = bare?.atSameLoad?.latency.p99Ms;
+  goals.push({
+    goal: `fan-out p99 at the same load (${report.options.fanout.sameLoadRate} msg/s, ≈ half of bare's saturation here) ≤ bare Socket.IO’s`,
+    measured:
+      sameP99 === undefined || bareSameP99 === undefined
+        ? 'not measured'
+        : `${sameP99} ms vs ${bareSameP99} ms`,
+    met: sameP99 === undefined || bareSameP99 === undefined ? null : sameP99 <= bareSameP99,
+  });
   const memory = ratio(
     report.idleMemory.parley?.rssPerSocketBytes,
     report.idleMemory.socketio?.rssPerSocketBytes,
@@ -285,6 +295,10 @@ export function renderMarkdown(report: BenchReport): string {
       (r) => latencyCell(r.atFraction.find((entry) => entry.fraction === fraction)?.measurement),
     ]);
   }
+  fanoutRows.push([
+    `p50 / p95 / p99 ms at ${options.fanout.sameLoadRate} msg/s (same load for all)`,
+    (r) => latencyCell(r.atSameLoad),
+  ]);
   fanoutRows.push(['bytes per delivered frame', (r) => int(r.frameBytes)]);
   parts.push(
     `### Fan-out: one room, ${options.fanout.receivers} receivers, one sender\n\n${byTarget(report.fanout, fanoutRows)}`,

@@ -10,6 +10,8 @@ export interface FanoutResult {
   peak: Measurement;
   /** Latency at fixed fractions of this target's own peak message rate. */
   atFraction: { fraction: number; measurement: Measurement }[];
+  /** Latency at the same message rate for every target (`sameLoadRate`). */
+  atSameLoad: Measurement;
   /** Average bytes of one delivered message frame (what the server writes per receiver). */
   frameBytes: number;
 }
@@ -58,7 +60,7 @@ export async function connectFanoutRoom(
 
 export async function runFanout(context: ScenarioContext, name: TargetName): Promise<FanoutResult> {
   const { options, pool } = context;
-  const { receivers, startRate, window, fractions } = options.fanout;
+  const { receivers, startRate, window, fractions, sameLoadRate } = options.fanout;
   return context.withTarget(name, async (target) => {
     const { failed } = await connectFanoutRoom(context, target, receivers);
     const load: Load = {
@@ -87,6 +89,12 @@ export async function runFanout(context: ScenarioContext, name: TargetName): Pro
       );
       atFraction.push({ fraction, measurement });
     }
+    // Compared at each one's own fractions, a faster server is measured under more load; this
+    // window puts every target under the same load.
+    const atSameLoad = await measureAt(load, sameLoadRate);
+    context.log(
+      `    at ${sameLoadRate} msg/s (same for all): p50 ${atSameLoad.latency.p50Ms} / p95 ${atSameLoad.latency.p95Ms} / p99 ${atSameLoad.latency.p99Ms} ms`,
+    );
     const after = await pool.stats(false);
     await pool.closeClients();
     const frames = after.probedFrames - before.probedFrames;
@@ -96,6 +104,7 @@ export async function runFanout(context: ScenarioContext, name: TargetName): Pro
       steps,
       peak,
       atFraction,
+      atSameLoad,
       frameBytes: frames > 0 ? Math.round((after.probedBytes - before.probedBytes) / frames) : 0,
     };
   });

@@ -2,22 +2,29 @@ import type { Socket as NetSocket } from 'node:net';
 
 /**
  * Under load a socket is written many times per event-loop turn: every broadcast writes one
- * frame to every recipient, one system call each. Corking a connection's TCP socket on its first
- * write of a turn and uncorking it once the turn's I/O callbacks have run turns those into a
- * single `writev` per connection per turn, for at most one turn of added latency.
+ * frame to every recipient, one system call each. The first write of a turn goes out at once (so
+ * a lone message is not delayed); from the second on the TCP socket is corked, and uncorked once
+ * the turn's I/O callbacks have run, so a burst leaves each connection in one more `writev`
+ * instead of one per message.
  */
 export function batchWritesPerTurn(socket: NetSocket): void {
   const write = socket.write;
+  let wroteThisTurn = false;
   let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
+  const endTurn = () => {
+    wroteThisTurn = false;
+    if (corked) {
+      corked = false;
+      socket.uncork();
+    }
   };
   socket.write = function batchedWrite(this: NetSocket, ...args: Parameters<NetSocket['write']>) {
-    if (!corked) {
+    if (!wroteThisTurn) {
+      wroteThisTurn = true;
+      setImmediate(endTurn);
+    } else if (!corked) {
       corked = true;
       socket.cork();
-      setImmediate(uncork);
     }
     return write.apply(this, args);
   } as NetSocket['write'];
