@@ -39,6 +39,10 @@ describe('pnpm bench --quick', () => {
         fanout?.atFraction[0]?.measurement.latency.p99Ms,
         `fan-out ${name} p99`,
       ).toBeGreaterThan(0);
+      expect(
+        fanout?.atSameLoad.latency.samples,
+        `fan-out ${name} at the same load`,
+      ).toBeGreaterThan(0);
       expect(report.manyRooms[name]?.peak.deliveredPerSec, `many rooms ${name}`).toBeGreaterThan(0);
       expect(report.connectRate[name]?.failed, `connect ${name}`).toBe(0);
       expect(report.connectRate[name]?.joinsPerSec, `connect ${name}`).toBeGreaterThan(0);
@@ -51,7 +55,7 @@ describe('pnpm bench --quick', () => {
     expect(
       report.ratios?.find((ratio) => ratio.metric.startsWith('fan-out'))?.parleyVsSocketio,
     ).toBeGreaterThan(0);
-    expect(report.goals).toHaveLength(4);
+    expect(report.goals).toHaveLength(5);
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain(
       '| deliveries/s at saturation |',
     );
