@@ -1,8 +1,7 @@
-import type { ClientSpec } from '../clients/raw-socketio';
 import { type LatencySummary, summarize } from '../latency';
 import { CpuMeter } from '../proc-stats';
 import type { TargetName } from '../servers/targets';
-import { type ScenarioContext, sourceAddress } from './context';
+import { clientsInRooms, type ScenarioContext } from './context';
 
 export interface ConnectRateResult {
   clients: number;
@@ -26,15 +25,7 @@ export async function runConnectRate(
   const { options, pool } = context;
   const { clients, roomSize, concurrency } = options.connect;
   return context.withTarget(name, async (target) => {
-    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
-      url: target.urls[index % target.urls.length] as string,
-      workspace: 'bench',
-      room: `room-${Math.floor(index / roomSize)}`,
-      userId: `user-${index}`,
-      probe: false,
-      sends: false,
-      localAddress: sourceAddress(index),
-    }));
+    const specs = clientsInRooms(target.urls, clients, roomSize, { sends: false });
     const cpu = new CpuMeter(() => target.pids());
     cpu.start();
     const result = await pool.connect(specs, { concurrency, timeoutMs: 60_000 });

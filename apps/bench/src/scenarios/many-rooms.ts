@@ -1,6 +1,5 @@
-import type { ClientSpec } from '../clients/raw-socketio';
 import type { TargetName } from '../servers/targets';
-import { type ScenarioContext, sourceAddress } from './context';
+import { clientsInRooms, type ScenarioContext } from './context';
 import { findSaturation, type Load, type Measurement, measureAt } from './measure';
 
 export interface ManyRoomsResult {
@@ -13,7 +12,6 @@ export interface ManyRoomsResult {
   atHalf: Measurement;
 }
 
-const WORKSPACE = 'bench';
 const PROBE_EVERY = 5;
 
 /**
@@ -28,15 +26,10 @@ export async function runManyRooms(
   const { options, pool } = context;
   const { clients, roomSize, startRate, window } = options.manyRooms;
   return context.withTarget(name, async (target) => {
-    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
-      url: target.urls[index % target.urls.length] as string,
-      workspace: WORKSPACE,
-      room: `room-${Math.floor(index / roomSize)}`,
-      userId: `user-${index}`,
-      probe: index % PROBE_EVERY === 0,
+    const specs = clientsInRooms(target.urls, clients, roomSize, {
       sends: true,
-      localAddress: sourceAddress(index),
-    }));
+      probeEvery: PROBE_EVERY,
+    });
     const connected = await pool.connect(specs);
     if (connected.failed > 0)
       context.log(`  ${connected.failed} clients failed: ${connected.errors.join('; ')}`);

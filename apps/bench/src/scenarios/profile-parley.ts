@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import type { ClientSpec } from '../clients/raw-socketio';
 import { type ProfileSummary, summarizeProfile } from '../profile/top-frames';
 import type { RunningTarget } from '../servers/targets';
-import { type ScenarioContext, sourceAddress } from './context';
+import { clientsInRooms, type ScenarioContext } from './context';
 import { connectFanoutRoom } from './fanout';
 import { type Load, measureAt } from './measure';
 
@@ -60,15 +59,7 @@ export async function profileParley(
   log('  many rooms');
   await context.withTarget('parley', async (target) => {
     const { clients, roomSize, window } = options.manyRooms;
-    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
-      url: target.urls[0] as string,
-      workspace: 'bench',
-      room: `room-${Math.floor(index / roomSize)}`,
-      userId: `user-${index}`,
-      probe: false,
-      sends: true,
-      localAddress: sourceAddress(index),
-    }));
+    const specs = clientsInRooms(target.urls.slice(0, 1), clients, roomSize, { sends: true });
     const connected = await pool.connect(specs);
     const load: Load = {
       pool,
@@ -92,15 +83,7 @@ export async function profileParley(
   log('  connect + join');
   await context.withTarget('parley', async (target) => {
     const { clients, roomSize, concurrency } = options.connect;
-    const specs: ClientSpec[] = Array.from({ length: clients }, (_, index) => ({
-      url: target.urls[0] as string,
-      workspace: 'bench',
-      room: `room-${Math.floor(index / roomSize)}`,
-      userId: `user-${index}`,
-      probe: false,
-      sends: false,
-      localAddress: sourceAddress(index),
-    }));
+    const specs = clientsInRooms(target.urls.slice(0, 1), clients, roomSize, { sends: false });
     const summary = await profiled(target, 'connect.cpuprofile', async () => {
       await pool.connect(specs, { concurrency, timeoutMs: 120_000 });
     });
