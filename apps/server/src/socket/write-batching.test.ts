@@ -49,4 +49,28 @@ describe('batchWritesPerTurn', () => {
     expect(writer.writableCorked).toBe(0);
     await expect.poll(() => received.join('')).toBe('abcd');
   });
+
+  it('lets the first frame of a turn go out whole when the writer corks around it, as ws does', async () => {
+    const { writer, reader } = await socketPair();
+    batchWritesPerTurn(writer);
+    const received: string[] = [];
+    reader.on('data', (chunk) => received.push(String(chunk)));
+    const frame = (header: string, payload: string) => {
+      writer.cork();
+      writer.write(header);
+      writer.write(payload);
+      writer.uncork();
+    };
+
+    frame('H1', 'p1');
+    expect(writer.writableCorked).toBe(0); // not held back to the end of the turn
+    expect(writer.writableLength).toBe(0);
+    frame('H2', 'p2');
+    frame('H3', 'p3');
+    expect(writer.writableLength).toBe(8); // the turn's later frames wait, together
+
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.writableCorked).toBe(0);
+    await expect.poll(() => received.join('')).toBe('H1p1H2p2H3p3');
+  });
 });

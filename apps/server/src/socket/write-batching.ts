@@ -2,32 +2,81 @@ import type { Socket as NetSocket } from 'node:net';
 
 /**
  * Under load a socket is written many times per event-loop turn: every broadcast writes one
- * frame to every recipient, one system call each. The first write of a turn goes out at once (so
- * a lone message is not delayed); from the second on the TCP socket is corked, and uncorked once
- * the turn's I/O callbacks have run, so a burst leaves each connection in one more `writev`
- * instead of one per message.
+ * frame to every recipient, one system call each. The first flush of a turn goes out at once,
+ * so a lone message is never delayed; after it the TCP socket is corked until the turn's I/O
+ * callbacks have run, so a burst leaves each connection in one more `writev` instead of one
+ * per message.
+ *
+ * A "flush" is what reaches the kernel: `ws` writes a frame as cork, header, payload, uncork,
+ * so the frame's writes belong to the first flush until its uncork; corking on its payload
+ * would hold even a lone frame back to the end of the turn (after the whole broadcast loop).
  */
+
+/** One counter and one `setImmediate` for all sockets, not one timer per socket per turn. */
+let turn = 0;
+let turnEndScheduled = false;
+const heldThisTurn: BatchedSocket[] = [];
+
+function currentTurn(): number {
+  if (!turnEndScheduled) {
+    turnEndScheduled = true;
+    setImmediate(endTurn);
+  }
+  return turn;
+}
+
+function endTurn(): void {
+  turnEndScheduled = false;
+  turn++;
+  for (const held of heldThisTurn) held.release();
+  heldThisTurn.length = 0;
+}
+
+class BatchedSocket {
+  /** The turn of this socket's last flush; a second flush in the same turn is held. */
+  private flushedInTurn = -1;
+  private holding = false;
+  private readonly write: NetSocket['write'];
+  private readonly uncork: NetSocket['uncork'];
+
+  constructor(private readonly socket: NetSocket) {
+    this.write = socket.write;
+    this.uncork = socket.uncork;
+    const batched = this;
+    socket.write = function batchedWrite(this: NetSocket, ...args: Parameters<NetSocket['write']>) {
+      return batched.onWrite(this, args);
+    } as NetSocket['write'];
+    socket.uncork = function batchedUncork(this: NetSocket) {
+      batched.uncork.call(this);
+      batched.noteFlush();
+    };
+  }
+
+  private onWrite(target: NetSocket, args: Parameters<NetSocket['write']>): boolean {
+    if (!this.holding && this.flushedInTurn === turn) {
+      this.holding = true;
+      this.socket.cork();
+      heldThisTurn.push(this);
+    }
+    const accepted = this.write.apply(target, args);
+    this.noteFlush();
+    return accepted;
+  }
+
+  /** Called after a write or an uncork: whatever is not corked has gone to the kernel. */
+  private noteFlush(): void {
+    if (!this.holding && this.socket.writableCorked === 0) this.flushedInTurn = currentTurn();
+  }
+
+  release(): void {
+    this.holding = false;
+    // The original uncork: this flush ends the turn, it does not start the next one's count.
+    this.uncork.call(this.socket);
+  }
+}
+
 export function batchWritesPerTurn(socket: NetSocket): void {
-  const write = socket.write;
-  let wroteThisTurn = false;
-  let corked = false;
-  const endTurn = () => {
-    wroteThisTurn = false;
-    if (corked) {
-      corked = false;
-      socket.uncork();
-    }
-  };
-  socket.write = function batchedWrite(this: NetSocket, ...args: Parameters<NetSocket['write']>) {
-    if (!wroteThisTurn) {
-      wroteThisTurn = true;
-      setImmediate(endTurn);
-    } else if (!corked) {
-      corked = true;
-      socket.cork();
-    }
-    return write.apply(this, args);
-  } as NetSocket['write'];
+  new BatchedSocket(socket);
 }
 
 /** The TCP socket under an engine.io connection, once it is on the websocket transport. */
