@@ -47,6 +47,18 @@ describe('pnpm bench --quick', () => {
       expect(report.connectRate[name]?.failed, `connect ${name}`).toBe(0);
       expect(report.connectRate[name]?.joinsPerSec, `connect ${name}`).toBeGreaterThan(0);
     }
+    // Every target's same-load rounds ran at one rate: half of bare Socket.IO's peak.
+    const bare = report.fanout.socketio;
+    const halfOfBare = Math.round(
+      (bare?.peak.deliveredPerSec ?? 0) /
+        ((bare?.receivers ?? 1) - (bare?.connectFailures ?? 0)) /
+        2,
+    );
+    for (const name of ['ws', 'parley', 'parley-redis'] as const) {
+      expect(report.fanout[name]?.sameLoadRate, `same load for ${name}`).toBe(
+        Math.max(1, halfOfBare),
+      );
+    }
     for (const name of ['ws', 'socketio', 'parley'] as const) {
       expect(report.idleMemory[name]?.rssPerSocketBytes, `memory ${name}`).toBeGreaterThan(0);
     }

@@ -16,7 +16,7 @@ import {
 import { runConnectRate } from './scenarios/connect-rate';
 import type { ScenarioContext } from './scenarios/context';
 import { runCrossNode } from './scenarios/cross-node';
-import { runFanout } from './scenarios/fanout';
+import { runFanout, sameLoadRateFor } from './scenarios/fanout';
 import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
 import { profileParley } from './scenarios/profile-parley';
@@ -95,10 +95,16 @@ async function main(): Promise<number> {
       const scenarioStart = Date.now();
       switch (scenario) {
         case 'fanout':
+          // Bare Socket.IO first: half of its peak is the same load every target is measured at.
           await perTarget(
             scenario,
-            options.targets,
-            (name) => runFanout(context, name),
+            [...options.targets].sort(
+              (a, b) => Number(b === 'socketio') - Number(a === 'socketio'),
+            ),
+            (name) =>
+              runFanout(context, name, (own) =>
+                sameLoadRateFor(options, name === 'socketio' ? own : report.fanout.socketio),
+              ),
             (name, result) => {
               report.fanout[name] = result;
             },
@@ -152,6 +158,7 @@ async function main(): Promise<number> {
       const manyRoomsPeak = report.manyRooms.parley?.peak.deliveredPerSec;
       const rates = {
         fanoutPerSec: fanoutPeak ? (0.75 * fanoutPeak) / options.fanout.receivers : 20,
+        fanoutSameLoadPerSec: sameLoadRateFor(options, report.fanout.socketio),
         manyRoomsPerClientPerSec: manyRoomsPeak
           ? (0.75 * manyRoomsPeak) / (options.manyRooms.roomSize - 1) / options.manyRooms.clients
           : 1,

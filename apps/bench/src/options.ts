@@ -23,8 +23,15 @@ export interface BenchOptions {
     startRate: number;
     window: number;
     fractions: number[];
-    /** Messages/s at which every target's latency is also measured: the same load for all. */
-    sameLoadRate: number;
+    /**
+     * Messages/s at which every target's latency is also measured, the same load for all. Unset:
+     * half of bare Socket.IO's peak in this run (it is measured first), the load at which the
+     * baseline is half saturated; `fallbackSameLoadRate` when bare Socket.IO is not in the run.
+     */
+    sameLoadRate: number | undefined;
+    fallbackSameLoadRate: number;
+    /** Windows measured at the same load, one after another; the median p99 is reported. */
+    sameLoadRounds: number;
   };
   manyRooms: { clients: number; roomSize: number; startRate: number; window: number };
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
@@ -50,10 +57,13 @@ const HELP = `pnpm bench [-- options]
   --scenarios LIST        ${SCENARIOS.join(',')} (default: all)
   --targets LIST          ${TARGETS.join(',')} (default: all)
   --receivers N           fan-out: receivers in the room (1000)
+  --same-load-rate N      fan-out: msg/s of the same-load latency rounds (half of bare Socket.IO's peak)
+  --same-load-rounds N    fan-out: rounds at the same load; the median p99 is reported (5)
   --many-rooms-clients N  many rooms: clients, each sending (1000)
   --room-size N           many rooms: clients per room (10)
   --cross-node-rate N     cross-node: deliveries per second (5000)
   --cross-node-seconds N  cross-node: seconds per window (8)
+  --cross-node-rounds N   cross-node: rounds, alternating the two; the median p99 is reported (4)
   --memory-sockets N      idle memory: joined sockets (10000)
   --connect-clients N     connect + join rate: clients (1500)
   --step-seconds N        seconds measured per rate step (2)
@@ -98,10 +108,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       targets: { type: 'string' },
       receivers: { type: 'string' },
       'same-load-rate': { type: 'string' },
+      'same-load-rounds': { type: 'string' },
       'many-rooms-clients': { type: 'string' },
       'room-size': { type: 'string' },
       'cross-node-rate': { type: 'string' },
       'cross-node-seconds': { type: 'string' },
+      'cross-node-rounds': { type: 'string' },
       'memory-sockets': { type: 'string' },
       'connect-clients': { type: 'string' },
       'step-seconds': { type: 'string' },
@@ -132,7 +144,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       startRate: quick ? 20 : 10,
       window: 32,
       fractions: quick ? [0.5] : [0.25, 0.5, 0.75],
-      sameLoadRate: positive(values['same-load-rate'], quick ? 20 : 50),
+      sameLoadRate:
+        values['same-load-rate'] === undefined ? undefined : positive(values['same-load-rate'], 0),
+      fallbackSameLoadRate: quick ? 20 : 50,
+      sameLoadRounds: positive(values['same-load-rounds'], quick ? 1 : 5),
     },
     manyRooms: {
       clients: positive(values['many-rooms-clients'], quick ? 100 : 1000),
@@ -144,7 +159,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       deliveriesPerSec: positive(values['cross-node-rate'], quick ? 2000 : 5000),
       receivers: positive(values.receivers, quick ? 200 : 1000),
       seconds: positive(values['cross-node-seconds'], quick ? 1 : 8),
-      rounds: quick ? 1 : 2,
+      rounds: positive(values['cross-node-rounds'], quick ? 1 : 4),
     },
     memory: {
       sockets: positive(values['memory-sockets'], quick ? 500 : 10_000),

@@ -1,6 +1,6 @@
 import type { TargetName } from '../servers/targets';
 import type { ScenarioContext } from './context';
-import { connectFanoutRoom } from './fanout';
+import { connectFanoutRoom, medianByP99 } from './fanout';
 import { type Load, type Measurement, measureAt } from './measure';
 
 export interface CrossNodeResult {
@@ -49,11 +49,9 @@ export async function runCrossNode(context: ScenarioContext): Promise<CrossNodeR
   }
   const byTarget: CrossNodeResult['byTarget'] = {};
   for (const name of COMPARED) {
-    const mine = results
-      .filter((result) => result.target === name)
-      .map((result) => result.measurement);
-    mine.sort((a, b) => a.latency.p99Ms - b.latency.p99Ms);
-    const median = mine[Math.floor((mine.length - 1) / 2)];
+    const median = medianByP99(
+      results.filter((result) => result.target === name).map((result) => result.measurement),
+    );
     if (median) byTarget[name] = median;
   }
   return { deliveriesPerSec, receivers, rounds: results, byTarget };

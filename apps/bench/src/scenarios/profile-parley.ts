@@ -6,6 +6,9 @@ import { connectFanoutRoom } from './fanout';
 import { type Load, measureAt } from './measure';
 
 export interface ParleyProfiles {
+  /** Fan-out at the same-load rate: bare Socket.IO and Parley under the very same load. */
+  fanoutSameLoadBare?: ProfileSummary & { messagesPerSec: number };
+  fanoutSameLoad?: ProfileSummary & { messagesPerSec: number };
   fanout?: ProfileSummary & { messagesPerSec: number };
   manyRooms?: ProfileSummary & { messagesPerSec: number };
   connect?: ProfileSummary & { clients: number };
@@ -14,6 +17,8 @@ export interface ParleyProfiles {
 /** Rates found by the run (75 % of each peak), so the profiles show a busy, not a drowning, server. */
 export interface ProfileRates {
   fanoutPerSec: number;
+  /** The run's same-load rate (see sameLoadRateFor). */
+  fanoutSameLoadPerSec: number;
   manyRoomsPerClientPerSec: number;
 }
 
@@ -37,24 +42,37 @@ export async function profileParley(
     return summarizeProfile(join(dir, file), 30);
   };
 
-  log('  fan-out');
-  await context.withTarget('parley', async (target) => {
-    const { failed } = await connectFanoutRoom(context, target, options.fanout.receivers);
-    const load: Load = {
-      pool,
-      target,
-      senders: 1,
-      fanout: options.fanout.receivers - failed,
-      window: options.fanout.window,
-      warmupMs: options.warmupMs,
-      durationMs,
-    };
-    await measureAt(load, rates.fanoutPerSec); // warm the JIT before profiling
-    const summary = await profiled(target, 'fanout.cpuprofile', async () => {
-      await measureAt(load, rates.fanoutPerSec);
+  const profileFanout = (name: 'socketio' | 'parley', messagesPerSec: number, file: string) =>
+    context.withTarget(name, async (target) => {
+      const { failed } = await connectFanoutRoom(context, target, options.fanout.receivers);
+      const load: Load = {
+        pool,
+        target,
+        senders: 1,
+        fanout: options.fanout.receivers - failed,
+        window: options.fanout.window,
+        warmupMs: options.warmupMs,
+        durationMs,
+      };
+      await measureAt(load, messagesPerSec); // warm the JIT before profiling
+      const summary = await profiled(target, file, async () => {
+        await measureAt(load, messagesPerSec);
+      });
+      return { ...summary, messagesPerSec };
     });
-    profiles.fanout = { ...summary, messagesPerSec: rates.fanoutPerSec };
-  });
+
+  // The latency comparison is made at one rate for all; these say where each spends its time there.
+  const sameLoad = rates.fanoutSameLoadPerSec;
+  log(`  fan-out at ${sameLoad} msg/s: bare Socket.IO, then Parley`);
+  profiles.fanoutSameLoadBare = await profileFanout(
+    'socketio',
+    sameLoad,
+    'fanout-same-load-bare.cpuprofile',
+  );
+  profiles.fanoutSameLoad = await profileFanout('parley', sameLoad, 'fanout-same-load.cpuprofile');
+
+  log('  fan-out');
+  profiles.fanout = await profileFanout('parley', rates.fanoutPerSec, 'fanout.cpuprofile');
 
   log('  many rooms');
   await context.withTarget('parley', async (target) => {
