@@ -198,7 +198,7 @@ describe('malformed payloads', () => {
 });
 
 describe('rate limiting', () => {
-  it('limits messages per user across their connections, with retryAfterMs', async () => {
+  it('limits messages per user per room across their connections, with retryAfterMs', async () => {
     await t.close();
     t = await startServer({ RATE_MESSAGES_PER_SECOND: '2', RATE_MESSAGES_BURST: '3' });
     const token = await t.token('Ana', { sub: 'ana' });
@@ -206,6 +206,7 @@ describe('rate limiting', () => {
     const tab2 = await t.connect('acme', token);
     const other = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
     for (const s of [tab1, tab2, other]) await call(s, 'room:join', { room: 'general' });
+    await call(tab1, 'room:join', { room: 'random' });
 
     const results = [];
     for (let i = 0; i < 5; i++) {
@@ -220,12 +221,23 @@ describe('rate limiting', () => {
     }
     expect(results.map((r) => r.ok)).toEqual([true, true, true, false, false]);
     const limited = results[3];
-    expect(limited).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    expect(limited).toMatchObject({
+      ok: false,
+      error: { code: 'rate_limited', message: 'sending too fast' },
+    });
     const retryAfterMs = limited && !limited.ok ? (limited.error.retryAfterMs ?? 0) : 0;
     expect(retryAfterMs).toBeGreaterThan(0);
     expect(retryAfterMs).toBeLessThanOrEqual(500);
 
-    // Another user is not slowed down by Ana.
+    // A resend of a stored message (its ack was lost, say) is answered, not refused.
+    const resent = await call(tab2, 'message:send', {
+      room: 'general',
+      text: 'm1',
+      clientMsgId: 'c1',
+    });
+    expect(resent.message).toMatchObject({ seq: 2, text: 'm1' });
+    // The bucket is the room's: Ana may still talk elsewhere, and Bo here.
+    await call(tab1, 'message:send', { room: 'random', text: 'elsewhere', clientMsgId: 'r' });
     await call(other, 'message:send', { room: 'general', text: 'bo', clientMsgId: 'b' });
     // After waiting as told, Ana may send again; the refused messages were never stored.
     await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 20));

@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   TRANSPORTS: list
     .pipe(z.array(z.enum(['websocket', 'polling'])).min(1))
     .default(['polling', 'websocket']),
+  // A bucket per user per room (a channel's slow mode), so the history store's append script
+  // can take it in the same round trip as the message.
   RATE_MESSAGES_PER_SECOND: positiveInt(LIMITS.messagesPerSecond),
   RATE_MESSAGES_BURST: positiveInt(LIMITS.messageBurst),
   RATE_EVENTS_PER_SECOND: positiveInt(50),

@@ -137,7 +137,7 @@ export interface RedisStoreOptions {
   nodeId?: string;
   presenceTtlSeconds?: number;
   commandTimeoutMs?: number;
-  limits?: { historyRetention: number; messagesPerSecond: number; messageBurst: number };
+  limits?: { historyRetention: number };
 }
 
 /** Redis stores as one node would build them, opened; `close()` closes their connections. */
@@ -148,7 +148,7 @@ export async function openRedisStores(
     nodeId = `node-${randomUUID().slice(0, 8)}`,
     presenceTtlSeconds = 30,
     commandTimeoutMs = 1000,
-    limits = { historyRetention: 100, messagesPerSecond: 10, messageBurst: 20 },
+    limits = { historyRetention: 100 },
   }: RedisStoreOptions = {},
 ): Promise<Stores & { connections: RedisConnections }> {
   const log = pino({ level: 'silent' });

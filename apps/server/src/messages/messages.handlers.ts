@@ -8,20 +8,21 @@ import { storeMessage } from './store-message';
 export const messageHandlers = [
   defineHandler(ClientEvent.MessageSend, async (session, { room, text, clientMsgId }) => {
     requireJoined(session, room);
-    const { stores } = session.services;
-    const decision = await stores.messageRate.take(session.user.id);
-    if (!decision.allowed) {
-      throw new ParleyError(ErrorCode.RateLimited, 'sending too fast', decision.retryAfterMs);
+    const { limits } = session.services.config;
+    // The user's bucket in this room is taken by the store in the same call as the append: a
+    // send is one round trip to Redis, and an idempotent resend takes no token.
+    const result = await storeMessage(
+      session.services,
+      refOf(session, room),
+      { author: session.user, text, clientMsgId, origin: session.socket.id },
+      { perSecond: limits.messagesPerSecond, burst: limits.messageBurst },
+    );
+    if ('rateLimited' in result) {
+      throw new ParleyError(ErrorCode.RateLimited, 'sending too fast', result.retryAfterMs);
     }
-    const { message, created } = await storeMessage(session.services, refOf(session, room), {
-      author: session.user,
-      text,
-      clientMsgId,
-      origin: session.socket.id,
-    });
     // Everyone else in the room hears of it from the store (see delivery.ts), in seq order.
-    if (created) clearTyping(session, room);
-    return { message };
+    if (result.created) clearTyping(session, room);
+    return { message: result.message };
   }),
 
   defineHandler(ClientEvent.MessageHistory, async (session, { room, before, limit }) => {

@@ -1,20 +1,40 @@
 import type { Services } from '../services';
-import type { MessageDraft, RoomRef } from '../stores/types';
+import type { AppendResult, MessageDraft, RoomRef, Stored, TokenRate } from '../stores/types';
 
 /**
  * Stores a message, whoever sent it (a socket or the server API). Every node delivers it to its
  * own sockets when the store announces it (see delivery.ts); what else must follow a new
  * message belongs here, so both paths get it.
+ *
+ * With `rate`, the author's bucket for the room is taken in the same store call (one Redis round
+ * trip), and a sender out of tokens is answered `RateLimited`; without it nothing is refused
+ * (the server API limits its keys itself).
  */
-export async function storeMessage(services: Services, ref: RoomRef, draft: MessageDraft) {
-  const stored = await services.stores.history.append(ref, draft);
+export function storeMessage(
+  services: Services,
+  ref: RoomRef,
+  draft: MessageDraft,
+): Promise<Stored>;
+export function storeMessage(
+  services: Services,
+  ref: RoomRef,
+  draft: MessageDraft,
+  rate: TokenRate,
+): Promise<AppendResult>;
+export async function storeMessage(
+  services: Services,
+  ref: RoomRef,
+  draft: MessageDraft,
+  rate?: TokenRate,
+): Promise<AppendResult> {
+  const result = await services.stores.history.append(ref, draft, { rate });
   // Only the node that stored it announces it, so a cluster sends one event; a resend that
   // answered the original (created: false) was announced the first time.
-  if (stored.created) {
+  if (!('rateLimited' in result) && result.created) {
     services.webhooks.emit('message.created', ref.workspace, {
       room: ref.room,
-      message: stored.message,
+      message: result.message,
     });
   }
-  return stored;
+  return result;
 }

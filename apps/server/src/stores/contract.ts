@@ -4,27 +4,41 @@
  */
 import type { Member } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
-import type { Stores, WebhookDelivery, WebhookQueue } from './types';
+import type {
+  AppendedMessage,
+  AppendResult,
+  Stored,
+  Stores,
+  WebhookDelivery,
+  WebhookQueue,
+} from './types';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };
 const general = { workspace: 'acme', room: 'general' };
+const random = { workspace: 'acme', room: 'random' };
+
+/** The answer of an append that was not refused (every append without a rate). */
+function stored(result: AppendResult): Stored {
+  if ('rateLimited' in result) throw new Error(`refused: retry after ${result.retryAfterMs} ms`);
+  return result;
+}
+
+/** Waits until `done` holds (a feed may be asynchronous: Redis pub/sub). */
+async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(10);
+  }
+}
 
 export function describeStoreContract(
   name: string,
-  makeStores: (limits: {
-    historyRetention: number;
-    messagesPerSecond: number;
-    messageBurst: number;
-  }) => Promise<Stores>,
+  makeStores: (limits: { historyRetention: number }) => Promise<Stores>,
 ): void {
-  const open = (
-    overrides: Partial<{
-      historyRetention: number;
-      messagesPerSecond: number;
-      messageBurst: number;
-    }> = {},
-  ) => makeStores({ historyRetention: 100, messagesPerSecond: 10, messageBurst: 20, ...overrides });
+  const open = (overrides: Partial<{ historyRetention: number }> = {}) =>
+    makeStores({ historyRetention: 100, ...overrides });
 
   describe(`${name}: history`, () => {
     it('numbers messages 1, 2, 3 per room, separately per room and workspace', async () => {
@@ -32,18 +46,20 @@ export function describeStoreContract(
       const seqs = [];
       for (let i = 0; i < 3; i++) {
         seqs.push(
-          (await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` }))
-            .message.seq,
+          stored(
+            await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` }),
+          ).message.seq,
         );
       }
       expect(seqs).toEqual([1, 2, 3]);
-      const other = await history.append(
-        { workspace: 'acme', room: 'random' },
-        { author: ana, text: 'x', clientMsgId: 'c0' },
+      const other = stored(
+        await history.append(random, { author: ana, text: 'x', clientMsgId: 'c0' }),
       );
-      const elsewhere = await history.append(
-        { workspace: 'other', room: 'general' },
-        { author: ana, text: 'x', clientMsgId: 'c0' },
+      const elsewhere = stored(
+        await history.append(
+          { workspace: 'other', room: 'general' },
+          { author: ana, text: 'x', clientMsgId: 'c0' },
+        ),
       );
       expect([other.message.seq, elsewhere.message.seq]).toEqual([1, 1]);
       expect(await history.lastSeq(general)).toBe(3);
@@ -52,13 +68,17 @@ export function describeStoreContract(
 
     it('is idempotent per author and clientMsgId', async () => {
       const { history, close } = await open();
-      const first = await history.append(general, { author: ana, text: 'hi', clientMsgId: 'same' });
+      const first = stored(
+        await history.append(general, { author: ana, text: 'hi', clientMsgId: 'same' }),
+      );
       const again = await history.append(general, {
         author: ana,
         text: 'changed',
         clientMsgId: 'same',
       });
-      const boSame = await history.append(general, { author: bo, text: 'hi', clientMsgId: 'same' });
+      const boSame = stored(
+        await history.append(general, { author: bo, text: 'hi', clientMsgId: 'same' }),
+      );
       expect(first.created).toBe(true);
       expect(again).toEqual({ message: first.message, created: false });
       expect(boSame.created).toBe(true);
@@ -73,7 +93,7 @@ export function describeStoreContract(
           history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` }),
         ),
       );
-      expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(
+      expect(results.map((r) => stored(r).message.seq).sort((a, b) => a - b)).toEqual(
         Array.from({ length: 50 }, (_, i) => i + 1),
       );
       await close();
@@ -121,7 +141,7 @@ export function describeStoreContract(
       expect(page.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
       expect(page.hasMore).toBe(false);
       expect(
-        (await history.append(general, { author: ana, text: 'm5 again', clientMsgId: 'c5' }))
+        stored(await history.append(general, { author: ana, text: 'm5 again', clientMsgId: 'c5' }))
           .created,
       ).toBe(false);
       await close();
@@ -240,33 +260,127 @@ export function describeStoreContract(
     });
   });
 
-  describe(`${name}: message rate`, () => {
-    it('allows the burst, then refuses with the wait until the next token', async () => {
-      const { messageRate, close } = await open({ messagesPerSecond: 2, messageBurst: 3 });
-      const decisions = [];
-      for (let i = 0; i < 4; i++) decisions.push(await messageRate.take('ana'));
-      expect(decisions.slice(0, 3)).toEqual([
-        { allowed: true },
-        { allowed: true },
-        { allowed: true },
-      ]);
-      const refused = decisions[3];
-      expect(refused?.allowed).toBe(false);
-      if (refused && !refused.allowed) {
-        expect(refused.retryAfterMs).toBeGreaterThan(0);
-        expect(refused.retryAfterMs).toBeLessThanOrEqual(500);
+  describe(`${name}: message rate (a bucket per user per room, taken by append)`, () => {
+    const send = (stores: Stores, ref: typeof general, author: Member, clientMsgId: string) =>
+      stores.history.append(
+        ref,
+        { author, text: clientMsgId, clientMsgId },
+        { rate: { perSecond: 2, burst: 3 } },
+      );
+
+    it('stores the burst, then refuses with the wait until the next token and stores nothing', async () => {
+      const stores = await open();
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await send(stores, general, ana, `c${i}`));
+      expect(results.slice(0, 3).map((r) => stored(r).message.seq)).toEqual([1, 2, 3]);
+      const refused = results[3];
+      expect(refused).toMatchObject({ rateLimited: true });
+      const retryAfterMs = refused && 'rateLimited' in refused ? refused.retryAfterMs : 0;
+      expect(retryAfterMs).toBeGreaterThan(0);
+      expect(retryAfterMs).toBeLessThanOrEqual(500);
+      expect(await stores.history.lastSeq(general)).toBe(3);
+      await stores.close();
+    });
+
+    it('keeps a bucket per user per room: others, and the same user elsewhere, are not slowed', async () => {
+      const stores = await open();
+      for (let i = 0; i < 3; i++) stored(await send(stores, general, ana, `c${i}`));
+      expect(await send(stores, general, ana, 'c3')).toMatchObject({ rateLimited: true });
+      expect(stored(await send(stores, general, bo, 'b0')).created).toBe(true);
+      expect(stored(await send(stores, random, ana, 'r0')).created).toBe(true);
+      await stores.close();
+    });
+
+    it('answers a resend of a stored message without refusing it or taking a token', async () => {
+      const stores = await open();
+      const first = stored(await send(stores, general, ana, 'c0'));
+      expect(await send(stores, general, ana, 'c0')).toEqual({ ...first, created: false });
+      expect(await send(stores, general, ana, 'c0')).toEqual({ ...first, created: false });
+      // Had the resends taken tokens, the bucket (3) would be empty now.
+      stored(await send(stores, general, ana, 'c1'));
+      stored(await send(stores, general, ana, 'c2'));
+      expect(await send(stores, general, ana, 'c3')).toMatchObject({ rateLimited: true });
+      // Even with the bucket empty, a resend is answered.
+      expect(await send(stores, general, ana, 'c0')).toEqual({ ...first, created: false });
+      await stores.close();
+    });
+
+    it('takes no token and refuses nothing when no rate is given (the server API)', async () => {
+      const stores = await open();
+      for (let i = 0; i < 10; i++) {
+        stored(
+          await stores.history.append(general, { author: ana, text: 'x', clientMsgId: `a${i}` }),
+        );
       }
-      expect(await messageRate.take('bo')).toEqual({ allowed: true });
-      await close();
+      for (let i = 0; i < 3; i++) stored(await send(stores, general, ana, `c${i}`));
+      expect(await send(stores, general, ana, 'c3')).toMatchObject({ rateLimited: true });
+      stored(
+        await stores.history.append(general, { author: ana, text: 'x', clientMsgId: 'after' }),
+      );
+      await stores.close();
     });
 
     it('refills over time at the sustained rate', async () => {
-      const { messageRate, close } = await open({ messagesPerSecond: 10, messageBurst: 10 });
-      for (let i = 0; i < 10; i++) expect(await messageRate.take('ana')).toEqual({ allowed: true });
-      expect((await messageRate.take('ana')).allowed).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(await messageRate.take('ana')).toEqual({ allowed: true });
-      expect(await messageRate.take('ana')).toEqual({ allowed: true });
+      const stores = await open();
+      const fast = (clientMsgId: string) =>
+        stores.history.append(
+          general,
+          { author: ana, text: clientMsgId, clientMsgId },
+          { rate: { perSecond: 10, burst: 10 } },
+        );
+      for (let i = 0; i < 10; i++) stored(await fast(`c${i}`));
+      expect(await fast('c10')).toMatchObject({ rateLimited: true });
+      await sleep(250);
+      stored(await fast('c11'));
+      stored(await fast('c12'));
+      await stores.close();
+    });
+  });
+
+  describe(`${name}: feed of stored messages`, () => {
+    it('passes each listener the rooms it wants, in seq order, with the origin', async () => {
+      const { history, close } = await open();
+      const everything: AppendedMessage[] = [];
+      const generalOnly: AppendedMessage[] = [];
+      history.onAppended((appended) => everything.push(appended));
+      history.onAppended(
+        (appended) => generalOnly.push(appended),
+        (ref) => ref.workspace === 'acme' && ref.room === 'general',
+      );
+      // The feed may start listening asynchronously: wait until it hears something.
+      for (let i = 0; everything.length === 0; i++) {
+        await history.append(
+          { workspace: 'acme', room: 'warm-up' },
+          { author: ana, text: 'x', clientMsgId: `w${i}` },
+        );
+        await sleep(10);
+      }
+      everything.length = 0;
+
+      const one = stored(
+        await history.append(general, { author: ana, text: 'one', clientMsgId: '1', origin: 's1' }),
+      );
+      await history.append(random, { author: ana, text: 'elsewhere', clientMsgId: '2' });
+      await history.append(
+        { workspace: 'other', room: 'general' },
+        { author: ana, text: 'other workspace', clientMsgId: '3' },
+      );
+      const two = stored(
+        await history.append(general, { author: bo, text: 'two', clientMsgId: '4' }),
+      );
+      await until(() => everything.length === 4);
+      expect(generalOnly).toEqual([
+        { ref: general, message: one.message, origin: 's1' },
+        { ref: general, message: two.message },
+      ]);
+      expect(
+        everything.map(({ ref, message }) => `${ref.workspace}/${ref.room} ${message.text}`),
+      ).toEqual([
+        'acme/general one',
+        'acme/random elsewhere',
+        'other/general other workspace',
+        'acme/general two',
+      ]);
       await close();
     });
   });

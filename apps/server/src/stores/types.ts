@@ -21,6 +21,39 @@ export interface AppendedMessage {
   origin?: string;
 }
 
+/** The message is in the store: just stored, or stored earlier under the same `clientMsgId`. */
+export interface Stored {
+  message: Message;
+  /** False when this author already stored a message with this `clientMsgId` in the room. */
+  created: boolean;
+}
+
+/** What `append` answers when the sender's bucket for the room is empty: nothing was stored. */
+export interface RateLimited {
+  rateLimited: true;
+  retryAfterMs: number;
+}
+
+export type AppendResult = Stored | RateLimited;
+
+/** A token bucket's size: `perSecond` sustained, `burst` at once. */
+export interface TokenRate {
+  perSecond: number;
+  burst: number;
+}
+
+export interface AppendOptions {
+  /**
+   * Take a token from the author's bucket for this room (shared by every node) before storing,
+   * and refuse when it is empty. Checked in the same atomic step as the append, after
+   * idempotency: a resend of a stored message is answered without taking a token.
+   */
+  rate?: TokenRate;
+}
+
+/** Whether this node delivers a room's messages (has sockets in it): others are not decoded. */
+export type RoomFilter = (ref: RoomRef) => boolean;
+
 export interface HistoryPage {
   /** Oldest first. */
   messages: Message[];
@@ -32,9 +65,10 @@ export interface HistoryPage {
 export interface HistoryStore {
   /**
    * Stores a message with the room's next `seq`, unless this author already stored one with
-   * the same `clientMsgId` in the room: then answers that one with `created: false`.
+   * the same `clientMsgId` in the room: then answers that one with `created: false`. With
+   * `options.rate`, answers `RateLimited` instead of storing when the author sends too fast.
    */
-  append(ref: RoomRef, draft: MessageDraft): Promise<{ message: Message; created: boolean }>;
+  append(ref: RoomRef, draft: MessageDraft, options?: AppendOptions): Promise<AppendResult>;
   /** Up to `limit` messages with `seq < before` (default: the newest). */
   page(ref: RoomRef, query: { before?: number; limit: number }): Promise<HistoryPage>;
   /**
@@ -45,9 +79,10 @@ export interface HistoryStore {
   lastSeq(ref: RoomRef): Promise<number>;
   /**
    * Calls `listener` for every message stored from now on, by any node, in `seq` order within
-   * each room: the order the store assigned, so every node can deliver in that order.
+   * each room: the order the store assigned, so every node can deliver in that order. Only
+   * rooms `wants` accepts are decoded and passed on (default: every room).
    */
-  onAppended(listener: (appended: AppendedMessage) => void): void;
+  onAppended(listener: (appended: AppendedMessage) => void, wants?: RoomFilter): void;
 }
 
 export interface RoomRecord {
@@ -166,13 +201,12 @@ export interface Stores {
   history: HistoryStore;
   rooms: RoomStore;
   presence: PresenceStore;
-  /** Messages per user. */
-  messageRate: RateLimiter;
   occupancy: OccupancyStore;
   webhookQueue: WebhookQueue;
   /**
-   * Another rate limiter shared like the stores, for something other than messages (the
-   * server API's keys, say); `scope` keeps its buckets apart from every other limiter's.
+   * A rate limiter shared like the stores, for something other than chat messages (those are
+   * limited by `history.append`): the server API's keys, say. `scope` keeps its buckets apart
+   * from every other limiter's.
    */
   rateLimiter(scope: string, ratePerSecond: number, burst: number): RateLimiter;
   /** Connects to the backing service; resolves once it answers. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@parley/protocol';
-import type { AppendedMessage, HistoryStore, MessageDraft, RoomRef } from '../types';
+import type { AppendedMessage, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
 import { refKey } from './keys';
+import type { MemoryTokenBuckets } from './rate-limiter';
 
 /**
  * One room's retained messages in a ring indexed by `seq`: appending is O(1), the oldest
@@ -48,21 +49,32 @@ function clientKey(authorId: string, clientMsgId: string): string {
   return `${authorId}\u0000${clientMsgId}`;
 }
 
-export function createMemoryHistoryStore(retention: number): HistoryStore {
+/** A sender's bucket in one room: per user per room, like a channel's slow mode. */
+function senderKey(ref: RoomRef, authorId: string): string {
+  return `${refKey(ref)}\u0000${authorId}`;
+}
+
+export function createMemoryHistoryStore(
+  retention: number,
+  senderBuckets: MemoryTokenBuckets,
+): HistoryStore {
   const logs = new Map<string, RoomLog>();
-  const listeners: ((appended: AppendedMessage) => void)[] = [];
+  const subscribers: { listener: (appended: AppendedMessage) => void; wants: RoomFilter }[] = [];
   const logOf = (ref: RoomRef): RoomLog | undefined => logs.get(refKey(ref));
 
   return {
-    async append(ref, draft: MessageDraft) {
-      const key = refKey(ref);
-      let log = logs.get(key);
+    async append(ref, draft: MessageDraft, { rate } = {}) {
+      const existing = logOf(ref)?.find(draft.author.id, draft.clientMsgId);
+      if (existing) return { message: existing, created: false };
+      if (rate) {
+        const decision = senderBuckets.take(senderKey(ref, draft.author.id), rate);
+        if (!decision.allowed) return { rateLimited: true, retryAfterMs: decision.retryAfterMs };
+      }
+      let log = logOf(ref);
       if (!log) {
         log = new RoomLog(retention);
-        logs.set(key, log);
+        logs.set(refKey(ref), log);
       }
-      const existing = log.find(draft.author.id, draft.clientMsgId);
-      if (existing) return { message: existing, created: false };
       const message: Message = {
         id: randomUUID(),
         room: ref.room,
@@ -73,7 +85,9 @@ export function createMemoryHistoryStore(retention: number): HistoryStore {
         clientMsgId: draft.clientMsgId,
       };
       log.push(message);
-      for (const listener of listeners) listener({ ref, message, origin: draft.origin });
+      for (const { listener, wants } of subscribers) {
+        if (wants(ref)) listener({ ref, message, origin: draft.origin });
+      }
       return { message, created: true };
     },
 
@@ -99,8 +113,8 @@ export function createMemoryHistoryStore(retention: number): HistoryStore {
       return logOf(ref)?.lastSeq ?? 0;
     },
 
-    onAppended(listener) {
-      listeners.push(listener);
+    onAppended(listener, wants = () => true) {
+      subscribers.push({ listener, wants });
     },
   };
 }

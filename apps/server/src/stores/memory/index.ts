@@ -3,7 +3,7 @@ import type { Stores } from '../types';
 import { createMemoryHistoryStore } from './history';
 import { createMemoryOccupancyStore } from './occupancy';
 import { createMemoryPresenceStore } from './presence';
-import { createMemoryRateLimiter } from './rate-limiter';
+import { createMemoryRateLimiter, createMemoryTokenBuckets } from './rate-limiter';
 import { createMemoryRoomStore } from './rooms';
 import { createMemoryWebhookQueue } from './webhook-queue';
 
@@ -17,21 +17,20 @@ export const MEMORY_WEBHOOK_QUEUE_CAPACITY = 10_000;
 
 /** The embedded default: everything in this process, nothing to install. */
 export function createMemoryStores(
-  limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>,
+  limits: Pick<ParleyConfig['limits'], 'historyRetention'>,
   { webhookQueueCapacity = MEMORY_WEBHOOK_QUEUE_CAPACITY } = {},
 ): Stores {
-  const messageRate = createMemoryRateLimiter(limits.messagesPerSecond, limits.messageBurst);
-  const limiters = [messageRate];
+  const senderBuckets = createMemoryTokenBuckets();
+  const limiters: { sweep(): void }[] = [senderBuckets];
   const sweeper = setInterval(() => {
     for (const limiter of limiters) limiter.sweep();
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   const presence = createMemoryPresenceStore();
   return {
-    history: createMemoryHistoryStore(limits.historyRetention),
+    history: createMemoryHistoryStore(limits.historyRetention, senderBuckets),
     rooms: createMemoryRoomStore(),
     presence,
-    messageRate,
     occupancy: createMemoryOccupancyStore(presence),
     webhookQueue: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),
     // Each limiter is its own instance here, so the scope needs no place in the keys.

@@ -1,28 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@parley/protocol';
 import { defineScript } from 'redis';
-import type { AppendedMessage, HistoryStore, MessageDraft, RoomRef } from '../types';
+import type {
+  AppendedMessage,
+  HistoryStore,
+  MessageDraft,
+  RateLimited,
+  RoomFilter,
+  TokenRate,
+} from '../types';
+import { announcedMessage, announcedRoom, announcementHeader } from './announcement';
 import type { RedisClient, SubscriberClient } from './client';
 import type { RedisKeys } from './keys';
+import { TAKE_TOKEN_LUA } from './rate-limiter';
+
+type AppendReply = RateLimited | { created: boolean; seq: number; json: string };
 
 /**
  * Appends one message atomically: answers an earlier message with the same author and
- * clientMsgId if there is one; otherwise takes the room's next seq, stores the message, records
- * the idempotency key and drops whatever fell out of retention (with its idempotency key).
- * One script, so concurrent sends from any number of nodes get 1, 2, 3, … with no gap. It also
- * publishes the new message: Redis runs scripts one at a time and delivers a channel's messages
- * in order, so every node hears a room's messages in seq order, whichever node stored them.
+ * clientMsgId if there is one; otherwise takes a token from the author's bucket for the room
+ * (when a rate is given) and refuses if none is left; otherwise takes the room's next seq,
+ * stores the message, records the idempotency key and drops whatever fell out of retention
+ * (with its idempotency key). One script, so concurrent sends from any number of nodes get
+ * 1, 2, 3, … with no gap, and a send costs one round trip, rate limit included. It also
+ * publishes the new message (see announcement.ts): Redis runs scripts one at a time and delivers
+ * a channel's messages in order, so every node hears a room's messages in seq order, whichever
+ * node stored them.
  *
- * KEYS: seq, log, sent. ARGV: idempotency key, message JSON (without seq), retention, channel,
- * workspace, origin connection. Answers { created (0|1), seq, message JSON }.
+ * KEYS: seq, log, sent, the author's bucket (all in the room's hash tag). ARGV: idempotency key,
+ * message JSON (without seq), retention, channel, announcement header, rate per second ('' for
+ * no limit), burst. Answers { 0 (existing) | 1 (created), seq, message JSON } or
+ * { 2 (rate limited), retry after ms, '' }.
  */
 export const appendMessageScript = defineScript({
-  NUMBER_OF_KEYS: 3,
-  SCRIPT: `
+  NUMBER_OF_KEYS: 4,
+  SCRIPT: `${TAKE_TOKEN_LUA}
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
 if existing then
   local found = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing)
   if found[1] then return {0, tonumber(existing), found[1]} end
+end
+if ARGV[6] ~= '' then
+  local wait = take_token(KEYS[4], tonumber(ARGV[6]), tonumber(ARGV[7]))
+  if wait > 0 then return {2, wait, ''} end
 end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], seq, ARGV[2])
@@ -35,38 +55,29 @@ if cutoff > 0 then
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
 end
-redis.call('PUBLISH', ARGV[4],
-  cjson.encode({workspace = ARGV[5], seq = seq, message = ARGV[2], origin = ARGV[6]}))
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. '\\n' .. ARGV[2])
 return {1, seq, ARGV[2]}`,
   parseCommand(
     parser,
-    keys: { seq: string; log: string; sent: string },
+    keys: { seq: string; log: string; sent: string; sender: string },
     sentKey: string,
     json: string,
     retention: number,
-    announce: { channel: string; workspace: string; origin: string },
+    announce: { channel: string; header: string },
+    rate: TokenRate | undefined,
   ) {
-    parser.pushKeys([keys.seq, keys.log, keys.sent]);
-    parser.push(sentKey, json, String(retention), announce.channel, announce.workspace);
-    parser.push(announce.origin);
+    parser.pushKeys([keys.seq, keys.log, keys.sent, keys.sender]);
+    parser.push(sentKey, json, String(retention), announce.channel, announce.header);
+    parser.push(rate ? String(rate.perSecond) : '', rate ? String(rate.burst) : '');
   },
-  transformReply: ([created, seq, json]: [number, number, string]) => ({
-    created: created === 1,
-    seq: Number(seq),
-    json,
-  }),
+  transformReply: ([outcome, seqOrWait, json]: [number, number, string]): AppendReply =>
+    outcome === 2
+      ? { rateLimited: true, retryAfterMs: Number(seqOrWait) }
+      : { created: outcome === 1, seq: Number(seqOrWait), json },
 });
 
 /** The stored form: a message without its seq, which is the member's score. */
 type StoredMessage = Omit<Message, 'seq'>;
-
-/** What the append script publishes. */
-interface Announcement {
-  workspace: string;
-  seq: number;
-  message: string;
-  origin: string;
-}
 
 function decode(json: string, seq: number): Message {
   const stored = JSON.parse(json) as StoredMessage;
@@ -92,22 +103,20 @@ export function createRedisHistoryStore(
   keys: RedisKeys,
   retention: number,
 ): HistoryStore {
-  const listeners: ((appended: AppendedMessage) => void)[] = [];
+  const subscribers: { listener: (appended: AppendedMessage) => void; wants: RoomFilter }[] = [];
+  // Every node hears every room's messages: most are for rooms it has no sockets in, so those
+  // are dropped on the header alone, and the rest decoded once for all listeners.
   const hear = (payload: string) => {
-    const { workspace, seq, message, origin } = JSON.parse(payload) as Announcement;
-    const decoded = decode(message, seq);
-    const appended = { ref: { workspace, room: decoded.room }, message: decoded, origin };
-    for (const listener of listeners) listener(appended);
+    const { ref, rest } = announcedRoom(payload);
+    const interested = subscribers.filter(({ wants }) => wants(ref));
+    if (interested.length === 0) return;
+    const { origin, seq, json } = announcedMessage(payload, rest);
+    const appended = { ref, message: decode(json, seq), origin: origin || undefined };
+    for (const { listener } of interested) listener(appended);
   };
 
-  const roomKeys = (ref: RoomRef) => ({
-    seq: keys.seq(ref),
-    log: keys.log(ref),
-    sent: keys.sent(ref),
-  });
-
   return {
-    async append(ref, draft: MessageDraft) {
+    async append(ref, draft: MessageDraft, { rate } = {}) {
       const stored: StoredMessage = {
         id: randomUUID(),
         room: ref.room,
@@ -116,14 +125,21 @@ export function createRedisHistoryStore(
         sentAt: new Date().toISOString(),
         clientMsgId: draft.clientMsgId,
       };
-      const { created, seq, json } = await client.appendMessage(
-        roomKeys(ref),
+      const reply = await client.appendMessage(
+        {
+          seq: keys.seq(ref),
+          log: keys.log(ref),
+          sent: keys.sent(ref),
+          sender: keys.senderRate(ref, draft.author.id),
+        },
         sentKeyOf(draft.author.id, draft.clientMsgId),
         JSON.stringify(stored),
         retention,
-        { channel: keys.appendedChannel, workspace: ref.workspace, origin: draft.origin ?? '' },
+        { channel: keys.appendedChannel, header: announcementHeader(ref, draft.origin ?? '') },
+        rate,
       );
-      return { message: decode(json, seq), created };
+      if ('rateLimited' in reply) return reply;
+      return { message: decode(reply.json, reply.seq), created: reply.created };
     },
 
     async page(ref, { before, limit }) {
@@ -163,11 +179,12 @@ export function createRedisHistoryStore(
       return Number((await client.get(keys.seq(ref))) ?? 0);
     },
 
-    onAppended(listener) {
+    onAppended(listener, wants = () => true) {
       // The subscriber client renews its subscriptions after every reconnect.
       // A failure here means the client was closed: there is nothing left to listen for.
-      if (listeners.length === 0) subscriber.subscribe(keys.appendedChannel, hear).catch(() => {});
-      listeners.push(listener);
+      if (subscribers.length === 0)
+        subscriber.subscribe(keys.appendedChannel, hear).catch(() => {});
+      subscribers.push({ listener, wants });
     },
   };
 }

@@ -18,7 +18,7 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   nodeId: string;
   presenceTtlMs: number;
-  limits: Pick<ParleyConfig['limits'], 'historyRetention' | 'messagesPerSecond' | 'messageBurst'>;
+  limits: Pick<ParleyConfig['limits'], 'historyRetention'>;
   /** Webhook deliveries Redis keeps at most (waiting for a receiver that is down, say). */
   webhookQueueCapacity?: number;
 }
@@ -47,8 +47,8 @@ export function createRedisStores(
       log.debug({ err: error }, 'presence heartbeat failed; retrying');
     });
   let heartbeats: NodeJS.Timeout | undefined;
-  // Every limiter's buckets live under its own scope, so a user id can never share a bucket with
-  // an API key's name.
+  // Every limiter's buckets live under its own scope, so one limiter's key can never share a
+  // bucket with another's. (Chat messages are limited by the history store's append script.)
   const scopedRateLimiter = (scope: string, ratePerSecond: number, burst: number) => {
     const limiter = createRedisRateLimiter(commands, keys, ratePerSecond, burst);
     return reportingUnavailable(`${scope} rate`, {
@@ -63,11 +63,6 @@ export function createRedisStores(
     ),
     rooms: reportingUnavailable('rooms', createRedisRoomStore(commands, keys)),
     presence: reportingUnavailable('presence', presence),
-    messageRate: scopedRateLimiter(
-      'user',
-      options.limits.messagesPerSecond,
-      options.limits.messageBurst,
-    ),
     rateLimiter: scopedRateLimiter,
     occupancy: reportingUnavailable('occupancy', createRedisOccupancyStore(commands, keys)),
     webhookQueue: reportingUnavailable(

@@ -19,6 +19,8 @@ export function redisKeys(prefix: string) {
     log: (ref: RoomRef) => `${room(ref)}:log`,
     /** Hash of author + clientMsgId -> seq, for idempotent sends. */
     sent: (ref: RoomRef) => `${room(ref)}:sent`,
+    /** Token bucket of one user's messages in the room (taken by the append script). */
+    senderRate: (ref: RoomRef, userId: string) => `${room(ref)}:rate:${userId}`,
     /** Hash of room name -> room record (JSON). */
     rooms: (name: string) => `${workspace(name)}:rooms`,
     /** Hash of connection id -> user id, for one room. */
@@ -40,7 +42,7 @@ export function redisKeys(prefix: string) {
     reaper: (id: string) => `${node(id)}:reaper`,
     /** Set of the ids of every node that registered and has not been cleaned up. */
     nodes: `${prefix}nodes`,
-    /** Token bucket of one key (a user id). */
+    /** Token bucket of one key of a scoped rate limiter (an API key's name, say). */
     rate: (key: string) => `${prefix}rate:{${key}}`,
     /** Sorted set of webhook delivery ids, scored by when each is due (or its claim lapses). */
     webhookDue: `${prefix}{webhooks}:due`,
@@ -48,7 +50,7 @@ export function redisKeys(prefix: string) {
     webhookDeliveries: `${prefix}{webhooks}:deliveries`,
     /** Hash of webhook delivery id -> attempts claimed so far. */
     webhookAttempts: `${prefix}{webhooks}:attempts`,
-    /** Pub/sub channel on which every stored message is announced, in seq order. */
+    /** Pub/sub channel on which every stored message is announced, in seq order (announcement.ts). */
     appendedChannel: `${prefix}messages`,
     /** Prefix of the Socket.IO adapter's channels. */
     adapterChannel: `${prefix}socket.io`,

@@ -1,4 +1,4 @@
-import type { Member } from '@parley/protocol';
+import type { Member, Message } from '@parley/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   openRedisStores,
@@ -8,12 +8,18 @@ import {
   uniquePrefix,
 } from '../../../test/redis';
 import { StoreUnavailableError } from '../errors';
-import type { Departure, Stores } from '../types';
+import type { AppendedMessage, AppendResult, Departure, RoomRef, Stored, Stores } from '../types';
 import { redisKeys } from './keys';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };
 const general = { workspace: 'acme', room: 'general' };
+const random = { workspace: 'acme', room: 'random' };
+
+function stored(result: AppendResult): Stored {
+  if ('rateLimited' in result) throw new Error('refused');
+  return result;
+}
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -58,7 +64,7 @@ describe('redis stores shared by several nodes', () => {
         }),
       ),
     );
-    expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(
+    expect(results.map((r) => stored(r).message.seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 150 }, (_, i) => i + 1),
     );
     const page = await nth(nodes, 1).history.page(general, { limit: 100 });
@@ -68,7 +74,9 @@ describe('redis stores shared by several nodes', () => {
   it('a retry that lands on another node answers the original message', async () => {
     const nodes = await cluster(2);
     const [a, b] = [nth(nodes, 0), nth(nodes, 1)];
-    const first = await a.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' });
+    const first = stored(
+      await a.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' }),
+    );
     const retry = await b.history.append(general, { author: ana, text: 'hi', clientMsgId: 'x' });
     expect(retry).toEqual({ message: first.message, created: false });
     expect(await b.history.lastSeq(general)).toBe(1);
@@ -85,13 +93,64 @@ describe('redis stores shared by several nodes', () => {
     expect(await a.presence.count(general)).toBe(0);
   });
 
-  it('rate limits a user across nodes', async () => {
-    const nodes = await cluster(2, {
-      limits: { historyRetention: 100, messagesPerSecond: 1, messageBurst: 4 },
-    });
-    const decisions = [];
-    for (let i = 0; i < 6; i++) decisions.push(await nth(nodes, i % 2).messageRate.take('ana'));
-    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, false, false]);
+  it("rate limits a user's messages in a room across nodes", async () => {
+    const nodes = await cluster(2);
+    const rate = { perSecond: 1, burst: 4 };
+    const send = (node: Node, ref: typeof general, clientMsgId: string) =>
+      node.history.append(ref, { author: ana, text: clientMsgId, clientMsgId }, { rate });
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await send(nth(nodes, i % 2), general, `c${i}`));
+    expect(results.map((r) => 'rateLimited' in r)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ]);
+    // The bucket is the room's: the same user in another room has a full one.
+    expect('rateLimited' in (await send(nth(nodes, 1), random, 'r0'))).toBe(false);
+  });
+
+  it('every node hears a message stored on another, in seq order, decoding only rooms it wants', async () => {
+    const prefix = uniquePrefix();
+    const nodes = await cluster(2, { prefix });
+    const [a, b] = [nth(nodes, 0), nth(nodes, 1)];
+    const heard: AppendedMessage[] = [];
+    const asked: RoomRef[] = [];
+    b.history.onAppended(
+      (appended) => heard.push(appended),
+      (ref) => {
+        asked.push(ref);
+        return ref.room === 'general';
+      },
+    );
+    const sent: Message[] = [];
+    // The subscription is made asynchronously: send until b hears, then a few more.
+    for (let i = 0; heard.length === 0 || sent.length < 20; i++) {
+      const result = stored(
+        await a.history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` }),
+      );
+      sent.push(result.message);
+      await a.history.append(random, { author: ana, text: `r${i}`, clientMsgId: `r${i}` });
+      if (heard.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // A room nobody there wants may carry anything after its header: it is never parsed.
+    await a.connections.commands.publish(
+      redisKeys(prefix).appendedChannel,
+      'acme\nrandom\n\n99\n{not json',
+    );
+    const last = stored(
+      await a.history.append(general, { author: bo, text: 'last', clientMsgId: 'last' }),
+    );
+    sent.push(last.message);
+    while (heard.at(-1)?.message.id !== last.message.id) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const firstHeard = sent.findIndex((m) => m.id === heard[0]?.message.id);
+    expect(heard.map((h) => h.message)).toEqual(sent.slice(firstHeard));
+    expect(heard.every((h) => h.ref.room === 'general' && h.origin === undefined)).toBe(true);
+    expect(asked.some((ref) => ref.room === 'random')).toBe(true);
   });
 });
 
@@ -171,7 +230,12 @@ describe('while Redis is unreachable', () => {
       for (const attempt of [
         () => stores.history.append(general, { author: ana, text: 'x', clientMsgId: 'x' }),
         () => stores.presence.members(general),
-        () => stores.messageRate.take('ana'),
+        () =>
+          stores.history.append(
+            general,
+            { author: ana, text: 'y', clientMsgId: 'y' },
+            { rate: { perSecond: 1, burst: 1 } },
+          ),
         () => stores.rooms.list('acme'),
       ]) {
         const started = Date.now();

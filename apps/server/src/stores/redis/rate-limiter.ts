@@ -4,37 +4,42 @@ import type { RedisClient } from './client';
 import type { RedisKeys } from './keys';
 
 /**
- * A token bucket shared by every node: refill by elapsed time (Redis's clock, so nodes with
- * skewed clocks agree), take one token or answer how long until one is due. An idle bucket
- * expires once it would be full again, so idle users cost nothing.
- *
- * KEYS: bucket. ARGV: rate per second, burst. Answers { allowed (0|1), retry after ms }.
+ * Lua defining `take_token(key, rate, burst)`, a token bucket shared by every node: refill by
+ * elapsed time (Redis's clock, so nodes with skewed clocks agree), take one token and answer 0,
+ * or answer how many ms until one is due. An idle bucket expires once it would be full again, so
+ * idle keys cost nothing. Scripts that limit something include it (the message append does).
+ */
+export const TAKE_TOKEN_LUA = `
+local function take_token(key, rate, burst)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local bucket = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens, at = tonumber(bucket[1]) or burst, tonumber(bucket[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate)
+  local wait = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+  else
+    wait = math.ceil((1 - tokens) / rate * 1000)
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', now)
+  redis.call('PEXPIRE', key, math.ceil((burst - tokens) / rate * 1000) + 1000)
+  return wait
+end`;
+
+/**
+ * KEYS: bucket. ARGV: rate per second, burst. Answers the wait in ms (0: a token was taken).
  */
 export const takeTokenScript = defineScript({
   NUMBER_OF_KEYS: 1,
-  SCRIPT: `
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens, at = tonumber(bucket[1]) or burst, tonumber(bucket[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate)
-local allowed, wait = 0, 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  wait = math.ceil((1 - tokens) / rate * 1000)
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
-return {allowed, wait}`,
+  SCRIPT: `${TAKE_TOKEN_LUA}
+return take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))`,
   parseCommand(parser, key: string, ratePerSecond: number, burst: number) {
     parser.pushKey(key);
     parser.push(String(ratePerSecond), String(burst));
   },
-  transformReply: ([allowed, retryAfterMs]: [number, number]): RateDecision =>
-    allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs },
+  transformReply: (waitMs: number): RateDecision =>
+    waitMs === 0 ? { allowed: true } : { allowed: false, retryAfterMs: waitMs },
 });
 
 export function createRedisRateLimiter(
