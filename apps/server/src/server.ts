@@ -19,6 +19,7 @@ import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import { createRoomAnnouncer } from './rooms/room-announcer';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
+import { writeBroadcastFramesDirectly } from './socket/broadcast-frames';
 import type { InterServerEvents, ParleyIo } from './socket/types';
 import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
@@ -148,6 +149,7 @@ export function createParleyServer(
     // The handshake request is not needed once a connection is up; keeping it costs memory.
     connection.request = null;
     batchEngineWrites(connection);
+    writeBroadcastFramesDirectly(connection);
   });
 
   return {
