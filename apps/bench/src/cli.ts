@@ -20,6 +20,7 @@ import { runFanout, sameLoadRateFor } from './scenarios/fanout';
 import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
 import { profileParley } from './scenarios/profile-parley';
+import { runSameLoad } from './scenarios/same-load';
 import { ensureParleyBuilt } from './servers/parley-build';
 import { startTarget, TARGET_LABELS, type TargetName } from './servers/targets';
 
@@ -95,21 +96,26 @@ async function main(): Promise<number> {
       const scenarioStart = Date.now();
       switch (scenario) {
         case 'fanout':
-          // Bare Socket.IO first: half of its peak is the same load every target is measured at.
           await perTarget(
             scenario,
-            [...options.targets].sort(
-              (a, b) => Number(b === 'socketio') - Number(a === 'socketio'),
-            ),
-            (name) =>
-              runFanout(context, name, (own) =>
-                sameLoadRateFor(options, name === 'socketio' ? own : report.fanout.socketio),
-              ),
+            options.targets,
+            (name) => runFanout(context, name),
             (name, result) => {
               report.fanout[name] = result;
             },
           );
           break;
+        case 'latency': {
+          const rate = sameLoadRateFor(options, report.fanout.socketio);
+          const compared = options.targets.filter((name) => name !== 'parley-redis');
+          log(`latency: fan-out at ${rate} msg/s for ${compared.join(', ')}, interleaved`);
+          try {
+            report.sameLoad = await runSameLoad(context, compared, rate);
+          } catch (error) {
+            report.errors.push(`latency: ${(error as Error).message}`);
+          }
+          break;
+        }
         case 'many-rooms':
           await perTarget(
             scenario,

@@ -4,7 +4,14 @@ import { parseArgs } from 'node:util';
 import { RESULTS_DIR } from './paths';
 import type { TargetName } from './servers/targets';
 
-export const SCENARIOS = ['fanout', 'many-rooms', 'cross-node', 'memory', 'connect'] as const;
+export const SCENARIOS = [
+  'fanout',
+  'latency',
+  'many-rooms',
+  'cross-node',
+  'memory',
+  'connect',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 const TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
 
@@ -30,7 +37,7 @@ export interface BenchOptions {
      */
     sameLoadRate: number | undefined;
     fallbackSameLoadRate: number;
-    /** Windows measured at the same load, one after another; the median p99 is reported. */
+    /** Rounds of the latency scenario (targets alternate in each); the median p99 is reported. */
     sameLoadRounds: number;
   };
   manyRooms: { clients: number; roomSize: number; startRate: number; window: number };
@@ -57,8 +64,8 @@ const HELP = `pnpm bench [-- options]
   --scenarios LIST        ${SCENARIOS.join(',')} (default: all)
   --targets LIST          ${TARGETS.join(',')} (default: all)
   --receivers N           fan-out: receivers in the room (1000)
-  --same-load-rate N      fan-out: msg/s of the same-load latency rounds (half of bare Socket.IO's peak)
-  --same-load-rounds N    fan-out: rounds at the same load; the median p99 is reported (5)
+  --same-load-rate N      latency: msg/s for every target (default: half of bare Socket.IO's fan-out peak)
+  --same-load-rounds N    latency: rounds, targets alternating; the median p99 is reported (5)
   --many-rooms-clients N  many rooms: clients, each sending (1000)
   --room-size N           many rooms: clients per room (10)
   --cross-node-rate N     cross-node: deliveries per second (5000)

@@ -7,6 +7,7 @@ import type { IdleMemoryResult } from './scenarios/idle-memory';
 import type { ManyRoomsResult } from './scenarios/many-rooms';
 import type { Measurement } from './scenarios/measure';
 import type { ParleyProfiles } from './scenarios/profile-parley';
+import type { SameLoadResult } from './scenarios/same-load';
 import { TARGET_LABELS, type TargetName } from './servers/targets';
 
 type PerTarget<T> = Partial<Record<TargetName, T>>;
@@ -19,6 +20,8 @@ export interface BenchReport {
   machine: MachineDescription;
   options: BenchOptions;
   fanout: PerTarget<FanoutResult>;
+  /** Fan-out latency with every target at the same load (the latency scenario). */
+  sameLoad?: SameLoadResult;
   manyRooms: PerTarget<ManyRoomsResult>;
   crossNode?: CrossNodeResult;
   idleMemory: PerTarget<IdleMemoryResult>;
@@ -56,13 +59,28 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 
 /** The same-load rate as the tables name it: how it was chosen, and its value. */
 function sameLoadLabel(report: BenchReport): string {
-  const { fanout } = report.options;
-  const rate = Object.values(report.fanout).find(Boolean)?.sameLoadRate;
+  const { sameLoadRate } = report.options.fanout;
   const chosen =
-    fanout.sameLoadRate === undefined && report.fanout.socketio
+    sameLoadRate === undefined && report.fanout.socketio
       ? 'half of bare Socket.IO’s peak'
       : 'a fixed rate';
-  return `${chosen} (${rate ?? fanout.sameLoadRate ?? fanout.fallbackSameLoadRate} msg/s)`;
+  return `${chosen} (${report.sameLoad?.messagesPerSec} msg/s)`;
+}
+
+/** "Parley 12.1, 13.0; bare Socket.IO 11.9, …": each target's rounds' p99, in order. */
+function roundsByTarget(rounds: { target: TargetName; measurement: Measurement }[]): string {
+  const names = (Object.keys(TARGET_LABELS) as TargetName[]).filter((name) =>
+    rounds.some((round) => round.target === name),
+  );
+  return names
+    .map(
+      (name) =>
+        `${TARGET_LABELS[name]} ${rounds
+          .filter((round) => round.target === name)
+          .map((round) => ms(round.measurement.latency.p99Ms))
+          .join(', ')}`,
+    )
+    .join('; ');
 }
 
 function halfOf(result: FanoutResult | undefined): Measurement | undefined {
@@ -101,7 +119,7 @@ export function computeRatios(report: BenchReport): Ratio[] {
   add(
     'fan-out: p99 ms at half of bare Socket.IO’s saturation (same load)',
     'lower',
-    (name) => report.fanout[name]?.atSameLoad.latency.p99Ms,
+    (name) => report.sameLoad?.byTarget[name]?.latency.p99Ms,
   );
   add(
     'fan-out: p99 ms at 50 % of own saturation',
@@ -137,10 +155,10 @@ export function checkGoals(report: BenchReport): Goal[] {
     measured: throughput === undefined ? 'not measured' : `${throughput}×`,
     met: throughput === undefined ? null : throughput >= 1,
   });
-  const sameP99 = parley?.atSameLoad?.latency.p99Ms;
-  const bareSameP99 = bare?.atSameLoad?.latency.p99Ms;
+  const sameP99 = report.sameLoad?.byTarget.parley?.latency.p99Ms;
+  const bareSameP99 = report.sameLoad?.byTarget.socketio?.latency.p99Ms;
   goals.push({
-    goal: `fan-out p99 at half saturation ≤ bare Socket.IO’s: at ${sameLoadLabel(report)}, the same load for both (median of ${report.options.fanout.sameLoadRounds} rounds)`,
+    goal: `fan-out p99 at half saturation ≤ bare Socket.IO’s: at ${sameLoadLabel(report)}, the same load for both, interleaved (median of ${report.options.fanout.sameLoadRounds} rounds)`,
     measured:
       sameP99 === undefined || bareSameP99 === undefined
         ? 'not measured'
@@ -194,6 +212,12 @@ export function findProblems(report: BenchReport): string[] {
       expect(
         (result?.peak.generatorCpuPercent ?? 0) > 0,
         `fanout/${name}: no generator CPU measured`,
+      );
+    }
+    if (scenarios.includes('latency') && name !== 'parley-redis') {
+      expect(
+        (report.sameLoad?.byTarget[name]?.latency.samples ?? 0) > 0,
+        `latency/${name}: no latency samples at the same load`,
       );
     }
     if (scenarios.includes('many-rooms')) {
@@ -313,14 +337,6 @@ export function renderMarkdown(report: BenchReport): string {
       (r) => latencyCell(r.atFraction.find((entry) => entry.fraction === fraction)?.measurement),
     ]);
   }
-  fanoutRows.push([
-    `p50 / p95 / p99 ms at ${sameLoadLabel(report)}, same load for all (median of ${options.fanout.sameLoadRounds} rounds)`,
-    (r) => latencyCell(r.atSameLoad),
-  ]);
-  fanoutRows.push([
-    'p99 ms of each same-load round',
-    (r) => r.sameLoadRounds.map((round) => ms(round.latency.p99Ms)).join(', '),
-  ]);
   fanoutRows.push(['bytes per delivered frame', (r) => int(r.frameBytes)]);
   parts.push(
     `### Fan-out: one room, ${options.fanout.receivers} receivers, one sender\n\n${byTarget(report.fanout, fanoutRows)}`,
@@ -339,6 +355,20 @@ export function renderMarkdown(report: BenchReport): string {
       ]),
   );
 
+  if (report.sameLoad) {
+    const { sameLoad } = report;
+    parts.push(
+      `### Fan-out latency at the same load: ${sameLoadLabel(report)} to ${sameLoad.receivers} receivers, targets interleaved (median round of ${options.fanout.sameLoadRounds})\n\n` +
+        byTarget(sameLoad.byTarget, [
+          ['deliveries/s', (m) => int(m.deliveredPerSec)],
+          ['p50 / p95 / p99 ms', (m) => latencyCell(m)],
+          ['server CPU', (m) => `${int(m.serverCpuPercent)} %`],
+          ['generator CPU', (m) => `${int(m.generatorCpuPercent)} %`],
+        ]) +
+        `\n\np99 ms of each round, in order: ${roundsByTarget(sameLoad.rounds)}.`,
+    );
+  }
+
   if (report.crossNode) {
     const { crossNode } = report;
     parts.push(
@@ -348,15 +378,7 @@ export function renderMarkdown(report: BenchReport): string {
           ['p50 / p95 / p99 ms', (m) => latencyCell(m)],
           ['server CPU (nodes + Redis)', (m) => `${int(m.serverCpuPercent)} %`],
         ]) +
-        `\n\np99 ms of each round, in order: ${(['parley', 'parley-redis'] as const)
-          .map(
-            (name) =>
-              `${TARGET_LABELS[name]} ${crossNode.rounds
-                .filter((round) => round.target === name)
-                .map((round) => ms(round.measurement.latency.p99Ms))
-                .join(', ')}`,
-          )
-          .join('; ')}.`,
+        `\n\np99 ms of each round, in order: ${roundsByTarget(crossNode.rounds)}.`,
     );
   }
 

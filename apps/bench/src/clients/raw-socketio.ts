@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ClientEvent, chatNamespace, ServerEvent } from '@parley/protocol';
 import type { Histogram } from 'hdr-histogram-js';
 import WebSocket from 'ws';
@@ -55,6 +56,12 @@ export class RawSocketIoClient {
   private readonly messageNewPrefix: Buffer;
   private readonly ackPrefixLength: number;
   private nextAckId = 0;
+  /**
+   * Makes this connection's clientMsgIds its own: a user who reconnects (the latency rounds do)
+   * and counts from 0 again would otherwise resend ids Parley already stored, and be answered
+   * with the stored message instead of a new broadcast.
+   */
+  private readonly msgIdPrefix = randomBytes(4).toString('hex');
   private joinAckId = -1;
   private opened?: { resolve: () => void; reject: (error: Error) => void };
   private up = false;
@@ -111,7 +118,7 @@ export class RawSocketIoClient {
   sendMessage(): void {
     const id = this.nextAckId++;
     const text = `@${monotonicMicros()}@`;
-    const payload = `{"room":"${this.spec.room}","text":"${text}","clientMsgId":"m${id}"}`;
+    const payload = `{"room":"${this.spec.room}","text":"${text}","clientMsgId":"${this.msgIdPrefix}-${id}"}`;
     this.ws.send(`42${this.namespace},${id}["${ClientEvent.MessageSend}",${payload}]`);
     this.inFlight++;
     this.counters.sent++;

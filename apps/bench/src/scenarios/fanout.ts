@@ -11,12 +11,6 @@ export interface FanoutResult {
   peak: Measurement;
   /** Latency at fixed fractions of this target's own peak message rate. */
   atFraction: { fraction: number; measurement: Measurement }[];
-  /** The message rate of the same-load rounds: the same for every target of the run. */
-  sameLoadRate: number;
-  /** Every same-load round, in order. */
-  sameLoadRounds: Measurement[];
-  /** The same-load round with the median p99. */
-  atSameLoad: Measurement;
   /** Average bytes of one delivered message frame (what the server writes per receiver). */
   frameBytes: number;
 }
@@ -67,10 +61,7 @@ export async function connectFanoutRoom(
  * The rate of the same-load rounds: as asked, else half of bare Socket.IO's peak in this run
  * (the load at which the baseline is half saturated), else a fixed fallback.
  */
-export function sameLoadRateFor(
-  options: BenchOptions,
-  bare: Pick<FanoutResult, 'peak' | 'receivers' | 'connectFailures'> | undefined,
-): number {
+export function sameLoadRateFor(options: BenchOptions, bare: FanoutResult | undefined): number {
   const { sameLoadRate, fallbackSameLoadRate } = options.fanout;
   if (sameLoadRate !== undefined) return sameLoadRate;
   if (!bare) return fallbackSameLoadRate;
@@ -84,14 +75,9 @@ export function medianByP99(rounds: readonly Measurement[]): Measurement | undef
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
-export async function runFanout(
-  context: ScenarioContext,
-  name: TargetName,
-  /** The same-load rate, told this target's own peak (bare Socket.IO's rate is its own half). */
-  sameLoadRateAfter: (own: Pick<FanoutResult, 'peak' | 'receivers' | 'connectFailures'>) => number,
-): Promise<FanoutResult> {
+export async function runFanout(context: ScenarioContext, name: TargetName): Promise<FanoutResult> {
   const { options, pool } = context;
-  const { receivers, startRate, window, fractions, sameLoadRounds } = options.fanout;
+  const { receivers, startRate, window, fractions } = options.fanout;
   return context.withTarget(name, async (target) => {
     const { failed } = await connectFanoutRoom(context, target, receivers);
     const load: Load = {
@@ -120,18 +106,6 @@ export async function runFanout(
       );
       atFraction.push({ fraction, measurement });
     }
-    // Compared at each one's own fractions, a faster server is measured under more load; these
-    // rounds put every target under the same load. One window's p99 rests on its slowest few
-    // broadcasts, so several rounds are measured and the median one is reported.
-    const sameLoadRate = sameLoadRateAfter({ peak, receivers, connectFailures: failed });
-    const rounds: Measurement[] = [];
-    for (let round = 0; round < sameLoadRounds; round++) {
-      const measurement = await measureAt(load, sameLoadRate);
-      context.log(
-        `    at ${sameLoadRate} msg/s (same for all), round ${round + 1}: p50 ${measurement.latency.p50Ms} / p95 ${measurement.latency.p95Ms} / p99 ${measurement.latency.p99Ms} ms`,
-      );
-      rounds.push(measurement);
-    }
     const after = await pool.stats(false);
     await pool.closeClients();
     const frames = after.probedFrames - before.probedFrames;
@@ -141,9 +115,6 @@ export async function runFanout(
       steps,
       peak,
       atFraction,
-      sameLoadRate,
-      sameLoadRounds: rounds,
-      atSameLoad: medianByP99(rounds) as Measurement,
       frameBytes: frames > 0 ? Math.round((after.probedBytes - before.probedBytes) / frames) : 0,
     };
   });

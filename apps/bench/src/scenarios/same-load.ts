@@ -1,0 +1,83 @@
+import type { RunningTarget, TargetName } from '../servers/targets';
+import type { ScenarioContext } from './context';
+import { connectFanoutRoom, medianByP99 } from './fanout';
+import { type Load, type Measurement, measureAt } from './measure';
+
+export interface SameLoadResult {
+  messagesPerSec: number;
+  receivers: number;
+  /** Every measured round of each target, in the order they ran. */
+  rounds: { target: TargetName; measurement: Measurement }[];
+  /** Per target: the round with the median p99. */
+  byTarget: Partial<Record<TargetName, Measurement>>;
+}
+
+/**
+ * Fan-out latency with every target under the same load: the comparison that says what a
+ * server adds to a message's trip, where "each at its own half saturation" would load a faster
+ * server more. The targets run side by side and take turns, one window each per round, so a
+ * drift in the machine's state (a neighbour, the host) falls on all of them alike; a round
+ * starts with a different target each time. A window's p99 rests on its slowest few
+ * broadcasts, so the median round is reported, after one unreported warm-up window each.
+ */
+export async function runSameLoad(
+  context: ScenarioContext,
+  targets: readonly TargetName[],
+  messagesPerSec: number,
+): Promise<SameLoadResult> {
+  const { options, pool, log } = context;
+  const { receivers, window, sameLoadRounds } = options.fanout;
+  const running = new Map<TargetName, RunningTarget>();
+
+  const windowOn = async (name: TargetName): Promise<Measurement> => {
+    const target = running.get(name) as RunningTarget;
+    const { failed } = await connectFanoutRoom(context, target, receivers);
+    const load: Load = {
+      pool,
+      target,
+      senders: 1,
+      fanout: receivers - failed,
+      window,
+      warmupMs: options.warmupMs,
+      durationMs: options.stepMs,
+    };
+    try {
+      return await measureAt(load, messagesPerSec);
+    } finally {
+      await pool.closeClients();
+    }
+  };
+
+  const rounds: SameLoadResult['rounds'] = [];
+  const measureAll = async () => {
+    for (const name of targets) await windowOn(name); // warm-up: JIT, first joins
+    for (let round = 0; round < sameLoadRounds; round++) {
+      const order = targets.map((_, index) => targets[(round + index) % targets.length]);
+      for (const name of order as TargetName[]) {
+        const measurement = await windowOn(name);
+        const { p50Ms, p95Ms, p99Ms } = measurement.latency;
+        log(`  round ${round + 1}, ${name}: p50 ${p50Ms} / p95 ${p95Ms} / p99 ${p99Ms} ms`);
+        rounds.push({ target: name, measurement });
+      }
+    }
+  };
+  // Every target up at once (each started, and always stopped, by the harness).
+  const startAll = async (remaining: readonly TargetName[]): Promise<void> => {
+    const [first, ...rest] = remaining;
+    if (first === undefined) return measureAll();
+    return context.withTarget(first, async (target) => {
+      running.set(first, target);
+      await startAll(rest);
+    });
+  };
+  await startAll(targets);
+
+  const byTarget: SameLoadResult['byTarget'] = {};
+  for (const name of targets) {
+    const median = medianByP99(
+      rounds.filter((round) => round.target === name).map((round) => round.measurement),
+    );
+    if (median) byTarget[name] = median;
+  }
+  return { messagesPerSec, receivers, rounds, byTarget };
+}
