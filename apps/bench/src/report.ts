@@ -64,7 +64,8 @@ function sameLoadLabel(report: BenchReport): string {
     sameLoadRate === undefined && report.fanout.socketio
       ? 'half of bare Socket.IO’s peak'
       : 'a fixed rate';
-  return `${chosen} (${report.sameLoad?.messagesPerSec} msg/s)`;
+  const rate = report.sameLoad?.messagesPerSec ?? sameLoadRate;
+  return rate === undefined ? chosen : `${chosen} (${rate} msg/s)`;
 }
 
 /** "Parley 12.1, 13.0; bare Socket.IO 11.9, …": each target's rounds' p99, in order. */

@@ -170,6 +170,11 @@ describe('malformed payloads', () => {
     raw.emit('message:history');
     raw.emit('room:list', {}, 'extra', 3);
     raw.emit('no:such:event', { x: 1 });
+    const unknown = await raw.timeout(3000).emitWithAck('no:such:event', { x: 1 });
+    expect(unknown).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'unknown event "no:such:event"' },
+    });
     const extra = await raw.timeout(3000).emitWithAck('room:leave', { room: 'general' }, 'extra');
     expect(extra).toMatchObject({
       ok: false,

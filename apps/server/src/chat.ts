@@ -4,12 +4,12 @@ import { messageHandlers } from './messages/messages.handlers';
 import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
-import { type Handler, registerHandlers } from './socket/define-handler';
+import { handlerTable, registerHandlers } from './socket/define-handler';
 import { createSession } from './socket/session';
 import type { ParleyIo } from './socket/types';
 import { typingHandlers } from './typing/typing.handlers';
 
-const handlers: readonly Handler[] = [...roomHandlers, ...messageHandlers, ...typingHandlers];
+const handlers = handlerTable([...roomHandlers, ...messageHandlers, ...typingHandlers]);
 
 /** Serves every workspace as the dynamic namespace `/chat/<workspace>`. */
 export function attachChat(io: ParleyIo, services: Services): void {

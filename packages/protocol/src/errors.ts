@@ -22,7 +22,7 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   unauthorized: 'The token is missing, malformed, signed with another secret, or expired.',
   forbidden:
     'The token is valid but does not allow this (workspace outside `ws`, a limit reached).',
-  not_found: 'The room or resource does not exist.',
+  not_found: 'The room, event or resource does not exist.',
   not_joined: 'The socket has not joined the room it addressed.',
   rate_limited: 'Too many requests; retry after `retryAfterMs` milliseconds.',
   payload_too_large: 'The request body is larger than allowed.',

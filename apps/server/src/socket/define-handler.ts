@@ -28,19 +28,37 @@ export function defineHandler<E extends ClientEventName>(
 
 type Ack = (result: AckOf<ClientEventName>) => void;
 
+/** Handlers by event name, built once and shared by every connection. */
+export type HandlerTable = ReadonlyMap<string, Handler>;
+
+export function handlerTable(handlers: readonly Handler[]): HandlerTable {
+  return new Map(handlers.map((handler) => [handler.event, handler]));
+}
+
 /**
  * Wires handlers to a socket. For every event: take the acknowledgement (the last argument,
  * when it is a function), refuse floods, validate the single payload with the protocol's schema,
  * run the handler, and answer a `Result`. Nothing a client sends can throw past this point.
+ *
+ * One catch-all listener per connection, not one per event: with tens of thousands of idle
+ * sockets, a listener table per socket is memory for nothing (≈ 1 KiB each, measured).
  */
-export function registerHandlers(session: ChatSession, handlers: readonly Handler[]): void {
-  for (const handler of handlers) {
-    session.socket.on(handler.event, (...args: unknown[]) => {
-      const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
-      const done = dispatch(session, handler, args).then((result) => ack?.(result));
-      session.services.track(done);
-    });
-  }
+export function registerHandlers(session: ChatSession, table: HandlerTable): void {
+  session.socket.onAny((event: string, ...args: unknown[]) => {
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
+    const handler = table.get(event);
+    const done = (handler ? dispatch(session, handler, args) : refuseUnknown(session, event)).then(
+      (result) => ack?.(result),
+    );
+    session.services.track(done);
+  });
+}
+
+/** An event no handler serves: an error for whoever waits for an answer (after the flood guard). */
+async function refuseUnknown(session: ChatSession, event: string): Promise<AckOf<ClientEventName>> {
+  const waitMs = session.events.take();
+  if (waitMs > 0) return fail(ErrorCode.RateLimited, 'too many events', waitMs);
+  return fail(ErrorCode.NotFound, `unknown event "${event}"`);
 }
 
 async function dispatch(
