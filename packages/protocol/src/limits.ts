@@ -17,7 +17,7 @@ export const LIMITS = {
   recoveryMaxMessages: 500,
   /** Rooms one socket may have joined at once. */
   roomsPerSocketMax: 100,
-  /** Per user: sustained messages per second and the burst allowed on top. */
+  /** Per user per room: sustained messages per second and the burst allowed on top. */
   messagesPerSecond: 10,
   messageBurst: 20,
   /** Largest packet a client may send, in bytes; a larger one closes the connection. */
