@@ -1,7 +1,7 @@
 import type { TargetName } from '../servers/targets';
 import type { ScenarioContext } from './context';
-import { connectFanoutRoom, medianByP99 } from './fanout';
-import { type Load, type Measurement, measureAt } from './measure';
+import { fanoutRoomLoad, medianByP99 } from './fanout';
+import { type Measurement, measureAt } from './measure';
 
 export interface CrossNodeResult {
   deliveriesPerSec: number;
@@ -27,16 +27,10 @@ export async function runCrossNode(context: ScenarioContext): Promise<CrossNodeR
     for (const name of COMPARED.filter((target) => options.targets.includes(target))) {
       context.log(`  round ${round + 1}: ${name}`);
       const measurement = await context.withTarget(name, async (target) => {
-        const { failed } = await connectFanoutRoom(context, target, receivers);
-        const load: Load = {
-          pool,
-          target,
-          senders: 1,
-          fanout: receivers - failed,
-          window: 32,
-          warmupMs: options.warmupMs,
+        const load = await fanoutRoomLoad(context, target, {
+          receivers,
           durationMs: seconds * 1000,
-        };
+        });
         const measured = await measureAt(load, deliveriesPerSec / load.fanout);
         await pool.closeClients();
         return measured;

@@ -58,6 +58,28 @@ export async function connectFanoutRoom(
 }
 
 /**
+ * Connects the fan-out room on `target` and describes the load its one sender puts on it: every
+ * fan-out measurement (steps, same-load rounds, cross-node, profiles) starts here.
+ */
+export async function fanoutRoomLoad(
+  context: ScenarioContext,
+  target: RunningTarget,
+  { receivers, durationMs }: { receivers: number; durationMs: number },
+): Promise<Load> {
+  const { options, pool } = context;
+  const { failed } = await connectFanoutRoom(context, target, receivers);
+  return {
+    pool,
+    target,
+    senders: 1,
+    fanout: receivers - failed,
+    window: options.fanout.window,
+    warmupMs: options.warmupMs,
+    durationMs,
+  };
+}
+
+/**
  * The rate of the same-load rounds: as asked, else half of bare Socket.IO's peak in this run
  * (the load at which the baseline is half saturated), else a fixed fallback.
  */
@@ -77,18 +99,10 @@ export function medianByP99(rounds: readonly Measurement[]): Measurement | undef
 
 export async function runFanout(context: ScenarioContext, name: TargetName): Promise<FanoutResult> {
   const { options, pool } = context;
-  const { receivers, startRate, window, fractions } = options.fanout;
+  const { receivers, startRate, fractions } = options.fanout;
   return context.withTarget(name, async (target) => {
-    const { failed } = await connectFanoutRoom(context, target, receivers);
-    const load: Load = {
-      pool,
-      target,
-      senders: 1,
-      fanout: receivers - failed,
-      window,
-      warmupMs: options.warmupMs,
-      durationMs: options.stepMs,
-    };
+    const load = await fanoutRoomLoad(context, target, { receivers, durationMs: options.stepMs });
+    const failed = receivers - load.fanout;
     const before = await pool.stats(false);
     const { steps, peak } = await findSaturation(
       load,

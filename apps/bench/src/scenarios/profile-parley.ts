@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type ProfileSummary, summarizeProfile } from '../profile/top-frames';
 import type { RunningTarget } from '../servers/targets';
 import { clientsInRooms, type ScenarioContext } from './context';
-import { connectFanoutRoom } from './fanout';
+import { fanoutRoomLoad } from './fanout';
 import { type Load, measureAt } from './measure';
 
 export interface ParleyProfiles {
@@ -44,16 +44,10 @@ export async function profileParley(
 
   const profileFanout = (name: 'socketio' | 'parley', messagesPerSec: number, file: string) =>
     context.withTarget(name, async (target) => {
-      const { failed } = await connectFanoutRoom(context, target, options.fanout.receivers);
-      const load: Load = {
-        pool,
-        target,
-        senders: 1,
-        fanout: options.fanout.receivers - failed,
-        window: options.fanout.window,
-        warmupMs: options.warmupMs,
+      const load = await fanoutRoomLoad(context, target, {
+        receivers: options.fanout.receivers,
         durationMs,
-      };
+      });
       await measureAt(load, messagesPerSec); // warm the JIT before profiling
       const summary = await profiled(target, file, async () => {
         await measureAt(load, messagesPerSec);

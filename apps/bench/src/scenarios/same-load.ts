@@ -1,7 +1,7 @@
 import type { RunningTarget, TargetName } from '../servers/targets';
 import type { ScenarioContext } from './context';
-import { connectFanoutRoom, medianByP99 } from './fanout';
-import { type Load, type Measurement, measureAt } from './measure';
+import { fanoutRoomLoad, medianByP99 } from './fanout';
+import { type Measurement, measureAt } from './measure';
 
 export interface SameLoadResult {
   messagesPerSec: number;
@@ -26,21 +26,12 @@ export async function runSameLoad(
   messagesPerSec: number,
 ): Promise<SameLoadResult> {
   const { options, pool, log } = context;
-  const { receivers, window, sameLoadRounds } = options.fanout;
+  const { receivers, sameLoadRounds } = options.fanout;
   const running = new Map<TargetName, RunningTarget>();
 
   const windowOn = async (name: TargetName): Promise<Measurement> => {
     const target = running.get(name) as RunningTarget;
-    const { failed } = await connectFanoutRoom(context, target, receivers);
-    const load: Load = {
-      pool,
-      target,
-      senders: 1,
-      fanout: receivers - failed,
-      window,
-      warmupMs: options.warmupMs,
-      durationMs: options.stepMs,
-    };
+    const load = await fanoutRoomLoad(context, target, { receivers, durationMs: options.stepMs });
     try {
       return await measureAt(load, messagesPerSec);
     } finally {
