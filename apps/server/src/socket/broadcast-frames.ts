@@ -50,17 +50,19 @@ function idleWebSocketOf({ readyState, writeBuffer, transport }: EngineConnectio
 }
 
 /**
- * The frame's header and payload in one buffer, made once per broadcast (every recipient gets
- * the same array), so each recipient costs one plain write instead of cork, two writes, uncork.
+ * The frame's header and payload in one buffer, made once per broadcast, so each recipient costs
+ * one plain write instead of cork, two writes, uncork. The adapter hands the same array to every
+ * recipient of a broadcast one after the other, so remembering the last one is enough (a
+ * WeakMap would do the same at a garbage-collection cost per broadcast).
  */
-const joinedFrames = new WeakMap<Buffer[], Buffer>();
+let lastFrame: Buffer[] | undefined;
+let lastJoined: Buffer | undefined;
 
 function joined(frame: Buffer[]): Buffer {
   if (frame.length === 1) return frame[0] as Buffer;
-  let buffer = joinedFrames.get(frame);
-  if (!buffer) {
-    buffer = Buffer.concat(frame);
-    joinedFrames.set(frame, buffer);
+  if (frame !== lastFrame) {
+    lastFrame = frame;
+    lastJoined = Buffer.concat(frame);
   }
-  return buffer;
+  return lastJoined as Buffer;
 }
