@@ -189,6 +189,23 @@ describe('malformed payloads', () => {
     expect(sent.message.seq).toBe(1);
   });
 
+  it('ignores events that arrive with the packet closing their connection (no ghost member)', async () => {
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const bo = await t.connect('acme', await t.token('Bo'));
+    await call(bo, 'room:join', { room: 'general' });
+    // The join and an invalid engine.io packet leave in the same turn, so the server decodes
+    // both from one read: the connection closes with the join already decoded.
+    const closed = new Promise<string>((resolve) => ana.once('disconnect', resolve));
+    untyped(ana).emit('room:join', { room: 'general' });
+    const transport = ana.io.engine.transport as unknown as { ws: { send(data: string): void } };
+    transport.ws.send('9');
+    await closed;
+    await settle(bo);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await call(bo, 'room:join', { room: 'general' });
+    expect(again.members.map((member) => member.name)).toEqual(['Bo']);
+  });
+
   it('closes a connection that sends a packet over the size cap, and keeps serving others', async () => {
     await t.close();
     t = await startServer({ MAX_PACKET_BYTES: '2048' });

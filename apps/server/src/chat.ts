@@ -27,7 +27,8 @@ export function attachChat(io: ParleyIo, services: Services): void {
     const session = createSession(socket, services);
     registerHandlers(session, handlers);
     socket.on('disconnecting', (reason) => {
-      session.log.debug({ reason }, 'disconnecting');
+      // Checked first: the per-connection logger is made on first use, and most never log.
+      if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
       const rooms = [...session.joined];
       const cleanup = Promise.allSettled(rooms.map((room) => exitRoom(session, room))).then(
         (results) => {

@@ -71,6 +71,8 @@ async function drained(io: ParleyIo, timeoutMs: number): Promise<void> {
   const waiting = () =>
     [...io._nsps.values()].some((namespace) =>
       // engine.io keeps a connection's unwritten packets in `writeBuffer` (typed private).
+      // Broadcast frames written straight to TCP sockets (broadcast-frames.ts) are not there:
+      // they are already in the socket, and ws closes after what the socket holds.
       [...namespace.sockets.values()].some(
         (socket) => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0,
       ),

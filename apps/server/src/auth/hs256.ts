@@ -9,7 +9,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Strict where it matters: the header must say `alg: "HS256"` and carry no `crit`; the
  * signature must be the exact base64url of the HMAC (compared in constant time), so no other
  * spelling of it passes; `exp` is required (a token lives for a bounded time) and, like `nbf`
- * and `iat`, must be a number. Only after the signature holds is the payload looked at.
+ * and `iat`, must be a number; `exp` and `nbf` are checked against the clock, as jose does.
+ * Only after the signature holds is the payload looked at.
  */
 export type Hs256Problem = 'malformed' | 'bad_signature' | 'expired' | 'bad_claims';
 

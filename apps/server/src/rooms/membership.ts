@@ -24,6 +24,8 @@ export async function enterRoom(session: ChatSession, room: string): Promise<voi
   const { stores } = session.services;
   const ref = refOf(session, room);
   await stores.rooms.ensure(ref);
+  // The connection may have closed meanwhile, its cleanup already run: record nothing for it.
+  if (!session.socket.connected) return;
   // Subscribe before anything is read, so no message falls between the read and the broadcast.
   session.socket.join(roomChannel(room));
   session.joined.add(room);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { type Socket as ClientSocket, io as connectClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +67,21 @@ describe('writeBroadcastFramesDirectly', () => {
       'own-again',
       'third',
     ]);
+  });
+
+  it('leaves a reader whose socket buffer is full to engine.io, in order', async () => {
+    const { io, client, packets, received } = await serverAndClient();
+    const transport = client.io.engine.transport as unknown as { ws: { _socket: NetSocket } };
+    const reading = transport.ws._socket;
+    reading.pause(); // the client stops reading: the kernel's buffers, then Node's, fill up
+    const count = 400;
+    const chunk = 'x'.repeat(64 * 1024); // 25 MiB in all, more than loopback buffers hold
+    for (let i = 0; i < count; i++) io.to('r').emit(`m${i}`, chunk);
+    expect(packets.length).toBeGreaterThan(0); // past the full buffer, engine.io's path
+    expect(packets.length).toBeLessThan(count); // before it, the direct one
+    reading.resume();
+    await expect.poll(() => received.length, { timeout: 15_000 }).toBe(count);
+    expect(received).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
   });
 
   it('leaves long-polling connections to engine.io', async () => {

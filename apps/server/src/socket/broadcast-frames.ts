@@ -9,8 +9,8 @@ import type { Socket as NetSocket } from 'node:net';
  *
  * When nothing of a connection's is waiting (its queue is empty and its transport idle), every
  * byte it sent before is already in the TCP socket, so writing the frame straight there sends
- * the same bytes in the same order. Otherwise the packet takes engine.io's path, behind what is
- * queued.
+ * the same bytes in the same order. Otherwise (and when the TCP socket's buffer is full) the
+ * packet takes engine.io's path, behind what is queued.
  */
 export function writeBroadcastFramesDirectly(connection: EngineConnection): void {
   const write = connection.write;
@@ -46,7 +46,10 @@ function idleWebSocketOf({ readyState, writeBuffer, transport }: EngineConnectio
   if (readyState !== 'open' || writeBuffer.length > 0 || !transport.writable) return undefined;
   if (transport.name !== 'websocket' || transport.perMessageDeflate) return undefined;
   const ws = transport.socket;
-  return ws?.readyState === WEBSOCKET_OPEN ? ws._socket : undefined;
+  const socket = ws?.readyState === WEBSOCKET_OPEN ? ws._socket : undefined;
+  // A slow reader's buffer is full: engine.io's path marks the transport busy until the write
+  // completes, which is what lets Socket.IO drop volatile packets (typing) for that client.
+  return socket?.writableNeedDrain ? undefined : socket;
 }
 
 /**

@@ -45,6 +45,10 @@ export function handlerTable(handlers: readonly Handler[]): HandlerTable {
  */
 export function registerHandlers(session: ChatSession, table: HandlerTable): void {
   session.socket.onAny((event: string, ...args: unknown[]) => {
+    // Socket.IO calls catch-all listeners at once, even for packets decoded together with the
+    // one that closed the connection (per-event listeners skip those): an event of a socket
+    // already gone must not run, or a join would leave presence nobody will clear.
+    if (!session.socket.connected) return;
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
     const handler = table.get(event);
     const done = (handler ? dispatch(session, handler, args) : refuseUnknown(session, event)).then(
@@ -58,7 +62,7 @@ export function registerHandlers(session: ChatSession, table: HandlerTable): voi
 async function refuseUnknown(session: ChatSession, event: string): Promise<AckOf<ClientEventName>> {
   const waitMs = session.events.take();
   if (waitMs > 0) return fail(ErrorCode.RateLimited, 'too many events', waitMs);
-  return fail(ErrorCode.NotFound, `unknown event "${event}"`);
+  return fail(ErrorCode.NotFound, `unknown event "${event.slice(0, 64)}"`);
 }
 
 async function dispatch(

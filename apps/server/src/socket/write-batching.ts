@@ -28,8 +28,11 @@ function currentTurn(): number {
 function endTurn(): void {
   turnEndScheduled = false;
   turn++;
-  for (const held of heldThisTurn) held.release();
-  heldThisTurn.length = 0;
+  try {
+    for (const held of heldThisTurn) held.release();
+  } finally {
+    heldThisTurn.length = 0;
+  }
 }
 
 class BatchedSocket {

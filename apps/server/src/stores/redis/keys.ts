@@ -50,8 +50,11 @@ export function redisKeys(prefix: string) {
     webhookDeliveries: `${prefix}{webhooks}:deliveries`,
     /** Hash of webhook delivery id -> attempts claimed so far. */
     webhookAttempts: `${prefix}{webhooks}:attempts`,
-    /** Pub/sub channel on which every stored message is announced, in seq order (announcement.ts). */
-    appendedChannel: `${prefix}messages`,
+    /**
+     * Pub/sub channel on which every stored message is announced, in seq order. Versioned with
+     * the announcement's format (announcement.ts), so nodes of another version never hear it.
+     */
+    appendedChannel: `${prefix}messages:v2`,
     /** Prefix of the Socket.IO adapter's channels. */
     adapterChannel: `${prefix}socket.io`,
   };
