@@ -27,7 +27,7 @@ async function socketPair(): Promise<{ writer: Socket; reader: Socket }> {
 }
 
 describe('batchWritesPerTurn', () => {
-  it('sends the first write of a turn at once, holds the rest and sends them together after it', async () => {
+  it('sends the first write of a turn at once, holds the rest, and holds from the first while a burst lasts', async () => {
     const { writer, reader } = await socketPair();
     batchWritesPerTurn(writer);
     const received: string[] = [];
@@ -44,10 +44,17 @@ describe('batchWritesPerTurn', () => {
     expect(writer.writableCorked).toBe(0);
     await expect.poll(() => received.join('')).toBe('abc');
 
-    // A new turn starts uncorked again.
+    // That turn had three frames: the burst goes on, so the next turn holds from its first write.
     writer.write('d');
-    expect(writer.writableCorked).toBe(0);
+    expect(writer.writableLength).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
     await expect.poll(() => received.join('')).toBe('abcd');
+
+    // One frame in that turn: the burst is over, and a lone write goes out at once again.
+    writer.write('e');
+    expect(writer.writableCorked).toBe(0);
+    expect(writer.writableLength).toBe(0);
+    await expect.poll(() => received.join('')).toBe('abcde');
   });
 
   it('lets the first frame of a turn go out whole when the writer corks around it, as ws does', async () => {

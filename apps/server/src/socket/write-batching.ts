@@ -7,6 +7,10 @@ import type { Socket as NetSocket } from 'node:net';
  * callbacks have run, so a burst leaves each connection in one more `writev` instead of one
  * per message.
  *
+ * A socket that got several frames in the previous turn is in a burst: it is corked from its
+ * first write, so each turn of the burst costs it one system call, not two. A socket that got
+ * one frame (any socket at a modest rate) is never held.
+ *
  * A "flush" is what reaches the kernel: `ws` writes a frame as cork, header, payload, uncork,
  * so the frame's writes belong to the first flush until its uncork; corking on its payload
  * would hold even a lone frame back to the end of the turn (after the whole broadcast loop).
@@ -39,6 +43,10 @@ class BatchedSocket {
   /** The turn of this socket's last flush; a second flush in the same turn is held. */
   private flushedInTurn = -1;
   private holding = false;
+  /** Frames written in `framesTurn`, and whether the turn before this one had several. */
+  private framesTurn = -1;
+  private frames = 0;
+  private inBurst = false;
   private readonly write: NetSocket['write'];
   private readonly uncork: NetSocket['uncork'];
 
@@ -51,19 +59,34 @@ class BatchedSocket {
     } as NetSocket['write'];
     socket.uncork = function batchedUncork(this: NetSocket) {
       batched.uncork.call(this);
+      // The writer's own cork is undone: one of its frames (header and payload) is complete.
+      if (batched.outsideWriterCork()) batched.frames++;
       batched.noteFlush();
     };
   }
 
   private onWrite(target: NetSocket, args: Parameters<NetSocket['write']>): boolean {
-    if (!this.holding && this.flushedInTurn === turn) {
+    const now = currentTurn();
+    if (this.framesTurn !== now) {
+      this.inBurst = this.framesTurn === now - 1 && this.frames > 1;
+      this.framesTurn = now;
+      this.frames = 0;
+    }
+    if (!this.holding && (this.flushedInTurn === now || this.inBurst)) {
       this.holding = true;
       this.socket.cork();
       heldThisTurn.push(this);
     }
+    // A write outside the writer's own cork is a whole frame (a prebuilt broadcast frame).
+    if (this.outsideWriterCork()) this.frames++;
     const accepted = this.write.apply(target, args);
     this.noteFlush();
     return accepted;
+  }
+
+  /** Whether the only cork on the socket, if any, is this batching's own. */
+  private outsideWriterCork(): boolean {
+    return this.socket.writableCorked === (this.holding ? 1 : 0);
   }
 
   /** Called after a write or an uncork: whatever is not corked has gone to the kernel. */
