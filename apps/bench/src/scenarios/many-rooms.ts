@@ -1,4 +1,5 @@
-import type { TargetName } from '../servers/targets';
+import type { PoolConnectResult } from '../clients/pool';
+import type { RunningTarget, TargetName } from '../servers/targets';
 import { clientsInRooms, type ScenarioContext } from './context';
 import { findSaturation, type Load, type Measurement, measureAt } from './measure';
 
@@ -19,29 +20,44 @@ const PROBE_EVERY = 5;
  * message (validation, storage, routing) weighs more than the cost per delivery. On two nodes,
  * each room's members are split between them.
  */
+/**
+ * Connects the many-rooms clients (every one a sender) on `target` and describes their load:
+ * the scenario and the profile start here.
+ */
+export async function manyRoomsLoad(
+  context: ScenarioContext,
+  target: RunningTarget,
+  { probeEvery, durationMs }: { probeEvery?: number; durationMs: number },
+): Promise<{ load: Load; connected: PoolConnectResult }> {
+  const { options, pool } = context;
+  const { clients, roomSize, window } = options.manyRooms;
+  const specs = clientsInRooms(target.urls, clients, roomSize, { sends: true, probeEvery });
+  const connected = await pool.connect(specs);
+  if (connected.failed > 0)
+    context.log(`  ${connected.failed} clients failed: ${connected.errors.join('; ')}`);
+  const load: Load = {
+    pool,
+    target,
+    senders: connected.connected,
+    fanout: roomSize - 1,
+    window,
+    warmupMs: options.warmupMs,
+    durationMs,
+  };
+  return { load, connected };
+}
+
 export async function runManyRooms(
   context: ScenarioContext,
   name: TargetName,
 ): Promise<ManyRoomsResult> {
   const { options, pool } = context;
-  const { clients, roomSize, startRate, window } = options.manyRooms;
+  const { clients, roomSize, startRate } = options.manyRooms;
   return context.withTarget(name, async (target) => {
-    const specs = clientsInRooms(target.urls, clients, roomSize, {
-      sends: true,
+    const { load, connected } = await manyRoomsLoad(context, target, {
       probeEvery: PROBE_EVERY,
-    });
-    const connected = await pool.connect(specs);
-    if (connected.failed > 0)
-      context.log(`  ${connected.failed} clients failed: ${connected.errors.join('; ')}`);
-    const load: Load = {
-      pool,
-      target,
-      senders: connected.connected,
-      fanout: roomSize - 1,
-      window,
-      warmupMs: options.warmupMs,
       durationMs: options.stepMs,
-    };
+    });
     const { steps, peak } = await findSaturation(
       load,
       startRate,

@@ -3,7 +3,8 @@ import { type ProfileSummary, summarizeProfile } from '../profile/top-frames';
 import type { RunningTarget } from '../servers/targets';
 import { clientsInRooms, type ScenarioContext } from './context';
 import { fanoutRoomLoad } from './fanout';
-import { type Load, measureAt } from './measure';
+import { manyRoomsLoad } from './many-rooms';
+import { measureAt } from './measure';
 
 export interface ParleyProfiles {
   /** Fan-out at the same-load rate: bare Socket.IO and Parley under the very same load. */
@@ -70,18 +71,7 @@ export async function profileParley(
 
   log('  many rooms');
   await context.withTarget('parley', async (target) => {
-    const { clients, roomSize, window } = options.manyRooms;
-    const specs = clientsInRooms(target.urls.slice(0, 1), clients, roomSize, { sends: true });
-    const connected = await pool.connect(specs);
-    const load: Load = {
-      pool,
-      target,
-      senders: connected.connected,
-      fanout: roomSize - 1,
-      window,
-      warmupMs: options.warmupMs,
-      durationMs,
-    };
+    const { load, connected } = await manyRoomsLoad(context, target, { durationMs });
     await measureAt(load, rates.manyRoomsPerClientPerSec);
     const summary = await profiled(target, 'many-rooms.cpuprofile', async () => {
       await measureAt(load, rates.manyRoomsPerClientPerSec);
