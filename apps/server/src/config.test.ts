@@ -20,14 +20,33 @@ describe('config', () => {
       port: 3001,
       host: '0.0.0.0',
       corsOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
+      originCheck: true,
     });
     expect(config.auth.secret).toBe(DEVELOPMENT_AUTH_SECRET);
     expect(config.auth.guestTokens).toBe(true);
     expect(config.limits).toMatchObject({
-      messagesPerSecond: 10,
-      messageBurst: 20,
+      sendRates: { sender: { perSecond: 10, burst: 20 }, room: { perSecond: 50, burst: 100 } },
+      events: { perSecond: 50, burst: 100 },
+      typing: { perSecond: 5, burst: 10 },
       packetMaxBytes: 65536,
+      bufferedBytesPerConnection: 1024 * 1024,
+      roomsPerConnection: 100,
     });
+    expect(config.rooms).toEqual({
+      createsPerUser: { perSecond: 10 / 60, burst: 20 },
+      createsPerWorkspace: { perSecond: 300 / 60, burst: 600 },
+      maxPerWorkspace: 10_000,
+      idleTtlSeconds: 86_400,
+    });
+    expect(config.clients).toEqual({
+      guestTokens: { perSecond: 20 / 60, burst: 40 },
+      connections: { perSecond: 20, burst: 100 },
+      maxConnectionsPerAddress: 256,
+      trustedProxies: [],
+      addressHeader: 'x-forwarded-for',
+    });
+    expect(config.http.originCheck).toBe(true);
+    expect(config.auth.maxTtlSeconds).toBe(30 * 24 * 3600);
     expect(warnings.join()).toMatch(/PARLEY_AUTH_SECRET is not set/);
   });
 
@@ -65,12 +84,50 @@ describe('config', () => {
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.auth.guestTokens).toBe(false);
     expect(config.transports).toEqual(['websocket']);
-    expect(config.limits).toMatchObject({ messagesPerSecond: 5, messageBurst: 8 });
+    expect(config.limits.sendRates.sender).toEqual({ perSecond: 5, burst: 8 });
   });
 
-  it('refuses a burst smaller than the rate', () => {
+  it('refuses a burst smaller than the rate, for every bucket', () => {
     expect(problemsOf({ RATE_MESSAGES_PER_SECOND: '10', RATE_MESSAGES_BURST: '5' })).toEqual([
       'RATE_MESSAGES_BURST: must be at least RATE_MESSAGES_PER_SECOND',
+    ]);
+    expect(
+      problemsOf({
+        RATE_ROOM_CREATES_PER_MINUTE: '30',
+        RATE_ROOM_CREATES_BURST: '10',
+        RATE_TYPING_PER_SECOND: '9',
+        RATE_TYPING_BURST: '3',
+      }),
+    ).toEqual([
+      'RATE_TYPING_BURST: must be at least RATE_TYPING_PER_SECOND',
+      'RATE_ROOM_CREATES_BURST: must be at least RATE_ROOM_CREATES_PER_MINUTE',
+    ]);
+  });
+
+  it('turns the per-address limits off with 0, and checks the trusted proxies', () => {
+    const { config } = parseConfig({
+      RATE_GUEST_TOKENS_PER_MINUTE: '0',
+      RATE_CONNECTIONS_PER_SECOND: '0',
+      MAX_CONNECTIONS_PER_ADDRESS: '0',
+      TRUSTED_PROXIES: '10.0.0.0/8, ::1, 192.168.1.7',
+      CLIENT_ADDRESS_HEADER: 'X-Real-IP',
+      ORIGIN_CHECK: 'off',
+    });
+    expect(config.clients).toMatchObject({
+      guestTokens: undefined,
+      connections: undefined,
+      maxConnectionsPerAddress: 0,
+      trustedProxies: ['10.0.0.0/8', '::1', '192.168.1.7'],
+      addressHeader: 'x-real-ip',
+    });
+    expect(config.http.originCheck).toBe(false);
+    expect(problemsOf({ TRUSTED_PROXIES: '10.0.0.0/33,nginx,fd00::/129' })).toEqual([
+      'TRUSTED_PROXIES: "10.0.0.0/33" is not an IP address or CIDR subnet',
+      'TRUSTED_PROXIES: "nginx" is not an IP address or CIDR subnet',
+      'TRUSTED_PROXIES: "fd00::/129" is not an IP address or CIDR subnet',
+    ]);
+    expect(problemsOf({ GUEST_TOKEN_TTL_SECONDS: '9999999' })).toEqual([
+      'GUEST_TOKEN_TTL_SECONDS: must be at most TOKEN_MAX_TTL_SECONDS',
     ]);
   });
 
@@ -124,6 +181,8 @@ describe('config', () => {
       timeoutMs: 5000,
       maxAttempts: 10,
       retryBaseMs: 1000,
+      presenceCoalesceMs: 1000,
+      presenceEventsPerUserPerMinute: 60,
     });
   });
 
@@ -141,6 +200,8 @@ describe('config', () => {
       timeoutMs: 2500,
       maxAttempts: 4,
       retryBaseMs: 250,
+      presenceCoalesceMs: 1000,
+      presenceEventsPerUserPerMinute: 60,
     });
   });
 

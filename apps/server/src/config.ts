@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { LIMITS } from '@parley/protocol';
 import { z } from 'zod';
@@ -19,6 +20,11 @@ const flag = z
 
 function positiveInt(defaultValue: number) {
   return z.coerce.number().int().positive().default(defaultValue);
+}
+
+/** A limit that 0 turns off. */
+function limitOrOff(defaultValue: number) {
+  return z.coerce.number().int().nonnegative().default(defaultValue);
 }
 
 const list = z.string().transform((value) =>
@@ -59,15 +65,42 @@ const EnvSchema = z.object({
   TRANSPORTS: list
     .pipe(z.array(z.enum(['websocket', 'polling'])).min(1))
     .default(['polling', 'websocket']),
-  // A bucket per user per room (a channel's slow mode), so the history store's append script
-  // can take it in the same round trip as the message.
+  // A bucket per user per room (a channel's slow mode) and one per room for everyone, so the
+  // history store's append script can take both in the same round trip as the message.
   RATE_MESSAGES_PER_SECOND: positiveInt(LIMITS.messagesPerSecond),
   RATE_MESSAGES_BURST: positiveInt(LIMITS.messageBurst),
+  RATE_ROOM_MESSAGES_PER_SECOND: positiveInt(50),
+  RATE_ROOM_MESSAGES_BURST: positiveInt(100),
+  // Per connection (every namespace it multiplexes shares them).
   RATE_EVENTS_PER_SECOND: positiveInt(50),
   RATE_EVENTS_BURST: positiveInt(100),
+  RATE_TYPING_PER_SECOND: positiveInt(5),
+  RATE_TYPING_BURST: positiveInt(10),
   MAX_PACKET_BYTES: positiveInt(LIMITS.packetMaxBytes),
+  MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
   HISTORY_RETENTION: positiveInt(LIMITS.historyRetention),
   MAX_ROOMS_PER_SOCKET: positiveInt(LIMITS.roomsPerSocketMax),
+  // Rooms: who may create how many, how many a workspace holds, when empty ones go.
+  RATE_ROOM_CREATES_PER_MINUTE: positiveInt(10),
+  RATE_ROOM_CREATES_BURST: positiveInt(20),
+  RATE_WORKSPACE_ROOM_CREATES_PER_MINUTE: positiveInt(300),
+  RATE_WORKSPACE_ROOM_CREATES_BURST: positiveInt(600),
+  MAX_ROOMS_PER_WORKSPACE: positiveInt(10_000),
+  ROOM_IDLE_TTL_SECONDS: limitOrOff(24 * 3600),
+  // Per client address (0: off), and where that address comes from behind a proxy.
+  RATE_GUEST_TOKENS_PER_MINUTE: limitOrOff(20),
+  RATE_GUEST_TOKENS_BURST: limitOrOff(40),
+  RATE_CONNECTIONS_PER_SECOND: limitOrOff(20),
+  RATE_CONNECTIONS_BURST: limitOrOff(100),
+  MAX_CONNECTIONS_PER_ADDRESS: limitOrOff(256),
+  TRUSTED_PROXIES: list.default([]),
+  CLIENT_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name')
+    .transform((name) => name.toLowerCase())
+    .default('x-forwarded-for'),
+  ORIGIN_CHECK: flag.default(true),
+  TOKEN_MAX_TTL_SECONDS: positiveInt(30 * 24 * 3600),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
@@ -92,23 +125,66 @@ const EnvSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt(5000),
   WEBHOOK_MAX_ATTEMPTS: positiveInt(10),
   WEBHOOK_RETRY_BASE_MS: positiveInt(1000),
+  WEBHOOK_PRESENCE_COALESCE_MS: limitOrOff(1000),
+  WEBHOOK_PRESENCE_EVENTS_PER_MINUTE: positiveInt(60),
 });
 
 export type Environment = Record<string, string | undefined>;
+type Env = z.output<typeof EnvSchema>;
+
+/** A token bucket: `perSecond` sustained, `burst` at once. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
 
 export interface ParleyConfig {
   env: 'development' | 'production' | 'test';
-  http: { port: number; host: string; corsOrigins: string[] };
-  auth: { secret: string; guestTokens: boolean; guestTokenTtlSeconds: number };
+  http: {
+    port: number;
+    host: string;
+    corsOrigins: string[];
+    /** Refuse connections whose browser `Origin` is not in `corsOrigins` (none: not a browser). */
+    originCheck: boolean;
+  };
+  auth: {
+    secret: string;
+    guestTokens: boolean;
+    guestTokenTtlSeconds: number;
+    /** A token whose `exp` is further away than this is refused, whoever signed it. */
+    maxTtlSeconds: number;
+  };
   transports: ('websocket' | 'polling')[];
   limits: {
-    messagesPerSecond: number;
-    messageBurst: number;
-    eventsPerSecond: number;
-    eventBurst: number;
+    /** A message must fit the sender's bucket in the room and the room's own. */
+    sendRates: { sender: Rate; room: Rate };
+    /** Every event of one connection (all its namespaces together): the flood guard. */
+    events: Rate;
+    /** `typing:set` of one connection, within `events`. */
+    typing: Rate;
     packetMaxBytes: number;
+    /** What may wait to be written to one connection before it is dropped as a slow reader. */
+    bufferedBytesPerConnection: number;
     historyRetention: number;
-    roomsPerSocket: number;
+    /** Rooms one connection may be in at once, all its namespaces together. */
+    roomsPerConnection: number;
+  };
+  rooms: {
+    /** New rooms one user may create (per workspace), and a whole workspace. */
+    createsPerUser: Rate;
+    createsPerWorkspace: Rate;
+    maxPerWorkspace: number;
+    /** An empty room that never had a message is deleted after this long idle; 0: never. */
+    idleTtlSeconds: number;
+  };
+  /** Limits per client address; a limit of 0 is off. */
+  clients: {
+    guestTokens: Rate | undefined;
+    connections: Rate | undefined;
+    maxConnectionsPerAddress: number;
+    /** Peers whose `addressHeader` is believed; from anyone else the header is ignored. */
+    trustedProxies: string[];
+    addressHeader: string;
   };
   log: { level: (typeof LOG_LEVELS)[number] };
   shutdownTimeoutMs: number;
@@ -148,6 +224,11 @@ export interface WebhookConfig {
   maxAttempts: number;
   /** The first retry waits this long; each next one twice as long (capped). */
   retryBaseMs: number;
+  /** Presence events (member.*, room.occupied/vacated) wait this long to be cancelled by their
+   * opposite (a join and a leave of the same user and room); 0: sent at once. */
+  presenceCoalesceMs: number;
+  /** Presence events one user may cause per minute (per node); more are dropped and counted. */
+  presenceEventsPerUserPerMinute: number;
 }
 
 export interface RedisConfig {
@@ -204,17 +285,44 @@ export function parseConfig(environment: Environment): LoadedConfig {
     }
     secret = DEVELOPMENT_AUTH_SECRET;
   }
-  if (env.RATE_MESSAGES_BURST < env.RATE_MESSAGES_PER_SECOND) {
-    problems.push('RATE_MESSAGES_BURST: must be at least RATE_MESSAGES_PER_SECOND');
+  // Every bucket: a burst below the sustained rate could never be used up to that rate.
+  const rate = <P extends keyof Env, B extends keyof Env>(perName: P, burstName: B, per = 1) => {
+    const perSecond = (env[perName] as number) / per;
+    const burst = env[burstName] as number;
+    if (burst < (env[perName] as number)) {
+      problems.push(`${String(burstName)}: must be at least ${String(perName)}`);
+    }
+    return { perSecond, burst };
+  };
+  const optionalRate = <P extends keyof Env, B extends keyof Env>(per: P, burst: B, unit = 1) =>
+    env[per] === 0 ? undefined : rate(per, burst, unit);
+  const sendRates = {
+    sender: rate('RATE_MESSAGES_PER_SECOND', 'RATE_MESSAGES_BURST'),
+    room: rate('RATE_ROOM_MESSAGES_PER_SECOND', 'RATE_ROOM_MESSAGES_BURST'),
+  };
+  const events = rate('RATE_EVENTS_PER_SECOND', 'RATE_EVENTS_BURST');
+  const typing = rate('RATE_TYPING_PER_SECOND', 'RATE_TYPING_BURST');
+  const roomCreates = {
+    createsPerUser: rate('RATE_ROOM_CREATES_PER_MINUTE', 'RATE_ROOM_CREATES_BURST', 60),
+    createsPerWorkspace: rate(
+      'RATE_WORKSPACE_ROOM_CREATES_PER_MINUTE',
+      'RATE_WORKSPACE_ROOM_CREATES_BURST',
+      60,
+    ),
+  };
+  const guestTokens = optionalRate('RATE_GUEST_TOKENS_PER_MINUTE', 'RATE_GUEST_TOKENS_BURST', 60);
+  const connections = optionalRate('RATE_CONNECTIONS_PER_SECOND', 'RATE_CONNECTIONS_BURST');
+  rate('RATE_API_PER_SECOND', 'RATE_API_BURST');
+  for (const proxy of env.TRUSTED_PROXIES) {
+    if (!isAddressOrSubnet(proxy)) {
+      problems.push(`TRUSTED_PROXIES: "${proxy}" is not an IP address or CIDR subnet`);
+    }
   }
-  if (env.RATE_EVENTS_BURST < env.RATE_EVENTS_PER_SECOND) {
-    problems.push('RATE_EVENTS_BURST: must be at least RATE_EVENTS_PER_SECOND');
+  if (env.GUEST_TOKEN_TTL_SECONDS > env.TOKEN_MAX_TTL_SECONDS) {
+    problems.push('GUEST_TOKEN_TTL_SECONDS: must be at most TOKEN_MAX_TTL_SECONDS');
   }
   if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set');
-  }
-  if (env.RATE_API_BURST < env.RATE_API_PER_SECOND) {
-    problems.push('RATE_API_BURST: must be at least RATE_API_PER_SECOND');
   }
   const keyNames = env.PARLEY_API_KEYS.map((key) => key.name);
   if (new Set(keyNames).size !== keyNames.length) {
@@ -232,21 +340,34 @@ export function parseConfig(environment: Environment): LoadedConfig {
     warnings,
     config: {
       env: env.NODE_ENV,
-      http: { port: env.PORT, host: env.HOST, corsOrigins },
+      http: { port: env.PORT, host: env.HOST, corsOrigins, originCheck: env.ORIGIN_CHECK },
       auth: {
         secret,
         guestTokens: env.GUEST_TOKENS,
         guestTokenTtlSeconds: env.GUEST_TOKEN_TTL_SECONDS,
+        maxTtlSeconds: env.TOKEN_MAX_TTL_SECONDS,
       },
       transports: env.TRANSPORTS,
       limits: {
-        messagesPerSecond: env.RATE_MESSAGES_PER_SECOND,
-        messageBurst: env.RATE_MESSAGES_BURST,
-        eventsPerSecond: env.RATE_EVENTS_PER_SECOND,
-        eventBurst: env.RATE_EVENTS_BURST,
+        sendRates,
+        events,
+        typing,
         packetMaxBytes: env.MAX_PACKET_BYTES,
+        bufferedBytesPerConnection: env.MAX_BUFFERED_BYTES,
         historyRetention: env.HISTORY_RETENTION,
-        roomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
+        roomsPerConnection: env.MAX_ROOMS_PER_SOCKET,
+      },
+      rooms: {
+        ...roomCreates,
+        maxPerWorkspace: env.MAX_ROOMS_PER_WORKSPACE,
+        idleTtlSeconds: env.ROOM_IDLE_TTL_SECONDS,
+      },
+      clients: {
+        guestTokens,
+        connections,
+        maxConnectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS,
+        trustedProxies: env.TRUSTED_PROXIES,
+        addressHeader: env.CLIENT_ADDRESS_HEADER,
       },
       log: { level: env.LOG_LEVEL },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
@@ -272,9 +393,21 @@ export function parseConfig(environment: Environment): LoadedConfig {
         timeoutMs: env.WEBHOOK_TIMEOUT_MS,
         maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
         retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+        presenceCoalesceMs: env.WEBHOOK_PRESENCE_COALESCE_MS,
+        presenceEventsPerUserPerMinute: env.WEBHOOK_PRESENCE_EVENTS_PER_MINUTE,
       },
     },
   };
+}
+
+/** `10.0.0.1`, `::1`, `10.0.0.0/8` or `fd00::/8`. */
+function isAddressOrSubnet(value: string): boolean {
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return /^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
 }
 
 export function loadConfigFromEnvironment(): LoadedConfig {

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfigFromEnvironment } from './config';
 import { createLogger } from './logger';
 import { createParleyServer } from './server';
+import { throttledLog } from './throttled-log';
 
 let loaded: ReturnType<typeof loadConfigFromEnvironment>;
 try {
@@ -14,6 +15,12 @@ try {
 const { config, warnings } = loaded;
 const log = createLogger(config);
 for (const warning of warnings) log.warn(warning);
+
+// The process's last resort: a rejection nothing handled (a bug on some path a client can reach)
+// is logged, at most a line per interval with a count, and the node keeps serving its other
+// clients. An uncaught exception still ends the process: its state may be broken.
+const unhandled = throttledLog(log, 'error', 'unhandled promise rejection; still serving');
+process.on('unhandledRejection', (reason) => unhandled({ err: reason }));
 
 const server = createParleyServer(config, { logger: log });
 await server.listen();

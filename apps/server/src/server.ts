@@ -12,11 +12,14 @@ import { createApiHandler } from './api/handler';
 import { createTokenService } from './auth/tokens';
 import { attachChat } from './chat';
 import type { ParleyConfig } from './config';
+import { guardRequests } from './http/guard';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import { createRoomAnnouncer } from './rooms/room-announcer';
+import { createRoomCreation } from './rooms/room-creation';
+import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { writeBroadcastFramesDirectly } from './socket/broadcast-frames';
@@ -31,6 +34,11 @@ export interface ParleyServerOptions {
   logger?: Logger;
   /** Defaults to what the config chooses: Redis when `config.redis` is set, else in memory. */
   stores?: Stores;
+  /**
+   * Called with whatever the last-resort guard on request paths catches (it is logged and
+   * answered 500 either way): tests make it fail, so the guard never hides a bug from them.
+   */
+  onUnexpectedError?: (error: unknown) => void;
 }
 
 /**
@@ -94,6 +102,7 @@ export function createParleyServer(
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
   let sweeper: PresenceSweeper | undefined;
+  let roomExpiry: RoomExpiry | undefined;
 
   // Without WEBHOOK_URLS a no-op: nothing is queued and nothing else changes.
   const webhooks = createWebhooks(config.webhooks, {
@@ -113,6 +122,7 @@ export function createParleyServer(
       intervalMs: ROOM_ANNOUNCE_INTERVAL_MS,
       track: (work) => services.track(work),
     }),
+    roomCreation: createRoomCreation(stores, config.rooms),
     track(work) {
       inFlight.add(work);
       work.finally(() => inFlight.delete(work)).catch(() => {});
@@ -140,11 +150,14 @@ export function createParleyServer(
   const httpServer = createServer();
   httpServer.on(
     'request',
-    createHttpHandler({
-      services,
-      ready: async () => !closing && (await stores.ready()),
-      api: createApiHandler({ services, broadcast }),
-    }),
+    guardRequests(
+      createHttpHandler({
+        services,
+        ready: async () => !closing && (await stores.ready()),
+        api: createApiHandler({ services, broadcast }),
+      }),
+      { log, onUnexpected: options.onUnexpectedError },
+    ),
   );
   io.attach(httpServer);
   io.engine.on('connection', (connection) => {
@@ -166,6 +179,13 @@ export function createParleyServer(
         intervalMs: (config.presence.ttlSeconds * 1000) / 6,
         crossNode: config.redis !== undefined,
       });
+      if (config.rooms.idleTtlSeconds > 0) {
+        roomExpiry = startRoomExpiry(stores, {
+          ttlMs: config.rooms.idleTtlSeconds * 1000,
+          log,
+          track: services.track,
+        });
+      }
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
@@ -183,6 +203,7 @@ export function createParleyServer(
       closing = true;
       log.info('shutting down');
       sweeper?.stop();
+      roomExpiry?.stop();
       for (const namespace of io._nsps.values()) {
         if (workspaceOfNamespace(namespace.name)) {
           namespace.emit(ServerEvent.ServerShutdown, { message: 'server is shutting down' });

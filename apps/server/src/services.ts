@@ -2,6 +2,7 @@ import type { TokenService } from './auth/tokens';
 import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
 import type { RoomAnnouncer } from './rooms/room-announcer';
+import type { RoomCreation } from './rooms/room-creation';
 import type { Stores } from './stores/types';
 import type { WebhookEmitter } from './webhooks';
 
@@ -15,6 +16,8 @@ export interface Services {
   webhooks: WebhookEmitter;
   /** Coalesces `room:updated` broadcasts (a join storm must not cost joins × sockets frames). */
   roomAnnouncer: RoomAnnouncer;
+  /** Where a join may create a room: within the creation budgets and the workspace's limit. */
+  roomCreation: RoomCreation;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

@@ -20,9 +20,19 @@ export function testConfig(overrides: Environment = {}): ParleyConfig {
     PORT: '0',
     LOG_LEVEL: 'silent',
     PARLEY_AUTH_SECRET: TEST_SECRET,
-    // Tests of other behaviour send quickly; the rate-limit tests set their own limits.
+    // Tests of other behaviour send, create rooms and connect quickly from one address; the
+    // tests of each limit set their own.
     RATE_MESSAGES_PER_SECOND: '1000',
     RATE_MESSAGES_BURST: '1000',
+    RATE_ROOM_MESSAGES_PER_SECOND: '10000',
+    RATE_ROOM_MESSAGES_BURST: '10000',
+    RATE_ROOM_CREATES_PER_MINUTE: '100000',
+    RATE_ROOM_CREATES_BURST: '100000',
+    RATE_WORKSPACE_ROOM_CREATES_PER_MINUTE: '100000',
+    RATE_WORKSPACE_ROOM_CREATES_BURST: '100000',
+    RATE_GUEST_TOKENS_PER_MINUTE: '0',
+    RATE_CONNECTIONS_PER_SECOND: '0',
+    MAX_CONNECTIONS_PER_ADDRESS: '0',
     ...overrides,
   }).config;
 }
@@ -44,7 +54,11 @@ export interface TestServer {
 /** Boots a real server on a free loopback port. Every client it hands out is closed with it. */
 export async function startServer(overrides: Environment = {}): Promise<TestServer> {
   const config = testConfig(overrides);
-  const server = createParleyServer(config);
+  // What the last-resort guard catches is a bug: it fails the test at close.
+  const unexpected: unknown[] = [];
+  const server = createParleyServer(config, {
+    onUnexpectedError: (error) => unexpected.push(error),
+  });
   const url = await server.listen();
   const tokens = createTokenService(config.auth.secret);
   const clients = new Set<ChatSocket>();
@@ -69,6 +83,11 @@ export async function startServer(overrides: Environment = {}): Promise<TestServ
     async close() {
       for (const socket of clients) socket.disconnect();
       await server.close();
+      if (unexpected.length > 0) {
+        throw new Error(`the request guard caught ${unexpected.length} error(s)`, {
+          cause: unexpected[0],
+        });
+      }
     },
   };
 }

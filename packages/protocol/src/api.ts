@@ -4,12 +4,18 @@ import { WorkspaceSlug } from './names';
 import {
   ClientMsgId,
   DisplayName,
+  EventData,
   EventType,
+  GUEST_ID_PREFIX,
+  INTEGRATION_ID_PREFIX,
   Member,
   Message,
   MessageText,
+  RoomListAck,
+  RoomListPayload,
   RoomSummary,
   Topic,
+  UserId,
 } from './schemas';
 
 /**
@@ -40,8 +46,8 @@ export const PublishMessageResponse = z.object({ message: Message });
 
 export const PublishEventRequest = z.object({
   type: EventType,
-  data: z.json().meta({
-    description: `Any JSON value, at most ${LIMITS.roomEventMaxBytes} bytes once serialized.`,
+  data: EventData.meta({
+    description: `Any JSON value, at most ${LIMITS.roomEventMaxBytes} bytes once serialized and ${LIMITS.eventDataMaxDepth} levels deep; strings well-formed Unicode.`,
   }),
 });
 export type PublishEventRequest = z.input<typeof PublishEventRequest>;
@@ -58,7 +64,12 @@ export const SetTopicRequest = z.object({
 export type SetTopicRequest = z.input<typeof SetTopicRequest>;
 
 export const RoomResponse = z.object({ room: RoomSummary });
-export const RoomListResponse = z.object({ rooms: z.array(RoomSummary) });
+export const RoomListQuery = z.object({
+  cursor: RoomListPayload.shape.cursor,
+  prefix: RoomListPayload.shape.prefix,
+  limit: z.coerce.number().int().min(1).max(LIMITS.roomListPageMax).optional(),
+});
+export const RoomListResponse = RoomListAck;
 export const MembersResponse = z.object({ members: z.array(Member) });
 
 export const HistoryQuery = z.object({
@@ -75,7 +86,10 @@ export const HistoryResponse = z.object({
 export const MAX_MINTED_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
 export const MintTokenRequest = z.object({
-  sub: z.string().min(1).max(128).meta({ description: "The user's id in your system." }),
+  sub: UserId.refine(
+    (id) => !id.startsWith(GUEST_ID_PREFIX) && !id.startsWith(INTEGRATION_ID_PREFIX),
+    `sub must not start with "${GUEST_ID_PREFIX}" or "${INTEGRATION_ID_PREFIX}": those ids are Parley's own`,
+  ).meta({ description: "The user's id in your system (not a guest's or an integration's)." }),
   name: DisplayName,
   workspaces: z
     .union([z.literal('*'), z.array(WorkspaceSlug).min(1)])

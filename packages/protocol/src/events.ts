@@ -23,6 +23,7 @@ export const ServerEvent = {
   RoomUpdated: 'room:updated',
   ServerShutdown: 'server:shutdown',
   RoomEvent: 'room:event',
+  ConnectionClosing: 'connection:closing',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -45,8 +46,7 @@ export const clientEvents = {
   [ClientEvent.RoomJoin]: {
     payload: s.RoomJoinPayload,
     ack: s.RoomJoinAck,
-    summary:
-      'Join a room (creating it if new). Answers the latest page of history, or with `since` everything after it, and the members present. Joining a room already joined answers the same again.',
+    summary: `Join a room (creating it if new, within the creation limits: \`rate_limited\` when the user or the workspace creates rooms too fast, \`forbidden\` when the workspace holds as many rooms as it may). Answers the latest page of history, or with \`since\` everything after it, and up to ${LIMITS.joinMembersMax} of the members present (\`room.memberCount\` counts them all). Joining a room already joined answers the same again.`,
   },
   [ClientEvent.RoomLeave]: {
     payload: s.RoomLeavePayload,
@@ -56,8 +56,7 @@ export const clientEvents = {
   [ClientEvent.RoomList]: {
     payload: s.RoomListPayload,
     ack: s.RoomListAck,
-    summary:
-      "The workspace's rooms with their topic and online user count, busiest first. From then on this socket also gets `room:updated` for every room of the workspace (a lobby), until it disconnects.",
+    summary: `One page of the workspace's rooms, by name, with their topic and online user count: up to \`limit\` (default ${LIMITS.roomListPageDefault}, at most ${LIMITS.roomListPageMax}) rooms whose names start with \`prefix\`, after \`cursor\`; \`nextCursor\` asks for the next page (null: there is none). From then on this socket also gets \`room:updated\` for every room of the workspace (a lobby), until it disconnects.`,
   },
   [ClientEvent.MessageSend]: {
     payload: s.MessageSendPayload,
@@ -107,6 +106,11 @@ export const serverEvents = {
     payload: s.RoomEvent,
     summary:
       'A transient event a backend published to the room through the server API (a progress bar, a price, a build status). Not stored: a socket that was not in the room when it was sent never sees it.',
+  },
+  [ServerEvent.ConnectionClosing]: {
+    payload: s.ConnectionClosing,
+    summary:
+      'The server is about to close this connection, and why (`reason`): the token expired (get a new one, then reconnect), the connection kept sending after `rate_limited` answers, or it read too slowly to keep up. The disconnect follows; Socket.IO does not reconnect by itself after it.',
   },
   [ServerEvent.ServerShutdown]: {
     payload: s.ServerShutdown,
@@ -175,4 +179,6 @@ export interface InterServerEvents {
 export interface SocketData {
   user: s.Member;
   workspace: string;
+  /** When the connection's token expires (ms since the epoch): the session ends then. */
+  expiresAt: number;
 }

@@ -12,7 +12,7 @@ export const HttpPath = {
 /** `POST /api/v1/session`: a guest token for a display name. */
 export const SessionRequest = z.object({
   name: DisplayName,
-  token: z.string().optional().meta({
+  token: z.string().max(4096).optional().meta({
     description:
       'A guest token this server issued before: the new token keeps its user id, so a guest who changes their name stays the same member.',
   }),

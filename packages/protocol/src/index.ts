@@ -6,5 +6,6 @@ export * from './limits';
 export * from './names';
 export * from './result';
 export * from './schemas';
+export * from './text';
 export * from './version';
 export * from './webhooks';

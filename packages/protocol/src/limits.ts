@@ -15,8 +15,13 @@ export const LIMITS = {
   historyPageDefault: 50,
   /** Most messages `room:join` with `since` returns; past that it answers the latest page. */
   recoveryMaxMessages: 500,
-  /** Rooms one socket may have joined at once. */
+  /** Rooms one connection may have joined at once (all its namespaces together). */
   roomsPerSocketMax: 100,
+  /** `room:list` page size: the largest and the default. */
+  roomListPageMax: 100,
+  roomListPageDefault: 50,
+  /** Members a `room:join` answer lists at most (the room's count is exact). */
+  joinMembersMax: 100,
   /** Per user per room: sustained messages per second and the burst allowed on top. */
   messagesPerSecond: 10,
   messageBurst: 20,
@@ -26,6 +31,8 @@ export const LIMITS = {
   historyRetention: 10_000,
   /** A transient `room:event`'s `data`, serialized as JSON, in bytes. */
   roomEventMaxBytes: 16 * 1024,
+  /** A transient `room:event`'s `data`: levels of nesting. */
+  eventDataMaxDepth: 32,
   /** Room topic, in Unicode code points. */
   topicMaxChars: 250,
   /** A typing client repeats `typing: true` this often; receivers drop it after the timeout. */

@@ -1,33 +1,55 @@
 import { z } from 'zod';
 import { LIMITS, textLength } from './limits';
 import { RoomName } from './names';
+import {
+  hasVisibleCharacter,
+  isWellFormed,
+  jsonProblem,
+  NAME_FORBIDDEN,
+  STRAY_CONTROL,
+} from './text';
 
-// C0 controls other than tab, line feed and carriage return, and DEL: never meaningful in chat
-// text, and some (NUL, ESC) break terminals and log pipelines downstream.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const STRAY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-// In a name, also line breaks and the bidi overrides that let a name disguise itself.
-const NAME_FORBIDDEN = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
-
+/**
+ * Free text as anyone may send it: trimmed, well-formed Unicode (no lone surrogates), 1 to `max`
+ * code points, and at least one visible character (not only zero-width spaces, fillers or marks).
+ */
 function boundedText(max: number, what: string) {
   return z
     .string()
     .trim()
     .min(1, `${what} must not be empty`)
-    .refine((text) => textLength(text) <= max, `${what} must be at most ${max} characters`);
+    .refine(isWellFormed, `${what} must be well-formed Unicode (no lone surrogates)`)
+    .refine((text) => textLength(text) <= max, `${what} must be at most ${max} characters`)
+    .refine(hasVisibleCharacter, `${what} must contain a visible character`);
 }
 
 export const DisplayName = boundedText(LIMITS.displayNameMaxChars, 'name')
-  .refine((name) => !NAME_FORBIDDEN.test(name), 'name must not contain control characters')
+  .refine(
+    (name) => !NAME_FORBIDDEN.test(name),
+    'name must not contain control, bidi or invisible spacing characters',
+  )
   .meta({
-    description: `Display name: 1-${LIMITS.displayNameMaxChars} characters after trimming, no control characters.`,
+    description: `Display name: 1-${LIMITS.displayNameMaxChars} characters after trimming, with a visible one; no control, bidi or invisible spacing characters.`,
   });
 
 export const MessageText = boundedText(LIMITS.messageTextMaxChars, 'text')
   .refine((text) => !STRAY_CONTROL.test(text), 'text must not contain control characters')
   .meta({
-    description: `1-${LIMITS.messageTextMaxChars} characters (Unicode code points) after trimming; stored trimmed.`,
+    description: `1-${LIMITS.messageTextMaxChars} characters (Unicode code points) after trimming, with a visible one; stored trimmed.`,
   });
+
+/** Ids Parley gives out itself: nobody else's token may claim one. */
+export const GUEST_ID_PREFIX = 'guest_';
+export const INTEGRATION_ID_PREFIX = 'integration:';
+
+/** A user's id, as a token's `sub` carries it. */
+export const UserId = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine(isWellFormed, 'must be well-formed Unicode')
+  .refine((id) => !/\p{Cc}/u.test(id), 'must not contain control characters')
+  .meta({ description: 'A user id: 1-128 characters, no control characters.' });
 
 export const ClientMsgId = z
   .string()
@@ -48,10 +70,24 @@ export const Seq = z
 export const Topic = z
   .string()
   .trim()
+  .refine(isWellFormed, 'topic must be well-formed Unicode (no lone surrogates)')
   .refine(
     (t) => textLength(t) <= LIMITS.topicMaxChars,
     `topic must be at most ${LIMITS.topicMaxChars} characters`,
-  );
+  )
+  .refine((t) => !/\p{Cc}/u.test(t), 'topic must be one line without control characters')
+  .refine((t) => t === '' || hasVisibleCharacter(t), 'topic must contain a visible character');
+
+/** A JSON value a backend publishes: well-formed strings, finite numbers, bounded nesting. */
+export const EventData = z
+  .custom<z.core.util.JSONType>()
+  .superRefine((value, context) => {
+    const problem = jsonProblem(value, LIMITS.eventDataMaxDepth);
+    if (problem) context.addIssue({ code: 'custom', message: `data: ${problem}` });
+  })
+  .meta({
+    description: `Any JSON value: well-formed strings, at most ${LIMITS.eventDataMaxDepth} levels deep.`,
+  });
 
 // ---- Entities ----
 
@@ -103,13 +139,34 @@ export const RoomJoinPayload = z.object({
     .nonnegative()
     .optional()
     .meta({ description: 'The last `seq` the client has; the answer then holds what came after.' }),
-  sinceId: z.string().optional().meta({
-    description:
-      "The `id` of the client's message at `since`. When the server's message there differs (its history was reset, as when an in-memory server restarts), the answer is the latest page, not a recovery.",
-  }),
+  sinceId: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'sinceId must be a message id')
+    .optional()
+    .meta({
+      description:
+        "The `id` of the client's message at `since`. When the server's message there differs (its history was reset, as when an in-memory server restarts), the answer is the latest page, not a recovery.",
+    }),
 });
 export const RoomLeavePayload = z.object({ room: RoomName });
-export const RoomListPayload = z.object({});
+export const RoomListPayload = z.object({
+  cursor: RoomName.optional().meta({
+    description: "The previous answer's `nextCursor`: rooms whose names come after it.",
+  }),
+  prefix: z
+    .string()
+    .regex(/^[a-z0-9_-]{0,64}$/, 'prefix must be the start of a room name')
+    .optional()
+    .meta({ description: 'Only rooms whose names start with it (a search as you type).' }),
+  limit: z
+    .int()
+    .min(1)
+    .max(LIMITS.roomListPageMax)
+    .optional()
+    .meta({
+      description: `Page size, 1-${LIMITS.roomListPageMax}; default ${LIMITS.roomListPageDefault}.`,
+    }),
+});
 export const MessageSendPayload = z.object({
   room: RoomName,
   text: MessageText,
@@ -136,7 +193,9 @@ export const TypingSetPayload = z.object({ room: RoomName, typing: z.boolean() }
 export const RoomJoinAck = z.object({
   room: RoomInfo,
   messages: z.array(Message).meta({ description: 'Oldest first.' }),
-  members: z.array(Member).meta({ description: 'Users present in the room, the joiner included.' }),
+  members: z.array(Member).meta({
+    description: `Users present in the room, the joiner included: all of them up to ${LIMITS.joinMembersMax}, beyond that ${LIMITS.joinMembersMax} of them (\`room.memberCount\` counts everyone).`,
+  }),
   hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
   recovered: z.boolean().meta({
     description:
@@ -144,7 +203,12 @@ export const RoomJoinAck = z.object({
   }),
 });
 export const RoomLeaveAck = z.object({});
-export const RoomListAck = z.object({ rooms: z.array(RoomSummary) });
+export const RoomListAck = z.object({
+  rooms: z.array(RoomSummary).meta({ description: 'By name.' }),
+  nextCursor: RoomName.nullable().meta({
+    description: 'Pass as `cursor` for the next page; null when this page is the last.',
+  }),
+});
 export const MessageSendAck = z.object({ message: Message });
 export const MessageHistoryAck = z.object({
   messages: z.array(Message).meta({ description: 'Oldest first.' }),
@@ -173,7 +237,23 @@ export const EventType = z
 export const RoomEvent = z.object({
   room: RoomName,
   type: EventType,
-  data: z.json().meta({ description: 'Any JSON value the publisher sent.' }),
+  data: EventData.meta({ description: 'The JSON value the publisher sent.' }),
+});
+
+/** Why the server closes a connection: clients switch on it. */
+export const CloseReason = {
+  /** The token's `exp` passed: get a new token, then reconnect. */
+  TokenExpired: 'token_expired',
+  /** The connection kept sending after being answered `rate_limited`. */
+  Flooding: 'flooding',
+  /** It read too slowly: more than the server buffers per connection was waiting for it. */
+  SlowReader: 'slow_reader',
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+export const ConnectionClosing = z.object({
+  reason: z.enum(Object.values(CloseReason) as [CloseReason, ...CloseReason[]]),
+  message: z.string().meta({ description: 'For people; `reason` is for code.' }),
 });
 
 export const ServerShutdown = z.object({

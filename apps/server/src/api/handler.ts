@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PREFIX, ErrorCode, LIMITS, RoomName, WorkspaceSlug } from '@parley/protocol';
 import type { z } from 'zod';
+import { decodePathSegment, type RequestTarget } from '../http/request-target';
 import { HttpError, readJson, sendJson } from '../http/respond';
 import type { Services } from '../services';
 import type { Broadcaster } from '../socket/broadcast';
@@ -48,9 +49,13 @@ export function createApiHandler({
   const routes = apiRoutes.map(compile);
   const openApi = buildOpenApi(apiRoutes, API_PREFIX);
 
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    if (!url.pathname.startsWith(`${API_PREFIX}/`)) return false;
-    const path = url.pathname.slice(API_PREFIX.length);
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: RequestTarget,
+  ): Promise<boolean> => {
+    if (!target.path.startsWith(`${API_PREFIX}/`)) return false;
+    const path = target.path.slice(API_PREFIX.length);
     if (path === OPENAPI_PATH && req.method === 'GET') {
       sendJson(res, 200, openApi);
       return true;
@@ -70,7 +75,7 @@ export function createApiHandler({
       res.setHeader('allow', allowed.join(', '));
       throw new HttpError(
         ErrorCode.InvalidPayload,
-        `${req.method} is not allowed on ${url.pathname}`,
+        `${req.method} is not allowed on ${target.path}`,
         405,
       );
     }
@@ -86,17 +91,20 @@ export function createApiHandler({
       );
     }
     const params = Object.fromEntries(
-      Object.entries(match.params).map(([name, value]) => [
-        name,
-        parse(PARAM_SCHEMAS[name] ?? WorkspaceSlug, decodeURIComponent(value), name),
-      ]),
+      Object.entries(match.params).map(([name, value]) => {
+        const decoded = decodePathSegment(value);
+        if (decoded === undefined) {
+          throw new HttpError(ErrorCode.InvalidPayload, `${name}: not percent-encoded UTF-8`);
+        }
+        return [name, parse(PARAM_SCHEMAS[name] ?? WorkspaceSlug, decoded, name)];
+      }),
     );
     const { route } = match;
     const body = route.body
       ? parse(route.body, await readJson(req, LIMITS.packetMaxBytes), 'body')
       : undefined;
     const query = route.query
-      ? parse(route.query, Object.fromEntries(url.searchParams), 'query')
+      ? parse(route.query, Object.fromEntries(target.query), 'query')
       : undefined;
     const result = await route.handle({ caller, params, body, query, services, broadcast });
     sendJson(res, result.status ?? route.status, result.body);

@@ -11,6 +11,7 @@ import {
   PublishEventResponse,
   PublishMessageRequest,
   PublishMessageResponse,
+  RoomListQuery,
   RoomListResponse,
   RoomResponse,
   ServerEvent,
@@ -19,6 +20,7 @@ import {
 import type { z } from 'zod';
 import { HttpError } from '../http/respond';
 import { storeMessage } from '../messages/store-message';
+import { UNLIMITED_ROOMS } from '../rooms/room-creation';
 import { roomDirectory } from '../rooms/room-directory';
 import type { Services } from '../services';
 import type { Broadcaster } from '../socket/broadcast';
@@ -76,13 +78,15 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: 'GET',
     path: '/workspaces/{workspace}/rooms',
-    summary: "The workspace's rooms with their topic and online user count, busiest first.",
+    summary: `One page of the workspace's rooms by name, with their topic and online user count: \`limit\` (default ${LIMITS.roomListPageDefault}, at most ${LIMITS.roomListPageMax}), \`prefix\` (names starting with it), \`cursor\` (the previous page's \`nextCursor\`).`,
+    query: RoomListQuery,
     response: RoomListResponse,
     status: 200,
     errors: [400, 403],
     async handle(context) {
       const { workspace } = roomRef(context);
-      return { body: { rooms: await roomDirectory(context.services.stores, workspace) } };
+      const query = context.query as z.output<typeof RoomListQuery>;
+      return { body: await roomDirectory(context.services.stores, workspace, query) };
     },
   },
   {
@@ -97,7 +101,7 @@ export const apiRoutes: ApiRoute[] = [
     async handle(context) {
       const ref = roomRef(context);
       const { text, author, clientMsgId } = context.body as z.output<typeof PublishMessageRequest>;
-      await context.services.stores.rooms.ensure(ref);
+      await context.services.stores.rooms.create(ref, { maxRooms: UNLIMITED_ROOMS });
       const { message, created } = await storeMessage(context.services, ref, {
         author: {
           id: `integration:${author.id ?? context.caller.name}`,

@@ -141,7 +141,7 @@ describe('POST /api/v1/session', () => {
     [{}, 'name'],
     [{ name: '   ' }, 'name must not be empty'],
     [{ name: 'x'.repeat(33) }, 'at most 32'],
-    [{ name: 'line\nbreak' }, 'control characters'],
+    [{ name: 'line\nbreak' }, 'control'],
     ['{not json', 'not valid JSON'],
   ])('answers 400 invalid_payload for %j', async (body, expected) => {
     const response = await postSession(body);

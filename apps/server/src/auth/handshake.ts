@@ -25,6 +25,7 @@ export function authenticateHandshake(tokens: TokenService) {
       }
       socket.data.user = identity.user;
       socket.data.workspace = workspace;
+      socket.data.expiresAt = identity.expiresAt.getTime();
       next();
     } catch (error) {
       if (error instanceof TokenError) return next(refusal(ErrorCode.Unauthorized, error.message));

@@ -24,12 +24,22 @@ export class HttpError extends Error {
   }
 }
 
+/** The request body stopped arriving (the client aborted): nothing to answer, nothing to log. */
+export class RequestAborted extends Error {
+  constructor(cause: unknown) {
+    super('the request was aborted by the client', { cause });
+    this.name = 'RequestAborted';
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    // A JSON answer is never to be read as a page or a script, whatever a browser guesses.
+    'x-content-type-options': 'nosniff',
   });
   res.end(text);
 }
@@ -57,11 +67,21 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes)
+  const body = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await body.next();
+    } catch (error) {
+      throw new RequestAborted(error);
+    }
+    if (next.done) break;
+    size += next.value.length;
+    if (size > maxBytes) {
+      await body.return?.();
       throw new HttpError('payload_too_large', `body must be at most ${maxBytes} bytes`);
-    chunks.push(chunk);
+    }
+    chunks.push(next.value);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));

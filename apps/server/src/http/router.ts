@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPath } from '@parley/protocol';
 import type { Services } from '../services';
 import { StoreUnavailableError } from '../stores/errors';
-import { HttpError, sendError, sendJson } from './respond';
+import { parseRequestTarget, type RequestTarget } from './request-target';
+import { HttpError, RequestAborted, sendError, sendJson } from './respond';
 import { createGuestSession } from './session';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -12,7 +13,7 @@ export interface HttpDeps {
   /** False once shutdown started, or while a backing store is unreachable. */
   ready(): Promise<boolean>;
   /** The server API: answers false for a path it does not serve. */
-  api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  api(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<boolean>;
 }
 
 /** Every HTTP endpoint except Socket.IO's own, which the engine serves before this is called. */
@@ -30,12 +31,13 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
   const allowedOrigins = new Set(services.config.http.corsOrigins);
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://parley');
-    const path = url.pathname;
-    const methods = routes[path];
+    const target = parseRequestTarget(req.url);
     try {
+      if (!target) throw new HttpError('invalid_payload', 'bad request target', 400);
+      const { path } = target;
+      const methods = routes[path];
       if (path.startsWith('/api/')) applyCors(req, res, allowedOrigins);
-      if (!methods && (await api(req, res, url))) return;
+      if (!methods && (await api(req, res, target))) return;
       if (!methods) throw new HttpError('not_found', `no route ${path}`);
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { allow: Object.keys(methods).join(', ') }).end();
@@ -49,13 +51,18 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
       await route(req, res);
     } catch (error) {
       if (error instanceof HttpError) return sendError(res, error);
+      // The client went away mid-body: nobody is left to answer, and nothing went wrong here.
+      if (error instanceof RequestAborted) {
+        res.destroy();
+        return;
+      }
       if (error instanceof StoreUnavailableError) {
         return sendError(
           res,
           new HttpError('unavailable', 'storage is unreachable; nothing was done, retry later'),
         );
       }
-      services.log.error({ err: error, path }, 'http handler failed');
+      services.log.error({ err: error, path: target?.path }, 'http handler failed');
       sendError(res, new HttpError('internal', 'unexpected server error; it was logged'));
     }
   };

@@ -15,10 +15,14 @@ export const messageHandlers = [
       session.services,
       refOf(session, room),
       { author: session.user, text, clientMsgId, origin: session.socket.id },
-      { perSecond: limits.messagesPerSecond, burst: limits.messageBurst },
+      limits.sendRates,
     );
     if ('rateLimited' in result) {
-      throw new ParleyError(ErrorCode.RateLimited, 'sending too fast', result.retryAfterMs);
+      const why =
+        result.scope === 'room'
+          ? 'the room is taking too many messages from everyone; retry shortly'
+          : 'sending too fast';
+      throw new ParleyError(ErrorCode.RateLimited, why, result.retryAfterMs);
     }
     // Everyone else in the room hears of it from the store (see delivery.ts), in seq order.
     if (result.created) clearTyping(session, room);

@@ -21,9 +21,9 @@ export function refOf(session: ChatSession, room: string): RoomRef {
  * announces `presence:joined` and changes the room's online count.
  */
 export async function enterRoom(session: ChatSession, room: string): Promise<void> {
-  const { stores } = session.services;
+  const { stores, roomCreation } = session.services;
   const ref = refOf(session, room);
-  await stores.rooms.ensure(ref);
+  await roomCreation.open(ref, session.user.id);
   // The connection may have closed meanwhile, its cleanup already run: record nothing for it.
   if (!session.socket.connected) return;
   // Subscribe before anything is read, so no message falls between the read and the broadcast.
@@ -50,11 +50,17 @@ export async function enterRoom(session: ChatSession, room: string): Promise<voi
 export async function exitRoom(session: ChatSession, room: string): Promise<void> {
   const { stores } = session.services;
   clearTyping(session, room);
-  session.joined.delete(room);
+  if (session.joined.delete(room)) session.budget.releaseRoom();
   session.socket.leave(roomChannel(room));
   const ref = refOf(session, room);
   const lastConnection = await stores.presence.remove(ref, session.user.id, session.socket.id);
   if (lastConnection) {
+    // The room may be empty now: an unused one starts counting its idle time.
+    session.services.track(
+      stores.rooms.touch(ref).catch((error: unknown) => {
+        session.log.debug({ err: error }, 'could not mark the room idle');
+      }),
+    );
     reportDeparture(session.services, ref, session.user);
     session.socket.nsp
       .to(roomChannel(room))

@@ -1,6 +1,7 @@
 import { ClientEvent, ErrorCode, LIMITS, type Message } from '@parley/protocol';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
+import type { ChatSession } from '../socket/session';
 import { LOBBY_CHANNEL } from '../socket/types';
 import type { HistoryStore, RoomRef } from '../stores/types';
 import { enterRoom, exitRoom, refOf, requireJoined } from './membership';
@@ -8,27 +9,31 @@ import { roomDirectory } from './room-directory';
 
 export const roomHandlers = [
   defineHandler(ClientEvent.RoomJoin, async (session, { room, since, sinceId }) => {
-    const { stores, config } = session.services;
-    if (!session.joined.has(room) && session.joined.size >= config.limits.roomsPerSocket) {
-      throw new ParleyError(
-        ErrorCode.Forbidden,
-        `a connection may join at most ${config.limits.roomsPerSocket} rooms; leave one first`,
-      );
-    }
-    if (!session.joined.has(room)) await enterRoom(session, room);
+    const { stores } = session.services;
+    await joinOnce(session, room);
 
     const ref = refOf(session, room);
     const recovered =
       since === undefined ? undefined : await recover(stores.history, ref, since, sinceId);
-    const [page, members, record, lastSeq] = await Promise.all([
+    const [page, members, memberCount, record, lastSeq] = await Promise.all([
       recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
-      stores.presence.members(ref),
+      stores.presence.members(ref, LIMITS.joinMembersMax),
+      stores.presence.count(ref),
       stores.rooms.get(ref),
       stores.history.lastSeq(ref),
     ]);
+    // A sample of a big room may miss the joiner, who expects to see themselves.
+    if (!members.some((member) => member.id === session.user.id)) {
+      members.splice(LIMITS.joinMembersMax - 1, Number.POSITIVE_INFINITY, session.user);
+    }
     const messages = recovered ?? page?.messages ?? [];
     return {
-      room: { name: room, topic: record?.topic ?? null, memberCount: members.length, lastSeq },
+      room: {
+        name: room,
+        topic: record?.topic ?? null,
+        memberCount: Math.max(memberCount, members.length),
+        lastSeq,
+      },
       messages,
       members,
       // After a recovery, older messages exist whenever the first one returned is not seq 1.
@@ -43,12 +48,36 @@ export const roomHandlers = [
     return {};
   }),
 
-  defineHandler(ClientEvent.RoomList, async (session) => {
+  defineHandler(ClientEvent.RoomList, async (session, query) => {
     // Asking for the list makes this socket a lobby: it hears every room's count from now on.
     session.socket.join(LOBBY_CHANNEL);
-    return { rooms: await roomDirectory(session.services.stores, session.workspace) };
+    return roomDirectory(session.services.stores, session.workspace, query);
   }),
 ];
+
+/**
+ * Enters the room unless this socket is in it or entering it already. The connection's room
+ * slot is taken before the first await, so concurrent joins cannot overshoot its limit, and
+ * given back if the join does not happen.
+ */
+async function joinOnce(session: ChatSession, room: string): Promise<void> {
+  if (session.joined.has(room) || session.entering?.has(room)) return;
+  if (!session.budget.reserveRoom()) {
+    const max = session.services.config.limits.roomsPerConnection;
+    throw new ParleyError(
+      ErrorCode.Forbidden,
+      `a connection may be in at most ${max} rooms at once; leave one first`,
+    );
+  }
+  session.entering ??= new Set();
+  session.entering.add(room);
+  try {
+    await enterRoom(session, room);
+  } finally {
+    session.entering.delete(room);
+    if (!session.joined.has(room)) session.budget.releaseRoom();
+  }
+}
 
 /**
  * What came after `since`, or undefined when the client must start over: too much was missed,

@@ -96,7 +96,7 @@ describe('rooms and presence', () => {
     expect(counts.length).toBeLessThanOrEqual(3);
   });
 
-  it('room:list shows the workspace rooms with online counts, busiest first', async () => {
+  it('room:list pages the workspace rooms by name, with online counts, and searches by prefix', async () => {
     const ana = await t.connect('acme', await t.token('Ana'));
     const bo = await t.connect('acme', await t.token('Bo'));
     await call(ana, 'room:join', { room: 'quiet' });
@@ -106,12 +106,25 @@ describe('rooms and presence', () => {
     await call(bo, 'room:join', { room: 'busy' });
     await call(ana, 'room:join', { room: 'empty' });
     await call(ana, 'room:leave', { room: 'empty' });
-    const { rooms } = await call(bo, 'room:list', {});
-    expect(rooms).toEqual([
-      { name: 'busy', topic: null, memberCount: 2 },
-      { name: 'quiet', topic: null, memberCount: 1 },
-      { name: 'empty', topic: null, memberCount: 0 },
-    ]);
+    expect(await call(bo, 'room:list', {})).toMatchObject({
+      rooms: [
+        { name: 'busy', topic: null, memberCount: 2 },
+        { name: 'empty', topic: null, memberCount: 0 },
+        { name: 'quiet', topic: null, memberCount: 1 },
+      ],
+      nextCursor: null,
+    });
+    const first = await call(bo, 'room:list', { limit: 2 });
+    expect(first.rooms.map((r) => r.name)).toEqual(['busy', 'empty']);
+    expect(first.nextCursor).toBe('empty');
+    const second = await call(bo, 'room:list', { limit: 2, cursor: 'empty' });
+    expect(second).toMatchObject({ rooms: [{ name: 'quiet', memberCount: 1 }], nextCursor: null });
+    const searched = await call(bo, 'room:list', { prefix: 'qu' });
+    expect(searched.rooms.map((r) => r.name)).toEqual(['quiet']);
+    expect(await request(bo, 'room:list', { limit: 101 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
   });
 
   it('joining twice is idempotent: no second presence event, the same answer', async () => {

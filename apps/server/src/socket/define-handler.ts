@@ -2,6 +2,7 @@ import {
   type AckDataOf,
   type AckOf,
   type ClientEventName,
+  CloseReason,
   clientEvents,
   ErrorCode,
   fail,
@@ -10,6 +11,7 @@ import {
 } from '@parley/protocol';
 import type { z } from 'zod';
 import { StoreUnavailableError } from '../stores/errors';
+import { closeConnection } from './close';
 import { ParleyError } from './errors';
 import type { ChatSession } from './session';
 
@@ -44,13 +46,13 @@ export function handlerTable(handlers: readonly Handler[]): HandlerTable {
  * sockets, a listener table per socket is memory for nothing (≈ 1 KiB each, measured).
  */
 export function registerHandlers(session: ChatSession, table: HandlerTable): void {
-  session.socket.onAny((event: string, ...args: unknown[]) => {
+  session.socket.onAny((event: unknown, ...args: unknown[]) => {
     // Socket.IO calls catch-all listeners at once, even for packets decoded together with the
     // one that closed the connection (per-event listeners skip those): an event of a socket
     // already gone must not run, or a join would leave presence nobody will clear.
     if (!session.socket.connected) return;
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
-    const handler = table.get(event);
+    const handler = typeof event === 'string' ? table.get(event) : undefined;
     const done = (handler ? dispatch(session, handler, args) : refuseUnknown(session, event)).then(
       (result) => ack?.(result),
     );
@@ -58,11 +60,41 @@ export function registerHandlers(session: ChatSession, table: HandlerTable): voi
   });
 }
 
+/**
+ * What every event passes before anything else: the token must still be valid, and the
+ * connection within its flood guard. Answers the refusal, or undefined to go on.
+ */
+function admit(session: ChatSession): AckOf<ClientEventName> | undefined {
+  if (session.expired) {
+    closeConnection(
+      session.socket,
+      CloseReason.TokenExpired,
+      'token expired; reconnect with a new one',
+    );
+    return fail(ErrorCode.Unauthorized, 'token expired');
+  }
+  const waitMs = session.budget.takeEvent();
+  if (waitMs === 0) return undefined;
+  if (session.budget.flooding) {
+    closeConnection(
+      session.socket,
+      CloseReason.Flooding,
+      'too many events after rate_limited answers',
+    );
+  }
+  return fail(ErrorCode.RateLimited, 'too many events', waitMs);
+}
+
 /** An event no handler serves: an error for whoever waits for an answer (after the flood guard). */
-async function refuseUnknown(session: ChatSession, event: string): Promise<AckOf<ClientEventName>> {
-  const waitMs = session.events.take();
-  if (waitMs > 0) return fail(ErrorCode.RateLimited, 'too many events', waitMs);
-  return fail(ErrorCode.NotFound, `unknown event "${event.slice(0, 64)}"`);
+async function refuseUnknown(
+  session: ChatSession,
+  event: unknown,
+): Promise<AckOf<ClientEventName>> {
+  const refused = admit(session);
+  if (refused) return refused;
+  // Socket.IO accepts numbers as event names too: the name is only ever shown, never trusted.
+  const name = String(event).slice(0, 64);
+  return fail(ErrorCode.NotFound, `unknown event "${name}"`);
 }
 
 async function dispatch(
@@ -72,8 +104,8 @@ async function dispatch(
 ): Promise<AckOf<ClientEventName>> {
   const { event } = handler;
   try {
-    const waitMs = session.events.take();
-    if (waitMs > 0) throw new ParleyError(ErrorCode.RateLimited, 'too many events', waitMs);
+    const refused = admit(session);
+    if (refused) return refused;
     if (args.length !== 1) {
       throw new ParleyError(
         ErrorCode.InvalidPayload,

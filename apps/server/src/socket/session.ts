@@ -1,7 +1,7 @@
 import type { Member } from '@parley/protocol';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import { TokenBucket } from './token-bucket';
+import { type ConnectionBudget, connectionBudget } from './connection-budget';
 import type { ParleySocket } from './types';
 
 /**
@@ -14,10 +14,15 @@ export class ChatSession {
   readonly workspace: string;
   /** Rooms this connection has joined (names, not channels). */
   readonly joined = new Set<string>();
-  /** Rooms where this connection last said `typing: true`; made on first use (most never type). */
-  typingIn?: Set<string>;
-  /** Flood guard over every event of this connection. */
-  readonly events: TokenBucket;
+  /** Rooms a `room:join` is entering right now; made on first use. */
+  entering?: Set<string>;
+  /**
+   * Rooms where this connection said `typing: true`, with when that last went out; made on
+   * first use (most connections never type).
+   */
+  typingIn?: Map<string, number>;
+  /** What the connection under this socket may spend, shared with its other namespaces. */
+  readonly budget: ConnectionBudget;
   private logger?: Logger;
 
   constructor(
@@ -26,8 +31,12 @@ export class ChatSession {
   ) {
     this.user = socket.data.user;
     this.workspace = socket.data.workspace;
-    const { limits } = services.config;
-    this.events = new TokenBucket(limits.eventsPerSecond, limits.eventBurst);
+    this.budget = connectionBudget(socket.conn, services.config.limits);
+  }
+
+  /** Whether the token this socket connected with has expired since. */
+  get expired(): boolean {
+    return this.socket.data.expiresAt <= Date.now();
   }
 
   /** Made on first use: most connections never log, and a child logger per idle socket is memory for nothing. */

@@ -3,6 +3,7 @@
  * with a factory, so memory and Redis are held to the same contract.
  */
 import type { Member } from '@parley/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type {
   AppendedMessage,
@@ -17,6 +18,8 @@ const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };
 const general = { workspace: 'acme', room: 'general' };
 const random = { workspace: 'acme', room: 'random' };
+/** Generative tests draw a fresh workspace per run, so runs never see each other's rooms. */
+let workspaces = 0;
 
 /** The answer of an append that was not refused (every append without a rate). */
 function stored(result: AppendResult): Stored {
@@ -41,6 +44,36 @@ export function describeStoreContract(
     makeStores({ historyRetention: 100, ...overrides });
 
   describe(`${name}: history`, () => {
+    it('stores, trims and pages whatever code units a message and its author hold', async () => {
+      const { history, close } = await open({ historyRetention: 3 });
+      const anything = fc.string({ unit: 'binary', maxLength: 40 });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ text: anything, name: anything }), { minLength: 1, maxLength: 8 }),
+          async (drafts) => {
+            const ref = { workspace: 'acme', room: `r${++workspaces}` };
+            for (const [i, { text, name }] of drafts.entries()) {
+              const author = { id: `u${i % 3}`, name };
+              const result = stored(
+                await history.append(ref, { author, text, clientMsgId: `c${i}` }),
+              );
+              expect(result).toMatchObject({ created: true, message: { seq: i + 1 } });
+            }
+            // Past retention the oldest were dropped, and the rest read back as written.
+            const { messages } = await history.page(ref, { limit: 10 });
+            expect(messages.map((m) => m.seq)).toEqual(drafts.map((_, i) => i + 1).slice(-3));
+            expect(messages.at(-1)?.clientMsgId).toBe(`c${drafts.length - 1}`);
+            const last = stored(
+              await history.append(ref, { author: ana, text: 'ok', clientMsgId: 'end' }),
+            );
+            expect(last.message.seq).toBe(drafts.length + 1);
+          },
+        ),
+        { numRuns: 60, seed: 20261201 },
+      );
+      await close();
+    });
+
     it('numbers messages 1, 2, 3 per room, separately per room and workspace', async () => {
       const { history, close } = await open();
       const seqs = [];
@@ -160,8 +193,23 @@ export function describeStoreContract(
       expect(await presence.remove(general, 'ana', 's1')).toBe(false);
       expect(await presence.remove(general, 'ana', 's2')).toBe(true);
       expect(await presence.members(general)).toEqual([bo]);
-      expect(await presence.counts('acme')).toEqual(new Map([['general', 1]]));
-      expect(await presence.counts('other')).toEqual(new Map());
+      expect(await presence.counts('acme', ['general'])).toEqual(new Map([['general', 1]]));
+      expect(await presence.counts('other', ['general'])).toEqual(new Map([['general', 0]]));
+      expect(await presence.counts('acme', [])).toEqual(new Map());
+      await close();
+    });
+
+    it('lists at most the members asked for, and all of them below that', async () => {
+      const { presence, close } = await open();
+      for (let i = 0; i < 12; i++)
+        await presence.add(general, { id: `u${i}`, name: `U${i}` }, `s${i}`);
+      const some = await presence.members(general, 5);
+      expect(some).toHaveLength(5);
+      expect(new Set(some.map((m) => m.id)).size).toBe(5);
+      expect((await presence.members(general, 12)).map((m) => m.id).sort()).toEqual(
+        Array.from({ length: 12 }, (_, i) => `u${i}`).sort(),
+      );
+      expect(await presence.members(general)).toHaveLength(12);
       await close();
     });
 
@@ -171,7 +219,7 @@ export function describeStoreContract(
       expect(await presence.add(general, ana, 's1')).toBe(false);
       expect(await presence.remove(general, 'ana', 's1')).toBe(true);
       expect(await presence.count(general)).toBe(0);
-      expect(await presence.counts('acme')).toEqual(new Map());
+      expect(await presence.counts('acme', ['general'])).toEqual(new Map([['general', 0]]));
       await close();
     });
 
@@ -182,13 +230,14 @@ export function describeStoreContract(
       await presence.add({ workspace: 'other', room: 'general' }, bo, 's3');
       await presence.add(general, { id: 'ana', name: 'Ana B.' }, 's4');
       expect(await presence.members(general)).toEqual([{ id: 'ana', name: 'Ana B.' }]);
-      expect(await presence.counts('acme')).toEqual(
+      expect(await presence.counts('acme', ['general', 'random', 'none'])).toEqual(
         new Map([
           ['general', 1],
           ['random', 1],
+          ['none', 0],
         ]),
       );
-      expect(await presence.counts('other')).toEqual(new Map([['general', 1]]));
+      expect(await presence.counts('other', ['general'])).toEqual(new Map([['general', 1]]));
       await close();
     });
 
@@ -233,19 +282,45 @@ export function describeStoreContract(
   });
 
   describe(`${name}: rooms`, () => {
-    it('creates rooms once, lists them per workspace, keeps topics', async () => {
+    const unlimited = { maxRooms: 1_000_000 };
+
+    it('creates rooms once, per workspace, keeps topics', async () => {
       const { rooms, close } = await open();
-      await rooms.ensure(general);
-      await rooms.ensure(general);
-      await rooms.ensure({ workspace: 'acme', room: 'random' });
-      await rooms.ensure({ workspace: 'other', room: 'secret' });
-      expect((await rooms.list('acme')).map((r) => r.name).sort()).toEqual(['general', 'random']);
+      expect(await rooms.create(general, unlimited)).toBe('created');
+      expect(await rooms.create(general, unlimited)).toBe('exists');
+      await rooms.create({ workspace: 'acme', room: 'random' }, unlimited);
+      await rooms.create({ workspace: 'other', room: 'secret' }, unlimited);
+      expect(await rooms.count('acme')).toBe(2);
+      expect((await rooms.page('acme', { limit: 10 })).rooms.map((r) => r.name)).toEqual([
+        'general',
+        'random',
+      ]);
       expect(await rooms.get({ workspace: 'acme', room: 'secret' })).toBeUndefined();
       expect(await rooms.setTopic(general, 'Launch day')).toEqual({
         name: 'general',
         topic: 'Launch day',
       });
-      expect(await rooms.ensure(general)).toEqual({ name: 'general', topic: 'Launch day' });
+      expect(await rooms.create(general, unlimited)).toBe('exists');
+      expect(await rooms.get(general)).toEqual({ name: 'general', topic: 'Launch day' });
+      await close();
+    });
+
+    it('refuses a new room once the workspace holds the most it may, in any race', async () => {
+      const { rooms, close } = await open();
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          rooms.create({ workspace: 'acme', room: `r${i}` }, { maxRooms: 5 }),
+        ),
+      );
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(5);
+      expect(outcomes.filter((o) => o === 'full')).toHaveLength(7);
+      expect(await rooms.count('acme')).toBe(5);
+      // An existing room is still "exists", and another workspace has its own limit.
+      const made = (await rooms.page('acme', { limit: 10 })).rooms[0]?.name ?? '';
+      expect(await rooms.create({ workspace: 'acme', room: made }, { maxRooms: 5 })).toBe('exists');
+      expect(await rooms.create({ workspace: 'other', room: 'r0' }, { maxRooms: 5 })).toBe(
+        'created',
+      );
       await close();
     });
 
@@ -253,19 +328,77 @@ export function describeStoreContract(
       const { rooms, close } = await open();
       const design = { workspace: 'acme', room: 'design' };
       await rooms.setTopic(design, 'Mockups');
-      expect(await rooms.list('acme')).toEqual([{ name: 'design', topic: 'Mockups' }]);
+      expect((await rooms.page('acme', { limit: 10 })).rooms).toEqual([
+        { name: 'design', topic: 'Mockups' },
+      ]);
       expect(await rooms.setTopic(design, null)).toEqual({ name: 'design', topic: null });
       expect(await rooms.get(design)).toEqual({ name: 'design', topic: null });
       await close();
     });
+
+    it('pages through any set of names in order, by prefix and cursor, each exactly once', async () => {
+      const { rooms, close } = await open();
+      const name = fc
+        .stringMatching(/^[a-c0-2_-][a-c0-2_-]{0,5}$/)
+        .filter((n) => /^[a-z0-9]/.test(n));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(name, { maxLength: 40 }),
+          fc.integer({ min: 1, max: 7 }),
+          fc.stringMatching(/^[a-c0-2_-]{0,2}$/),
+          async (names, limit, prefix) => {
+            const workspace = `w${++workspaces}`;
+            for (const room of names) await rooms.create({ workspace, room }, unlimited);
+            const seen: string[] = [];
+            let cursor: string | undefined;
+            for (let pages = 0; pages <= names.length + 1; pages++) {
+              const page = await rooms.page(workspace, { after: cursor, prefix, limit });
+              expect(page.rooms.length).toBeLessThanOrEqual(limit);
+              seen.push(...page.rooms.map((r) => r.name));
+              if (page.next === null) break;
+              cursor = page.next;
+            }
+            const expected = names.filter((n) => n.startsWith(prefix)).sort();
+            expect(seen).toEqual(expected);
+          },
+        ),
+        { numRuns: 40, seed: 20261201 },
+      );
+      await close();
+    });
+
+    it('offers unused rooms for expiry once idle, until they are retired or removed', async () => {
+      const { rooms, close } = await open();
+      const quiet = { workspace: 'acme', room: 'quiet' };
+      await rooms.create(general, unlimited);
+      await rooms.create(quiet, unlimited);
+      const afterCreation = Date.now() + 1;
+      await sleep(5);
+      expect(await rooms.idle(Date.now() - 60_000, 10)).toEqual([]);
+      expect(await rooms.idle(afterCreation, 10)).toEqual([general, quiet]);
+      // A departure restarts the clock: general is idle only since now.
+      await rooms.touch(general);
+      expect(await rooms.idle(afterCreation, 10)).toEqual([quiet]);
+      expect(await rooms.idle(Date.now() + 1, 1)).toEqual([quiet]);
+      await rooms.retire(quiet);
+      expect(await rooms.idle(Date.now() + 1, 10)).toEqual([general]);
+      await rooms.remove(general);
+      expect(await rooms.idle(Date.now() + 1, 10)).toEqual([]);
+      expect(await rooms.get(general)).toBeUndefined();
+      expect(await rooms.count('acme')).toBe(1);
+      // A touch of a room that is no candidate does not make it one.
+      await rooms.touch(quiet);
+      expect(await rooms.idle(Date.now() + 1, 10)).toEqual([]);
+      await close();
+    });
   });
 
-  describe(`${name}: message rate (a bucket per user per room, taken by append)`, () => {
+  describe(`${name}: message rates (a bucket per user per room and one per room, taken by append)`, () => {
     const send = (stores: Stores, ref: typeof general, author: Member, clientMsgId: string) =>
       stores.history.append(
         ref,
         { author, text: clientMsgId, clientMsgId },
-        { rate: { perSecond: 2, burst: 3 } },
+        { rates: { sender: { perSecond: 2, burst: 3 } } },
       );
 
     it('stores the burst, then refuses with the wait until the next token and stores nothing', async () => {
@@ -274,7 +407,7 @@ export function describeStoreContract(
       for (let i = 0; i < 4; i++) results.push(await send(stores, general, ana, `c${i}`));
       expect(results.slice(0, 3).map((r) => stored(r).message.seq)).toEqual([1, 2, 3]);
       const refused = results[3];
-      expect(refused).toMatchObject({ rateLimited: true });
+      expect(refused).toMatchObject({ rateLimited: true, scope: 'sender' });
       const retryAfterMs = refused && 'rateLimited' in refused ? refused.retryAfterMs : 0;
       expect(retryAfterMs).toBeGreaterThan(0);
       expect(retryAfterMs).toBeLessThanOrEqual(500);
@@ -326,13 +459,45 @@ export function describeStoreContract(
         stores.history.append(
           general,
           { author: ana, text: clientMsgId, clientMsgId },
-          { rate: { perSecond: 10, burst: 10 } },
+          { rates: { sender: { perSecond: 10, burst: 10 } } },
         );
       for (let i = 0; i < 10; i++) stored(await fast(`c${i}`));
       expect(await fast('c10')).toMatchObject({ rateLimited: true });
       await sleep(250);
       stored(await fast('c11'));
       stored(await fast('c12'));
+      await stores.close();
+    });
+
+    it("refuses everyone once the room's own bucket is empty, taking no sender's token", async () => {
+      const stores = await open();
+      // A sender's bucket barely refills: had a refusal by the room taken its token, it would
+      // still be empty a second later.
+      const rates = { sender: { perSecond: 0.01, burst: 1 }, room: { perSecond: 1, burst: 5 } };
+      const guest = (i: number) => ({ id: `guest${i}`, name: `G${i}` });
+      const results = [];
+      for (let i = 0; i < 10; i++) {
+        results.push(
+          await stores.history.append(
+            general,
+            { author: guest(i), text: 'hi', clientMsgId: 'c' },
+            { rates },
+          ),
+        );
+      }
+      expect(results.filter((r) => !('rateLimited' in r))).toHaveLength(5);
+      expect(results.slice(5).every((r) => 'rateLimited' in r && r.scope === 'room')).toBe(true);
+      expect(await stores.history.lastSeq(general)).toBe(5);
+      // The room's budget is the room's: next door is not slowed.
+      const elsewhere = await stores.history.append(
+        random,
+        { author: ana, text: 'x', clientMsgId: 'x' },
+        { rates },
+      );
+      expect(stored(elsewhere).created).toBe(true);
+      await sleep(1100);
+      const late = { author: guest(9), text: 'again', clientMsgId: 'c' };
+      expect(stored(await stores.history.append(general, late, { rates })).created).toBe(true);
       await stores.close();
     });
   });

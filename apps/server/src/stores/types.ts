@@ -28,10 +28,15 @@ export interface Stored {
   created: boolean;
 }
 
-/** What `append` answers when the sender's bucket for the room is empty: nothing was stored. */
+/**
+ * What `append` answers when a bucket is empty: the sender's own in the room, or the room's,
+ * shared by everyone who sends there. Nothing was stored.
+ */
 export interface RateLimited {
   rateLimited: true;
   retryAfterMs: number;
+  /** Which budget ran out. */
+  scope: 'sender' | 'room';
 }
 
 export type AppendResult = Stored | RateLimited;
@@ -42,13 +47,21 @@ export interface TokenRate {
   burst: number;
 }
 
+/** The budgets a send must fit in; each is a bucket shared by every node. */
+export interface SendRates {
+  /** Per author per room (a channel's slow mode). */
+  sender: TokenRate;
+  /** Per room, whoever sends: many fresh identities cannot flood a room together. */
+  room?: TokenRate;
+}
+
 export interface AppendOptions {
   /**
-   * Take a token from the author's bucket for this room (shared by every node) before storing,
-   * and refuse when it is empty. Checked in the same atomic step as the append, after
-   * idempotency: a resend of a stored message is answered without taking a token.
+   * Take a token from each bucket before storing, and refuse (taking none) when one is empty.
+   * Checked in the same atomic step as the append, after idempotency: a resend of a stored
+   * message is answered without taking a token.
    */
-  rate?: TokenRate;
+  rates?: SendRates;
 }
 
 /** Whether this node delivers a room's messages (has sockets in it): others are not decoded. */
@@ -90,13 +103,46 @@ export interface RoomRecord {
   topic: string | null;
 }
 
-/** Which rooms exist in a workspace, and their topics. */
+/** What `create` did: made the room, found it there already, or refused (the workspace is full). */
+export type CreateOutcome = 'created' | 'exists' | 'full';
+
+export interface RoomPageQuery {
+  /** Only names after this one. */
+  after?: string;
+  /** Only names that start with this. */
+  prefix?: string;
+  limit: number;
+}
+
+export interface RoomPage {
+  /** By name. */
+  rooms: RoomRecord[];
+  /** The last name of this page when more follow (the next page's `after`), else null. */
+  next: string | null;
+}
+
+/**
+ * Which rooms exist in a workspace, and their topics, kept sorted by name so a page costs its
+ * size, not the workspace's. A room is created as a candidate for expiry: until it turns out to
+ * be worth keeping (a message, a topic), it goes once it has been empty and idle for long enough.
+ */
 export interface RoomStore {
-  /** Creates the room if it does not exist yet. */
-  ensure(ref: RoomRef): Promise<RoomRecord>;
+  /** Creates the room unless it exists, or unless the workspace holds `maxRooms` already. */
+  create(ref: RoomRef, options: { maxRooms: number }): Promise<CreateOutcome>;
   get(ref: RoomRef): Promise<RoomRecord | undefined>;
-  list(workspace: string): Promise<RoomRecord[]>;
+  page(workspace: string, query: RoomPageQuery): Promise<RoomPage>;
+  /** How many rooms the workspace holds. */
+  count(workspace: string): Promise<number>;
+  /** Sets the topic, creating the room if needed (whatever the limit: the server API's way). */
   setTopic(ref: RoomRef, topic: string | null): Promise<RoomRecord>;
+  /** Someone just left the room: if it is a candidate for expiry, its idle time starts again. */
+  touch(ref: RoomRef): Promise<void>;
+  /** Candidates for expiry idle since before `before` (ms since the epoch), oldest first. */
+  idle(before: number, limit: number): Promise<RoomRef[]>;
+  /** The room is worth keeping (it has history or a topic): never a candidate again. */
+  retire(ref: RoomRef): Promise<void>;
+  /** Deletes the room (the caller found it empty, without history and without a topic). */
+  remove(ref: RoomRef): Promise<void>;
 }
 
 /**
@@ -108,10 +154,11 @@ export interface PresenceStore {
   add(ref: RoomRef, member: Member, connectionId: string): Promise<boolean>;
   /** Answers true when this was the user's last connection in the room. */
   remove(ref: RoomRef, userId: string, connectionId: string): Promise<boolean>;
-  members(ref: RoomRef): Promise<Member[]>;
+  /** The users present, at most `limit` of them (which ones, beyond that, is unspecified). */
+  members(ref: RoomRef, limit?: number): Promise<Member[]>;
   count(ref: RoomRef): Promise<number>;
-  /** Online user count of every occupied room of the workspace. */
-  counts(workspace: string): Promise<Map<string, number>>;
+  /** Online user count of each of these rooms of the workspace (0 for an empty one). */
+  counts(workspace: string, rooms: string[]): Promise<Map<string, number>>;
   /**
    * Departures no connection's own handler could announce: users whose last connection was on a
    * node that died, or whose removal failed while the store was unreachable (retried here).

@@ -1,9 +1,9 @@
 import type { WebhookConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ClaimedDelivery, WebhookQueue } from '../stores/types';
+import { throttledLog } from '../throttled-log';
 import { retryDelayMs } from './backoff';
 import { type SendOutcome, sendDelivery } from './send';
-import { throttledLog } from './throttled-log';
 
 export interface WebhookDispatcher {
   /** Something was just queued: look now rather than at the next poll. */

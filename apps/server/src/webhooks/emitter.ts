@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebhookDataOf, WebhookEvent, WebhookEventType } from '@parley/protocol';
 import type { Logger } from '../logger';
 import type { WebhookDelivery, WebhookQueue } from '../stores/types';
-import { throttledLog } from './throttled-log';
+import { throttledLog } from '../throttled-log';
 
 /** How the rest of the server reports what webhooks announce. */
 export interface WebhookEmitter {

@@ -144,6 +144,7 @@ export class WorkspaceClient {
       'room:updated': this.onRoomUpdated,
       'room:event': this.onRoomEvent,
       'server:shutdown': this.onServerShutdown,
+      'connection:closing': this.onConnectionClosing,
     };
     this.stopListening = listen(this.socket, serverEvents);
     window.addEventListener('online', this.onBrowserOnline);
@@ -318,6 +319,14 @@ export class WorkspaceClient {
   };
 
   private readonly onServerShutdown = (): void => {
+    this.set({ connection: 'reconnecting' });
+  };
+
+  /**
+   * The server closes this connection next, and says why. Whatever the reason, the disconnect
+   * that follows brings the tab back (an expired token is renewed when the server refuses it).
+   */
+  private readonly onConnectionClosing = (): void => {
     this.set({ connection: 'reconnecting' });
   };
 

@@ -49,26 +49,32 @@ function clientKey(authorId: string, clientMsgId: string): string {
   return `${authorId}\u0000${clientMsgId}`;
 }
 
-/** A sender's bucket in one room: per user per room, like a channel's slow mode. */
+/** A sender's bucket in one room: per user per room, like a channel's slow mode. The room's own
+ * bucket is keyed by the room alone (user ids never contain NUL, so the two never meet). */
 function senderKey(ref: RoomRef, authorId: string): string {
   return `${refKey(ref)}\u0000${authorId}`;
 }
 
 export function createMemoryHistoryStore(
   retention: number,
-  senderBuckets: MemoryTokenBuckets,
+  buckets: MemoryTokenBuckets,
 ): HistoryStore {
   const logs = new Map<string, RoomLog>();
   const subscribers: { listener: (appended: AppendedMessage) => void; wants: RoomFilter }[] = [];
   const logOf = (ref: RoomRef): RoomLog | undefined => logs.get(refKey(ref));
 
   return {
-    async append(ref, draft: MessageDraft, { rate } = {}) {
+    async append(ref, draft: MessageDraft, { rates } = {}) {
       const existing = logOf(ref)?.find(draft.author.id, draft.clientMsgId);
       if (existing) return { message: existing, created: false };
-      if (rate) {
-        const decision = senderBuckets.take(senderKey(ref, draft.author.id), rate);
-        if (!decision.allowed) return { rateLimited: true, retryAfterMs: decision.retryAfterMs };
+      if (rates) {
+        const wanted = [{ key: senderKey(ref, draft.author.id), rate: rates.sender }];
+        if (rates.room) wanted.push({ key: refKey(ref), rate: rates.room });
+        const decision = buckets.takeAll(wanted);
+        if (!decision.allowed) {
+          const scope = decision.index === 0 ? 'sender' : 'room';
+          return { rateLimited: true, retryAfterMs: decision.retryAfterMs, scope };
+        }
       }
       let log = logOf(ref);
       if (!log) {

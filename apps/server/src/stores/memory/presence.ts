@@ -47,19 +47,21 @@ export function createMemoryPresenceStore(): MemoryPresenceStore {
       if (users.size === 0) rooms.delete(key);
       return true;
     },
-    async members(ref) {
-      return [...(rooms.get(refKey(ref))?.values() ?? [])].map(({ member }) => member);
+    async members(ref, limit = Number.POSITIVE_INFINITY) {
+      const members: Member[] = [];
+      for (const { member } of rooms.get(refKey(ref))?.values() ?? []) {
+        if (members.length >= limit) break;
+        members.push(member);
+      }
+      return members;
     },
     async count(ref) {
       return rooms.get(refKey(ref))?.size ?? 0;
     },
-    async counts(workspace) {
-      const prefix = refKey({ workspace, room: '' });
-      const counts = new Map<string, number>();
-      for (const [key, users] of rooms) {
-        if (key.startsWith(prefix)) counts.set(key.slice(prefix.length), users.size);
-      }
-      return counts;
+    async counts(workspace, names) {
+      return new Map(
+        names.map((room) => [room, rooms.get(refKey({ workspace, room }))?.size ?? 0]),
+      );
     },
     async sweep() {
       // One process, so no other node can die and nothing here fails half-way.

@@ -6,6 +6,7 @@ import { appendMessageScript } from './history';
 import { markOccupiedScript } from './occupancy';
 import { addConnectionScript, removeConnectionScript } from './presence';
 import { takeTokenScript } from './rate-limiter';
+import { createRoomScript, indexRoomsScript } from './rooms';
 import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from './webhook-queue';
 
 const scripts = {
@@ -14,6 +15,8 @@ const scripts = {
   addConnection: addConnectionScript,
   removeConnection: removeConnectionScript,
   markOccupied: markOccupiedScript,
+  createRoom: createRoomScript,
+  indexRooms: indexRoomsScript,
   enqueueWebhooks: enqueueWebhooksScript,
   claimWebhooks: claimWebhooksScript,
   retryWebhook: retryWebhookScript,

@@ -7,7 +7,7 @@ import type {
   MessageDraft,
   RateLimited,
   RoomFilter,
-  TokenRate,
+  SendRates,
 } from '../types';
 import { announcedMessage, announcedRoom, announcementHeader } from './announcement';
 import type { RedisClient, SubscriberClient } from './client';
@@ -18,63 +18,99 @@ type AppendReply = RateLimited | { created: boolean; seq: number; json: string }
 
 /**
  * Appends one message atomically: answers an earlier message with the same author and
- * clientMsgId if there is one; otherwise takes a token from the author's bucket for the room
- * (when a rate is given) and refuses if none is left; otherwise takes the room's next seq,
- * stores the message, records the idempotency key and drops whatever fell out of retention
- * (with its idempotency key). One script, so concurrent sends from any number of nodes get
- * 1, 2, 3, … with no gap, and a send costs one round trip, rate limit included. It also
+ * clientMsgId if there is one; otherwise takes a token from the author's bucket for the room and
+ * from the room's bucket (when rates are given), refusing without taking either if one is empty;
+ * otherwise takes the room's next seq, stores the message, records the idempotency key and drops
+ * whatever fell out of retention. One script, so concurrent sends from any number of nodes get
+ * 1, 2, 3, … with no gap, and a send costs one round trip, rate limits included. It also
  * publishes the new message (see announcement.ts): Redis runs scripts one at a time and delivers
  * a channel's messages in order, so every node hears a room's messages in seq order, whichever
  * node stored them.
  *
- * KEYS: seq, log, sent, the author's bucket (all in the room's hash tag). ARGV: idempotency key,
- * message JSON (without seq), retention, channel, announcement header, rate per second ('' for
- * no limit), burst. Answers { 0 (existing) | 1 (created), seq, message JSON } or
- * { 2 (rate limited), retry after ms, '' }.
+ * Nothing here decodes a stored message: idempotency keys live in a sorted set scored by seq, so
+ * retention drops them by score, never by reading the message. Whatever bytes a message holds,
+ * the script cannot fail on them (an earlier version decoded old messages with cjson to find
+ * their keys, and one lone surrogate wedged the room for good: see docs/security.md). That
+ * version's hash of keys is moved into the sorted set the first time a room is appended to.
+ *
+ * KEYS: seq, log, ids, the legacy ids hash, the author's bucket, the room's bucket (all in the
+ * room's hash tag). ARGV: idempotency key, message JSON (without seq), retention, channel,
+ * announcement header, then sender rate and burst, room rate and burst ('' for no limit).
+ * Answers { 0 (existing) | 1 (created), seq, message JSON } or { 2 (sender) | 3 (room) rate
+ * limited, retry after ms, '' }.
  */
 export const appendMessageScript = defineScript({
-  NUMBER_OF_KEYS: 4,
+  NUMBER_OF_KEYS: 6,
   SCRIPT: `${TAKE_TOKEN_LUA}
-local existing = redis.call('HGET', KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  local legacy = redis.call('HGETALL', KEYS[4])
+  for i = 1, #legacy, 2 do
+    local seq = tonumber(legacy[i + 1])
+    if seq then redis.call('ZADD', KEYS[3], seq, legacy[i]) end
+  end
+  redis.call('DEL', KEYS[4])
+end
+local existing = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if existing then
   local found = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing)
   if found[1] then return {0, tonumber(existing), found[1]} end
 end
 if ARGV[6] ~= '' then
-  local wait = take_token(KEYS[4], tonumber(ARGV[6]), tonumber(ARGV[7]))
-  if wait > 0 then return {2, wait, ''} end
+  local now = now_ms()
+  local senderRate, senderBurst = tonumber(ARGV[6]), tonumber(ARGV[7])
+  local sender = bucket_read(KEYS[5], senderRate, senderBurst, now)
+  if sender < 1 then return {2, bucket_wait(sender, senderRate), ''} end
+  if ARGV[8] ~= '' then
+    local roomRate, roomBurst = tonumber(ARGV[8]), tonumber(ARGV[9])
+    local room = bucket_read(KEYS[6], roomRate, roomBurst, now)
+    if room < 1 then return {3, bucket_wait(room, roomRate), ''} end
+    bucket_write(KEYS[6], room - 1, roomRate, roomBurst, now)
+  end
+  bucket_write(KEYS[5], sender - 1, senderRate, senderBurst, now)
 end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], seq, ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[1], seq)
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
 local cutoff = seq - tonumber(ARGV[3])
 if cutoff > 0 then
-  for _, json in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff)) do
-    local old = cjson.decode(json)
-    redis.call('HDEL', KEYS[3], old.author.id .. '\\0' .. old.clientMsgId)
-  end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
 end
 redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. '\\n' .. ARGV[2])
 return {1, seq, ARGV[2]}`,
   parseCommand(
     parser,
-    keys: { seq: string; log: string; sent: string; sender: string },
+    keys: AppendKeys,
     sentKey: string,
     json: string,
     retention: number,
     announce: { channel: string; header: string },
-    rate: TokenRate | undefined,
+    rates: SendRates | undefined,
   ) {
-    parser.pushKeys([keys.seq, keys.log, keys.sent, keys.sender]);
+    parser.pushKeys([keys.seq, keys.log, keys.ids, keys.legacyIds, keys.sender, keys.room]);
     parser.push(sentKey, json, String(retention), announce.channel, announce.header);
-    parser.push(rate ? String(rate.perSecond) : '', rate ? String(rate.burst) : '');
+    const { sender, room } = rates ?? {};
+    parser.push(sender ? String(sender.perSecond) : '', sender ? String(sender.burst) : '');
+    parser.push(room ? String(room.perSecond) : '', room ? String(room.burst) : '');
   },
   transformReply: ([outcome, seqOrWait, json]: [number, number, string]): AppendReply =>
-    outcome === 2
-      ? { rateLimited: true, retryAfterMs: Number(seqOrWait) }
+    outcome >= 2
+      ? {
+          rateLimited: true,
+          retryAfterMs: Number(seqOrWait),
+          scope: outcome === 3 ? 'room' : 'sender',
+        }
       : { created: outcome === 1, seq: Number(seqOrWait), json },
 });
+
+interface AppendKeys {
+  seq: string;
+  log: string;
+  ids: string;
+  legacyIds: string;
+  sender: string;
+  room: string;
+}
 
 /** The stored form: a message without its seq, which is the member's score. */
 type StoredMessage = Omit<Message, 'seq'>;
@@ -116,7 +152,7 @@ export function createRedisHistoryStore(
   };
 
   return {
-    async append(ref, draft: MessageDraft, { rate } = {}) {
+    async append(ref, draft: MessageDraft, { rates } = {}) {
       const stored: StoredMessage = {
         id: randomUUID(),
         room: ref.room,
@@ -129,14 +165,16 @@ export function createRedisHistoryStore(
         {
           seq: keys.seq(ref),
           log: keys.log(ref),
-          sent: keys.sent(ref),
+          ids: keys.ids(ref),
+          legacyIds: keys.legacyIds(ref),
           sender: keys.senderRate(ref, draft.author.id),
+          room: keys.roomRate(ref),
         },
         sentKeyOf(draft.author.id, draft.clientMsgId),
         JSON.stringify(stored),
         retention,
         { channel: keys.appendedChannel, header: announcementHeader(ref, draft.origin ?? '') },
-        rate,
+        rates,
       );
       if ('rateLimited' in reply) return reply;
       return { message: decode(reply.json, reply.seq), created: reply.created };

@@ -17,12 +17,26 @@ export function redisKeys(prefix: string) {
     seq: (ref: RoomRef) => `${room(ref)}:seq`,
     /** Sorted set of the room's retained messages, scored by `seq`. */
     log: (ref: RoomRef) => `${room(ref)}:log`,
-    /** Hash of author + clientMsgId -> seq, for idempotent sends. */
-    sent: (ref: RoomRef) => `${room(ref)}:sent`,
+    /**
+     * Sorted set of author + clientMsgId, scored by the seq stored under it: idempotent sends,
+     * dropped with retention by score (no message is ever decoded to find its key).
+     */
+    ids: (ref: RoomRef) => `${room(ref)}:ids`,
+    /** The hash the ids were kept in before (author + clientMsgId -> seq): moved on first use. */
+    legacyIds: (ref: RoomRef) => `${room(ref)}:sent`,
     /** Token bucket of one user's messages in the room (taken by the append script). */
     senderRate: (ref: RoomRef, userId: string) => `${room(ref)}:rate:${userId}`,
+    /** Token bucket of every message in the room, whoever sends (taken by the append script). */
+    roomRate: (ref: RoomRef) => `${room(ref)}:room-rate`,
     /** Hash of room name -> room record (JSON). */
     rooms: (name: string) => `${workspace(name)}:rooms`,
+    /** Sorted set of the workspace's room names, all scored 0: paged by name (ZRANGE BYLEX). */
+    roomNames: (name: string) => `${workspace(name)}:room-names`,
+    /**
+     * Sorted set of `workspace/room` of every room that may expire (no message, no topic yet),
+     * scored by when it last became idle. Cluster-wide: read and written apart from the rooms.
+     */
+    roomCandidates: `${prefix}room-candidates`,
     /** Hash of connection id -> user id, for one room. */
     connections: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:connections`,
     /** Hash of user id -> member (JSON), for one room. */

@@ -207,24 +207,23 @@ export function createRedisPresenceStore(
       }
     },
 
-    async members(ref) {
-      const all = await client.hVals(keys.members(ref));
+    async members(ref, limit = Number.POSITIVE_INFINITY) {
+      const key = keys.members(ref);
+      // Beyond the limit a sample: HRANDFIELD reads `limit` fields, not the whole room.
+      const all =
+        Number.isFinite(limit) && (await client.hLen(key)) > limit
+          ? (await client.hRandFieldCountWithValues(key, limit)).map(({ value }) => value)
+          : await client.hVals(key);
       return all.map((json) => JSON.parse(json) as Member);
     },
-
     async count(ref) {
       return client.hLen(keys.members(ref));
     },
-
-    async counts(workspace) {
-      const all = await client.hGetAll(keys.counts(workspace));
-      return new Map(
-        Object.entries(all)
-          .map(([room, count]) => [room, Number(count)] as const)
-          .filter(([, count]) => count > 0),
-      );
+    async counts(workspace, rooms) {
+      if (rooms.length === 0) return new Map();
+      const counts = await client.hmGet(keys.counts(workspace), rooms);
+      return new Map(rooms.map((room, i) => [room, Math.max(0, Number(counts[i] ?? 0))]));
     },
-
     async sweep() {
       await retryPending();
       await reapDeadNodes();

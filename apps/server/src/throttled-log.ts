@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from './logger';
 
 /**
  * Logs the first occurrence at once and then at most one line per interval with how many
