@@ -115,7 +115,7 @@ export function createParleyServer(
   const services: Services = {
     config,
     stores,
-    tokens: createTokenService(config.auth.secret),
+    tokens: createTokenService(config.auth.secret, { maxTtlSeconds: config.auth.maxTtlSeconds }),
     log,
     webhooks: webhooks.emitter,
     roomAnnouncer: createRoomAnnouncer(stores, {

@@ -32,7 +32,10 @@ export const PublishMessageRequest = z.object({
         .string()
         .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
         .optional()
-        .meta({ description: 'Stable id of the integration; default: the API key name.' }),
+        .meta({
+          description:
+            'Names the integration under the API key: the author id is `integration:<key name>:<id>` (without it, `integration:<key name>`).',
+        }),
       name: DisplayName,
     })
     .meta({ description: 'Who the message shows as; it is marked as an integration.' }),

@@ -23,6 +23,7 @@ describe('protocol version', () => {
       'room:updated',
       'server:shutdown',
       'room:event',
+      'connection:closing',
     ]);
     expect(ERROR_CODES).toHaveLength(9);
   });

@@ -3,6 +3,7 @@ import {
   ErrorCode,
   HistoryQuery,
   HistoryResponse,
+  INTEGRATION_ID_PREFIX,
   LIMITS,
   MembersResponse,
   MintTokenRequest,
@@ -73,6 +74,11 @@ async function existingRoom(context: ApiContext): Promise<RoomRef> {
   return ref;
 }
 
+/** `integration:<key name>`, or `integration:<key name>:<author id>` (key names have no colon). */
+function integrationId(keyName: string, authorId: string | undefined): string {
+  return `${INTEGRATION_ID_PREFIX}${keyName}${authorId === undefined ? '' : `:${authorId}`}`;
+}
+
 /** The server API: the one list the router serves and the OpenAPI document describes. */
 export const apiRoutes: ApiRoute[] = [
   {
@@ -103,8 +109,10 @@ export const apiRoutes: ApiRoute[] = [
       const { text, author, clientMsgId } = context.body as z.output<typeof PublishMessageRequest>;
       await context.services.stores.rooms.create(ref, { maxRooms: UNLIMITED_ROOMS });
       const { message, created } = await storeMessage(context.services, ref, {
+        // The key's name is part of the id, so no key can publish as another key's
+        // integration or take over its clientMsgIds.
         author: {
-          id: `integration:${author.id ?? context.caller.name}`,
+          id: integrationId(context.caller.name, author.id),
           name: author.name,
           kind: 'integration',
         },

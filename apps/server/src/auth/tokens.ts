@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DisplayName, type Member, WorkspaceSlug } from '@parley/protocol';
+import { DisplayName, GUEST_ID_PREFIX, type Member, UserId, WorkspaceSlug } from '@parley/protocol';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { Hs256Error, verifyHs256 } from './hs256';
@@ -11,10 +11,12 @@ import { Hs256Error, verifyHs256 } from './hs256';
 const ALGORITHM = 'HS256';
 
 export const TokenClaims = z.object({
-  sub: z.string().min(1).max(128),
+  sub: UserId,
   name: DisplayName,
   ws: z.union([z.literal('*'), z.array(WorkspaceSlug).min(1)]),
-  exp: z.number(),
+  exp: z.int(),
+  /** Set on the guest tokens Parley issues itself: only those may be renamed. */
+  guest: z.literal(true).optional(),
 });
 export type TokenClaims = z.infer<typeof TokenClaims>;
 
@@ -22,6 +24,8 @@ export interface Identity {
   user: Member;
   workspaces: '*' | string[];
   expiresAt: Date;
+  /** A guest of Parley's own (`POST /api/v1/session`), not a user of the team's backend. */
+  guest: boolean;
 }
 
 export type TokenProblem = 'missing' | 'malformed' | 'expired' | 'bad_signature' | 'bad_claims';
@@ -40,7 +44,10 @@ export interface IssueTokenInput {
   sub?: string;
   name: string;
   workspaces?: '*' | string[];
+  /** How long from now; or `expiresAt` (seconds since the epoch), for a renamed guest. */
   ttlSeconds: number;
+  expiresAt?: number;
+  guest?: boolean;
 }
 
 export interface TokenService {
@@ -48,24 +55,49 @@ export interface TokenService {
   verify(token: unknown): Promise<Identity>;
 }
 
-const GUEST_PREFIX = 'guest_';
-
-/** Guest ids are Parley's own; a backend's user ids are never taken over by a guest. */
-export function isGuestId(id: string): boolean {
-  return id.startsWith(GUEST_PREFIX);
+/**
+ * Whether a token is one of Parley's guests: the `guest` claim, or (tokens issued before the
+ * claim existed) a guest id with every workspace, which is how guests were always issued.
+ */
+function isGuest(claims: TokenClaims): boolean {
+  return claims.guest === true || (claims.sub.startsWith(GUEST_ID_PREFIX) && claims.ws === '*');
 }
 
 export function allowsWorkspace(identity: Identity, workspace: string): boolean {
   return identity.workspaces === '*' || identity.workspaces.includes(workspace);
 }
 
-export function createTokenService(secret: string): TokenService {
+/**
+ * `maxTtlSeconds`: a token whose `exp` lies further ahead than this is refused, whoever signed
+ * it — a leaked token with `exp: 1e308` would otherwise never stop working.
+ */
+export function createTokenService(
+  secret: string,
+  { maxTtlSeconds = Infinity } = {},
+): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
-    async issue({ sub = `${GUEST_PREFIX}${randomUUID()}`, name, workspaces = '*', ttlSeconds }) {
-      const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-      const claims = TokenClaims.parse({ sub, name, ws: workspaces, exp });
-      const token = await new SignJWT({ name: claims.name, ws: claims.ws })
+    async issue({
+      sub = `${GUEST_ID_PREFIX}${randomUUID()}`,
+      name,
+      workspaces = '*',
+      ttlSeconds,
+      expiresAt,
+      guest,
+    }) {
+      const exp = expiresAt ?? Math.floor(Date.now() / 1000) + ttlSeconds;
+      const claims = TokenClaims.parse({
+        sub,
+        name,
+        ws: workspaces,
+        exp,
+        guest: guest || undefined,
+      });
+      const token = await new SignJWT({
+        name: claims.name,
+        ws: claims.ws,
+        ...(claims.guest && { guest: true }),
+      })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(claims.sub)
         .setIssuedAt()
@@ -93,6 +125,12 @@ export function createTokenService(secret: string): TokenService {
           `invalid token claims: ${[...new Set(fields)].join(', ')}`,
         );
       }
+      if (claims.data.exp > Date.now() / 1000 + maxTtlSeconds) {
+        throw new TokenError(
+          'bad_claims',
+          `invalid token claims: exp is more than ${maxTtlSeconds} s away`,
+        );
+      }
       return toIdentity(claims.data);
     },
   };
@@ -103,5 +141,6 @@ function toIdentity(claims: TokenClaims): Identity {
     user: { id: claims.sub, name: claims.name },
     workspaces: claims.ws,
     expiresAt: new Date(claims.exp * 1000),
+    guest: isGuest(claims),
   };
 }

@@ -1,12 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionRequest, type SessionResponse } from '@parley/protocol';
-import { isGuestId, type TokenService } from '../auth/tokens';
+import type { Identity, TokenService } from '../auth/tokens';
 import type { Services } from '../services';
 import { HttpError, readJson, sendJson } from './respond';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-/** `POST /api/v1/session {name}`: a guest token, when guest tokens are enabled. */
+/**
+ * `POST /api/v1/session {name, token?}`: a guest token, when guest tokens are enabled. With the
+ * guest's previous token it is a rename: the same id, the same workspaces and the same expiry —
+ * a rename never widens what a token opens nor makes it live longer, so a guest identity ends
+ * `GUEST_TOKEN_TTL_SECONDS` after it began. Only Parley's own guest tokens can be renamed.
+ */
 export async function createGuestSession(
   req: IncomingMessage,
   res: ServerResponse,
@@ -22,10 +27,16 @@ export async function createGuestSession(
     );
     throw new HttpError('invalid_payload', detail.join('; '));
   }
+  const previous = await previousGuest(tokens, parsed.data.token);
   const { token, identity } = await tokens.issue({
-    sub: await previousGuestId(tokens, parsed.data.token),
     name: parsed.data.name,
     ttlSeconds: config.auth.guestTokenTtlSeconds,
+    guest: true,
+    ...(previous && {
+      sub: previous.user.id,
+      workspaces: previous.workspaces,
+      expiresAt: Math.floor(previous.expiresAt.getTime() / 1000),
+    }),
   });
   const body: SessionResponse = {
     token,
@@ -35,12 +46,15 @@ export async function createGuestSession(
   sendJson(res, 201, body);
 }
 
-/** The id of a still-valid guest token, so renaming keeps the member; anything else is ignored. */
-async function previousGuestId(tokens: TokenService, token: string | undefined) {
+/** The identity of a still-valid guest token; anything else (a backend's user too) is ignored. */
+async function previousGuest(
+  tokens: TokenService,
+  token: string | undefined,
+): Promise<Identity | undefined> {
   if (!token) return undefined;
   try {
-    const { user } = await tokens.verify(token);
-    return isGuestId(user.id) ? user.id : undefined;
+    const identity = await tokens.verify(token);
+    return identity.guest ? identity : undefined;
   } catch {
     return undefined;
   }
