@@ -1,4 +1,5 @@
 import { CHAT_NAMESPACE_PATTERN, ErrorCode } from '@parley/protocol';
+import type { TokenExpiry } from './auth/expiry';
 import { authenticateHandshake } from './auth/handshake';
 import { messageHandlers } from './messages/messages.handlers';
 import { exitRoom } from './rooms/membership';
@@ -12,7 +13,11 @@ import { typingHandlers } from './typing/typing.handlers';
 const handlers = handlerTable([...roomHandlers, ...messageHandlers, ...typingHandlers]);
 
 /** Serves every workspace as the dynamic namespace `/chat/<workspace>`. */
-export function attachChat(io: ParleyIo, services: Services): void {
+export function attachChat(
+  io: ParleyIo,
+  services: Services,
+  { tokenExpiry }: { tokenExpiry: TokenExpiry },
+): void {
   // The main namespace serves nothing: say where to go instead of accepting an idle socket.
   io.of('/').use((_socket, next) => {
     const error = Object.assign(new Error('connect to /chat/<workspace>'), {
@@ -26,7 +31,9 @@ export function attachChat(io: ParleyIo, services: Services): void {
   workspaces.on('connection', (socket) => {
     const session = createSession(socket, services);
     registerHandlers(session, handlers);
+    tokenExpiry.watch(socket);
     socket.on('disconnecting', (reason) => {
+      tokenExpiry.unwatch(socket);
       // Checked first: the per-connection logger is made on first use, and most never log.
       if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
       const rooms = [...session.joined];

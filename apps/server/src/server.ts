@@ -9,6 +9,7 @@ import {
 } from '@parley/protocol';
 import { Server } from 'socket.io';
 import { createApiHandler } from './api/handler';
+import { startTokenExpiry } from './auth/expiry';
 import { createTokenService } from './auth/tokens';
 import { attachChat } from './chat';
 import type { ParleyConfig } from './config';
@@ -142,7 +143,8 @@ export function createParleyServer(
     cleanupEmptyChildNamespaces: true,
     ...(backend.adapter && { adapter: backend.adapter }),
   });
-  attachChat(io, services);
+  const tokenExpiry = startTokenExpiry();
+  attachChat(io, services, { tokenExpiry });
   deliverStoredMessages(io, services);
   const broadcast = createBroadcaster(io, { crossNode: config.redis !== undefined });
 
@@ -204,6 +206,7 @@ export function createParleyServer(
       log.info('shutting down');
       sweeper?.stop();
       roomExpiry?.stop();
+      tokenExpiry.stop();
       for (const namespace of io._nsps.values()) {
         if (workspaceOfNamespace(namespace.name)) {
           namespace.emit(ServerEvent.ServerShutdown, { message: 'server is shutting down' });
