@@ -12,6 +12,8 @@ import { createApiHandler } from './api/handler';
 import { startTokenExpiry } from './auth/expiry';
 import { createTokenService } from './auth/tokens';
 import { attachChat } from './chat';
+import { createClientAddress } from './clients/client-address';
+import { createConnectionGate } from './clients/connection-gate';
 import type { ParleyConfig } from './config';
 import { guardRequests } from './http/guard';
 import { createHttpHandler } from './http/router';
@@ -117,6 +119,7 @@ export function createParleyServer(
     config,
     stores,
     tokens: createTokenService(config.auth.secret, { maxTtlSeconds: config.auth.maxTtlSeconds }),
+    clientAddress: createClientAddress(config.clients),
     log,
     webhooks: webhooks.emitter,
     roomAnnouncer: createRoomAnnouncer(stores, {
@@ -130,6 +133,7 @@ export function createParleyServer(
     },
   };
 
+  const gate = createConnectionGate(config, services.clientAddress);
   const io: ParleyIo = new Server<
     IncomingClientEvents,
     ServerToClientEvents,
@@ -139,6 +143,7 @@ export function createParleyServer(
     cors: { origin: config.http.corsOrigins },
     transports: config.transports,
     maxHttpBufferSize: config.limits.packetMaxBytes,
+    allowRequest: (req, answer) => gate.allowRequest(req, answer),
     serveClient: false,
     cleanupEmptyChildNamespaces: true,
     ...(backend.adapter && { adapter: backend.adapter }),
@@ -163,6 +168,7 @@ export function createParleyServer(
   );
   io.attach(httpServer);
   io.engine.on('connection', (connection) => {
+    gate.opened(connection.request, (listener) => connection.once('close', listener));
     // The handshake request is not needed once a connection is up; keeping it costs memory.
     connection.request = null;
     batchEngineWrites(connection);

@@ -1,4 +1,5 @@
 import type { TokenService } from './auth/tokens';
+import type { ClientAddressOf } from './clients/client-address';
 import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
 import type { RoomAnnouncer } from './rooms/room-announcer';
@@ -11,6 +12,8 @@ export interface Services {
   config: ParleyConfig;
   stores: Stores;
   tokens: TokenService;
+  /** The address a request comes from (behind a trusted proxy: the one it forwarded). */
+  clientAddress: ClientAddressOf;
   log: Logger;
   /** Outgoing webhooks: `emit` only queues, so it is safe on any path a user waits for. */
   webhooks: WebhookEmitter;

@@ -4,7 +4,7 @@ import type { Services } from '../services';
 import { StoreUnavailableError } from '../stores/errors';
 import { parseRequestTarget, type RequestTarget } from './request-target';
 import { HttpError, RequestAborted, sendError, sendJson } from './respond';
-import { createGuestSession } from './session';
+import { guestSessionRoute } from './session';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -26,7 +26,7 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
           ? sendJson(res, 200, { status: 'ready' })
           : sendJson(res, 503, { status: 'unavailable' }),
     },
-    [HttpPath.Session]: { POST: (req, res) => createGuestSession(req, res, services) },
+    [HttpPath.Session]: { POST: guestSessionRoute(services) },
   };
   const allowedOrigins = new Set(services.config.http.corsOrigins);
 

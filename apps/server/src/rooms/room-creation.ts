@@ -33,13 +33,12 @@ export function createRoomCreation(stores: Stores, config: ParleyConfig['rooms']
   return {
     async open(ref, userId) {
       if (await stores.rooms.get(ref)) return;
-      const [user, workspace] = await Promise.all([
-        perUser.take(`${ref.workspace}/${userId}`),
-        perWorkspace.take(ref.workspace),
-      ]);
+      // The user's bucket first: one user out of budget must not spend the workspace's.
+      const user = await perUser.take(`${ref.workspace}/${userId}`);
       if (!user.allowed) {
         throw new ParleyError(ErrorCode.RateLimited, 'creating rooms too fast', user.retryAfterMs);
       }
+      const workspace = await perWorkspace.take(ref.workspace);
       if (!workspace.allowed) {
         throw new ParleyError(
           ErrorCode.RateLimited,
