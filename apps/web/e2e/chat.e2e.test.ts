@@ -1,5 +1,8 @@
+import { HttpPath } from '@parley/protocol';
+import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOM_PAGE_SIZE } from '../src/chat/room-directory';
 import {
   type BrowserHandle,
   freePort,
@@ -24,6 +27,11 @@ beforeAll(async () => {
     RATE_MESSAGES_PER_SECOND: '2',
     RATE_MESSAGES_BURST: '5',
     PARLEY_API_KEYS: `e2e:${API_KEY}`,
+    // One user makes more rooms than a lobby page holds (the default allows 20 at once).
+    RATE_ROOM_CREATES_PER_MINUTE: '200',
+    RATE_ROOM_CREATES_BURST: '200',
+    RATE_WORKSPACE_ROOM_CREATES_PER_MINUTE: '600',
+    RATE_WORKSPACE_ROOM_CREATES_BURST: '600',
   });
   web = await webApp(server.url, webPort);
   browser = await launchBrowser();
@@ -333,3 +341,96 @@ describe('screenshots for people to look at', () => {
     for (const person of [ana, bo, phone]) await person.context.close();
   });
 });
+
+describe('a workspace with more rooms than a page', () => {
+  it('lists the first page by name, the rest on "Show more rooms", and rooms starting with what is typed', async () => {
+    const workspace = 'many-rooms';
+    const north = numbered('north', ROOM_PAGE_SIZE + 5);
+    const south = numbered('south', 10);
+    // Made out of order: the lobby's order is the server's, by name.
+    const maker = await joinedEverywhere(workspace, [...south, ...north].reverse());
+
+    const context = await browser.person();
+    const page = await context.newPage();
+    await page.goto(web.url);
+    await page.getByLabel('Display name').fill('Pat');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Workspace', { exact: true }).fill(workspace);
+    await page.getByRole('button', { name: 'Switch' }).click();
+
+    // A page arrives whole: once its last room shows, the list is that page.
+    const firstPage = north.slice(0, ROOM_PAGE_SIZE);
+    await roomCount(page, firstPage.at(-1)).waitFor();
+    expect(await shownRooms(page)).toEqual(firstPage);
+    expect(await roomCount(page, 'north-00').textContent()).toBe('1 online');
+
+    const showMore = page.getByRole('button', { name: 'Show more rooms' });
+    await showMore.click();
+    await roomCount(page, 'south-09').waitFor();
+    expect(await shownRooms(page)).toEqual([...north, ...south]);
+    await showMore.waitFor({ state: 'detached' });
+    // The keyboard goes on from the first room the page added.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('#north-50');
+
+    // A search is a name prefix: lowercased, other characters dropped.
+    const search = page.getByLabel('Search rooms');
+    await search.pressSequentially('Sou th');
+    await roomCount(page, 'north-00').waitFor({ state: 'detached' });
+    expect(await shownRooms(page)).toEqual(south);
+    await page.getByText('10 rooms starting with “south”.').waitFor();
+    expect(await showMore.count()).toBe(0);
+
+    // More rooms match than a page holds: "Show more rooms" stays within the search.
+    await search.fill('north');
+    await roomCount(page, firstPage.at(-1)).waitFor();
+    await roomCount(page, 'south-00').waitFor({ state: 'detached' });
+    expect(await shownRooms(page)).toEqual(firstPage);
+    await showMore.click();
+    await roomCount(page, 'north-54').waitFor();
+    await showMore.waitFor({ state: 'detached' });
+    expect(await shownRooms(page)).toEqual(north);
+
+    // A room made now, matching the search among the rooms shown, shows up live.
+    expect((await request(maker, 'room:join', { room: 'north-07b' })).ok).toBe(true);
+    await roomCount(page, 'north-07b').filter({ hasText: '1 online' }).waitFor();
+    expect((await shownRooms(page)).slice(7, 10)).toEqual(['north-07', 'north-07b', 'north-08']);
+
+    await search.fill('nowhere');
+    await page.getByText('No rooms start with “nowhere”.').waitFor();
+    expect(await page.getByTestId('room-directory').count()).toBe(0);
+
+    maker.disconnect();
+    await context.close();
+  });
+});
+
+/** `north-00`, `north-01`, … : `count` names that sort as they are numbered. */
+function numbered(stem: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${stem}-${String(i).padStart(2, '0')}`);
+}
+
+/** One guest's socket, in each of `rooms` (so they exist and count one online), kept open. */
+async function joinedEverywhere(workspace: string, rooms: string[]): Promise<ChatSocket> {
+  const response = await fetch(`${server.url}${HttpPath.Session}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Room maker' }),
+  });
+  const { token } = (await response.json()) as { token: string };
+  const socket = createChatClient({ url: server.url, workspace, token, transports: ['websocket'] });
+  for (const room of rooms) {
+    const result = await request(socket, 'room:join', { room });
+    if (!result.ok) throw new Error(`joining #${room}: ${result.error.message}`);
+  }
+  return socket;
+}
+
+function roomCount(page: Page, room: string | undefined) {
+  return page.locator(`[data-room-count="${room}"]`);
+}
+
+/** The rooms the lobby lists, in its order, without the "#". */
+async function shownRooms(page: Page): Promise<string[]> {
+  const names = await page.getByTestId('room-directory').locator('.room-name').allTextContents();
+  return names.map((name) => name.replace(/^#/, ''));
+}

@@ -15,6 +15,17 @@ const NEXT_BIN = join(WEB_DIR, 'node_modules', 'next', 'dist', 'bin', 'next');
 export const OUTPUT_DIR = join(WEB_DIR, 'test-results');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
+/**
+ * Every person in a browser test comes from 127.0.0.1, so per-address limits would count a
+ * whole test file as one visitor: off unless a test sets them.
+ */
+const PER_ADDRESS_LIMITS_OFF = {
+  RATE_GUEST_TOKENS_PER_MINUTE: '0',
+  RATE_GUEST_TOKENS_BURST: '0',
+  RATE_CONNECTIONS_PER_SECOND: '0',
+  RATE_CONNECTIONS_BURST: '0',
+  MAX_CONNECTIONS_PER_ADDRESS: '0',
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -96,6 +107,7 @@ export async function parleyServer(env: Record<string, string> = {}): Promise<Pa
           PORT: String(port),
           PARLEY_AUTH_SECRET: SECRET,
           LOG_LEVEL: 'info',
+          ...PER_ADDRESS_LIMITS_OFF,
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,6 @@ import {
   LIMITS,
   type Member,
   type Message,
-  type RoomSummary,
   type ServerEventName,
   type ServerPayloadOf,
 } from '@parley/protocol';
@@ -22,6 +21,17 @@ import {
   oldestSeq,
   updateLocal,
 } from './messages';
+import {
+  type AskedPage,
+  emptyDirectory,
+  firstPage,
+  nextPage,
+  pageArrived,
+  pageFailed,
+  pagePayload,
+  type RoomDirectory,
+  roomUpdated,
+} from './room-directory';
 import { describeError } from './words';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
@@ -67,9 +77,8 @@ export interface WorkspaceSnapshot {
   connectionError?: string;
   /** Rooms this tab has joined, in the order they were opened. */
   rooms: Readonly<Record<string, RoomView>>;
-  /** The workspace's rooms with live online counts. */
-  roomList: RoomSummary[];
-  roomListLoaded: boolean;
+  /** The lobby's page(s) of the workspace's rooms, with live online counts. */
+  roomDirectory: RoomDirectory;
   activeRoom: string | null;
 }
 
@@ -79,9 +88,6 @@ export interface SessionSource {
   /** Gets a fresh token after the server refused the current one; rejects if it cannot. */
   renew(): Promise<void>;
 }
-
-const byActivity = (a: RoomSummary, b: RoomSummary) =>
-  b.memberCount - a.memberCount || a.name.localeCompare(b.name);
 
 function emptyRoom(name: string): RoomView {
   return {
@@ -127,8 +133,7 @@ export class WorkspaceClient {
       me: session.me(),
       connection: 'connecting',
       rooms: {},
-      roomList: [],
-      roomListLoaded: false,
+      roomDirectory: emptyDirectory(),
       activeRoom: null,
     };
     this.socket = createChatClient({ url: serverUrl, workspace, token: () => session.token() });
@@ -257,24 +262,44 @@ export class WorkspaceClient {
   }
 
   /**
-   * Shows the workspace's room directory: lists it now and after every reconnect. Listing makes
-   * the socket a lobby that hears every room's count, so only tabs that show it ask.
+   * Shows the workspace's room directory: the first page of its search now and after every
+   * reconnect. Listing makes the socket a lobby that hears every room's count, so only tabs
+   * that show it ask.
    */
   watchRoomList(): void {
     this.wantsRoomList = true;
-    if (this.socket.connected) void this.refreshRoomList();
+    this.searchRooms(this.snapshot.roomDirectory.query);
   }
 
-  async refreshRoomList(): Promise<void> {
-    const result = await request(this.socket, 'room:list', {});
-    if (result.ok) this.set({ roomList: [...result.rooms].sort(byActivity), roomListLoaded: true });
+  /** Lists the rooms whose names start with `prefix` (a valid prefix), from the first page. */
+  searchRooms(prefix: string): void {
+    void this.listRooms(firstPage(this.snapshot.roomDirectory, prefix));
+  }
+
+  /** Adds the directory's next page, unless it has none or a page is on its way. */
+  showMoreRooms(): void {
+    const asked = this.socket.connected && nextPage(this.snapshot.roomDirectory);
+    if (asked) void this.listRooms(asked);
+  }
+
+  private async listRooms({ directory, page }: AskedPage): Promise<void> {
+    this.set({ roomDirectory: directory });
+    // Offline, the search is kept: the reconnect asks for it, superseding this request.
+    if (!this.socket.connected) return;
+    const result = await request(this.socket, 'room:list', pagePayload(page));
+    const current = this.snapshot.roomDirectory;
+    // A request lost to a disconnect needs no word: the banner says so, the reconnect asks again.
+    const next = result.ok
+      ? pageArrived(current, page.id, result)
+      : pageFailed(current, page.id, this.socket.connected ? result.error : null);
+    if (next !== current) this.set({ roomDirectory: next });
   }
 
   // ---- Connection ----
 
   private readonly onConnect = (): void => {
     this.set({ connection: 'connected', connectionError: undefined });
-    if (this.wantsRoomList) void this.refreshRoomList();
+    if (this.wantsRoomList) this.searchRooms(this.snapshot.roomDirectory.query);
     for (const room of Object.keys(this.snapshot.rooms)) void this.join(room);
   };
 
@@ -479,8 +504,8 @@ export class WorkspaceClient {
     topic,
     memberCount,
   }: ServerPayloadOf<'room:updated'>): void => {
-    const others = this.snapshot.roomList.filter((entry) => entry.name !== room);
-    this.set({ roomList: [...others, { name: room, topic, memberCount }].sort(byActivity) });
+    const directory = roomUpdated(this.snapshot.roomDirectory, { name: room, topic, memberCount });
+    if (directory !== this.snapshot.roomDirectory) this.set({ roomDirectory: directory });
     this.updateRoom(room, (view) => ({ ...view, topic, memberCount }));
   };
 

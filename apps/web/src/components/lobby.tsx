@@ -11,9 +11,11 @@ import {
 } from '@/chat/names';
 import { DEFAULT_WORKSPACE, lastWorkspace, rememberWorkspace } from '@/chat/preferences';
 import { useChat, useWorkspace } from '@/chat/provider';
+import { SEARCH_DEBOUNCE_MS, searchPrefix } from '@/chat/room-directory';
 import { AppHeader } from './app-header';
 import { ConnectionBanner } from './connection-status';
 import { NameForm } from './name-form';
+import { RoomDirectoryCard } from './room-directory';
 
 export function Lobby() {
   const chat = useChat();
@@ -116,6 +118,14 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
   const router = useRouter();
   const { client, snapshot } = useWorkspace(workspace);
   useEffect(() => client.watchRoomList(), [client]);
+  // The search survives a visit to a room: the client keeps it, and the box starts from it.
+  const [search, setSearch] = useState(() => client.getSnapshot().roomDirectory.query);
+  const prefix = searchPrefix(search);
+  useEffect(() => {
+    if (prefix === client.getSnapshot().roomDirectory.query) return;
+    const timer = setTimeout(() => client.searchRooms(prefix), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [client, prefix]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const inputId = useId();
@@ -134,38 +144,15 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
   return (
     <>
       <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
-      <section className="card stack" aria-labelledby="rooms-heading">
-        <h2 id="rooms-heading">Rooms in {workspace}</h2>
-        {!snapshot.roomListLoaded ? (
-          <p className="muted">Loading rooms…</p>
-        ) : snapshot.roomList.length === 0 ? (
-          <p className="muted">No rooms yet. Create the first one below.</p>
-        ) : (
-          <ul className="room-directory" data-testid="room-directory">
-            {snapshot.roomList.map((room) => (
-              <li key={room.name}>
-                <a
-                  href={`/w/${workspace}/${room.name}`}
-                  onClick={(event) => {
-                    event.preventDefault();
-                    openRoom(room.name);
-                  }}
-                >
-                  <span className="room-name">#{room.name}</span>
-                  {room.topic && (
-                    <span className="muted topic" dir="auto">
-                      {room.topic}
-                    </span>
-                  )}
-                </a>
-                <span className="count" data-room-count={room.name}>
-                  {room.memberCount} online
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <RoomDirectoryCard
+        workspace={workspace}
+        directory={snapshot.roomDirectory}
+        search={search}
+        onSearchChange={setSearch}
+        onShowMore={() => client.showMoreRooms()}
+        onRetry={() => client.searchRooms(snapshot.roomDirectory.query)}
+        onOpen={openRoom}
+      />
       <form className="card stack" onSubmit={submit} noValidate>
         <label htmlFor={inputId}>Create or join a room</label>
         <div className="row">
