@@ -6,7 +6,9 @@ import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
 import { handlerTable, registerHandlers } from './socket/define-handler';
+import { usableConnection } from './socket/engine-internals';
 import { createSession } from './socket/session';
+import type { SlowReaders } from './socket/slow-readers';
 import type { ParleyIo } from './socket/types';
 import { typingHandlers } from './typing/typing.handlers';
 
@@ -16,7 +18,7 @@ const handlers = handlerTable([...roomHandlers, ...messageHandlers, ...typingHan
 export function attachChat(
   io: ParleyIo,
   services: Services,
-  { tokenExpiry }: { tokenExpiry: TokenExpiry },
+  { tokenExpiry, slowReaders }: { tokenExpiry: TokenExpiry; slowReaders: SlowReaders },
 ): void {
   // The main namespace serves nothing: say where to go instead of accepting an idle socket.
   io.of('/').use((_socket, next) => {
@@ -32,6 +34,7 @@ export function attachChat(
     const session = createSession(socket, services);
     registerHandlers(session, handlers);
     tokenExpiry.watch(socket);
+    if (usableConnection(socket.conn)) slowReaders.track(socket.conn, socket);
     socket.on('disconnecting', (reason) => {
       tokenExpiry.unwatch(socket);
       // Checked first: the per-connection logger is made on first use, and most never log.

@@ -26,6 +26,13 @@ import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { writeBroadcastFramesDirectly } from './socket/broadcast-frames';
+import {
+  type EngineConnection,
+  namespacesOf,
+  queuedPackets,
+  usableConnection,
+} from './socket/engine-internals';
+import { createSlowReaders, packetBytes } from './socket/slow-readers';
 import type { InterServerEvents, ParleyIo } from './socket/types';
 import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
@@ -79,18 +86,20 @@ const SHUTDOWN_DRAIN_MS = 1000;
 /** Resolves once no connection has packets waiting to be written, or after `timeoutMs`. */
 async function drained(io: ParleyIo, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // Broadcast frames written straight to TCP sockets (broadcast-frames.ts) are not in engine.io's
+  // queue: they are already in the socket, and ws closes after what the socket holds.
   const waiting = () =>
-    [...io._nsps.values()].some((namespace) =>
-      // engine.io keeps a connection's unwritten packets in `writeBuffer` (typed private).
-      // Broadcast frames written straight to TCP sockets (broadcast-frames.ts) are not there:
-      // they are already in the socket, and ws closes after what the socket holds.
+    [...namespacesOf(io).all()].some((namespace) =>
       [...namespace.sockets.values()].some(
-        (socket) => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0,
+        (socket) => usableConnection(socket.conn) && queuedPackets(socket.conn) > 0,
       ),
     );
   while (waiting() && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 10));
 }
+
+/** How long a slow reader's connection may take to read why it is closed before it is cut. */
+const SLOW_READER_GRACE_MS = 10_000;
 
 /** How often at most a room's online count goes to its workspace. */
 const ROOM_ANNOUNCE_INTERVAL_MS = 200;
@@ -149,7 +158,14 @@ export function createParleyServer(
     ...(backend.adapter && { adapter: backend.adapter }),
   });
   const tokenExpiry = startTokenExpiry();
-  attachChat(io, services, { tokenExpiry });
+  const slowReaders = createSlowReaders({
+    maxBytes: config.limits.bufferedBytesPerConnection,
+    graceMs: SLOW_READER_GRACE_MS,
+    log,
+  });
+  const mayQueue = (connection: EngineConnection, data: unknown, frame?: Buffer[]) =>
+    slowReaders.admit(connection, packetBytes(data, frame));
+  attachChat(io, services, { tokenExpiry, slowReaders });
   deliverStoredMessages(io, services);
   const broadcast = createBroadcaster(io, { crossNode: config.redis !== undefined });
 
@@ -167,12 +183,22 @@ export function createParleyServer(
     ),
   );
   io.attach(httpServer);
+  let internalsWarned = false;
   io.engine.on('connection', (connection) => {
     gate.opened(connection.request, (listener) => connection.once('close', listener));
     // The handshake request is not needed once a connection is up; keeping it costs memory.
     connection.request = null;
+    if (!usableConnection(connection)) {
+      // A dependency upgrade moved what these read: run without them (slower, as correct).
+      if (!internalsWarned)
+        log.warn(
+          'engine.io internals differ: write batching, direct frames and the slow-reader cap are off',
+        );
+      internalsWarned = true;
+      return;
+    }
     batchEngineWrites(connection);
-    writeBroadcastFramesDirectly(connection);
+    writeBroadcastFramesDirectly(connection, mayQueue);
   });
 
   return {
@@ -213,7 +239,7 @@ export function createParleyServer(
       sweeper?.stop();
       roomExpiry?.stop();
       tokenExpiry.stop();
-      for (const namespace of io._nsps.values()) {
+      for (const namespace of namespacesOf(io).all()) {
         if (workspaceOfNamespace(namespace.name)) {
           namespace.emit(ServerEvent.ServerShutdown, { message: 'server is shutting down' });
         }

@@ -1,5 +1,6 @@
-import { chatNamespace, ServerEvent } from '@parley/protocol';
+import { ServerEvent } from '@parley/protocol';
 import type { Services } from '../services';
+import { namespacesOf } from '../socket/engine-internals';
 import { type ParleyIo, roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';
 
@@ -14,10 +15,10 @@ export function deliverStoredMessages(io: ParleyIo, { stores }: Services): void 
   // workspace's namespace, only while it has sockets at all). Every other room's messages are
   // skipped by the store before it decodes them.
   const hasLocalSockets = ({ workspace, room }: RoomRef) =>
-    io._nsps.get(chatNamespace(workspace))?.adapter.rooms.has(roomChannel(room)) ?? false;
+    namespacesOf(io).of(workspace)?.adapter.rooms.has(roomChannel(room)) ?? false;
 
   stores.history.onAppended(({ ref, message, origin }) => {
-    const namespace = io._nsps.get(chatNamespace(ref.workspace));
+    const namespace = namespacesOf(io).of(ref.workspace);
     if (!namespace) return;
     const room = namespace.local.to(roomChannel(ref.room));
     (origin ? room.except(origin) : room).emit(ServerEvent.MessageNew, message);

@@ -1,5 +1,6 @@
-import { chatNamespace, ServerEvent } from '@parley/protocol';
+import { ServerEvent } from '@parley/protocol';
 import type { Services } from '../services';
+import { namespacesOf } from '../socket/engine-internals';
 import {
   type AnnouncedDeparture,
   LOBBY_CHANNEL,
@@ -68,7 +69,7 @@ export function startPresenceSweeper(
 
 function announceLocally(io: ParleyIo, departure: AnnouncedDeparture): void {
   // A workspace's namespace exists on a node only while it has sockets there.
-  const namespace = io._nsps.get(chatNamespace(departure.workspace));
+  const namespace = namespacesOf(io).of(departure.workspace);
   if (!namespace) return;
   const { room, member, topic, memberCount } = departure;
   namespace.local.to(roomChannel(room)).emit(ServerEvent.PresenceLeft, { room, member });

@@ -1,4 +1,4 @@
-import type { Socket as NetSocket } from 'node:net';
+import { type EngineConnection, queuedPackets, tcpSocketOf } from './engine-internals';
 
 /**
  * A room broadcast is encoded once, down to the WebSocket frame: Socket.IO's adapter computes
@@ -12,41 +12,31 @@ import type { Socket as NetSocket } from 'node:net';
  * the same bytes in the same order. Otherwise (and when the TCP socket's buffer is full) the
  * packet takes engine.io's path, behind what is queued.
  */
-export function writeBroadcastFramesDirectly(connection: EngineConnection): void {
+export function writeBroadcastFramesDirectly(
+  connection: EngineConnection,
+  /** Asked before a packet waits in engine.io's queue: false drops it (see slow-readers.ts). */
+  mayQueue: (connection: EngineConnection, data: unknown, frame?: Buffer[]) => boolean = () => true,
+): void {
   const write = connection.write;
   connection.write = function writeFrameOrPacket(this: EngineConnection, data, options, callback) {
     const frame = options?.wsPreEncodedFrame;
     const socket = frame && callback === undefined ? idleWebSocketOf(this) : undefined;
-    if (!socket) return write.call(this, data, options, callback);
-    socket.write(joined(frame as Buffer[]));
-    return this;
+    if (socket) {
+      socket.write(joined(frame as Buffer[]));
+      return this;
+    }
+    if (!mayQueue(this, data, frame)) return this;
+    return write.call(this, data, options, callback);
   };
 }
-
-interface EngineConnection {
-  readyState: string;
-  writeBuffer: unknown[];
-  transport: {
-    name: string;
-    writable: boolean;
-    perMessageDeflate?: unknown;
-    socket?: { readyState: number; _socket?: NetSocket };
-  };
-  write(
-    data: unknown,
-    options?: { wsPreEncodedFrame?: Buffer[] },
-    callback?: () => void,
-  ): EngineConnection;
-}
-
-const WEBSOCKET_OPEN = 1;
 
 /** The TCP socket, when the connection is an open websocket with nothing queued or in flight. */
-function idleWebSocketOf({ readyState, writeBuffer, transport }: EngineConnection) {
-  if (readyState !== 'open' || writeBuffer.length > 0 || !transport.writable) return undefined;
-  if (transport.name !== 'websocket' || transport.perMessageDeflate) return undefined;
-  const ws = transport.socket;
-  const socket = ws?.readyState === WEBSOCKET_OPEN ? ws._socket : undefined;
+function idleWebSocketOf(connection: EngineConnection) {
+  const { readyState, transport } = connection;
+  if (readyState !== 'open' || queuedPackets(connection) > 0 || !transport.writable)
+    return undefined;
+  if (transport.perMessageDeflate) return undefined;
+  const socket = tcpSocketOf(transport);
   // A slow reader's buffer is full: engine.io's path marks the transport busy until the write
   // completes, which is what lets Socket.IO drop volatile packets (typing) for that client.
   return socket?.writableNeedDrain ? undefined : socket;

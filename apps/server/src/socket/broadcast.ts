@@ -1,9 +1,5 @@
-import {
-  chatNamespace,
-  type RelayedBroadcast,
-  type ServerEventName,
-  type ServerPayloadOf,
-} from '@parley/protocol';
+import type { RelayedBroadcast, ServerEventName, ServerPayloadOf } from '@parley/protocol';
+import { namespacesOf } from './engine-internals';
 import { LOBBY_CHANNEL, type ParleyIo, roomChannel } from './types';
 
 export interface Broadcaster {
@@ -34,7 +30,7 @@ export function createBroadcaster(
   { crossNode }: { crossNode: boolean },
 ): Broadcaster {
   const emitLocally = ({ workspace, channels, event, payload }: RelayedBroadcast) => {
-    const namespace = io._nsps.get(chatNamespace(workspace));
+    const namespace = namespacesOf(io).of(workspace);
     if (!namespace) return;
     const target = namespace.local.to(channels);
     // The event and its payload were checked against each other where the broadcast began.

@@ -1,4 +1,5 @@
 import type { Socket as NetSocket } from 'node:net';
+import { type EngineConnection, type EngineTransport, tcpSocketOf } from './engine-internals';
 
 /**
  * Under load a socket is written many times per event-loop turn: every broadcast writes one
@@ -105,16 +106,10 @@ export function batchWritesPerTurn(socket: NetSocket): void {
   new BatchedSocket(socket);
 }
 
-/** The TCP socket under an engine.io connection, once it is on the websocket transport. */
-interface EngineConnection {
-  transport: { name: string; socket?: { _socket?: NetSocket } };
-  once(event: 'upgrade', listener: (transport: EngineConnection['transport']) => void): void;
-}
-
 /** Batches the writes of every websocket connection, including ones upgraded from polling. */
 export function batchEngineWrites(connection: EngineConnection): void {
-  const batch = (transport: EngineConnection['transport']) => {
-    const socket = transport.name === 'websocket' ? transport.socket?._socket : undefined;
+  const batch = (transport: EngineTransport) => {
+    const socket = tcpSocketOf(transport);
     if (socket) batchWritesPerTurn(socket);
   };
   if (connection.transport.name === 'websocket') batch(connection.transport);
