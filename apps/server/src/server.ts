@@ -38,7 +38,7 @@ import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
 import type { Stores } from './stores/types';
-import { createWebhooks } from './webhooks';
+import { createWebhooks, type Webhooks } from './webhooks';
 
 export interface ParleyServerOptions {
   logger?: Logger;
@@ -78,6 +78,8 @@ export interface ParleyServer {
   close(): Promise<void>;
   readonly io: ParleyIo;
   readonly httpServer: HttpServer;
+  /** What this node counted since it started: webhook events queued, coalesced, dropped, lost. */
+  counts(): { webhooks: ReturnType<Webhooks['counts']> };
 }
 
 /** How long shutdown waits for connections to write what is queued (the shutdown notice). */
@@ -118,7 +120,7 @@ export function createParleyServer(
 
   // Without WEBHOOK_URLS a no-op: nothing is queued and nothing else changes.
   const webhooks = createWebhooks(config.webhooks, {
-    queue: stores.webhookQueue,
+    queues: stores.webhookQueues,
     log,
     durable: config.redis !== undefined,
     track: (work) => services.track(work),
@@ -204,6 +206,7 @@ export function createParleyServer(
   return {
     io,
     httpServer,
+    counts: () => ({ webhooks: webhooks.counts() }),
 
     async listen() {
       await stores.open();

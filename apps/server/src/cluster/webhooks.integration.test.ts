@@ -44,6 +44,7 @@ function webhookEnv() {
     WEBHOOK_URLS: receiver.url,
     WEBHOOK_SECRET: 'whsec-cluster-0123456789',
     WEBHOOK_RETRY_BASE_MS: '50',
+    WEBHOOK_PRESENCE_COALESCE_MS: '0',
   };
 }
 
@@ -105,7 +106,7 @@ describe('webhooks across nodes', () => {
         data: { room: `r${i}` },
       }));
       for (const event of events) {
-        await producer.webhookQueue.enqueue([
+        await producer.webhookQueues.messages.enqueue([
           {
             id: `${event.id}.0`,
             url: receiver.url,
@@ -115,7 +116,7 @@ describe('webhooks across nodes', () => {
           },
         ]);
       }
-      const { claimed } = await producer.webhookQueue.claim({
+      const { claimed } = await producer.webhookQueues.messages.claim({
         max: 1,
         leaseMs: 300,
         maxAttempts: 10,
@@ -125,7 +126,7 @@ describe('webhooks across nodes', () => {
       await sleep(300);
       expect(receiver.received).toHaveLength(20);
       expectEachEventOnce();
-      expect(await producer.webhookQueue.size()).toBe(0);
+      expect(await producer.webhookQueues.messages.size()).toBe(0);
     } finally {
       await producer.close();
     }

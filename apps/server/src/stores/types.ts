@@ -188,6 +188,9 @@ export interface OccupancyStore {
   mark(ref: RoomRef, occupied: boolean): Promise<boolean>;
 }
 
+/** Webhook events travel in two lanes: what was said, and who came and went. */
+export type WebhookLane = 'messages' | 'presence';
+
 /** One webhook event on its way to one endpoint. */
 export interface WebhookDelivery {
   /** Unique per event and endpoint. */
@@ -249,7 +252,11 @@ export interface Stores {
   rooms: RoomStore;
   presence: PresenceStore;
   occupancy: OccupancyStore;
-  webhookQueue: WebhookQueue;
+  /**
+   * One queue per lane, each with its own capacity, so a flood of presence events can never
+   * crowd out `message.*` ones.
+   */
+  webhookQueues: Record<WebhookLane, WebhookQueue>;
   /**
    * A rate limiter shared like the stores, for something other than chat messages (those are
    * limited by `history.append`): the server API's keys, say. `scope` keeps its buckets apart

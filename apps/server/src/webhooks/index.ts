@@ -1,8 +1,14 @@
 import type { WebhookConfig } from '../config';
 import type { Logger } from '../logger';
-import type { WebhookQueue } from '../stores/types';
+import type { WebhookLane, WebhookQueue } from '../stores/types';
 import { startWebhookDispatcher, type WebhookDispatcher } from './dispatcher';
-import { createWebhookEmitter, disabledWebhooks, type WebhookEmitter } from './emitter';
+import {
+  createWebhookEmitter,
+  disabledWebhooks,
+  type WebhookCounts,
+  type WebhookEmitter,
+} from './emitter';
+import { createPresenceFilter, type PresenceCounts } from './presence-filter';
 
 export type { WebhookEmitter } from './emitter';
 
@@ -12,10 +18,12 @@ export interface Webhooks {
   start(): void;
   /** Stops sending; call before the stores close. */
   stop(): Promise<void>;
+  /** What happened to the events since start: queued, coalesced, dropped (and why), lost. */
+  counts(): WebhookCounts & PresenceCounts;
 }
 
 export interface WebhookOptions {
-  queue: WebhookQueue;
+  queues: Record<WebhookLane, WebhookQueue>;
   log: Logger;
   track(work: Promise<unknown>): void;
   /** Whether the queue outlives this process (Redis): then what is left is sent by other nodes. */
@@ -24,42 +32,79 @@ export interface WebhookOptions {
   pollIntervalMs?: number;
 }
 
+/** Deliveries in flight at once per lane on one node: messages get more, and their own. */
+const CONCURRENCY: Record<WebhookLane, number> = { messages: 8, presence: 4 };
+const LANES: WebhookLane[] = ['messages', 'presence'];
+
 /** Outgoing webhooks as configured: off (nothing queued, nothing sent) without endpoints. */
 export function createWebhooks(config: WebhookConfig, options: WebhookOptions): Webhooks {
   if (config.urls.length === 0) {
-    return { emitter: disabledWebhooks, start() {}, async stop() {} };
+    return {
+      emitter: disabledWebhooks,
+      start() {},
+      async stop() {},
+      counts: () => ({ queued: 0, droppedQueueFull: 0, lost: 0, coalesced: 0, overBudget: 0 }),
+    };
   }
   const log = options.log.child({ component: 'webhooks' });
-  let dispatcher: WebhookDispatcher | undefined;
+  const dispatchers = new Map<WebhookLane, WebhookDispatcher>();
+  const presence = createPresenceFilter({
+    coalesceMs: config.presenceCoalesceMs,
+    perUserPerMinute: config.presenceEventsPerUserPerMinute,
+  });
   const emitter = createWebhookEmitter({
-    queue: options.queue,
+    queues: options.queues,
     urls: config.urls,
     log,
+    presence,
     track: options.track,
-    queued: () => dispatcher?.wake(),
+    queued: (lane) => dispatchers.get(lane)?.wake(),
   });
 
   return {
     emitter,
+    counts: () => ({ ...emitter.counts, ...presence.counts }),
     start() {
-      dispatcher ??= startWebhookDispatcher({
-        queue: options.queue,
-        config,
-        log,
-        pollIntervalMs: options.pollIntervalMs,
-      });
+      for (const lane of LANES) {
+        if (dispatchers.has(lane)) continue;
+        dispatchers.set(
+          lane,
+          startWebhookDispatcher({
+            queue: options.queues[lane],
+            config,
+            log,
+            concurrency: CONCURRENCY[lane],
+            pollIntervalMs: options.pollIntervalMs,
+          }),
+        );
+      }
       log.info({ endpoints: config.urls.length }, 'sending webhooks');
     },
     async stop() {
-      // In memory, what is still queued dies with the process: send what is due one last time.
-      await dispatcher?.stop({ lastPass: !options.durable });
-      dispatcher = undefined;
-      const pending = await options.queue.size().catch(() => undefined);
-      if (!pending) return;
+      // Presence events held for coalescing go to the queue now, not never.
+      presence.flush();
+      presence.stop();
+      await Promise.all(
+        // In memory, what is still queued dies with the process: send what is due one last time.
+        [...dispatchers.values()].map((d) => d.stop({ lastPass: !options.durable })),
+      );
+      dispatchers.clear();
+      const sizes = await Promise.all(
+        LANES.map((lane) => options.queues[lane].size().catch(() => 0)),
+      );
+      const pending = sizes.reduce((sum, size) => sum + size, 0);
+      const counts = { ...emitter.counts, ...presence.counts };
+      if (!pending) {
+        log.info(counts, 'webhooks stopped');
+        return;
+      }
       if (options.durable) {
-        log.info({ pending }, 'webhook deliveries left in Redis for the other nodes');
+        log.info({ pending, ...counts }, 'webhook deliveries left in Redis for the other nodes');
       } else {
-        log.warn({ pending }, 'webhook deliveries lost: the in-memory queue ends with the process');
+        log.warn(
+          { pending, ...counts },
+          'webhook deliveries lost: the in-memory queue ends with the process',
+        );
       }
     },
   };

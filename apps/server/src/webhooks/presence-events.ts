@@ -13,12 +13,14 @@ export function reportArrival(services: Services, ref: RoomRef, member: Member):
     .mark(ref, true)
     .then(
       (occupied) => {
-        if (occupied) webhooks.emit('room.occupied', ref.workspace, { room: ref.room });
+        if (occupied) webhooks.emit('room.occupied', ref.workspace, { room: ref.room }, member.id);
       },
       (error: unknown) =>
         log.warn({ err: error, ...ref }, 'could not mark the room occupied; no room.occupied'),
     )
-    .finally(() => webhooks.emit('member.joined', ref.workspace, { room: ref.room, member }));
+    .finally(() =>
+      webhooks.emit('member.joined', ref.workspace, { room: ref.room, member }, member.id),
+    );
   services.track(work);
 }
 
@@ -29,10 +31,10 @@ export function reportArrival(services: Services, ref: RoomRef, member: Member):
 export function reportDeparture(services: Services, ref: RoomRef, member: Member): void {
   const { webhooks, stores, log } = services;
   if (!webhooks.enabled) return;
-  webhooks.emit('member.left', ref.workspace, { room: ref.room, member });
+  webhooks.emit('member.left', ref.workspace, { room: ref.room, member }, member.id);
   const work = stores.occupancy.mark(ref, false).then(
     (vacated) => {
-      if (vacated) webhooks.emit('room.vacated', ref.workspace, { room: ref.room });
+      if (vacated) webhooks.emit('room.vacated', ref.workspace, { room: ref.room }, member.id);
     },
     (error: unknown) =>
       log.warn({ err: error, ...ref }, 'could not mark the room vacant; no room.vacated'),

@@ -37,6 +37,8 @@ function webhookEnv(overrides: Record<string, string> = {}) {
     WEBHOOK_SECRET: SECRET,
     WEBHOOK_RETRY_BASE_MS: '50',
     WEBHOOK_TIMEOUT_MS: '1000',
+    // These tests join and leave within a second: nothing is held back to be cancelled.
+    WEBHOOK_PRESENCE_COALESCE_MS: '0',
     ...overrides,
   };
 }
@@ -266,7 +268,7 @@ describe('webhooks', () => {
       await connected(ana);
       await call(ana, 'room:join', { room: 'general' });
       await call(ana, 'message:send', { room: 'general', text: 'x', clientMsgId: 'x' });
-      expect(await stores.webhookQueue.size()).toBe(0);
+      expect(await stores.webhookQueues.messages.size()).toBe(0);
       // Nor is occupancy tracked for nobody: the room is still unmarked.
       expect(await stores.occupancy.mark({ workspace: 'acme', room: 'general' }, true)).toBe(true);
     } finally {

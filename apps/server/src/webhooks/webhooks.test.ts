@@ -6,6 +6,7 @@ import { createMemoryWebhookQueue } from '../stores/memory/webhook-queue';
 import type { WebhookQueue } from '../stores/types';
 import { MAX_RETRY_DELAY_MS, retryDelayMs } from './backoff';
 import { createWebhookEmitter } from './emitter';
+import { createPresenceFilter } from './presence-filter';
 import { signBody, verifySignature } from './signature';
 
 function capturingLogger() {
@@ -47,6 +48,14 @@ describe('signatures', () => {
   });
 });
 
+/** Both lanes on one queue, and a presence filter that lets everything through at once. */
+function lanes(queue: WebhookQueue) {
+  return {
+    queues: { messages: queue, presence: queue },
+    presence: createPresenceFilter({ coalesceMs: 0, perUserPerMinute: 1_000_000 }),
+  };
+}
+
 describe('the emitter', () => {
   it('queues one delivery per endpoint with a schema-valid event, and says it did', async () => {
     const queue = createMemoryWebhookQueue({ capacity: 10 });
@@ -54,7 +63,7 @@ describe('the emitter', () => {
     let queued = 0;
     const tracked: Promise<unknown>[] = [];
     const emitter = createWebhookEmitter({
-      queue,
+      ...lanes(queue),
       urls: ['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b'],
       log: logger,
       track: (work) => tracked.push(work),
@@ -77,7 +86,7 @@ describe('the emitter', () => {
     const { logger, lines } = capturingLogger();
     const tracked: Promise<unknown>[] = [];
     const emitter = createWebhookEmitter({
-      queue,
+      ...lanes(queue),
       urls: ['http://127.0.0.1:1/a'],
       log: logger,
       track: (work) => tracked.push(work),
@@ -92,6 +101,37 @@ describe('the emitter', () => {
       msg: expect.stringMatching(/queue full/),
       type: 'room.vacated',
     });
+    expect(emitter.counts).toMatchObject({ queued: 2, droppedQueueFull: 3 });
+  });
+
+  it('keeps message events in a lane of their own, which presence events cannot fill', async () => {
+    const messages = createMemoryWebhookQueue({ capacity: 3 });
+    const presence = createMemoryWebhookQueue({ capacity: 3 });
+    const tracked: Promise<unknown>[] = [];
+    const emitter = createWebhookEmitter({
+      queues: { messages, presence },
+      presence: createPresenceFilter({ coalesceMs: 0, perUserPerMinute: 1_000_000 }),
+      urls: ['http://127.0.0.1:1/a'],
+      log: capturingLogger().logger,
+      track: (work) => tracked.push(work),
+      queued: () => {},
+    });
+    for (let i = 0; i < 50; i++) {
+      emitter.emit('member.joined', 'acme', { room: `r${i}`, member: { id: 'u', name: 'U' } }, 'u');
+    }
+    const message = {
+      id: 'm1',
+      room: 'r0',
+      seq: 1,
+      author: { id: 'u', name: 'U' },
+      text: 'hi',
+      sentAt: new Date().toISOString(),
+    };
+    emitter.emit('message.created', 'acme', { room: 'r0', message });
+    await Promise.all(tracked);
+    expect(await presence.size()).toBe(3);
+    expect(await messages.size()).toBe(1);
+    expect(emitter.counts.droppedQueueFull).toBe(47);
   });
 
   it('never throws when the queue cannot be reached: the loss is logged', async () => {
@@ -102,7 +142,7 @@ describe('the emitter', () => {
     const { logger, lines } = capturingLogger();
     const tracked: Promise<unknown>[] = [];
     const emitter = createWebhookEmitter({
-      queue: unreachable,
+      ...lanes(unreachable),
       urls: ['http://127.0.0.1:1/a'],
       log: logger,
       track: (work) => tracked.push(work),

@@ -10,7 +10,7 @@ import { createMemoryWebhookQueue } from './webhook-queue';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
- * Webhook deliveries one process keeps at most: about a megabyte per thousand small events, and
+ * Webhook deliveries one process keeps at most per lane: about a megabyte per thousand small events, and
  * at the default retries an event leaves the queue within some ten minutes anyway.
  */
 export const MEMORY_WEBHOOK_QUEUE_CAPACITY = 10_000;
@@ -32,7 +32,10 @@ export function createMemoryStores(
     rooms: createMemoryRoomStore(),
     presence,
     occupancy: createMemoryOccupancyStore(presence),
-    webhookQueue: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),
+    webhookQueues: {
+      messages: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),
+      presence: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),
+    },
     // Each limiter is its own instance here, so the scope needs no place in the keys.
     rateLimiter(_scope, ratePerSecond, burst) {
       const limiter = createMemoryRateLimiter(ratePerSecond, burst);

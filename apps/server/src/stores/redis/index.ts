@@ -1,7 +1,7 @@
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { ParleyConfig, RedisConfig } from '../../config';
 import type { Logger } from '../../logger';
-import type { Stores } from '../types';
+import type { Stores, WebhookLane } from '../types';
 import type { RedisConnections } from './client';
 import { createRedisHistoryStore } from './history';
 import { redisKeys } from './keys';
@@ -19,12 +19,12 @@ export interface RedisStoreOptions {
   nodeId: string;
   presenceTtlMs: number;
   limits: Pick<ParleyConfig['limits'], 'historyRetention'>;
-  /** Webhook deliveries Redis keeps at most (waiting for a receiver that is down, say). */
+  /** Webhook deliveries Redis keeps at most per lane (waiting for a receiver that is down, say). */
   webhookQueueCapacity?: number;
 }
 
 /**
- * Shared by every node; at the default retries an event leaves the queue within some ten
+ * Per lane, shared by every node; at the default retries an event leaves the queue within some ten
  * minutes, so this is only reached when a receiver is down under heavy traffic.
  */
 export const REDIS_WEBHOOK_QUEUE_CAPACITY = 100_000;
@@ -56,6 +56,15 @@ export function createRedisStores(
     });
   };
 
+  const webhookLane = (lane: WebhookLane) =>
+    reportingUnavailable(
+      `webhookQueues.${lane}`,
+      createRedisWebhookQueue(commands, keys, {
+        lane,
+        capacity: options.webhookQueueCapacity ?? REDIS_WEBHOOK_QUEUE_CAPACITY,
+      }),
+    );
+
   return {
     history: reportingUnavailable(
       'history',
@@ -65,12 +74,10 @@ export function createRedisStores(
     presence: reportingUnavailable('presence', presence),
     rateLimiter: scopedRateLimiter,
     occupancy: reportingUnavailable('occupancy', createRedisOccupancyStore(commands, keys)),
-    webhookQueue: reportingUnavailable(
-      'webhookQueue',
-      createRedisWebhookQueue(commands, keys, {
-        capacity: options.webhookQueueCapacity ?? REDIS_WEBHOOK_QUEUE_CAPACITY,
-      }),
-    ),
+    webhookQueues: {
+      messages: webhookLane('messages'),
+      presence: webhookLane('presence'),
+    },
 
     async open() {
       await connections.open();

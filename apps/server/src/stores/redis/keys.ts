@@ -1,4 +1,4 @@
-import type { RoomRef } from '../types';
+import type { RoomRef, WebhookLane } from '../types';
 
 /**
  * Every Redis key Parley writes, in one place. Keys that one script touches together share a
@@ -6,7 +6,7 @@ import type { RoomRef } from '../types';
  * - a room's history: `{acme/general}`;
  * - a workspace's rooms and presence: `{acme}` (presence counts per room are kept per workspace);
  * - a node's liveness and its connections: `{node:<id>}`;
- * - the webhook queue: `{webhooks}`.
+ * - each webhook lane: `{webhooks}` (messages), `{webhooks:presence}`.
  */
 export function redisKeys(prefix: string) {
   const room = ({ workspace, room }: RoomRef) => `${prefix}{${workspace}/${room}}`;
@@ -58,12 +58,19 @@ export function redisKeys(prefix: string) {
     nodes: `${prefix}nodes`,
     /** Token bucket of one key of a scoped rate limiter (an API key's name, say). */
     rate: (key: string) => `${prefix}rate:{${key}}`,
-    /** Sorted set of webhook delivery ids, scored by when each is due (or its claim lapses). */
-    webhookDue: `${prefix}{webhooks}:due`,
-    /** Hash of webhook delivery id -> delivery (JSON). */
-    webhookDeliveries: `${prefix}{webhooks}:deliveries`,
-    /** Hash of webhook delivery id -> attempts claimed so far. */
-    webhookAttempts: `${prefix}{webhooks}:attempts`,
+    /**
+     * A webhook lane's keys (messages keep the names they had before lanes existed): the
+     * sorted set of delivery ids, scored by when each is due (or its claim lapses), the hash of
+     * id -> delivery (JSON), and the hash of id -> attempts claimed so far.
+     */
+    webhookLane: (lane: WebhookLane) => {
+      const tag = lane === 'messages' ? '{webhooks}' : `{webhooks:${lane}}`;
+      return {
+        due: `${prefix}${tag}:due`,
+        deliveries: `${prefix}${tag}:deliveries`,
+        attempts: `${prefix}${tag}:attempts`,
+      };
+    },
     /**
      * Pub/sub channel on which every stored message is announced, in seq order. Versioned with
      * the announcement's format (announcement.ts), so nodes of another version never hear it.

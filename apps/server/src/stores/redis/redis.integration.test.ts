@@ -23,7 +23,10 @@ describeWebhookQueueContract('redis', async ({ capacity }) => {
   );
   await connections.open();
   return {
-    queue: createRedisWebhookQueue(connections.commands, redisKeys(prefix), { capacity }),
+    queue: createRedisWebhookQueue(connections.commands, redisKeys(prefix), {
+      capacity,
+      lane: 'messages',
+    }),
     close: () => connections.close(),
   };
 });
@@ -41,16 +44,16 @@ describe('redis: webhook queue during an outage', () => {
     };
     try {
       await own.kill();
-      await expect(stores.webhookQueue.enqueue([delivery])).rejects.toBeInstanceOf(
+      await expect(stores.webhookQueues.messages.enqueue([delivery])).rejects.toBeInstanceOf(
         StoreUnavailableError,
       );
       await expect(
-        stores.webhookQueue.claim({ max: 1, leaseMs: 100, maxAttempts: 3 }),
+        stores.webhookQueues.messages.claim({ max: 1, leaseMs: 100, maxAttempts: 3 }),
       ).rejects.toBeInstanceOf(StoreUnavailableError);
       await own.restart();
       while (!(await stores.ready())) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await stores.webhookQueue.enqueue([delivery])).toBe(true);
-      expect(await stores.webhookQueue.size()).toBe(1);
+      expect(await stores.webhookQueues.messages.enqueue([delivery])).toBe(true);
+      expect(await stores.webhookQueues.messages.size()).toBe(1);
     } finally {
       await stores.close();
       await own.stop();

@@ -1,5 +1,5 @@
 import { defineScript } from 'redis';
-import type { ClaimedDelivery, WebhookDelivery, WebhookQueue } from '../types';
+import type { ClaimedDelivery, WebhookDelivery, WebhookLane, WebhookQueue } from '../types';
 import type { RedisClient } from './client';
 import type { RedisKeys } from './keys';
 
@@ -98,13 +98,9 @@ return 1`,
 export function createRedisWebhookQueue(
   client: RedisClient,
   keys: RedisKeys,
-  { capacity }: { capacity: number },
+  { capacity, lane }: { capacity: number; lane: WebhookLane },
 ): WebhookQueue {
-  const queueKeys: QueueKeys = {
-    due: keys.webhookDue,
-    deliveries: keys.webhookDeliveries,
-    attempts: keys.webhookAttempts,
-  };
+  const queueKeys: QueueKeys = keys.webhookLane(lane);
 
   return {
     async enqueue(deliveries) {
