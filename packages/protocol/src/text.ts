@@ -15,6 +15,11 @@ export function isWellFormed(text: string): boolean {
   return !LONE_SURROGATE.test(text);
 }
 
+/** `text` with every lone surrogate replaced by U+FFFD, as a UTF-8 encoder would. */
+export function toWellFormed(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\ufffd');
+}
+
 /**
  * A character someone can see. Not: whitespace, controls (C0 and C1), format characters (zero
  * width spaces and joiners, bidi marks, overrides and isolates, tag characters), combining marks

@@ -6,6 +6,7 @@ import { appendMessageScript } from './history';
 import { markOccupiedScript } from './occupancy';
 import { addConnectionScript, removeConnectionScript } from './presence';
 import { takeTokenScript } from './rate-limiter';
+import { repairRoomScript } from './repair';
 import { createRoomScript, indexRoomsScript } from './rooms';
 import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from './webhook-queue';
 
@@ -17,6 +18,7 @@ const scripts = {
   markOccupied: markOccupiedScript,
   createRoom: createRoomScript,
   indexRooms: indexRoomsScript,
+  repairRoom: repairRoomScript,
   enqueueWebhooks: enqueueWebhooksScript,
   claimWebhooks: claimWebhooksScript,
   retryWebhook: retryWebhookScript,

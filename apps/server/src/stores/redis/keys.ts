@@ -17,6 +17,12 @@ export function redisKeys(prefix: string) {
     seq: (ref: RoomRef) => `${room(ref)}:seq`,
     /** Sorted set of the room's retained messages, scored by `seq`. */
     log: (ref: RoomRef) => `${room(ref)}:log`,
+    /** A SCAN pattern of every room's log, and the room a log key belongs to. */
+    logPattern: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}{*/*}:log`,
+    refOfLog(key: string): RoomRef | undefined {
+      const match = /^\{([^/}]+)\/([^}]+)\}:log$/.exec(key.slice(prefix.length));
+      return match ? { workspace: match[1] as string, room: match[2] as string } : undefined;
+    },
     /**
      * Sorted set of author + clientMsgId, scored by the seq stored under it: idempotent sends,
      * dropped with retention by score (no message is ever decoded to find its key).
