@@ -57,12 +57,39 @@ describe('pnpm bench --quick', () => {
     }
     expect(report.crossNode?.byTarget['parley-redis']?.latency.samples).toBeGreaterThan(0);
     expect(report.crossNode?.byTarget.parley?.latency.samples).toBeGreaterThan(0);
+    // The big workspace: Parley only, measured at every size, each kind of room:list answered.
+    for (const name of ['parley', 'parley-redis'] as const) {
+      const sizes = report.bigWorkspace[name]?.sizes ?? [];
+      expect(
+        sizes.map((size) => size.rooms),
+        `big workspace ${name}`,
+      ).toEqual(report.options.bigWorkspace.sizes);
+      for (const size of sizes) {
+        const at = `big workspace ${name} at ${size.rooms} rooms`;
+        expect(size.createdPerSec, `${at}: rooms made/s`).toBeGreaterThan(0);
+        expect(size.createFailures, `${at}: rooms not made`).toBe(0);
+        for (const kind of ['first', 'deep', 'prefix'] as const) {
+          expect(size.lists[kind].answered, `${at}: room:list ${kind}`).toBeGreaterThan(0);
+          expect(size.lists[kind].failed, `${at}: room:list ${kind} failed`).toBe(0);
+          expect(size.lists[kind].latency.p99Ms, `${at}: room:list ${kind} p99`).toBeGreaterThan(0);
+          expect(size.lists[kind].answerBytes, `${at}: room:list ${kind} bytes`).toBeGreaterThan(0);
+        }
+        expect(size.ack.p99Ms, `${at}: send ack p99`).toBeGreaterThan(0);
+        expect(size.delivery.p99Ms, `${at}: delivery p99`).toBeGreaterThan(0);
+        expect(size.rssBytes, `${at}: RSS`).toBeGreaterThan(0);
+      }
+    }
+    expect(report.bigWorkspace.socketio).toBeUndefined();
+    expect(report.bigWorkspace.ws).toBeUndefined();
     expect(
       report.ratios?.find((ratio) => ratio.metric.startsWith('fan-out'))?.parleyVsSocketio,
     ).toBeGreaterThan(0);
-    expect(report.goals).toHaveLength(5);
-    expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain(
-      '| deliveries/s at saturation |',
-    );
+    expect(
+      report.ratios?.find((ratio) => ratio.metric.startsWith('big workspace: room:list p99 ms')),
+    ).toMatchObject({ baselines: 'n/a' });
+    expect(report.goals).toHaveLength(6);
+    const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+    expect(markdown).toContain('| deliveries/s at saturation |');
+    expect(markdown).toContain('### Big workspace');
   });
 });

@@ -13,6 +13,7 @@ import {
   findProblems,
   renderMarkdown,
 } from './report';
+import { BIG_WORKSPACE_TARGETS, runBigWorkspace } from './scenarios/big-workspace';
 import { runConnectRate } from './scenarios/connect-rate';
 import type { ScenarioContext } from './scenarios/context';
 import { runCrossNode } from './scenarios/cross-node';
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
     manyRooms: {},
     idleMemory: {},
     connectRate: {},
+    bigWorkspace: {},
     errors: [],
   };
 
@@ -155,6 +157,20 @@ async function main(): Promise<number> {
             },
           );
           break;
+        case 'big-workspace': {
+          const measured = options.targets.filter((name) => BIG_WORKSPACE_TARGETS.includes(name));
+          if (measured.length < options.targets.length)
+            log('big-workspace: n/a for bare Socket.IO and ws (no room list)');
+          await perTarget(
+            scenario,
+            measured,
+            (name) => runBigWorkspace(context, name),
+            (name, result) => {
+              report.bigWorkspace[name] = result;
+            },
+          );
+          break;
+        }
       }
       log(`  (${scenario}: ${Math.round((Date.now() - scenarioStart) / 1000)} s)`);
     }

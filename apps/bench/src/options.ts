@@ -11,6 +11,7 @@ export const SCENARIOS = [
   'cross-node',
   'memory',
   'connect',
+  'big-workspace',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 const TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
@@ -44,6 +45,21 @@ export interface BenchOptions {
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
   memory: { sockets: number; workspaceSize: number; roomSize: number };
   connect: { clients: number; roomSize: number; concurrency: number };
+  bigWorkspace: {
+    /** Rooms in the workspace at each measurement, smallest first: it grows from one to the next. */
+    sizes: number[];
+    /** Connections creating the rooms, and the joins each has in flight (≤ 100 rooms per connection). */
+    makers: number;
+    makerWindow: number;
+    /** Connections asking `room:list`, and how many per second all together. */
+    lobbies: number;
+    listsPerSec: number;
+    /** The room messages are sent to: one sender, the other members receive. */
+    members: number;
+    messagesPerSec: number;
+    /** Measured per size. */
+    windowMs: number;
+  };
   /** Profile Parley (V8's CPU profiler) for this many seconds under each load; 0: no. */
   profileSeconds: number;
   build: boolean;
@@ -60,7 +76,7 @@ export interface BenchOptions {
 
 const HELP = `pnpm bench [-- options]
 
-  --quick                 small sizes and short windows (< 1 min): the CI smoke test
+  --quick                 small sizes and short windows (about a minute): the CI smoke test
   --scenarios LIST        ${SCENARIOS.join(',')} (default: all)
   --targets LIST          ${TARGETS.join(',')} (default: all)
   --receivers N           fan-out: receivers in the room (1000)
@@ -73,6 +89,8 @@ const HELP = `pnpm bench [-- options]
   --cross-node-rounds N   cross-node: rounds, alternating the two; the median p99 is reported (4)
   --memory-sockets N      idle memory: joined sockets (10000)
   --connect-clients N     connect + join rate: clients (1500)
+  --rooms N               big workspace: the most rooms; also measured at 100, 1 000, 10 000, … below it (100000)
+  --rooms-seconds N       big workspace: seconds measured per size (5)
   --step-seconds N        seconds measured per rate step (2)
   --workers N             receiving load-generator processes (2)
   --profile SECONDS       also profile Parley under fan-out, many-rooms and connect load
@@ -104,6 +122,13 @@ function positive(value: string | undefined, fallback: number): number {
   return number;
 }
 
+/** 100, 1 000, 10 000, … below `largest`, then `largest`: a curve, not a point. */
+export function workspaceSizes(largest: number): number[] {
+  const sizes: number[] = [];
+  for (let size = 100; size < largest; size *= 10) sizes.push(size);
+  return [...sizes, Math.round(largest)];
+}
+
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   // `pnpm bench -- --quick` hands the script a literal "--" first: it is not an end of options here.
   const args = argv.filter((arg) => arg !== '--');
@@ -123,6 +148,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'cross-node-rounds': { type: 'string' },
       'memory-sockets': { type: 'string' },
       'connect-clients': { type: 'string' },
+      rooms: { type: 'string' },
+      'rooms-seconds': { type: 'string' },
       'step-seconds': { type: 'string' },
       workers: { type: 'string' },
       profile: { type: 'string' },
@@ -177,6 +204,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       clients: positive(values['connect-clients'], quick ? 300 : 1500),
       roomSize,
       concurrency: 50,
+    },
+    bigWorkspace: {
+      sizes: workspaceSizes(positive(values.rooms, quick ? 1000 : 100_000)),
+      makers: 8,
+      makerWindow: 50,
+      lobbies: 4,
+      listsPerSec: 200,
+      members: 5,
+      messagesPerSec: 100,
+      windowMs: positive(values['rooms-seconds'], quick ? 0.5 : 5) * 1000,
     },
     profileSeconds: values.profile === undefined ? 0 : positive(values.profile, 0),
     build: !values['no-build'],

@@ -1,5 +1,7 @@
+import type { LatencySummary } from './latency';
 import type { BenchOptions } from './options';
 import type { MachineDescription } from './proc-stats';
+import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
 import type { ConnectRateResult } from './scenarios/connect-rate';
 import type { CrossNodeResult } from './scenarios/cross-node';
 import type { FanoutResult } from './scenarios/fanout';
@@ -26,6 +28,8 @@ export interface BenchReport {
   crossNode?: CrossNodeResult;
   idleMemory: PerTarget<IdleMemoryResult>;
   connectRate: PerTarget<ConnectRateResult>;
+  /** Parley only: bare Socket.IO and ws have no room list. */
+  bigWorkspace: PerTarget<BigWorkspaceResult>;
   ratios?: Ratio[];
   goals?: Goal[];
   profiles?: ParleyProfiles;
@@ -42,6 +46,8 @@ export interface Ratio {
   ws?: number;
   parleyVsSocketio?: number;
   parleyVsWs?: number;
+  /** Set when bare Socket.IO and ws lack the feature measured (a room list): shown as n/a. */
+  baselines?: 'n/a';
 }
 
 /** The issue's targets, checked against this run. */
@@ -143,7 +149,34 @@ export function computeRatios(report: BenchReport): Ratio[] {
     (name) => report.idleMemory[name]?.rssPerSocketBytes,
   );
   add('connect + join per second', 'higher', (name) => report.connectRate[name]?.joinsPerSec);
+  const workspace = smallestAndLargest(report.bigWorkspace.parley);
+  if (workspace) {
+    const { smallest, largest } = workspace;
+    const rooms = `${int(largest.rooms)} rooms`;
+    const growth = `${rooms} ÷ ${int(smallest.rooms)}`;
+    const parleyOnly = (metric: string, parley: number | undefined) =>
+      rows.push({ metric, better: 'lower', parley, baselines: 'n/a' });
+    parleyOnly(`big workspace: room:list p99 ms, ${rooms}`, largest.lists.all.latency.p99Ms);
+    parleyOnly(
+      `big workspace: room:list p99, ${growth}`,
+      ratio(largest.lists.all.latency.p99Ms, smallest.lists.all.latency.p99Ms),
+    );
+    parleyOnly(`big workspace: message:send ack p99 ms, ${rooms}`, largest.ack.p99Ms);
+    parleyOnly(
+      `big workspace: message:send ack p99, ${growth}`,
+      ratio(largest.ack.p99Ms, smallest.ack.p99Ms),
+    );
+  }
   return rows;
+}
+
+/** The first and the last size measured in the big workspace, when there are two. */
+function smallestAndLargest(
+  result: BigWorkspaceResult | undefined,
+): { smallest: WorkspaceSize; largest: WorkspaceSize } | undefined {
+  const smallest = result?.sizes[0];
+  const largest = result?.sizes.at(-1);
+  return smallest && largest && largest !== smallest ? { smallest, largest } : undefined;
 }
 
 export function checkGoals(report: BenchReport): Goal[] {
@@ -194,6 +227,19 @@ export function checkGoals(report: BenchReport): Goal[] {
         : `${cross} ms vs ${single} ms + 3`,
     met: single === undefined || cross === undefined ? null : cross <= single + 3,
   });
+  // The median, not p99: with a few hundred lists a window, p99 is one noisy neighbour away.
+  const workspace = smallestAndLargest(report.bigWorkspace.parley);
+  const listGrowth = workspace
+    ? ratio(workspace.largest.lists.all.latency.p50Ms, workspace.smallest.lists.all.latency.p50Ms)
+    : undefined;
+  goals.push({
+    goal: `room:list p50 with ${workspace ? int(workspace.largest.rooms) : 'the most'} rooms ≤ 1.5× with ${workspace ? int(workspace.smallest.rooms) : 'the fewest'}, Parley single node (a page costs its size, not the workspace’s)`,
+    measured:
+      workspace && listGrowth !== undefined
+        ? `${listGrowth}×: p50 ${ms(workspace.largest.lists.all.latency.p50Ms)} vs ${ms(workspace.smallest.lists.all.latency.p50Ms)} ms (p99 ${ms(workspace.largest.lists.all.latency.p99Ms)} vs ${ms(workspace.smallest.lists.all.latency.p99Ms)} ms)`
+        : 'not measured',
+    met: listGrowth === undefined ? null : listGrowth <= 1.5,
+  });
   return goals;
 }
 
@@ -238,6 +284,25 @@ export function findProblems(report: BenchReport): string[] {
         (result?.joinsPerSec ?? 0) > 0 && result?.failed === 0,
         `connect/${name}: joins failed or none`,
       );
+    }
+  }
+  if (scenarios.includes('big-workspace')) {
+    for (const name of ['parley', 'parley-redis'] as const) {
+      if (!targets.includes(name)) continue;
+      const sizes = report.bigWorkspace[name]?.sizes ?? [];
+      expect(sizes.length > 0, `big-workspace/${name}: no size measured`);
+      for (const size of sizes) {
+        const at = `big-workspace/${name} at ${size.rooms} rooms`;
+        expect(size.createFailures === 0, `${at}: rooms not made`);
+        for (const kind of ['first', 'deep', 'prefix'] as const) {
+          const list = size.lists[kind];
+          expect(list.answered > 0 && list.failed === 0, `${at}: room:list ${kind} failed or none`);
+          expect(list.answerBytes > 0, `${at}: room:list ${kind} answers empty`);
+        }
+        expect(size.ack.samples > 0 && size.rejectedMessages === 0, `${at}: sends not acked`);
+        expect(size.delivery.samples > 0, `${at}: no deliveries`);
+        expect(size.rssBytes > 0, `${at}: no RSS`);
+      }
     }
   }
   if (scenarios.includes('cross-node')) {
@@ -309,6 +374,105 @@ function latencyCell(measurement: Measurement | undefined): string {
   if (!measurement) return '–';
   const { p50Ms, p95Ms, p99Ms } = measurement.latency;
   return `${ms(p50Ms)} / ${ms(p95Ms)} / ${ms(p99Ms)}`;
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+
+/** Sizes as columns (the curve), one table per target, and the largest size against the smallest. */
+function renderBigWorkspace(report: BenchReport): string {
+  const { bigWorkspace: options } = report.options;
+  const largestSize = options.sizes.at(-1) ?? 0;
+  const heading =
+    `### Big workspace: room:list and message:send as one workspace grows to ${int(largestSize)} rooms\n\n` +
+    `${options.lobbies} lobbies ask ${options.listsPerSec} room:list/s in all, pages of 50 in turn: the first page, ` +
+    'a page after a cursor anywhere in the index, and a prefix search (the narrowest prefix that still fills a page); ' +
+    `meanwhile one member sends ${options.messagesPerSec} message:send/s to ${options.members - 1} others in one room. ` +
+    'Rooms are made by joining and leaving them, so they stay, empty. ' +
+    `${options.windowMs / 1000} s measured per size. Bare Socket.IO and ws: n/a (no room list).`;
+  const tables: string[] = [];
+  for (const name of ['parley', 'parley-redis'] as const) {
+    const result = report.bigWorkspace[name];
+    if (!result || result.sizes.length === 0) continue;
+    const { sizes } = result;
+    const ends = smallestAndLargest(result);
+    const growthHeader = ends
+      ? `${int(ends.largest.rooms)} ÷ ${int(ends.smallest.rooms)} rooms (p99 for latency)`
+      : '';
+    const row = (
+      label: string,
+      cell: (size: WorkspaceSize) => string,
+      figure?: (size: WorkspaceSize) => number,
+    ): string[] => [
+      label,
+      ...sizes.map(cell),
+      ...(ends ? [figure ? times(ratio(figure(ends.largest), figure(ends.smallest))) : ''] : []),
+    ];
+    const latency = (summary: (size: WorkspaceSize) => LatencySummary) => (size: WorkspaceSize) =>
+      `${ms(summary(size).p50Ms)} / ${ms(summary(size).p95Ms)} / ${ms(summary(size).p99Ms)}`;
+    const p99 = (summary: (size: WorkspaceSize) => LatencySummary) => (size: WorkspaceSize) =>
+      summary(size).p99Ms;
+    const lists = [
+      ['first page', (size: WorkspaceSize) => size.lists.first],
+      ['page after a cursor', (size: WorkspaceSize) => size.lists.deep],
+      ['prefix search', (size: WorkspaceSize) => size.lists.prefix],
+    ] as const;
+    const rows = [
+      ...lists.map(([label, pick]) =>
+        row(
+          `room:list, ${label}: p50 / p95 / p99 ms`,
+          latency((size) => pick(size).latency),
+          p99((size) => pick(size).latency),
+        ),
+      ),
+      row(
+        'room:list answer bytes (first page)',
+        (size) => int(size.lists.first.answerBytes),
+        (size) => size.lists.first.answerBytes,
+      ),
+      row(
+        'message:send ack: p50 / p95 / p99 ms',
+        latency((size) => size.ack),
+        p99((size) => size.ack),
+      ),
+      row(
+        'message delivery: p50 / p95 / p99 ms',
+        latency((size) => size.delivery),
+        p99((size) => size.delivery),
+      ),
+      row(
+        'server CPU',
+        (size) => `${int(size.serverCpuPercent)} %`,
+        (size) => size.serverCpuPercent,
+      ),
+      row('generator CPU', (size) => `${int(size.generatorCpuPercent)} %`),
+      row(
+        name === 'parley-redis' ? 'server RSS after GC (nodes + Redis)' : 'server RSS after GC',
+        (size) => mib(size.rssBytes),
+        (size) => size.rssBytes,
+      ),
+      row(
+        name === 'parley-redis' ? 'V8 heap in use (both nodes)' : 'V8 heap in use',
+        (size) => mib(size.heapUsedBytes),
+        (size) => size.heapUsedBytes,
+      ),
+      row('rooms made per second, up to this size', (size) => int(size.createdPerSec)),
+    ];
+    tables.push(
+      `${table(
+        [
+          TARGET_LABELS[name],
+          ...sizes.map((size) => `${int(size.rooms)} rooms`),
+          ...(ends ? [growthHeader] : []),
+        ],
+        rows,
+      )}${
+        ends
+          ? `\n\nPer room from ${int(ends.smallest.rooms)} to ${int(ends.largest.rooms)} rooms: ${int(result.rssPerRoomBytes)} bytes of RSS, ${int(result.heapPerRoomBytes)} of V8 heap (RSS before any room: ${mib(result.emptyRssBytes)}).`
+          : ''
+      }`,
+    );
+  }
+  return [heading, ...(tables.length ? tables : ['_not run_'])].join('\n\n');
 }
 
 export function renderMarkdown(report: BenchReport): string {
@@ -403,6 +567,8 @@ export function renderMarkdown(report: BenchReport): string {
       ]),
   );
 
+  parts.push(renderBigWorkspace(report));
+
   if (report.ratios?.length) {
     parts.push(
       `### Ratios\n\n${table(
@@ -411,10 +577,10 @@ export function renderMarkdown(report: BenchReport): string {
           row.metric,
           row.better,
           String(row.parley ?? '–'),
-          String(row.socketio ?? '–'),
-          String(row.ws ?? '–'),
-          times(row.parleyVsSocketio),
-          times(row.parleyVsWs),
+          row.baselines ?? String(row.socketio ?? '–'),
+          row.baselines ?? String(row.ws ?? '–'),
+          row.baselines ?? times(row.parleyVsSocketio),
+          row.baselines ?? times(row.parleyVsWs),
         ]),
       )}`,
     );

@@ -1,11 +1,26 @@
+import type { ClientEvent, PayloadInputOf } from '@parley/protocol';
 import type { ClientSpec } from './raw-socketio';
 
 /** What the harness asks a load-generator process to do, over IPC; each answered by `id`. */
 export type WorkerCommand =
   | { type: 'connect'; id: number; clients: ClientSpec[]; concurrency: number; timeoutMs: number }
   | { type: 'rate'; id: number; perSenderPerSecond: number; window: number }
+  | { type: 'create-rooms'; id: number; names: string[]; window: number; timeoutMs: number }
+  | {
+      type: 'list-rate';
+      id: number;
+      perLobbyPerSecond: number;
+      window: number;
+      queries: ListQuery[];
+    }
   | { type: 'stats'; id: number; resetLatency: boolean }
   | { type: 'close'; id: number };
+
+/** One `room:list` a lobby asks; its latency and answer size are kept by `kind`. */
+export interface ListQuery {
+  kind: string;
+  payload: PayloadInputOf<typeof ClientEvent.RoomList>;
+}
 
 export interface ConnectReport {
   connected: number;
@@ -15,6 +30,27 @@ export interface ConnectReport {
   /** Connect + namespace handshake + room join, per client, as an encoded histogram. */
   durations: string;
   elapsedMs: number;
+}
+
+export interface CreateRoomsReport {
+  /** Rooms joined (so created: every name is new) and left again. */
+  created: number;
+  /** Joins or leaves refused, or unanswered in time. */
+  failed: number;
+  errors: string[];
+  elapsedMs: number;
+}
+
+/** One kind of `room:list` query: counters since the worker started, latency since the last reset. */
+export interface ListKindReport {
+  kind: string;
+  answered: number;
+  failed: number;
+  /** Due while the lobby had `window` lists unanswered: the server was behind. */
+  skipped: number;
+  /** Bytes of the answered acknowledgement frames (the Socket.IO packet, as sent). */
+  bytes: number;
+  latency: string;
 }
 
 export interface StatsReport {
@@ -27,12 +63,16 @@ export interface StatsReport {
   disconnects: number;
   probedBytes: number;
   probedFrames: number;
-  /** Latency since the last reset, encoded. */
+  /** Delivery latency since the last reset, encoded. */
   latency: string;
+  /** `message:send` acknowledgement latency of `probeAcks` clients since the last reset, encoded. */
+  ackLatency: string;
+  lists: ListKindReport[];
 }
 
 export type WorkerReply =
   | { type: 'connect'; id: number; report: ConnectReport }
+  | { type: 'create-rooms'; id: number; report: CreateRoomsReport }
   | { type: 'stats'; id: number; report: StatsReport }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; message: string };

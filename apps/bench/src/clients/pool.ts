@@ -2,7 +2,15 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mergeEncoded } from '../latency';
 import { pinToCpus, stopProcess, track } from '../processes';
-import type { ConnectReport, StatsReport, WorkerCommand, WorkerReply } from './commands';
+import type {
+  ConnectReport,
+  CreateRoomsReport,
+  ListKindReport,
+  ListQuery,
+  StatsReport,
+  WorkerCommand,
+  WorkerReply,
+} from './commands';
 import type { ClientSpec } from './raw-socketio';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -68,8 +76,13 @@ export interface PoolConnectResult {
   durations: ReturnType<typeof mergeEncoded>;
 }
 
-export interface PoolStats extends Omit<StatsReport, 'latency'> {
-  latency: ReturnType<typeof mergeEncoded>;
+type Histogram = ReturnType<typeof mergeEncoded>;
+
+export interface PoolStats extends Omit<StatsReport, 'latency' | 'ackLatency' | 'lists'> {
+  latency: Histogram;
+  ackLatency: Histogram;
+  /** Per kind of `room:list` query, every process together. */
+  lists: Map<string, Omit<ListKindReport, 'latency' | 'kind'> & { latency: Histogram }>;
 }
 
 /**
@@ -135,6 +148,49 @@ export class ClientPool {
     };
   }
 
+  /**
+   * Creates rooms by name with the connected clients that joined no room (see
+   * clients/room-requests.ts), the names shared out among the processes.
+   */
+  async createRooms(
+    names: readonly string[],
+    { window, timeoutMs = 120_000 }: { window: number; timeoutMs?: number },
+  ): Promise<CreateRoomsReport> {
+    const replies = await Promise.all(
+      this.workers.map((worker, index) =>
+        worker.ask(
+          {
+            type: 'create-rooms',
+            names: names.filter((_, i) => i % this.workers.length === index),
+            window,
+            timeoutMs,
+          },
+          timeoutMs + 10_000,
+        ),
+      ),
+    );
+    const reports = replies.map((reply) => (reply as { report: CreateRoomsReport }).report);
+    return {
+      created: sum(reports.map((report) => report.created)),
+      failed: sum(reports.map((report) => report.failed)),
+      errors: reports.flatMap((report) => report.errors).slice(0, 5),
+      elapsedMs: Math.max(...reports.map((report) => report.elapsedMs)),
+    };
+  }
+
+  /** Every connected client that joined no room asks `room:list` at this rate (0: stop). */
+  async setListRate(
+    perLobbyPerSecond: number,
+    window: number,
+    queries: ListQuery[],
+  ): Promise<void> {
+    await Promise.all(
+      this.workers.map((worker) =>
+        worker.ask({ type: 'list-rate', perLobbyPerSecond, window, queries }),
+      ),
+    );
+  }
+
   async setRate(perSenderPerSecond: number, window: number): Promise<void> {
     await Promise.all(
       this.workers.map((worker) => worker.ask({ type: 'rate', perSenderPerSecond, window })),
@@ -147,8 +203,24 @@ export class ClientPool {
       this.workers.map((worker) => worker.ask({ type: 'stats', resetLatency })),
     );
     const reports = replies.map((reply) => (reply as { report: StatsReport }).report);
-    const total = (key: Exclude<keyof StatsReport, 'latency'>) =>
+    const total = (key: Exclude<keyof StatsReport, 'latency' | 'ackLatency' | 'lists'>) =>
       sum(reports.map((report) => report[key]));
+    const lists: PoolStats['lists'] = new Map();
+    for (const { kind, latency, ...counts } of reports.flatMap((report) => report.lists)) {
+      const merged = lists.get(kind) ?? {
+        answered: 0,
+        failed: 0,
+        skipped: 0,
+        bytes: 0,
+        latency: mergeEncoded([]),
+      };
+      merged.answered += counts.answered;
+      merged.failed += counts.failed;
+      merged.skipped += counts.skipped;
+      merged.bytes += counts.bytes;
+      merged.latency.add(mergeEncoded([latency]));
+      lists.set(kind, merged);
+    }
     return {
       delivered: total('delivered'),
       sent: total('sent'),
@@ -159,6 +231,8 @@ export class ClientPool {
       probedBytes: total('probedBytes'),
       probedFrames: total('probedFrames'),
       latency: mergeEncoded(reports.map((report) => report.latency)),
+      ackLatency: mergeEncoded(reports.map((report) => report.ackLatency)),
+      lists,
     };
   }
 

@@ -15,10 +15,13 @@ export interface ClientSpec {
   /** http://host:port of the node to connect to. */
   url: string;
   workspace: string;
-  room: string;
+  /** The room it joins once connected; none: it stops at the namespace (a lobby, a room maker). */
+  room?: string;
   userId: string;
   /** Parse each received message's timestamp into the latency histogram. */
   probe: boolean;
+  /** Parse each acknowledged send's timestamp into the ack latency histogram. */
+  probeAcks?: boolean;
   /** Takes part in sending when the worker's rate is above zero. */
   sends: boolean;
   /** Source address (127.0.0.x), so many connections do not exhaust one address's ports. */
@@ -36,7 +39,12 @@ export interface WorkerCounters {
   probedBytes: number;
   probedFrames: number;
   latency: Histogram;
+  /** From sending `message:send` to its acknowledgement, for clients with `probeAcks`. */
+  ackLatency: Histogram;
 }
+
+/** Called with an acknowledgement's frame and whether it said `ok: true`. */
+export type AckHandler = (frame: Buffer, ok: boolean) => void;
 
 const OPEN = 0x30; // '0' Engine.IO open
 const PING = 0x32; // '2' Engine.IO ping
@@ -63,6 +71,8 @@ export class RawSocketIoClient {
    */
   private readonly msgIdPrefix = randomBytes(4).toString('hex');
   private joinAckId = -1;
+  /** Acknowledgements awaited by `request`, by id; made on first use (senders never need it). */
+  private requests?: Map<number, AckHandler>;
   private opened?: { resolve: () => void; reject: (error: Error) => void };
   private up = false;
 
@@ -124,6 +134,14 @@ export class RawSocketIoClient {
     this.counters.sent++;
   }
 
+  /** Emits `event` with a payload (JSON) and hands its acknowledgement to `onAck`. */
+  request(event: string, payload: string, onAck: AckHandler): void {
+    const id = this.nextAckId++;
+    this.requests ??= new Map();
+    this.requests.set(id, onAck);
+    this.ws.send(`42${this.namespace},${id}["${event}",${payload}]`);
+  }
+
   close(): void {
     this.up = false;
     this.ws.terminate();
@@ -145,7 +163,8 @@ export class RawSocketIoClient {
           this.onAck(data);
           break;
         case SIO_CONNECT:
-          this.join();
+          if (this.spec.room === undefined) this.joined();
+          else this.join();
           break;
         case SIO_CONNECT_ERROR:
           this.fail(new Error(`refused: ${data.toString()}`));
@@ -173,16 +192,7 @@ export class RawSocketIoClient {
       return; // presence, room updates: not what is measured
     }
     this.counters.delivered++;
-    if (!this.spec.probe) return;
-    const mark = data.indexOf(TIMESTAMP_MARK, prefix.length);
-    if (mark < 0) return;
-    let sentAt = 0;
-    for (let i = mark + 1; i < data.length; i++) {
-      const digit = (data[i] as number) - DIGIT_0;
-      if (digit < 0 || digit > 9) break;
-      sentAt = sentAt * 10 + digit;
-    }
-    this.counters.latency.recordValue(Math.max(1, monotonicMicros() - sentAt));
+    if (!this.spec.probe || !this.record(this.counters.latency, data, prefix.length)) return;
     this.counters.probedBytes += data.length;
     this.counters.probedFrames++;
   }
@@ -197,17 +207,43 @@ export class RawSocketIoClient {
     }
     const ok = data.compare(OK_TRUE, 0, OK_TRUE.length, i, i + OK_TRUE.length) === 0;
     if (id === this.joinAckId) {
-      if (!ok) {
-        this.fail(new Error(`join refused: ${data.toString()}`));
-        return;
-      }
-      this.up = true;
-      this.opened?.resolve();
-      this.opened = undefined;
+      if (ok) this.joined();
+      else this.fail(new Error(`join refused: ${data.toString()}`));
+      return;
+    }
+    const request = this.requests?.get(id);
+    if (request) {
+      this.requests?.delete(id);
+      request(data, ok);
       return;
     }
     this.inFlight--;
-    if (ok) this.counters.acked++;
-    else this.counters.rejected++;
+    if (!ok) {
+      this.counters.rejected++;
+      return;
+    }
+    this.counters.acked++;
+    // The acknowledgement carries the stored message, whose text is the send's timestamp.
+    if (this.spec.probeAcks) this.record(this.counters.ackLatency, data, i);
+  }
+
+  private joined(): void {
+    this.up = true;
+    this.opened?.resolve();
+    this.opened = undefined;
+  }
+
+  /** Records the time since the `@<µs>@` timestamp found in `data` from `from` on. */
+  private record(histogram: Histogram, data: Buffer, from: number): boolean {
+    const mark = data.indexOf(TIMESTAMP_MARK, from);
+    if (mark < 0) return false;
+    let sentAt = 0;
+    for (let i = mark + 1; i < data.length; i++) {
+      const digit = (data[i] as number) - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      sentAt = sentAt * 10 + digit;
+    }
+    histogram.recordValue(Math.max(1, monotonicMicros() - sentAt));
+    return true;
   }
 }

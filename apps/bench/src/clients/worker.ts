@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { encodeHistogram, newLatencyHistogram } from '../latency';
 import type { ConnectReport, StatsReport, WorkerCommand, WorkerReply } from './commands';
 import { type ClientSpec, RawSocketIoClient, type WorkerCounters } from './raw-socketio';
+import { createRooms, ListLoad } from './room-requests';
 
 /**
  * One load-generator process: it holds some of the clients, sends at the rate it is told, and
@@ -23,11 +24,16 @@ const counters: WorkerCounters = {
   probedBytes: 0,
   probedFrames: 0,
   latency: newLatencyHistogram(),
+  ackLatency: newLatencyHistogram(),
 };
+const lists = new ListLoad();
 let skipped = 0;
 const clients: RawSocketIoClient[] = [];
 let senders: RawSocketIoClient[] = [];
 let sendTimer: NodeJS.Timeout | undefined;
+
+/** Clients that joined no room: the room makers, or the lobbies. */
+const roomless = () => clients.filter((client) => client.spec.room === undefined);
 
 /** A Parley token for a bench user: HS256, every workspace, valid for the run. */
 function mintToken(userId: string): Promise<string> {
@@ -119,8 +125,13 @@ function stats(resetLatency: boolean): StatsReport {
     probedBytes: counters.probedBytes,
     probedFrames: counters.probedFrames,
     latency: encodeHistogram(counters.latency),
+    ackLatency: encodeHistogram(counters.ackLatency),
+    lists: lists.report(resetLatency),
   };
-  if (resetLatency) counters.latency.reset();
+  if (resetLatency) {
+    counters.latency.reset();
+    counters.ackLatency.reset();
+  }
   return report;
 }
 
@@ -135,10 +146,20 @@ async function handle(command: WorkerCommand): Promise<WorkerReply> {
     case 'rate':
       setRate(command.perSenderPerSecond, command.window);
       return { type: 'done', id: command.id };
+    case 'create-rooms':
+      return {
+        type: 'create-rooms',
+        id: command.id,
+        report: await createRooms(roomless(), command.names, command.window, command.timeoutMs),
+      };
+    case 'list-rate':
+      lists.setRate(roomless(), command.perLobbyPerSecond, command.window, command.queries);
+      return { type: 'done', id: command.id };
     case 'stats':
       return { type: 'stats', id: command.id, report: stats(command.resetLatency) };
     case 'close':
       setRate(0, 0);
+      lists.setRate([], 0, 0, []);
       for (const client of clients.splice(0)) client.close();
       senders = [];
       return { type: 'done', id: command.id };

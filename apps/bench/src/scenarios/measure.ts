@@ -78,7 +78,7 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
 }
 
 /** Waits until deliveries stop arriving (bounded), so one window's backlog never leaks into the next. */
-async function drain(pool: ClientPool, maxMs = 5_000): Promise<void> {
+export async function drain(pool: ClientPool, maxMs = 5_000): Promise<void> {
   const deadline = Date.now() + maxMs;
   let last = (await pool.stats(false)).delivered;
   while (Date.now() < deadline) {

@@ -23,6 +23,8 @@ export interface RunningTarget {
   pids(): number[];
   /** Memory of the first node after a forced GC. */
   memory(): Promise<MemoryReading>;
+  /** Every server process together, each node after a forced GC: RSS of nodes and Redis, V8 heap of the nodes. */
+  memoryOfAll(): Promise<MemoryReading>;
   /** Starts V8's CPU profiler in the first node; the returned function stops it and writes the file. */
   profile(): Promise<(path: string) => Promise<void>>;
   /** Why a server process is gone, if one died while in use (its log says more). */
@@ -45,14 +47,41 @@ export const TARGET_LABELS: Record<TargetName, string> = {
 };
 
 /**
- * Limits raised so the benchmark measures throughput, not Parley's flood guards: every bench
- * user sends far more than the 10 messages/s a person is allowed by default.
+ * Parley's limits, turned off or raised far above what any scenario offers. The bench measures
+ * how fast Parley is, not its guards: the load generator is one machine (eight loopback
+ * addresses) holding thousands of connections, a fan-out sender puts up to ~2 000 messages/s
+ * into one room, big-workspace makes 100 000 rooms in one workspace, and every bench user
+ * sends far more than a person may. With the defaults, the flood guards and budgets would refuse
+ * or cut off the load, and a run would measure refusals.
  */
-const UNLIMITED_RATES = {
+const UNLIMITED = {
+  // Per user in a room, and per room for everyone.
   RATE_MESSAGES_PER_SECOND: '1000000',
   RATE_MESSAGES_BURST: '1000000',
+  RATE_ROOM_MESSAGES_PER_SECOND: '1000000',
+  RATE_ROOM_MESSAGES_BURST: '1000000',
+  // Per connection: the flood guard. Rooms per connection stay at the default (100): the
+  // big-workspace room makers keep within it, as any client must.
   RATE_EVENTS_PER_SECOND: '1000000',
   RATE_EVENTS_BURST: '1000000',
+  // Room creation: per user, per workspace, and how many a workspace holds; rooms never expire
+  // mid-run (0: never).
+  RATE_ROOM_CREATES_PER_MINUTE: '100000000',
+  RATE_ROOM_CREATES_BURST: '100000000',
+  RATE_WORKSPACE_ROOM_CREATES_PER_MINUTE: '100000000',
+  RATE_WORKSPACE_ROOM_CREATES_BURST: '100000000',
+  MAX_ROOMS_PER_WORKSPACE: '100000000',
+  ROOM_IDLE_TTL_SECONDS: '0',
+  // Per client address (0: off): every bench connection comes from 127.0.0.x. ORIGIN_CHECK
+  // stays on: the generator is no browser and sends no Origin, which the check lets through.
+  RATE_CONNECTIONS_PER_SECOND: '0',
+  RATE_CONNECTIONS_BURST: '0',
+  MAX_CONNECTIONS_PER_ADDRESS: '0',
+  RATE_GUEST_TOKENS_PER_MINUTE: '0',
+  RATE_GUEST_TOKENS_BURST: '0',
+  // A receiver of the generator may fall a few seconds behind at saturation without being
+  // dropped as a slow reader: the saturation search stops by itself once p99 passes 1 s.
+  MAX_BUFFERED_BYTES: String(64 * 2 ** 20),
 };
 
 interface NodeServer {
@@ -152,6 +181,7 @@ async function startBareServer(
     urls: [server.url],
     pids: () => [server.child.pid ?? 0],
     memory: () => readMemory(server.child),
+    memoryOfAll: () => readMemory(server.child),
     profile: () => startProfile(server.child),
     failure: () => failureOf([server]),
     stop: () => stopProcess(server.child),
@@ -174,7 +204,7 @@ async function startParleyNode(
       PORT: String(port),
       PARLEY_AUTH_SECRET: options.authSecret,
       CORS_ORIGINS: 'http://127.0.0.1',
-      ...UNLIMITED_RATES,
+      ...UNLIMITED,
       ...extraEnv,
     },
     options,
@@ -195,6 +225,7 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
         urls: [node.url],
         pids: () => [node.child.pid ?? 0],
         memory: () => readMemory(node.child),
+        memoryOfAll: () => readMemory(node.child),
         profile: () => startProfile(node.child),
         failure: () => failureOf([node]),
         stop: () => stopProcess(node.child, 12_000),
@@ -217,6 +248,16 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
         urls: nodes.map((node) => node.url),
         pids: () => [...nodes.map((node) => node.child.pid ?? 0), redis.process.pid ?? 0],
         memory: () => readMemory((nodes[0] as NodeServer).child),
+        async memoryOfAll() {
+          const readings = await Promise.all(nodes.map((node) => readMemory(node.child)));
+          return readings.reduce(
+            (total, reading) => ({
+              rssBytes: total.rssBytes + reading.rssBytes,
+              heapUsedBytes: total.heapUsedBytes + reading.heapUsedBytes,
+            }),
+            { rssBytes: rssBytesOf(redis.process.pid ?? 0), heapUsedBytes: 0 },
+          );
+        },
         profile: () => startProfile((nodes[0] as NodeServer).child),
         failure: () =>
           failureOf(nodes) ?? (redis.process.exitCode !== null ? 'redis-server exited' : undefined),
