@@ -6,7 +6,7 @@ import { appendMessageScript } from './history';
 import { markOccupiedScript } from './occupancy';
 import { addConnectionScript, removeConnectionScript } from './presence';
 import { takeTokenScript } from './rate-limiter';
-import { repairRoomScript } from './repair';
+import { indexAllRoomsScript, repairRoomScript } from './repair';
 import { createRoomScript, indexRoomsScript } from './rooms';
 import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from './webhook-queue';
 
@@ -19,6 +19,7 @@ const scripts = {
   createRoom: createRoomScript,
   indexRooms: indexRoomsScript,
   repairRoom: repairRoomScript,
+  indexAllRooms: indexAllRoomsScript,
   enqueueWebhooks: enqueueWebhooksScript,
   claimWebhooks: claimWebhooksScript,
   retryWebhook: retryWebhookScript,

@@ -12,13 +12,15 @@ export function redisKeys(prefix: string) {
   const room = ({ workspace, room }: RoomRef) => `${prefix}{${workspace}/${room}}`;
   const workspace = (name: string) => `${prefix}{${name}}`;
   const node = (id: string) => `${prefix}{node:${id}}`;
+  /** The prefix as a SCAN pattern matches it literally. */
+  const globSafe = prefix.replace(/[*?[\]\\]/g, '\\$&');
   return {
     /** The room's last `seq` (never trimmed, so numbering goes on after retention drops). */
     seq: (ref: RoomRef) => `${room(ref)}:seq`,
     /** Sorted set of the room's retained messages, scored by `seq`. */
     log: (ref: RoomRef) => `${room(ref)}:log`,
     /** A SCAN pattern of every room's log, and the room a log key belongs to. */
-    logPattern: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}{*/*}:log`,
+    logPattern: `${globSafe}{*/*}:log`,
     refOfLog(key: string): RoomRef | undefined {
       const match = /^\{([^/}]+)\/([^}]+)\}:log$/.exec(key.slice(prefix.length));
       return match ? { workspace: match[1] as string, room: match[2] as string } : undefined;
@@ -36,6 +38,11 @@ export function redisKeys(prefix: string) {
     roomRate: (ref: RoomRef) => `${room(ref)}:room-rate`,
     /** Hash of room name -> room record (JSON). */
     rooms: (name: string) => `${workspace(name)}:rooms`,
+    /** A SCAN pattern of every workspace's rooms hash, and the workspace a rooms key is of. */
+    roomsPattern: `${globSafe}{*}:rooms`,
+    workspaceOfRooms(key: string): string | undefined {
+      return /^\{([^/}]+)\}:rooms$/.exec(key.slice(prefix.length))?.[1];
+    },
     /** Sorted set of the workspace's room names, all scored 0: paged by name (ZRANGE BYLEX). */
     roomNames: (name: string) => `${workspace(name)}:room-names`,
     /**

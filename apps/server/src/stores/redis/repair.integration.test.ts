@@ -103,6 +103,11 @@ describe('rooms wedged by older versions', () => {
     try {
       const { keys, ref, client } = await wedgedRoom(stores, prefix, 'general');
       await stores.rooms.setTopic({ workspace: 'acme', room: 'general' }, 'topic \ud83d');
+      // A room an older node made: in the rooms hash, not in the name index.
+      await client.hSet(keys.rooms('acme'), 'older', JSON.stringify({ topic: null }));
+      expect((await stores.rooms.page('acme', { limit: 10 })).rooms.map((r) => r.name)).toEqual([
+        'general',
+      ]);
       const first = await repairRooms(client, keys, { retention: 20 });
       expect(first).toEqual({
         rooms: 1,
@@ -110,7 +115,12 @@ describe('rooms wedged by older versions', () => {
         messagesTrimmed: 0,
         messagesRewritten: 3,
         topicsRewritten: 1,
+        roomsIndexed: 1,
       });
+      expect((await stores.rooms.page('acme', { limit: 10 })).rooms.map((r) => r.name)).toEqual([
+        'general',
+        'older',
+      ]);
       const { messages } = await stores.history.page(ref, { limit: 50 });
       expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       for (const message of messages) {
@@ -125,6 +135,7 @@ describe('rooms wedged by older versions', () => {
         messagesTrimmed: 0,
         messagesRewritten: 0,
         topicsRewritten: 0,
+        roomsIndexed: 0,
       });
       // Trimming to a smaller retention.
       expect((await repairRooms(client, keys, { retention: RETENTION })).messagesTrimmed).toBe(7);

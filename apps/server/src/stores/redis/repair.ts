@@ -40,6 +40,25 @@ return {moved, dropped}`,
   transformReply: ([moved, dropped]: [number, number]) => ({ moved, dropped }),
 });
 
+/**
+ * Adds every room of a workspace to its name index (ZADD NX, so rooms already there are left).
+ *
+ * KEYS: rooms hash, names index. Answers how many were added.
+ */
+export const indexAllRoomsScript = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `
+local added = 0
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  added = added + redis.call('ZADD', KEYS[2], 'NX', 0, name)
+end
+return added`,
+  parseCommand(parser, keys: { rooms: string; names: string }) {
+    parser.pushKeys([keys.rooms, keys.names]);
+  },
+  transformReply: (reply: number) => reply,
+});
+
 export interface RepairReport {
   rooms: number;
   /** Idempotency keys moved out of the old hash. */
@@ -50,6 +69,8 @@ export interface RepairReport {
   messagesRewritten: number;
   /** Room topics likewise. */
   topicsRewritten: number;
+  /** Rooms added to their workspace's name index (made by versions without it). */
+  roomsIndexed: number;
 }
 
 /**
@@ -69,6 +90,7 @@ export async function repairRooms(
     messagesTrimmed: 0,
     messagesRewritten: 0,
     topicsRewritten: 0,
+    roomsIndexed: 0,
   };
   // Raw bytes, so a member that is not even UTF-8 can still be found and replaced as stored.
   const raw = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
@@ -106,7 +128,18 @@ export async function repairRooms(
       }
     }
   }
+  for await (const batch of client.scanIterator({ MATCH: keys.roomsPattern, COUNT: 500 })) {
+    for (const key of batch) {
+      const workspace = keys.workspaceOfRooms(key);
+      if (workspace) workspaces.add(workspace);
+    }
+  }
   for (const workspace of workspaces) {
+    // Rooms an older node created (during a rolling upgrade, say) are not in the name index yet.
+    report.roomsIndexed += await client.indexAllRooms({
+      rooms: keys.rooms(workspace),
+      names: keys.roomNames(workspace),
+    });
     const rooms = await client.hGetAll(keys.rooms(workspace));
     for (const [room, json] of Object.entries(rooms)) {
       const record = JSON.parse(json) as { topic: string | null };
