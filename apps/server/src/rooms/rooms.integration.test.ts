@@ -127,6 +127,49 @@ describe('rooms and presence', () => {
     });
   });
 
+  it('deletes rooms nobody used once they stayed empty for ROOM_IDLE_TTL_SECONDS; keeps the rest', async () => {
+    await t.close();
+    t = await startServer({
+      ROOM_IDLE_TTL_SECONDS: '1',
+      PARLEY_API_KEYS: `backend:${'k'.repeat(32)}`,
+    });
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const bo = await t.connect('acme', await t.token('Bo'));
+    await call(ana, 'room:join', { room: 'talked' });
+    await call(ana, 'message:send', { room: 'talked', text: 'kept', clientMsgId: 'k' });
+    await call(ana, 'room:leave', { room: 'talked' });
+    await call(bo, 'room:join', { room: 'occupied' });
+    const topic = await fetch(`${t.url}/api/v1/workspaces/acme/rooms/topical/topic`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${'k'.repeat(32)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: 'kept too' }),
+    });
+    expect(topic.status).toBe(200);
+    // The newest candidate: by the pass that deletes it, the others were looked at too.
+    await call(ana, 'room:join', { room: 'unused' });
+    await call(ana, 'room:leave', { room: 'unused' });
+    const names = async () => (await call(ana, 'room:list', {})).rooms.map((r) => r.name);
+    await expect.poll(names, { timeout: 10_000 }).toEqual(['occupied', 'talked', 'topical']);
+    // A deleted room is simply new again.
+    const again = await call(ana, 'room:join', { room: 'unused' });
+    expect(again.room).toMatchObject({ name: 'unused', lastSeq: 0 });
+  });
+
+  it('lists at most 100 members in the join answer, the joiner among them, and counts them all', async () => {
+    const members = await Promise.all(
+      Array.from({ length: 105 }, async (_, i) =>
+        t.connect('acme', await t.token(`M${i}`, { sub: `m${i}` })),
+      ),
+    );
+    for (const member of members) await call(member, 'room:join', { room: 'big' });
+    const late = await t.connect('acme', await t.token('Late', { sub: 'late' }));
+    const joined = await call(late, 'room:join', { room: 'big' });
+    expect(joined.room.memberCount).toBe(106);
+    expect(joined.members).toHaveLength(100);
+    expect(joined.members.map((m) => m.id)).toContain('late');
+    expect(new Set(joined.members.map((m) => m.id)).size).toBe(100);
+  });
+
   it('joining twice is idempotent: no second presence event, the same answer', async () => {
     const watcher = await t.connect('acme', await t.token('W'));
     await call(watcher, 'room:join', { room: 'general' });
