@@ -72,11 +72,12 @@ const UNLIMITED = {
   RATE_WORKSPACE_ROOM_CREATES_BURST: '100000000',
   MAX_ROOMS_PER_WORKSPACE: '100000000',
   ROOM_IDLE_TTL_SECONDS: '0',
-  // Per client address (0: off): every bench connection comes from 127.0.0.x. ORIGIN_CHECK
+  // Per client address: every bench connection comes from 127.0.0.x, so the limits are set out
+  // of reach, not off — each connection is still counted, and that cost is measured. ORIGIN_CHECK
   // stays on: the generator is no browser and sends no Origin, which the check lets through.
-  RATE_CONNECTIONS_PER_SECOND: '0',
-  RATE_CONNECTIONS_BURST: '0',
-  MAX_CONNECTIONS_PER_ADDRESS: '0',
+  RATE_CONNECTIONS_PER_SECOND: '100000000',
+  RATE_CONNECTIONS_BURST: '100000000',
+  MAX_CONNECTIONS_PER_ADDRESS: '100000000',
   RATE_GUEST_TOKENS_PER_MINUTE: '0',
   RATE_GUEST_TOKENS_BURST: '0',
   // A receiver of the generator may fall a few seconds behind at saturation without being
