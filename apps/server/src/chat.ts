@@ -1,25 +1,18 @@
 import { CHAT_NAMESPACE_PATTERN, ErrorCode } from '@parley/protocol';
-import type { TokenExpiry } from './auth/expiry';
 import { authenticateHandshake } from './auth/handshake';
 import { messageHandlers } from './messages/messages.handlers';
 import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
 import { handlerTable, registerHandlers } from './socket/define-handler';
-import { usableConnection } from './socket/engine-internals';
 import { createSession } from './socket/session';
-import type { SlowReaders } from './socket/slow-readers';
 import type { ParleyIo } from './socket/types';
 import { typingHandlers } from './typing/typing.handlers';
 
 const handlers = handlerTable([...roomHandlers, ...messageHandlers, ...typingHandlers]);
 
 /** Serves every workspace as the dynamic namespace `/chat/<workspace>`. */
-export function attachChat(
-  io: ParleyIo,
-  services: Services,
-  { tokenExpiry, slowReaders }: { tokenExpiry: TokenExpiry; slowReaders: SlowReaders },
-): void {
+export function attachChat(io: ParleyIo, services: Services): void {
   // The main namespace serves nothing: say where to go instead of accepting an idle socket.
   io.of('/').use((_socket, next) => {
     const error = Object.assign(new Error('connect to /chat/<workspace>'), {
@@ -33,10 +26,10 @@ export function attachChat(
   workspaces.on('connection', (socket) => {
     const session = createSession(socket, services);
     registerHandlers(session, handlers);
-    tokenExpiry.watch(socket);
-    if (usableConnection(socket.conn)) slowReaders.track(socket.conn, socket);
+    // The socket that tells the connection why, if the server has to close it.
+    session.budget.speaker ??= socket;
     socket.on('disconnecting', (reason) => {
-      tokenExpiry.unwatch(socket);
+      if (session.budget.speaker === socket) session.budget.speaker = undefined;
       // Checked first: the per-connection logger is made on first use, and most never log.
       if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
       const rooms = [...session.joined];

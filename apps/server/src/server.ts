@@ -26,13 +26,14 @@ import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { writeBroadcastFramesDirectly } from './socket/broadcast-frames';
+import { budgetOf, connectionBudget } from './socket/connection-budget';
 import {
   type EngineConnection,
   namespacesOf,
   queuedPackets,
   usableConnection,
 } from './socket/engine-internals';
-import { createSlowReaders, packetBytes } from './socket/slow-readers';
+import { createSlowReaders } from './socket/slow-readers';
 import type { InterServerEvents, ParleyIo } from './socket/types';
 import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
@@ -159,15 +160,14 @@ export function createParleyServer(
     cleanupEmptyChildNamespaces: true,
     ...(backend.adapter && { adapter: backend.adapter }),
   });
-  const tokenExpiry = startTokenExpiry();
+  const tokenExpiry = startTokenExpiry(io);
   const slowReaders = createSlowReaders({
     maxBytes: config.limits.bufferedBytesPerConnection,
     graceMs: SLOW_READER_GRACE_MS,
     log,
   });
-  const mayQueue = (connection: EngineConnection, data: unknown, frame?: Buffer[]) =>
-    slowReaders.admit(connection, packetBytes(data, frame));
-  attachChat(io, services, { tokenExpiry, slowReaders });
+  const mayQueue = (connection: EngineConnection) => slowReaders.admit(connection);
+  attachChat(io, services);
   deliverStoredMessages(io, services);
   const broadcast = createBroadcaster(io, { crossNode: config.redis !== undefined });
 
@@ -186,8 +186,15 @@ export function createParleyServer(
   );
   io.attach(httpServer);
   let internalsWarned = false;
+  function onConnectionClose(this: object): void {
+    const address = budgetOf(this)?.address;
+    if (address !== undefined) gate.closed(address);
+  }
   io.engine.on('connection', (connection) => {
-    gate.opened(connection.request, (listener) => connection.once('close', listener));
+    // Everything kept per connection lives in its budget; one shared listener settles it.
+    const budget = connectionBudget(connection, config.limits);
+    budget.address = gate.opened(connection.request);
+    if (budget.address !== undefined) connection.on('close', onConnectionClose);
     // The handshake request is not needed once a connection is up; keeping it costs memory.
     connection.request = null;
     if (!usableConnection(connection)) {

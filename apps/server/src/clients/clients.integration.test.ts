@@ -103,12 +103,12 @@ describe('connections per client address', () => {
 });
 
 describe('browser origins', () => {
-  /** A websocket as a browser on `origin` opens it. */
-  const fromOrigin = async (origin: string) =>
+  /** A websocket as a browser on `origin` opens it (connecting at once: listen right away). */
+  const fromOrigin = (origin: string, token: string) =>
     createChatClient({
       url: t.url,
       workspace: 'acme',
-      token: await t.token('Ana'),
+      token,
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
@@ -117,10 +117,12 @@ describe('browser origins', () => {
 
   it('refuses a websocket from an origin not allowed, and lets native clients (no Origin) in', async () => {
     t = await startServer({ CORS_ORIGINS: 'https://app.example' });
-    const evil = await fromOrigin('https://evil.example');
-    const good = await fromOrigin('https://app.example');
+    const token = await t.token('Ana');
+    const evil = fromOrigin('https://evil.example', token);
+    const refused = refusal(evil);
+    const good = fromOrigin('https://app.example', token);
     try {
-      await refusal(evil);
+      await refused;
       await connected(good);
       const native = await t.connect('acme', await t.token('Bo'));
       expect((await call(native, 'room:list', {})).rooms).toEqual([]);
@@ -132,7 +134,7 @@ describe('browser origins', () => {
 
   it('can be turned off with ORIGIN_CHECK=false', async () => {
     t = await startServer({ CORS_ORIGINS: 'https://app.example', ORIGIN_CHECK: 'false' });
-    const socket = await fromOrigin('https://elsewhere.example');
+    const socket = fromOrigin('https://elsewhere.example', await t.token('Ana'));
     try {
       await connected(socket);
       expect((await request(socket, 'room:list', {})).ok).toBe(true);

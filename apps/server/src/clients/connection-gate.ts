@@ -11,8 +11,12 @@ import { addressKey, type ClientAddressOf } from './client-address';
  */
 export interface ConnectionGate {
   allowRequest(req: IncomingMessage, answer: (error: string | null, ok: boolean) => void): void;
-  /** An engine connection opened (its handshake request is still at hand): count it. */
-  opened(req: IncomingMessage, onClose: (listener: () => void) => void): void;
+  /**
+   * An engine connection opened (its handshake request is still at hand): count it under its
+   * address, which is answered so the caller can keep it and hand it back to `closed`.
+   */
+  opened(req: IncomingMessage): string | undefined;
+  closed(address: string): void;
 }
 
 /** Buckets of addresses idle this long are forgotten, so past visitors cost nothing. */
@@ -39,7 +43,7 @@ export function createConnectionGate(
     }
     let entry = rates.get(key);
     if (!entry) {
-      entry = { bucket: new TokenBucket(connections.perSecond, connections.burst), seenAt: now };
+      entry = { bucket: new TokenBucket(connections), seenAt: now };
       rates.set(key, entry);
     }
     entry.seenAt = now;
@@ -69,15 +73,16 @@ export function createConnectionGate(
       }
       answer(null, true);
     },
-    opened(req, onClose) {
-      if (maxConnectionsPerAddress === 0) return;
+    opened(req) {
+      if (maxConnectionsPerAddress === 0) return undefined;
       const key = addressKey(clientAddress(req));
       open.set(key, (open.get(key) ?? 0) + 1);
-      onClose(() => {
-        const count = (open.get(key) ?? 1) - 1;
-        if (count > 0) open.set(key, count);
-        else open.delete(key);
-      });
+      return key;
+    },
+    closed(key) {
+      const count = (open.get(key) ?? 1) - 1;
+      if (count > 0) open.set(key, count);
+      else open.delete(key);
     },
   };
 }

@@ -15,7 +15,7 @@ import { type EngineConnection, queuedPackets, tcpSocketOf } from './engine-inte
 export function writeBroadcastFramesDirectly(
   connection: EngineConnection,
   /** Asked before a packet waits in engine.io's queue: false drops it (see slow-readers.ts). */
-  mayQueue: (connection: EngineConnection, data: unknown, frame?: Buffer[]) => boolean = () => true,
+  mayQueue: (connection: EngineConnection) => boolean = () => true,
 ): void {
   const write = connection.write;
   connection.write = function writeFrameOrPacket(this: EngineConnection, data, options, callback) {
@@ -25,7 +25,7 @@ export function writeBroadcastFramesDirectly(
       socket.write(joined(frame as Buffer[]));
       return this;
     }
-    if (!mayQueue(this, data, frame)) return this;
+    if (!mayQueue(this)) return this;
     return write.call(this, data, options, callback);
   };
 }

@@ -97,12 +97,36 @@ export function queuedPackets(connection: EngineConnection): number {
 
 const WEBSOCKET_OPEN = 1;
 
-/** The TCP socket under a websocket transport (ws keeps it as `_socket`), while it is open. */
+/**
+ * About how many bytes wait in engine.io's queue: each packet's string, buffer or prebuilt
+ * websocket frame. Walks the queue: callers ask now and then, not per packet.
+ */
+export function queuedBytes(connection: EngineConnection): number {
+  let bytes = 0;
+  const queue = (connection as unknown as { writeBuffer: QueuedPacket[] }).writeBuffer;
+  for (const { data, options } of queue) {
+    const frame = options?.wsPreEncodedFrame;
+    if (frame) for (const part of frame) bytes += part.length;
+    else if (typeof data === 'string') bytes += data.length;
+    else bytes += (data as { byteLength?: number } | undefined)?.byteLength ?? 0;
+  }
+  return bytes;
+}
+
+interface QueuedPacket {
+  data?: unknown;
+  options?: { wsPreEncodedFrame?: Buffer[] };
+}
+
+/**
+ * The TCP socket under a websocket transport (ws keeps it as `_socket`), while it is open. On
+ * the hot path (every broadcast frame): `usableConnection` checked the shape once, so this
+ * reads without checking again.
+ */
 export function tcpSocketOf(transport: EngineTransport): NetSocket | undefined {
   if (transport.name !== 'websocket') return undefined;
-  const ws = (transport as { socket?: { readyState: number; _socket?: unknown } }).socket;
-  const socket = ws?.readyState === WEBSOCKET_OPEN ? ws._socket : undefined;
-  return socket instanceof NetSocket ? socket : undefined;
+  const ws = (transport as { socket?: { readyState: number; _socket?: NetSocket } }).socket;
+  return ws?.readyState === WEBSOCKET_OPEN ? ws._socket : undefined;
 }
 
 /**
@@ -114,5 +138,5 @@ export function usableConnection(connection: unknown): connection is EngineConne
   if (!Array.isArray(candidate.writeBuffer) || typeof candidate.write !== 'function') return false;
   const transport = candidate.transport;
   if (!transport || typeof transport.name !== 'string') return false;
-  return transport.name !== 'websocket' || tcpSocketOf(transport) !== undefined;
+  return transport.name !== 'websocket' || tcpSocketOf(transport) instanceof NetSocket;
 }
