@@ -1,4 +1,4 @@
-import { type EngineConnection, queuedPackets, tcpSocketOf } from './engine-internals';
+import { type EngineConnection, idleTcpSocketOf } from './engine-internals';
 
 /**
  * A room broadcast is encoded once, down to the WebSocket frame: Socket.IO's adapter computes
@@ -20,7 +20,7 @@ export function writeBroadcastFramesDirectly(
   const write = connection.write;
   connection.write = function writeFrameOrPacket(this: EngineConnection, data, options, callback) {
     const frame = options?.wsPreEncodedFrame;
-    const socket = frame && callback === undefined ? idleWebSocketOf(this) : undefined;
+    const socket = frame && callback === undefined ? idleTcpSocketOf(this) : undefined;
     if (socket) {
       socket.write(joined(frame as Buffer[]));
       return this;
@@ -28,18 +28,6 @@ export function writeBroadcastFramesDirectly(
     if (!mayQueue(this)) return this;
     return write.call(this, data, options, callback);
   };
-}
-
-/** The TCP socket, when the connection is an open websocket with nothing queued or in flight. */
-function idleWebSocketOf(connection: EngineConnection) {
-  const { readyState, transport } = connection;
-  if (readyState !== 'open' || queuedPackets(connection) > 0 || !transport.writable)
-    return undefined;
-  if (transport.perMessageDeflate) return undefined;
-  const socket = tcpSocketOf(transport);
-  // A slow reader's buffer is full: engine.io's path marks the transport busy until the write
-  // completes, which is what lets Socket.IO drop volatile packets (typing) for that client.
-  return socket?.writableNeedDrain ? undefined : socket;
 }
 
 /**

@@ -130,6 +130,23 @@ export function tcpSocketOf(transport: EngineTransport): NetSocket | undefined {
 }
 
 /**
+ * The TCP socket of an open websocket connection with nothing queued, nothing in flight and room
+ * in its socket buffer: a frame written there goes out in order. Run for every recipient of every
+ * broadcast, so it reads the fields directly, in one function.
+ */
+export function idleTcpSocketOf(connection: EngineConnection): NetSocket | undefined {
+  const { readyState, transport } = connection;
+  const { writeBuffer } = connection as unknown as { writeBuffer: unknown[] };
+  if (readyState !== 'open' || writeBuffer.length > 0 || !transport.writable) return undefined;
+  if (transport.name !== 'websocket' || transport.perMessageDeflate) return undefined;
+  const ws = (transport as { socket?: { readyState: number; _socket?: NetSocket } }).socket;
+  const socket = ws?.readyState === WEBSOCKET_OPEN ? ws._socket : undefined;
+  // A slow reader's buffer is full: engine.io's path marks the transport busy until the write
+  // completes, which is what lets Socket.IO drop volatile packets (typing) for that client.
+  return socket?.writableNeedDrain ? undefined : socket;
+}
+
+/**
  * Whether a connection has the shape the optimisations read: checked on live connections, so a
  * dependency upgrade that moved something turns them off instead of breaking delivery.
  */
