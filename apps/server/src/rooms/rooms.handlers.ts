@@ -75,6 +75,8 @@ async function joinOnce(session: ChatSession, room: string): Promise<void> {
     await enterRoom(session, room);
   } finally {
     session.entering.delete(room);
+    // An idle socket keeps no empty set: most join once and stay.
+    if (session.entering.size === 0) session.entering = undefined;
     if (!session.joined.has(room)) session.budget.releaseRoom();
   }
 }
