@@ -413,3 +413,14 @@ function isAddressOrSubnet(value: string): boolean {
 export function loadConfigFromEnvironment(): LoadedConfig {
   return parseConfig(process.env);
 }
+
+/** For entry points: the config, or the list of problems on stderr and exit status 1. */
+export function loadConfigOrExit(): LoadedConfig {
+  try {
+    return loadConfigFromEnvironment();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

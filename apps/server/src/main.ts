@@ -1,17 +1,9 @@
-import { ConfigError, loadConfigFromEnvironment } from './config';
+import { loadConfigOrExit } from './config';
 import { createLogger } from './logger';
 import { createParleyServer } from './server';
 import { throttledLog } from './throttled-log';
 
-let loaded: ReturnType<typeof loadConfigFromEnvironment>;
-try {
-  loaded = loadConfigFromEnvironment();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
-
+const loaded = loadConfigOrExit();
 const { config, warnings } = loaded;
 const log = createLogger(config);
 for (const warning of warnings) log.warn(warning);

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfigFromEnvironment } from './config';
+import { loadConfigOrExit } from './config';
 import { createLogger } from './logger';
 import { createRedisConnections } from './stores/redis';
 import { redisKeys } from './stores/redis/keys';
@@ -9,14 +9,7 @@ import { repairRooms } from './stores/redis/repair';
  * repairs what older versions could leave in Redis (see stores/redis/repair.ts and
  * docs/security.md). Safe while nodes serve; running it twice changes nothing the second time.
  */
-let loaded: ReturnType<typeof loadConfigFromEnvironment>;
-try {
-  loaded = loadConfigFromEnvironment();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const loaded = loadConfigOrExit();
 const { config } = loaded;
 if (!config.redis) {
   console.error('REDIS_URL is not set: the repair is for rooms stored in Redis.');

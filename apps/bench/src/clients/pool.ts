@@ -130,15 +130,10 @@ export class ClientPool {
       const worker = placement ? placement(index) : index % this.workers.length;
       shares[worker % this.workers.length]?.push(client);
     });
-    const replies = await Promise.all(
-      this.workers.map((worker, index) =>
-        worker.ask(
-          { type: 'connect', clients: shares[index] ?? [], concurrency, timeoutMs },
-          timeoutMs + 60_000,
-        ),
-      ),
+    const reports = await this.reportsOf<ConnectReport>(
+      (index) => ({ type: 'connect', clients: shares[index] ?? [], concurrency, timeoutMs }),
+      timeoutMs + 60_000,
     );
-    const reports = replies.map((reply) => (reply as { report: ConnectReport }).report);
     return {
       connected: sum(reports.map((report) => report.connected)),
       failed: sum(reports.map((report) => report.failed)),
@@ -146,6 +141,17 @@ export class ClientPool {
       elapsedMs: Math.max(...reports.map((report) => report.elapsedMs)),
       durations: mergeEncoded(reports.map((report) => report.durations)),
     };
+  }
+
+  /** Asks every process its own command and answers the reports, in process order. */
+  private async reportsOf<R>(
+    command: (index: number) => CommandBody,
+    timeoutMs: number,
+  ): Promise<R[]> {
+    const replies = await Promise.all(
+      this.workers.map((worker, index) => worker.ask(command(index), timeoutMs)),
+    );
+    return replies.map((reply) => (reply as unknown as { report: R }).report);
   }
 
   /**
@@ -156,20 +162,15 @@ export class ClientPool {
     names: readonly string[],
     { window, timeoutMs = 120_000 }: { window: number; timeoutMs?: number },
   ): Promise<CreateRoomsReport> {
-    const replies = await Promise.all(
-      this.workers.map((worker, index) =>
-        worker.ask(
-          {
-            type: 'create-rooms',
-            names: names.filter((_, i) => i % this.workers.length === index),
-            window,
-            timeoutMs,
-          },
-          timeoutMs + 10_000,
-        ),
-      ),
+    const reports = await this.reportsOf<CreateRoomsReport>(
+      (index) => ({
+        type: 'create-rooms',
+        names: names.filter((_, i) => i % this.workers.length === index),
+        window,
+        timeoutMs,
+      }),
+      timeoutMs + 10_000,
     );
-    const reports = replies.map((reply) => (reply as { report: CreateRoomsReport }).report);
     return {
       created: sum(reports.map((report) => report.created)),
       failed: sum(reports.map((report) => report.failed)),

@@ -1,23 +1,13 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test/logs';
 import { guardRequests } from './guard';
 
 describe('guardRequests', () => {
   it('answers 500 for what escapes a handler, keeps serving, reports each and logs a count', async () => {
-    const lines: { msg: string; count: number }[] = [];
-    const log = pino(
-      { level: 'error' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
-    );
+    const { logger: log, lines } = capturingLogger('error');
     const reported: unknown[] = [];
     let calls = 0;
     const server = createServer(

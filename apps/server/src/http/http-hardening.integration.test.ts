@@ -1,10 +1,9 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, testConfig } from '../../test/helpers';
+import { capturingLogger } from '../../test/logs';
 import { rawRequest } from '../../test/raw-http';
 import { createParleyServer } from '../server';
 
@@ -17,16 +16,7 @@ afterEach(async () => {
 
 /** Log lines at `error` or worse, as JSON. */
 function capturingServer() {
-  const lines: { level: number; msg: string }[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = capturingLogger();
   const config = testConfig({ PARLEY_API_KEYS: `backend:${KEY}` });
   const unexpected: unknown[] = [];
   const server = createParleyServer(config, {

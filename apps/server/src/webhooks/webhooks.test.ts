@@ -1,27 +1,12 @@
-import { Writable } from 'node:stream';
 import { WebhookEvent } from '@parley/protocol';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test/logs';
 import { createMemoryWebhookQueue } from '../stores/memory/webhook-queue';
 import type { WebhookQueue } from '../stores/types';
 import { MAX_RETRY_DELAY_MS, retryDelayMs } from './backoff';
 import { createWebhookEmitter } from './emitter';
 import { createPresenceFilter } from './presence-filter';
 import { signBody, verifySignature } from './signature';
-
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 describe('retry delays', () => {
   it('double from the base, are capped at five minutes, and spread ±25%', () => {
