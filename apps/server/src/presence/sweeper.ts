@@ -1,4 +1,5 @@
 import { ServerEvent } from '@parley/protocol';
+import { every } from '../every';
 import type { Services } from '../services';
 import { namespacesOf } from '../socket/engine-internals';
 import {
@@ -29,7 +30,6 @@ export function startPresenceSweeper(
     for (const departure of departures) announceLocally(io, departure);
   });
 
-  let running = false;
   async function sweep(): Promise<void> {
     const departures = await stores.presence.sweep();
     if (departures.length === 0) return;
@@ -49,22 +49,11 @@ export function startPresenceSweeper(
     if (crossNode) io.serverSideEmit('presence:departed', announced);
   }
 
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    const work = sweep()
-      .catch((error: unknown) => log.warn({ err: error }, 'presence sweep failed; will retry'))
-      .finally(() => {
-        running = false;
-      });
-    services.track(work);
-  }, intervalMs);
-
-  return {
-    stop() {
-      clearInterval(timer);
-    },
-  };
+  const stop = every(intervalMs, sweep, {
+    track: services.track,
+    onError: (error) => log.warn({ err: error }, 'presence sweep failed; will retry'),
+  });
+  return { stop };
 }
 
 function announceLocally(io: ParleyIo, departure: AnnouncedDeparture): void {

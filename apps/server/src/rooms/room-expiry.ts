@@ -1,3 +1,4 @@
+import { every } from '../every';
 import type { Logger } from '../logger';
 import type { RoomRef, Stores } from '../stores/types';
 import { UNLIMITED_ROOMS } from './room-creation';
@@ -59,20 +60,9 @@ export function startRoomExpiry(
     return removed;
   }
 
-  let running = false;
-  const timer = setInterval(
-    () => {
-      if (running) return;
-      running = true;
-      const work = sweep()
-        .catch((error: unknown) => log.warn({ err: error }, 'room expiry failed; will retry'))
-        .finally(() => {
-          running = false;
-        });
-      track(work);
-    },
-    Math.min(Math.max(ttlMs / 4, 1000), 60_000),
-  );
-  timer.unref();
-  return { stop: () => clearInterval(timer), sweep };
+  const stop = every(Math.min(Math.max(ttlMs / 4, 1000), 60_000), sweep, {
+    track,
+    onError: (error) => log.warn({ err: error }, 'room expiry failed; will retry'),
+  });
+  return { stop, sweep };
 }
