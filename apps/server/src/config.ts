@@ -127,6 +127,24 @@ const EnvSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: positiveInt(1000),
   WEBHOOK_PRESENCE_COALESCE_MS: limitOrOff(1000),
   WEBHOOK_PRESENCE_EVENTS_PER_MINUTE: positiveInt(60),
+  // Who may do what (docs/access-control.md).
+  ROOM_CREATION: z.enum(['anyone', 'admins']).default('anyone'),
+  JOIN_HOOK_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional(),
+  JOIN_HOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JOIN_HOOK_TIMEOUT_MS: positiveInt(2000),
+  JOIN_HOOK_CACHE_SECONDS: limitOrOff(30),
+  // Tokens signed by the team's identity provider (auth/identity-provider.ts).
+  TOKEN_JWKS_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional(),
+  TOKEN_PUBLIC_KEY: z.string().optional(),
+  TOKEN_ALGORITHMS: list
+    .pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'])).min(1))
+    .default(['RS256', 'ES256', 'EdDSA']),
+  TOKEN_ISSUER: z.string().min(1).optional(),
+  TOKEN_AUDIENCE: z.string().min(1).optional(),
 });
 
 export type Environment = Record<string, string | undefined>;
@@ -198,6 +216,7 @@ export interface ParleyConfig {
   };
   api: ApiConfig;
   webhooks: WebhookConfig;
+  access: AccessConfig;
 }
 
 export interface ApiKeyConfig {
@@ -229,6 +248,31 @@ export interface WebhookConfig {
   presenceCoalesceMs: number;
   /** Presence events one user may cause per minute (per node); more are dropped and counted. */
   presenceEventsPerUserPerMinute: number;
+}
+
+export interface AccessConfig {
+  /** Who may create rooms (`room:create`, or `room:join` of a new name): anyone, or admins. */
+  roomCreation: 'anyone' | 'admins';
+  /** The team's backend, asked about private rooms nobody else admits the user to. */
+  joinHook?: {
+    url: string;
+    /** Signs each call like webhooks (`X-Parley-Signature`). */
+    secret: string;
+    timeoutMs: number;
+    /** How long an answer holds for the same user and room; 0: ask every time. */
+    cacheSeconds: number;
+  };
+  /**
+   * Tokens signed by the team's identity provider, beside HS256 with the shared secret: keys
+   * from a JWKS URL or one PEM public key, these algorithms only, and `iss` / `aud` when set.
+   */
+  identityProvider?: {
+    jwksUrl?: string;
+    publicKey?: string;
+    algorithms: string[];
+    issuer?: string;
+    audience?: string;
+  };
 }
 
 export interface RedisConfig {
@@ -324,6 +368,13 @@ export function parseConfig(environment: Environment): LoadedConfig {
   if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set');
   }
+  const joinHookSecret = env.JOIN_HOOK_SECRET ?? env.WEBHOOK_SECRET;
+  if (env.JOIN_HOOK_URL && !joinHookSecret) {
+    problems.push('JOIN_HOOK_SECRET: required when JOIN_HOOK_URL is set (or set WEBHOOK_SECRET)');
+  }
+  if (env.TOKEN_JWKS_URL && env.TOKEN_PUBLIC_KEY) {
+    problems.push('TOKEN_PUBLIC_KEY: set either TOKEN_JWKS_URL or TOKEN_PUBLIC_KEY, not both');
+  }
   const keyNames = env.PARLEY_API_KEYS.map((key) => key.name);
   if (new Set(keyNames).size !== keyNames.length) {
     problems.push('PARLEY_API_KEYS: key names must be unique');
@@ -395,6 +446,28 @@ export function parseConfig(environment: Environment): LoadedConfig {
         retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
         presenceCoalesceMs: env.WEBHOOK_PRESENCE_COALESCE_MS,
         presenceEventsPerUserPerMinute: env.WEBHOOK_PRESENCE_EVENTS_PER_MINUTE,
+      },
+      access: {
+        roomCreation: env.ROOM_CREATION,
+        joinHook:
+          env.JOIN_HOOK_URL && joinHookSecret
+            ? {
+                url: env.JOIN_HOOK_URL,
+                secret: joinHookSecret,
+                timeoutMs: env.JOIN_HOOK_TIMEOUT_MS,
+                cacheSeconds: env.JOIN_HOOK_CACHE_SECONDS,
+              }
+            : undefined,
+        identityProvider:
+          env.TOKEN_JWKS_URL || env.TOKEN_PUBLIC_KEY
+            ? {
+                jwksUrl: env.TOKEN_JWKS_URL,
+                publicKey: env.TOKEN_PUBLIC_KEY,
+                algorithms: env.TOKEN_ALGORITHMS,
+                issuer: env.TOKEN_ISSUER,
+                audience: env.TOKEN_AUDIENCE,
+              }
+            : undefined,
       },
     },
   };

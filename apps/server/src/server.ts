@@ -130,7 +130,10 @@ export function createParleyServer(
   const services: Services = {
     config,
     stores,
-    tokens: createTokenService(config.auth.secret, { maxTtlSeconds: config.auth.maxTtlSeconds }),
+    tokens: createTokenService(config.auth.secret, {
+      maxTtlSeconds: config.auth.maxTtlSeconds,
+      identityProvider: config.access.identityProvider,
+    }),
     clientAddress: createClientAddress(config.clients),
     log,
     webhooks: webhooks.emitter,

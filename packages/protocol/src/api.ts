@@ -1,12 +1,15 @@
 import { z } from 'zod';
+import { MAX_BAN_SECONDS, RoomMember, RoomPattern } from './access';
 import { LIMITS } from './limits';
-import { WorkspaceSlug } from './names';
+import { RoomName, WorkspaceSlug } from './names';
+import { Role, Visibility } from './roles';
 import {
   ClientMsgId,
   DisplayName,
   EventData,
   EventType,
   GUEST_ID_PREFIX,
+  HistoryEntry,
   INTEGRATION_ID_PREFIX,
   Member,
   Message,
@@ -81,9 +84,36 @@ export const HistoryQuery = z.object({
 });
 
 export const HistoryResponse = z.object({
-  messages: z.array(Message).meta({ description: 'Oldest first.' }),
+  messages: z.array(HistoryEntry).meta({
+    description: 'Oldest first: messages as they are now (edited, or tombstones), and changes.',
+  }),
   hasMore: z.boolean(),
 });
+
+export const CreateRoomRequest = z.object({
+  room: RoomName,
+  visibility: Visibility.default('public'),
+  topic: Topic.optional(),
+  readOnly: z.boolean().default(false),
+  owner: z
+    .object({ id: UserId, name: DisplayName.optional() })
+    .optional()
+    .meta({ description: 'A user to make its owner (stored as a member with that role).' }),
+});
+export type CreateRoomRequest = z.input<typeof CreateRoomRequest>;
+
+export const PutMemberRequest = z.object({
+  name: DisplayName.optional(),
+  role: Role.default('member'),
+});
+export type PutMemberRequest = z.input<typeof PutMemberRequest>;
+export const MemberResponse = z.object({ member: RoomMember });
+export const RoomMembersResponse = z.object({ members: z.array(RoomMember) });
+
+export const RemoveMemberQuery = z.object({
+  banSeconds: z.coerce.number().int().min(1).max(MAX_BAN_SECONDS).optional(),
+});
+export const DeletedResponse = z.object({ message: Message });
 
 /** Longest lifetime of a token minted through the API: 30 days. */
 export const MAX_MINTED_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
@@ -99,6 +129,12 @@ export const MintTokenRequest = z.object({
     .default('*')
     .meta({ description: 'Workspaces the token opens: a list, or "*" for all.' }),
   ttlSeconds: z.int().min(60).max(MAX_MINTED_TOKEN_TTL_SECONDS).default(3600),
+  rooms: z.array(RoomPattern).min(1).max(100).optional().meta({
+    description: 'Confine the token to these rooms (names, or prefixes ending in `*`).',
+  }),
+  admin: z.boolean().optional().meta({
+    description: "Make the user an admin of the token's workspaces: owner in every room.",
+  }),
 });
 export type MintTokenRequest = z.input<typeof MintTokenRequest>;
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import * as a from './access';
 import { LIMITS } from './limits';
 import type { Result } from './result';
 import * as s from './schemas';
@@ -11,6 +12,13 @@ export const ClientEvent = {
   MessageSend: 'message:send',
   MessageHistory: 'message:history',
   TypingSet: 'typing:set',
+  RoomCreate: 'room:create',
+  RoomUpdate: 'room:update',
+  MemberList: 'member:list',
+  MemberAdd: 'member:add',
+  MemberRemove: 'member:remove',
+  MessageEdit: 'message:edit',
+  MessageDelete: 'message:delete',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -24,6 +32,9 @@ export const ServerEvent = {
   ServerShutdown: 'server:shutdown',
   RoomEvent: 'room:event',
   ConnectionClosing: 'connection:closing',
+  MessageUpdated: 'message:updated',
+  MessageDeleted: 'message:deleted',
+  RoomRemoved: 'room:removed',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -75,6 +86,48 @@ export const clientEvents = {
     volatile: true,
     summary: `Say whether the user is typing in a joined room. Repeat \`typing: true\` every ${LIMITS.typingRefreshMs / 1000} s while typing: receivers drop it after ${LIMITS.typingTimeoutMs / 1000} s without one.`,
   },
+  [ClientEvent.RoomCreate]: {
+    payload: a.RoomCreatePayload,
+    ack: a.RoomCreateAck,
+    summary:
+      'Create a room, public or private, and become its owner (the caller does not join it). A room of that name answers `conflict`; creation limits as for `room:join`.',
+  },
+  [ClientEvent.RoomUpdate]: {
+    payload: a.RoomUpdatePayload,
+    ack: a.RoomUpdateAck,
+    summary:
+      "Change a room's topic or make it read-only (moderators and owners). The room's sockets, and lobbies for a public room, get `room:updated`.",
+  },
+  [ClientEvent.MemberList]: {
+    payload: a.MemberListPayload,
+    ack: a.MemberListAck,
+    summary:
+      "A room's stored members with their roles and whether they are online, then whoever else is in it. Private rooms: members only; public rooms: whoever has joined.",
+  },
+  [ClientEvent.MemberAdd]: {
+    payload: a.MemberAddPayload,
+    ack: a.MemberAddAck,
+    summary:
+      'Add someone to a room, or change their role (moderators add members; owners also moderators and owners). Lifts a ban. They may then join a private room.',
+  },
+  [ClientEvent.MemberRemove]: {
+    payload: a.MemberRemovePayload,
+    ack: a.MemberRemoveAck,
+    summary:
+      'Remove someone from a room (moderators and owners, never someone of their own rank or above): every socket of theirs, on every node, leaves it and gets `room:removed`; the others get `presence:left`. With `banSeconds` their rejoining is refused until then.',
+  },
+  [ClientEvent.MessageEdit]: {
+    payload: s.MessageEditPayload,
+    ack: s.MessageEditAck,
+    summary:
+      'Edit one of your own messages in a joined room. Everyone gets `message:updated`; history serves the new text with `editedAt`; the edit is an entry of the log with the next `seq`, so a client that was away gets it with `since`. Repeating an edit changes nothing more.',
+  },
+  [ClientEvent.MessageDelete]: {
+    payload: s.MessageDeletePayload,
+    ack: s.MessageDeleteAck,
+    summary:
+      "Delete a message of a joined room: your own, or anyone's as a moderator or owner. Everyone gets `message:deleted`; history keeps a tombstone at its `seq` (`deleted: true`, no text), and the deletion is an entry with the next `seq`. Deleting again changes nothing more.",
+  },
 } as const satisfies Record<ClientEventName, ClientEventSpec>;
 
 /** The server→client contract. */
@@ -111,6 +164,21 @@ export const serverEvents = {
     payload: s.ConnectionClosing,
     summary:
       'The server is about to close this connection, and why (`reason`): the token expired (get a new one, then reconnect), the connection kept sending after `rate_limited` answers, or it read too slowly to keep up. The disconnect follows; Socket.IO does not reconnect by itself after it.',
+  },
+  [ServerEvent.MessageUpdated]: {
+    payload: s.MessageUpdated,
+    summary:
+      'A message of a joined room was edited: the message as it is now, and the `changeSeq` of the edit entry.',
+  },
+  [ServerEvent.MessageDeleted]: {
+    payload: s.MessageDeleted,
+    summary:
+      'A message of a joined room was deleted: show a tombstone at its `seq`. `changeSeq` is the deletion entry.',
+  },
+  [ServerEvent.RoomRemoved]: {
+    payload: a.RoomRemoved,
+    summary:
+      'You were removed from the room (or banned, `until` then): every socket of yours has left it.',
   },
   [ServerEvent.ServerShutdown]: {
     payload: s.ServerShutdown,
@@ -181,4 +249,8 @@ export interface SocketData {
   workspace: string;
   /** When the connection's token expires (ms since the epoch): the session ends then. */
   expiresAt: number;
+  /** The token makes its user an admin of its workspaces: owner in every room. */
+  admin: boolean;
+  /** The token's `rooms` claim, when it has one: only matching rooms may be joined. */
+  rooms?: string[];
 }

@@ -1,3 +1,4 @@
+export * from './access';
 export * from './api';
 export * from './errors';
 export * from './events';
@@ -5,6 +6,7 @@ export * from './http';
 export * from './limits';
 export * from './names';
 export * from './result';
+export * from './roles';
 export * from './schemas';
 export * from './text';
 export * from './version';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS, textLength } from './limits';
 import { RoomName } from './names';
+import { Role, Visibility } from './roles';
 import {
   hasVisibleCharacter,
   isWellFormed,
@@ -103,30 +104,75 @@ export const Member = z
   .meta({ id: 'Member', description: 'A user (or integration) as others see them.' });
 export type Member = z.infer<typeof Member>;
 
+/** A message's id, as the server gives it. */
+export const MessageId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a message id')
+  .meta({ description: 'The id the server gave the message.' });
+
 export const Message = z
   .object({
     id: z.string(),
     room: RoomName,
     seq: Seq,
     author: Member,
-    text: z.string(),
+    text: z.string().meta({ description: 'The latest text; "" once deleted.' }),
     sentAt: z.iso.datetime().meta({ description: 'When the server stored it (ISO 8601, UTC).' }),
     clientMsgId: ClientMsgId.optional(),
+    editedAt: z.iso.datetime().optional().meta({ description: 'When its author last edited it.' }),
+    deleted: z.literal(true).optional().meta({
+      description: 'A tombstone: the message was deleted; it keeps its `seq`, without text.',
+    }),
   })
   .meta({ id: 'Message', description: 'A stored chat message.' });
 export type Message = z.infer<typeof Message>;
+
+/**
+ * An edit or a deletion, as an entry of the room's log with a `seq` of its own: a client that
+ * was away finds it among what came after its `since`, and applies `message` (the changed
+ * message as it is now) to its copy.
+ */
+export const MessageChange = z
+  .object({
+    type: z.literal('change'),
+    room: RoomName,
+    seq: Seq,
+    action: z.enum(['edit', 'delete']),
+    message: Message.meta({ description: 'The changed message, as it is after the change.' }),
+    by: Member.meta({ description: 'Who changed it.' }),
+    at: z.iso.datetime(),
+  })
+  .meta({ id: 'MessageChange', description: 'An edit or deletion of an earlier message.' });
+export type MessageChange = z.infer<typeof MessageChange>;
+
+/** What a room's history holds at each `seq`: a message, or a change of an earlier one. */
+export const HistoryEntry = z
+  .union([Message, MessageChange])
+  .meta({
+    id: 'HistoryEntry',
+    description: 'A message, or (`type: "change"`) an edit or deletion.',
+  });
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/** Whether a history entry is a change of an earlier message rather than a message. */
+export function isChange(entry: HistoryEntry): entry is MessageChange {
+  return (entry as { type?: string }).type === 'change';
+}
 
 export const RoomSummary = z
   .object({
     name: RoomName,
     topic: z.string().nullable(),
     memberCount: z.int().nonnegative().meta({ description: 'Users online in the room.' }),
+    visibility: Visibility,
+    readOnly: z.boolean().meta({ description: 'Only moderators and owners may post.' }),
   })
   .meta({ id: 'RoomSummary', description: 'A room as listed.' });
 export type RoomSummary = z.infer<typeof RoomSummary>;
 
 export const RoomInfo = RoomSummary.extend({
-  lastSeq: z.int().nonnegative().meta({ description: '`seq` of the newest message; 0 if none.' }),
+  lastSeq: z.int().nonnegative().meta({ description: '`seq` of the newest entry; 0 if none.' }),
+  role: Role.nullable().meta({ description: "The caller's role in the room; null for none." }),
 }).meta({ id: 'RoomInfo', description: 'A room as seen on joining it.' });
 export type RoomInfo = z.infer<typeof RoomInfo>;
 
@@ -187,12 +233,16 @@ export const MessageHistoryPayload = z.object({
     }),
 });
 export const TypingSetPayload = z.object({ room: RoomName, typing: z.boolean() });
+export const MessageEditPayload = z.object({ room: RoomName, id: MessageId, text: MessageText });
+export const MessageDeletePayload = z.object({ room: RoomName, id: MessageId });
 
 // ---- Acknowledgement data ----
 
 export const RoomJoinAck = z.object({
   room: RoomInfo,
-  messages: z.array(Message).meta({ description: 'Oldest first.' }),
+  messages: z.array(HistoryEntry).meta({
+    description: 'Oldest first: messages, and (with `since`) the changes made meanwhile.',
+  }),
   members: z.array(Member).meta({
     description: `Users present in the room, the joiner included: all of them up to ${LIMITS.joinMembersMax}, beyond that ${LIMITS.joinMembersMax} of them (\`room.memberCount\` counts everyone).`,
   }),
@@ -211,10 +261,14 @@ export const RoomListAck = z.object({
 });
 export const MessageSendAck = z.object({ message: Message });
 export const MessageHistoryAck = z.object({
-  messages: z.array(Message).meta({ description: 'Oldest first.' }),
+  messages: z.array(HistoryEntry).meta({
+    description: 'Oldest first; messages as they are now (edited, or tombstones), and changes.',
+  }),
   hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
 });
 export const TypingSetAck = z.object({});
+export const MessageEditAck = z.object({ message: Message });
+export const MessageDeleteAck = z.object({ message: Message });
 
 // ---- Server → client payloads ----
 
@@ -224,6 +278,20 @@ export const RoomUpdated = z.object({
   room: RoomName,
   topic: z.string().nullable(),
   memberCount: z.int().nonnegative(),
+  visibility: Visibility,
+  readOnly: z.boolean(),
+});
+/** A message as it is after an edit, with the `seq` of the change entry that made it so. */
+export const MessageUpdated = Message.extend({
+  changeSeq: Seq.meta({
+    description: 'The `seq` of the change entry (the message keeps its own).',
+  }),
+});
+export const MessageDeleted = z.object({
+  room: RoomName,
+  id: z.string(),
+  seq: Seq.meta({ description: "The deleted message's `seq`: a tombstone stays there." }),
+  changeSeq: Seq.meta({ description: 'The `seq` of the change entry.' }),
 });
 /** A transient event's type: what the app listening for it switches on. */
 export const EventType = z

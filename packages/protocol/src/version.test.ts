@@ -5,8 +5,11 @@ describe('protocol version', () => {
   // Renaming or removing an event or error code breaks deployed clients: bump PROTOCOL_VERSION
   // and update this test in the same change. Adding one is compatible (clients ignore events
   // they do not know), but still deliberate: add it here.
-  it('is 1 for this set of events and error codes', () => {
-    expect(PROTOCOL_VERSION).toBe(1);
+  //
+  // 2: who may do what (private rooms, roles, members, bans, edits and deletions). History
+  // holds change entries beside messages, and rooms say their visibility and the caller's role.
+  it('is 2 for this set of events and error codes', () => {
+    expect(PROTOCOL_VERSION).toBe(2);
     expect(Object.values(ClientEvent)).toEqual([
       'room:join',
       'room:leave',
@@ -14,6 +17,13 @@ describe('protocol version', () => {
       'message:send',
       'message:history',
       'typing:set',
+      'room:create',
+      'room:update',
+      'member:list',
+      'member:add',
+      'member:remove',
+      'message:edit',
+      'message:delete',
     ]);
     expect(Object.values(ServerEvent)).toEqual([
       'message:new',
@@ -24,7 +34,10 @@ describe('protocol version', () => {
       'server:shutdown',
       'room:event',
       'connection:closing',
+      'message:updated',
+      'message:deleted',
+      'room:removed',
     ]);
-    expect(ERROR_CODES).toHaveLength(9);
+    expect(ERROR_CODES).toHaveLength(10);
   });
 });

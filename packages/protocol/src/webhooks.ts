@@ -13,6 +13,9 @@ export const WebhookEventType = {
   MemberJoined: 'member.joined',
   MemberLeft: 'member.left',
   MessageCreated: 'message.created',
+  MessageUpdated: 'message.updated',
+  MessageDeleted: 'message.deleted',
+  MemberRemoved: 'member.removed',
 } as const;
 export type WebhookEventType = (typeof WebhookEventType)[keyof typeof WebhookEventType];
 
@@ -24,6 +27,12 @@ export const WebhookEventId = z
 const RoomData = z.object({ room: RoomName });
 const MemberData = z.object({ room: RoomName, member: Member });
 const MessageData = z.object({ room: RoomName, message: Message });
+const RemovalData = z.object({
+  room: RoomName,
+  member: z.object({ id: z.string() }),
+  by: Member.meta({ description: 'Who removed them (an integration for the server API).' }),
+  bannedUntil: z.iso.datetime().optional(),
+});
 
 function envelope<T extends WebhookEventType, D extends z.ZodType>(type: T, data: D) {
   return z.object({
@@ -42,6 +51,12 @@ export const WEBHOOK_EVENT_MEANINGS: Record<WebhookEventType, string> = {
   'member.joined': "A user's first connection entered the room.",
   'member.left': "A user's last connection left the room (also when their node died).",
   'message.created': 'A message was stored (sent by a socket or published through the server API).',
+  'message.updated':
+    'A message was edited by its author: `message` has the new text and `editedAt`.',
+  'message.deleted':
+    'A message was deleted: `message` is its tombstone (`deleted: true`, no text).',
+  'member.removed':
+    'A user was removed from a room (and banned, `bannedUntil`, when a ban came with it).',
 };
 
 export const WebhookEvent = z.discriminatedUnion('type', [
@@ -50,6 +65,9 @@ export const WebhookEvent = z.discriminatedUnion('type', [
   envelope(WebhookEventType.MemberJoined, MemberData),
   envelope(WebhookEventType.MemberLeft, MemberData),
   envelope(WebhookEventType.MessageCreated, MessageData),
+  envelope(WebhookEventType.MessageUpdated, MessageData),
+  envelope(WebhookEventType.MessageDeleted, MessageData),
+  envelope(WebhookEventType.MemberRemoved, RemovalData),
 ]);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 

@@ -26,6 +26,8 @@ export function authenticateHandshake(tokens: TokenService) {
       socket.data.user = identity.user;
       socket.data.workspace = workspace;
       socket.data.expiresAt = identity.expiresAt.getTime();
+      socket.data.admin = identity.admin;
+      if (identity.rooms) socket.data.rooms = identity.rooms;
       next();
     } catch (error) {
       if (error instanceof TokenError) return next(refusal(ErrorCode.Unauthorized, error.message));

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DisplayName, GUEST_ID_PREFIX, type Member, UserId, WorkspaceSlug } from '@parley/protocol';
+import {
+  DisplayName,
+  GUEST_ID_PREFIX,
+  type Member,
+  RoomPattern,
+  UserId,
+  WorkspaceSlug,
+} from '@parley/protocol';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
+import type { AccessConfig } from '../config';
 import { Hs256Error, verifyHs256 } from './hs256';
 
 /**
@@ -17,6 +25,10 @@ export const TokenClaims = z.object({
   exp: z.int(),
   /** Set on the guest tokens Parley issues itself: only those may be renamed. */
   guest: z.literal(true).optional(),
+  /** Confines the user to matching rooms (names, or prefixes ending in `*`). */
+  rooms: z.array(RoomPattern).min(1).max(100).optional(),
+  /** An admin of the token's workspaces: owner in every room. */
+  admin: z.boolean().optional(),
 });
 export type TokenClaims = z.infer<typeof TokenClaims>;
 
@@ -26,6 +38,10 @@ export interface Identity {
   expiresAt: Date;
   /** A guest of Parley's own (`POST /api/v1/session`), not a user of the team's backend. */
   guest: boolean;
+  /** Owner in every room of its workspaces. */
+  admin: boolean;
+  /** When set, only matching rooms may be joined. */
+  rooms?: string[];
 }
 
 export type TokenProblem = 'missing' | 'malformed' | 'expired' | 'bad_signature' | 'bad_claims';
@@ -48,6 +64,8 @@ export interface IssueTokenInput {
   ttlSeconds: number;
   expiresAt?: number;
   guest?: boolean;
+  rooms?: string[];
+  admin?: boolean;
 }
 
 export interface TokenService {
@@ -71,9 +89,15 @@ export function allowsWorkspace(identity: Identity, workspace: string): boolean 
  * `maxTtlSeconds`: a token whose `exp` lies further ahead than this is refused, whoever signed
  * it — a leaked token with `exp: 1e308` would otherwise never stop working.
  */
+export interface TokenServiceOptions {
+  maxTtlSeconds?: number;
+  /** Tokens signed by the team's identity provider, verified beside HS256. */
+  identityProvider?: AccessConfig['identityProvider'];
+}
+
 export function createTokenService(
   secret: string,
-  { maxTtlSeconds = Infinity } = {},
+  { maxTtlSeconds = Number.POSITIVE_INFINITY }: TokenServiceOptions = {},
 ): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
@@ -84,6 +108,8 @@ export function createTokenService(
       ttlSeconds,
       expiresAt,
       guest,
+      rooms,
+      admin,
     }) {
       const exp = expiresAt ?? Math.floor(Date.now() / 1000) + ttlSeconds;
       const claims = TokenClaims.parse({
@@ -92,11 +118,15 @@ export function createTokenService(
         ws: workspaces,
         exp,
         guest: guest || undefined,
+        rooms,
+        admin: admin || undefined,
       });
       const token = await new SignJWT({
         name: claims.name,
         ws: claims.ws,
         ...(claims.guest && { guest: true }),
+        ...(claims.rooms && { rooms: claims.rooms }),
+        ...(claims.admin && { admin: true }),
       })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(claims.sub)
@@ -142,5 +172,7 @@ function toIdentity(claims: TokenClaims): Identity {
     workspaces: claims.ws,
     expiresAt: new Date(claims.exp * 1000),
     guest: isGuest(claims),
+    admin: claims.admin === true,
+    ...(claims.rooms && { rooms: claims.rooms }),
   };
 }

@@ -9,6 +9,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   not_joined: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  conflict: 409,
   internal: 500,
   unavailable: 503,
 };
