@@ -1,5 +1,6 @@
 import { CHAT_NAMESPACE_PATTERN, ErrorCode } from '@parley/protocol';
 import { authenticateHandshake } from './auth/handshake';
+import { memberHandlers } from './members/members.handlers';
 import { messageHandlers } from './messages/messages.handlers';
 import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
@@ -9,7 +10,12 @@ import { createSession } from './socket/session';
 import type { ParleyIo } from './socket/types';
 import { typingHandlers } from './typing/typing.handlers';
 
-const handlers = handlerTable([...roomHandlers, ...messageHandlers, ...typingHandlers]);
+const handlers = handlerTable([
+  ...roomHandlers,
+  ...messageHandlers,
+  ...typingHandlers,
+  ...memberHandlers,
+]);
 
 /** Serves every workspace as the dynamic namespace `/chat/<workspace>`. */
 export function attachChat(io: ParleyIo, services: Services): void {
@@ -32,7 +38,7 @@ export function attachChat(io: ParleyIo, services: Services): void {
       if (session.budget.speaker === socket) session.budget.speaker = undefined;
       // Checked first: the per-connection logger is made on first use, and most never log.
       if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
-      const rooms = [...session.joined];
+      const rooms = [...session.joined.keys()];
       const cleanup = Promise.allSettled(rooms.map((room) => exitRoom(session, room))).then(
         (results) => {
           for (const result of results) {

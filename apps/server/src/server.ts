@@ -8,6 +8,9 @@ import {
   workspaceOfNamespace,
 } from '@parley/protocol';
 import { Server } from 'socket.io';
+import { createJoinHook } from './access/join-hook';
+import { createMembershipChanges } from './access/membership-changes';
+import { createRoomAccess } from './access/room-access';
 import { createApiHandler } from './api/handler';
 import { startTokenExpiry } from './auth/expiry';
 import { createTokenService } from './auth/tokens';
@@ -119,6 +122,22 @@ export function createParleyServer(
   let sweeper: PresenceSweeper | undefined;
   let roomExpiry: RoomExpiry | undefined;
 
+  const clientAddress = createClientAddress(config.clients);
+  const gate = createConnectionGate(config, clientAddress);
+  const io: ParleyIo = new Server<
+    IncomingClientEvents,
+    ServerToClientEvents,
+    InterServerEvents,
+    SocketData
+  >({
+    cors: { origin: config.http.corsOrigins },
+    transports: config.transports,
+    maxHttpBufferSize: config.limits.packetMaxBytes,
+    allowRequest: (req, answer) => gate.allowRequest(req, answer),
+    serveClient: false,
+    cleanupEmptyChildNamespaces: true,
+    ...(backend.adapter && { adapter: backend.adapter }),
+  });
   // Without WEBHOOK_URLS a no-op: nothing is queued and nothing else changes.
   const webhooks = createWebhooks(config.webhooks, {
     queues: stores.webhookQueues,
@@ -134,35 +153,29 @@ export function createParleyServer(
       maxTtlSeconds: config.auth.maxTtlSeconds,
       identityProvider: config.access.identityProvider,
     }),
-    clientAddress: createClientAddress(config.clients),
+    clientAddress,
     log,
     webhooks: webhooks.emitter,
     roomAnnouncer: createRoomAnnouncer(stores, {
       intervalMs: ROOM_ANNOUNCE_INTERVAL_MS,
       track: (work) => services.track(work),
     }),
-    roomCreation: createRoomCreation(stores, config.rooms),
+    roomCreation: createRoomCreation(stores, config.rooms, config.access),
+    access: createRoomAccess(
+      stores,
+      config.access.joinHook && createJoinHook(config.access.joinHook, log),
+    ),
+    membershipChanges: createMembershipChanges(io, {
+      crossNode: config.redis !== undefined,
+      log,
+      track: (work) => services.track(work),
+    }),
     track(work) {
       inFlight.add(work);
       work.finally(() => inFlight.delete(work)).catch(() => {});
     },
   };
 
-  const gate = createConnectionGate(config, services.clientAddress);
-  const io: ParleyIo = new Server<
-    IncomingClientEvents,
-    ServerToClientEvents,
-    InterServerEvents,
-    SocketData
-  >({
-    cors: { origin: config.http.corsOrigins },
-    transports: config.transports,
-    maxHttpBufferSize: config.limits.packetMaxBytes,
-    allowRequest: (req, answer) => gate.allowRequest(req, answer),
-    serveClient: false,
-    cleanupEmptyChildNamespaces: true,
-    ...(backend.adapter && { adapter: backend.adapter }),
-  });
   const tokenExpiry = startTokenExpiry(io);
   const slowReaders = createSlowReaders({
     maxBytes: config.limits.bufferedBytesPerConnection,

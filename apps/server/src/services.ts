@@ -1,3 +1,5 @@
+import type { MembershipChanges } from './access/membership-changes';
+import type { RoomAccess } from './access/room-access';
 import type { TokenService } from './auth/tokens';
 import type { ClientAddressOf } from './clients/client-address';
 import type { ParleyConfig } from './config';
@@ -21,6 +23,10 @@ export interface Services {
   roomAnnouncer: RoomAnnouncer;
   /** Where a join may create a room: within the creation budgets and the workspace's limit. */
   roomCreation: RoomCreation;
+  /** Who may enter which room, as what (decide.ts, the stores, the join hook). */
+  access: RoomAccess;
+  /** Removals and role changes, applied to the user's sockets on every node. */
+  membershipChanges: MembershipChanges;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

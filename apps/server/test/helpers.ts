@@ -1,9 +1,12 @@
-import type {
-  AckOf,
-  ClientEventName,
-  PayloadInputOf,
-  ServerEventName,
-  ServerPayloadOf,
+import {
+  type AckOf,
+  type ClientEventName,
+  type HistoryEntry,
+  isChange,
+  type Message,
+  type PayloadInputOf,
+  type ServerEventName,
+  type ServerPayloadOf,
 } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
 import type { Socket } from 'socket.io-client';
@@ -178,6 +181,11 @@ export async function settle(...sockets: ChatSocket[]): Promise<void> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The messages among history entries (changes left out): what most tests look at. */
+export function messagesOf(entries: readonly HistoryEntry[]): Message[] {
+  return entries.filter((entry): entry is Message => !isChange(entry));
 }
 
 /** The same socket without the protocol's types: for sending what a typed client cannot. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import * as a from './access';
+import type { Role, Visibility } from './roles';
 import { LIMITS } from './limits';
 import type { Result } from './result';
 import * as s from './schemas';
@@ -223,6 +224,8 @@ export interface AnnouncedDeparture {
   member: s.Member;
   topic: string | null;
   memberCount: number;
+  visibility: Visibility;
+  readOnly: boolean;
 }
 
 /** A broadcast one node asks every other node to emit to its own sockets. */
@@ -241,7 +244,24 @@ export interface RelayedBroadcast {
 export interface InterServerEvents {
   'presence:departed': (departures: AnnouncedDeparture[]) => void;
   'parley:broadcast': (broadcast: RelayedBroadcast) => void;
+  'parley:membership': (change: MembershipChange) => void;
 }
+
+/**
+ * A change of someone's standing in a room that every node applies to that user's sockets in the
+ * room: `removed` (they leave it, and are told why) or `role` (their role there changed).
+ */
+export type MembershipChange =
+  | {
+      kind: 'removed';
+      workspace: string;
+      room: string;
+      userId: string;
+      reason: 'removed' | 'banned';
+      /** When a ban ends (ISO 8601). */
+      until?: string;
+    }
+  | { kind: 'role'; workspace: string; room: string; userId: string; role: Role | null };
 
 /** What the server keeps on each socket (`socket.data`). */
 export interface SocketData {

@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 export const Role = z
   .enum(['owner', 'moderator', 'member'])
-  .meta({ id: 'Role', description: 'owner > moderator > member.' });
+  .meta({ description: 'owner > moderator > member.' });
 export type Role = z.infer<typeof Role>;
 
 const RANK: Record<Role, number> = { member: 1, moderator: 2, owner: 3 };
@@ -28,5 +28,5 @@ export function atLeast(role: Role | null | undefined, least: Role): boolean {
  */
 export const Visibility = z
   .enum(['public', 'private'])
-  .meta({ id: 'Visibility', description: 'Who may join: anyone in the workspace, or members.' });
+  .meta({ description: 'Who may join: anyone in the workspace, or members.' });
 export type Visibility = z.infer<typeof Visibility>;

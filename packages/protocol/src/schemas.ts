@@ -135,6 +135,7 @@ export type Message = z.infer<typeof Message>;
 export const MessageChange = z
   .object({
     type: z.literal('change'),
+    id: z.string().meta({ description: "The entry's own id (what `sinceId` names when at its `seq`)." }),
     room: RoomName,
     seq: Seq,
     action: z.enum(['edit', 'delete']),
@@ -233,8 +234,14 @@ export const MessageHistoryPayload = z.object({
     }),
 });
 export const TypingSetPayload = z.object({ room: RoomName, typing: z.boolean() });
-export const MessageEditPayload = z.object({ room: RoomName, id: MessageId, text: MessageText });
-export const MessageDeletePayload = z.object({ room: RoomName, id: MessageId });
+/** A message to change: where it is (`seq`) and which it is (`id`, checked against what is there). */
+const MessageRef = {
+  room: RoomName,
+  seq: Seq.meta({ description: "The message's `seq`." }),
+  id: MessageId,
+};
+export const MessageEditPayload = z.object({ ...MessageRef, text: MessageText });
+export const MessageDeletePayload = z.object(MessageRef);
 
 // ---- Acknowledgement data ----
 

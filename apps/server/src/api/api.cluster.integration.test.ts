@@ -1,7 +1,7 @@
 import { HistoryResponse, type Message } from '@parley/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
-import { call, nextEvent, type TestServer } from '../../test/helpers';
+import { call, messagesOf, nextEvent, type TestServer } from '../../test/helpers';
 import { startRedis, type TestRedis } from '../../test/redis';
 
 /** The server API on one node of a cluster reaches sockets on every node. */
@@ -58,7 +58,7 @@ describe('server API across nodes', () => {
     const history = HistoryResponse.parse(
       await (await api(b, '/workspaces/acme/rooms/deploys/messages')).json(),
     );
-    expect(history.messages.map((m) => [m.seq, m.text])).toEqual([
+    expect(messagesOf(history.messages).map((m) => [m.seq, m.text])).toEqual([
       [1, 'before'],
       [2, 'Deployed v2.3'],
     ]);

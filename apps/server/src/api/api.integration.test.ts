@@ -9,7 +9,15 @@ import {
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+import {
+  call,
+  collect,
+  messagesOf,
+  nextEvent,
+  settle,
+  startServer,
+  type TestServer,
+} from '../../test/helpers';
 
 const KEY = 'backend-key-0123456789abcdefghij';
 const SCOPED = 'scoped-key-0123456789abcdefghijk';
@@ -116,7 +124,7 @@ describe('publishing into rooms', () => {
     const older = HistoryResponse.parse(
       await (await api('/workspaces/acme/rooms/deploys/messages?before=2')).json(),
     );
-    expect(older.messages.map((m) => m.text)).toEqual(['first']);
+    expect(messagesOf(older.messages).map((m) => m.text)).toEqual(['first']);
   });
 
   it('creates the room on first publish, so it shows in the room list', async () => {
@@ -126,7 +134,9 @@ describe('publishing into rooms', () => {
     });
     expect(response.status).toBe(201);
     const { rooms } = RoomListResponse.parse(await (await api('/workspaces/acme/rooms')).json());
-    expect(rooms).toEqual([{ name: 'alerts', topic: null, memberCount: 0 }]);
+    expect(rooms).toEqual([
+      { name: 'alerts', topic: null, memberCount: 0, visibility: 'public', readOnly: false },
+    ]);
   });
 
   it('sends a transient event to the room only, and stores nothing', async () => {
@@ -160,12 +170,19 @@ describe('publishing into rooms', () => {
       method: 'PUT',
       body: { topic: 'Ship on Friday 🚀' },
     });
+    const open = { visibility: 'public', readOnly: false };
     expect(RoomResponse.parse(await response.json()).room).toEqual({
       name: 'launch',
       topic: 'Ship on Friday 🚀',
       memberCount: 0,
+      ...open,
     });
-    expect(await updated).toEqual({ room: 'launch', topic: 'Ship on Friday 🚀', memberCount: 0 });
+    expect(await updated).toEqual({
+      room: 'launch',
+      topic: 'Ship on Friday 🚀',
+      memberCount: 0,
+      ...open,
+    });
     const joined = await call(lobby, 'room:join', { room: 'launch' });
     expect(joined.room.topic).toBe('Ship on Friday 🚀');
     const cleared = await api('/workspaces/acme/rooms/launch/topic', {
@@ -257,9 +274,9 @@ describe('server API errors', () => {
 
   it('answers 404 for unknown API paths and 405 for wrong methods', async () => {
     await expectError(await api('/nothing/here'), 404, 'not_found');
-    const wrong = await api('/workspaces/acme/rooms', { method: 'POST', body: {} });
+    const wrong = await api('/workspaces/acme/rooms', { method: 'DELETE' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(wrong.headers.get('allow')).toBe('GET, POST');
   });
 
   it('rate-limits each key, with Retry-After, without slowing other keys', async () => {
@@ -301,6 +318,10 @@ describe('OpenAPI document', () => {
         'PUT /api/v1/workspaces/{workspace}/rooms/{room}/topic',
         'GET /api/v1/workspaces/{workspace}/rooms/{room}/members',
         'POST /api/v1/tokens',
+        'POST /api/v1/workspaces/{workspace}/rooms',
+        'PUT /api/v1/workspaces/{workspace}/rooms/{room}/members/{userId}',
+        'DELETE /api/v1/workspaces/{workspace}/rooms/{room}/members/{userId}',
+        'DELETE /api/v1/workspaces/{workspace}/rooms/{room}/messages/{seq}',
       ].sort(),
     );
   });
@@ -347,6 +368,34 @@ describe('OpenAPI document', () => {
         '/workspaces/acme/rooms/none/members',
       ],
       ['GET', '/workspaces/{workspace}/rooms', '/workspaces/other/rooms'],
+      [
+        'POST',
+        '/workspaces/{workspace}/rooms',
+        '/workspaces/acme/rooms',
+        { room: 'team', visibility: 'private' },
+      ],
+      ['POST', '/workspaces/{workspace}/rooms', '/workspaces/acme/rooms', { room: 'team' }],
+      [
+        'PUT',
+        '/workspaces/{workspace}/rooms/{room}/members/{userId}',
+        '/workspaces/acme/rooms/team/members/u1',
+        { role: 'moderator' },
+      ],
+      [
+        'DELETE',
+        '/workspaces/{workspace}/rooms/{room}/members/{userId}',
+        '/workspaces/acme/rooms/team/members/u1?banSeconds=60',
+      ],
+      [
+        'DELETE',
+        '/workspaces/{workspace}/rooms/{room}/messages/{seq}',
+        '/workspaces/acme/rooms/general/messages/1',
+      ],
+      [
+        'DELETE',
+        '/workspaces/{workspace}/rooms/{room}/messages/{seq}',
+        '/workspaces/acme/rooms/general/messages/999',
+      ],
     ];
     for (const [method, template, path, body] of calls) {
       const response = await api(path, {

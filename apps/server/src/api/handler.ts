@@ -1,16 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_PREFIX, ErrorCode, LIMITS, RoomName, WorkspaceSlug } from '@parley/protocol';
-import type { z } from 'zod';
+import { API_PREFIX, ErrorCode, LIMITS, RoomName, UserId, WorkspaceSlug } from '@parley/protocol';
+import { z } from 'zod';
 import { decodePathSegment, type RequestTarget } from '../http/request-target';
 import { HttpError, readJson, sendJson } from '../http/respond';
 import type { Services } from '../services';
 import type { Broadcaster } from '../socket/broadcast';
+import { accessRoutes } from './access-routes';
 import { createApiKeyring } from './keys';
 import { buildOpenApi } from './openapi';
 import { type ApiRoute, apiRoutes } from './routes';
 
 const OPENAPI_PATH = '/openapi.json';
-const PARAM_SCHEMAS: Record<string, z.ZodType> = { workspace: WorkspaceSlug, room: RoomName };
+const PARAM_SCHEMAS: Record<string, z.ZodType> = {
+  workspace: WorkspaceSlug,
+  room: RoomName,
+  userId: UserId,
+  seq: z.coerce.number().int().min(1),
+};
 
 interface CompiledRoute {
   route: ApiRoute;
@@ -46,8 +52,9 @@ export function createApiHandler({
   const { config, stores } = services;
   const keyring = createApiKeyring(config.api);
   const rate = stores.rateLimiter('api', config.api.ratePerSecond, config.api.burst);
-  const routes = apiRoutes.map(compile);
-  const openApi = buildOpenApi(apiRoutes, API_PREFIX);
+  const all = [...apiRoutes, ...accessRoutes];
+  const routes = all.map(compile);
+  const openApi = buildOpenApi(all, API_PREFIX);
 
   return async (
     req: IncomingMessage,

@@ -5,7 +5,6 @@ import {
   HistoryResponse,
   INTEGRATION_ID_PREFIX,
   LIMITS,
-  MembersResponse,
   MintTokenRequest,
   MintTokenResponse,
   PublishEventRequest,
@@ -14,12 +13,14 @@ import {
   PublishMessageResponse,
   RoomListQuery,
   RoomListResponse,
+  RoomMembersResponse,
   RoomResponse,
   ServerEvent,
   SetTopicRequest,
 } from '@parley/protocol';
 import type { z } from 'zod';
 import { HttpError } from '../http/respond';
+import { listMembers } from '../members/members';
 import { storeMessage } from '../messages/store-message';
 import { UNLIMITED_ROOMS } from '../rooms/room-creation';
 import { roomDirectory } from '../rooms/room-directory';
@@ -30,7 +31,7 @@ import { type ApiCaller, callerMayUse } from './keys';
 
 export interface ApiContext {
   caller: ApiCaller;
-  params: { workspace?: string; room?: string };
+  params: { workspace?: string; room?: string; userId?: string; seq?: number };
   body: unknown;
   query: unknown;
   services: Services;
@@ -38,7 +39,7 @@ export interface ApiContext {
 }
 
 export interface ApiRoute {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** OpenAPI style, relative to `/api/v1`: `{workspace}` and `{room}` are checked names. */
   path: string;
   summary: string;
@@ -52,7 +53,7 @@ export interface ApiRoute {
 }
 
 /** The caller's key must open the workspace in the path. */
-function roomRef({ params, caller }: ApiContext): RoomRef {
+export function roomRef({ params, caller }: ApiContext): RoomRef {
   const workspace = params.workspace ?? '';
   if (!callerMayUse(caller, workspace)) {
     throw new HttpError(
@@ -63,7 +64,7 @@ function roomRef({ params, caller }: ApiContext): RoomRef {
   return { workspace, room: params.room ?? '' };
 }
 
-async function existingRoom(context: ApiContext): Promise<RoomRef> {
+export async function existingRoom(context: ApiContext): Promise<RoomRef> {
   const ref = roomRef(context);
   if (!(await context.services.stores.rooms.get(ref))) {
     throw new HttpError(
@@ -79,6 +80,15 @@ function integrationId(keyName: string, authorId: string | undefined): string {
   return `${INTEGRATION_ID_PREFIX}${keyName}${authorId === undefined ? '' : `:${authorId}`}`;
 }
 
+/** The key as an author: who the server API's changes are by. */
+export function integrationAuthor(context: ApiContext) {
+  return {
+    id: integrationId(context.caller.name, undefined),
+    name: context.caller.name,
+    kind: 'integration' as const,
+  };
+}
+
 /** The server API: the one list the router serves and the OpenAPI document describes. */
 export const apiRoutes: ApiRoute[] = [
   {
@@ -92,7 +102,9 @@ export const apiRoutes: ApiRoute[] = [
     async handle(context) {
       const { workspace } = roomRef(context);
       const query = context.query as z.output<typeof RoomListQuery>;
-      return { body: await roomDirectory(context.services.stores, workspace, query) };
+      return {
+        body: await roomDirectory(context.services.stores, workspace, query, { everything: true }),
+      };
     },
   },
   {
@@ -177,24 +189,28 @@ export const apiRoutes: ApiRoute[] = [
       const { stores } = context.services;
       const record = await stores.rooms.setTopic(ref, topic ? topic : null);
       const memberCount = await stores.presence.count(ref);
-      context.broadcast.toRoomWatchers(ref.workspace, ref.room, ServerEvent.RoomUpdated, {
-        room: ref.room,
-        topic: record.topic,
-        memberCount,
-      });
+      const { visibility, readOnly } = record;
+      const update = { room: ref.room, topic: record.topic, memberCount, visibility, readOnly };
+      // A private room's topic is for its members: lobbies never hear of it.
+      if (visibility === 'private') {
+        context.broadcast.toRoom(ref.workspace, ref.room, ServerEvent.RoomUpdated, update);
+      } else {
+        context.broadcast.toRoomWatchers(ref.workspace, ref.room, ServerEvent.RoomUpdated, update);
+      }
       return { body: { room: { ...record, memberCount } } };
     },
   },
   {
     method: 'GET',
     path: '/workspaces/{workspace}/rooms/{room}/members',
-    summary: 'The users present in a room now.',
-    response: MembersResponse,
+    summary:
+      "The room's stored members with their roles and whether they are online, then whoever else is in it now.",
+    response: RoomMembersResponse,
     status: 200,
     errors: [400, 403, 404],
     async handle(context) {
       const ref = await existingRoom(context);
-      return { body: { members: await context.services.stores.presence.members(ref) } };
+      return { body: { members: await listMembers(context.services, ref) } };
     },
   },
   {

@@ -30,7 +30,12 @@ export function authenticateHandshake(tokens: TokenService) {
       if (identity.rooms) socket.data.rooms = identity.rooms;
       next();
     } catch (error) {
-      if (error instanceof TokenError) return next(refusal(ErrorCode.Unauthorized, error.message));
+      if (error instanceof TokenError) {
+        // The identity provider's keys could not be fetched: nothing wrong with the token, retry.
+        const code =
+          error.problem === 'keys_unavailable' ? ErrorCode.Unavailable : ErrorCode.Unauthorized;
+        return next(refusal(code, error.message));
+      }
       next(refusal(ErrorCode.Internal, 'could not check the token'));
     }
   };

@@ -1,7 +1,7 @@
 import { request } from '@parley/protocol/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
-import { call, collect, nextEvent, settle, type TestServer } from '../../test/helpers';
+import { call, collect, messagesOf, nextEvent, settle, type TestServer } from '../../test/helpers';
 import { startRedis, type TestRedis } from '../../test/redis';
 
 /** Every single-node behaviour, with the users on two different nodes sharing one Redis. */
@@ -108,13 +108,19 @@ describe('across nodes', () => {
     const updated = nextEvent(lobby, 'room:updated', (u) => u.room === 'design');
     const ana = await a.connect('acme', await a.token('Ana'));
     await call(ana, 'room:join', { room: 'design' });
-    expect(await updated).toEqual({ room: 'design', topic: null, memberCount: 1 });
+    expect(await updated).toEqual({
+      room: 'design',
+      topic: null,
+      memberCount: 1,
+      visibility: 'public',
+      readOnly: false,
+    });
     const bo = await b.connect('acme', await b.token('Bo'));
     await call(bo, 'room:join', { room: 'design' });
     await call(ana, 'room:join', { room: 'quiet' });
     expect((await call(lobby, 'room:list', {})).rooms).toEqual([
-      { name: 'design', topic: null, memberCount: 2 },
-      { name: 'quiet', topic: null, memberCount: 1 },
+      { name: 'design', topic: null, memberCount: 2, visibility: 'public', readOnly: false },
+      { name: 'quiet', topic: null, memberCount: 1, visibility: 'public', readOnly: false },
     ]);
     const emptied = nextEvent(
       lobby,
@@ -134,7 +140,7 @@ describe('across nodes', () => {
     expect(latest.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
     expect(latest.hasMore).toBe(true);
     const older = await call(bo, 'message:history', { room: 'general', before: 11, limit: 20 });
-    expect(older.messages.map((m) => m.text)).toEqual(
+    expect(messagesOf(older.messages).map((m) => m.text)).toEqual(
       Array.from({ length: 10 }, (_, i) => `m${i + 1}`),
     );
     expect(older.hasMore).toBe(false);
@@ -165,7 +171,7 @@ describe('across nodes', () => {
     ana = await b.connect('acme', anaToken);
     const rejoined = await call(ana, 'room:join', { room: 'general', since: 3 });
     expect(rejoined.recovered).toBe(true);
-    expect(rejoined.messages.map((m) => [m.seq, m.text])).toEqual([
+    expect(messagesOf(rejoined.messages).map((m) => [m.seq, m.text])).toEqual([
       [4, 'missed 1'],
       [5, 'missed 2'],
       [6, 'missed 3'],

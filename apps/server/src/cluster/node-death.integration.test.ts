@@ -77,7 +77,7 @@ describe('a node killed with SIGKILL', () => {
     expect(leftAtB).toEqual([{ room: 'general', member: { id: 'ana', name: 'Ana' } }]);
     expect(leftAtC).toEqual(leftAtB);
     expect(updatesAtC.filter((u) => u.room === 'general')).toEqual([
-      { room: 'general', topic: null, memberCount: 3 },
+      { room: 'general', topic: null, memberCount: 3, visibility: 'public', readOnly: false },
     ]);
     const after = await call(watchC, 'room:join', { room: 'general' });
     expect(after.members.map((m) => m.id).sort()).toEqual(['bo', 'wb', 'wc']);

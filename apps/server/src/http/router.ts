@@ -74,7 +74,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: Set<strin
   if (!origin || !allowed.has(origin)) return;
   res.setHeader('access-control-allow-origin', origin);
   res.setHeader('vary', 'origin');
-  res.setHeader('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
+  res.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
   res.setHeader('access-control-allow-headers', 'content-type, authorization');
   res.setHeader('access-control-max-age', '600');
 }

@@ -1,13 +1,14 @@
-import { ClientEvent, ErrorCode, LIMITS } from '@parley/protocol';
+import { atLeast, ClientEvent, ErrorCode, LIMITS } from '@parley/protocol';
 import { refOf, requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
+import type { ChatSession } from '../socket/session';
 import { clearTyping } from '../typing/typing';
-import { storeMessage } from './store-message';
+import { changeMessage, storeMessage } from './store-message';
 
 export const messageHandlers = [
   defineHandler(ClientEvent.MessageSend, async (session, { room, text, clientMsgId }) => {
-    requireJoined(session, room);
+    const role = await requireJoined(session, room);
     const { limits } = session.services.config;
     // The user's bucket in this room is taken by the store in the same call as the append: a
     // send is one round trip to Redis, and an idempotent resend takes no token.
@@ -15,8 +16,14 @@ export const messageHandlers = [
       session.services,
       refOf(session, room),
       { author: session.user, text, clientMsgId, origin: session.socket.id },
-      limits.sendRates,
+      { rates: limits.sendRates, mayPostReadOnly: atLeast(role, 'moderator') },
     );
+    if ('readOnly' in result) {
+      throw new ParleyError(
+        ErrorCode.Forbidden,
+        'this room is read-only: only its moderators and owners post',
+      );
+    }
     if ('rateLimited' in result) {
       const why =
         result.scope === 'room'
@@ -30,10 +37,41 @@ export const messageHandlers = [
   }),
 
   defineHandler(ClientEvent.MessageHistory, async (session, { room, before, limit }) => {
-    requireJoined(session, room);
+    await requireJoined(session, room);
     return session.services.stores.history.page(refOf(session, room), {
       before,
       limit: limit ?? LIMITS.historyPageDefault,
     });
   }),
+
+  defineHandler(ClientEvent.MessageEdit, async (session, { room, seq, id, text }) => {
+    await requireJoined(session, room);
+    return { message: await change(session, room, { seq, id }, 'edit', text) };
+  }),
+
+  defineHandler(ClientEvent.MessageDelete, async (session, { room, seq, id }) => {
+    await requireJoined(session, room);
+    return { message: await change(session, room, { seq, id }, 'delete') };
+  }),
 ];
+
+/** An edit or deletion by this connection's user, with their role read fresh from the store. */
+async function change(
+  session: ChatSession,
+  room: string,
+  target: { seq: number; id: string },
+  action: 'edit' | 'delete',
+  text?: string,
+) {
+  const ref = refOf(session, room);
+  const role =
+    action === 'delete' ? await session.services.access.roleOf(ref, session.visitor) : null;
+  return changeMessage(
+    session.services,
+    ref,
+    target,
+    { member: session.user, moderates: atLeast(role, 'moderator'), origin: session.socket.id },
+    action,
+    text,
+  );
+}

@@ -1,7 +1,15 @@
 import { Message } from '@parley/protocol';
 import { request } from '@parley/protocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+import {
+  call,
+  collect,
+  messagesOf,
+  nextEvent,
+  settle,
+  startServer,
+  type TestServer,
+} from '../../test/helpers';
 
 let t: TestServer;
 beforeEach(async () => {
@@ -124,7 +132,7 @@ describe('messages', () => {
     expect(older.messages.map((m) => m.seq)).toEqual([2, 3, 4]);
     expect(older.hasMore).toBe(true);
     const oldest = await call(ana, 'message:history', { room: 'general', before: 2, limit: 3 });
-    expect(oldest.messages.map((m) => m.text)).toEqual(['m1']);
+    expect(messagesOf(oldest.messages).map((m) => m.text)).toEqual(['m1']);
     expect(oldest.hasMore).toBe(false);
   });
 

@@ -41,7 +41,14 @@ export function startPresenceSweeper(
           stores.rooms.get(ref),
           stores.presence.count(ref),
         ]);
-        return { ...ref, member, topic: record?.topic ?? null, memberCount };
+        return {
+          ...ref,
+          member,
+          topic: record?.topic ?? null,
+          memberCount,
+          visibility: record?.visibility ?? 'public',
+          readOnly: record?.readOnly ?? false,
+        };
       }),
     );
     log.info({ departures: announced.length }, 'announcing departures found by the sweep');
@@ -57,12 +64,11 @@ export function startPresenceSweeper(
 }
 
 function announceLocally(io: ParleyIo, departure: AnnouncedDeparture): void {
-  // A workspace's namespace exists on a node only while it has sockets there.
   const namespace = namespacesOf(io).of(departure.workspace);
   if (!namespace) return;
-  const { room, member, topic, memberCount } = departure;
+  const { room, member, topic, memberCount, visibility, readOnly } = departure;
   namespace.local.to(roomChannel(room)).emit(ServerEvent.PresenceLeft, { room, member });
   namespace.local
-    .to([roomChannel(room), LOBBY_CHANNEL])
-    .emit(ServerEvent.RoomUpdated, { room, topic, memberCount });
+    .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
+    .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly });
 }

@@ -1,4 +1,6 @@
-import { ErrorCode, ServerEvent } from '@parley/protocol';
+import { ErrorCode, type Role, ServerEvent } from '@parley/protocol';
+import { PRIVATE_ROOM_REFUSAL } from '../access/decide';
+import type { Admission } from '../access/room-access';
 import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
 import { roomChannel } from '../socket/types';
@@ -6,10 +8,18 @@ import type { RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
 import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 
-export function requireJoined(session: ChatSession, room: string): void {
-  if (!session.joined.has(room)) {
+/**
+ * The connection's role in a room it has joined. A room it has not joined answers `not_joined`
+ * when it could join it, and `forbidden` when it could not — so a private room says nothing to
+ * a non-member but that it may not.
+ */
+export async function requireJoined(session: ChatSession, room: string): Promise<Role | null> {
+  const role = session.joined.get(room);
+  if (role !== undefined) return role;
+  if (await session.services.access.mayEnter(refOf(session, room), session.visitor)) {
     throw new ParleyError(ErrorCode.NotJoined, `join room "${room}" first`);
   }
+  throw new ParleyError(ErrorCode.Forbidden, PRIVATE_ROOM_REFUSAL);
 }
 
 export function refOf(session: ChatSession, room: string): RoomRef {
@@ -17,18 +27,24 @@ export function refOf(session: ChatSession, room: string): RoomRef {
 }
 
 /**
- * Puts the connection in the room. Presence counts users: only a user's first connection
- * announces `presence:joined` and changes the room's online count.
+ * Puts the connection in the room, if it may enter (creating the room when it is new and
+ * creation is open: its creator owns it). Presence counts users: only a user's first connection
+ * announces `presence:joined` and changes the room's online count. Answers the room as entered.
  */
-export async function enterRoom(session: ChatSession, room: string): Promise<void> {
-  const { stores, roomCreation } = session.services;
+export async function enterRoom(session: ChatSession, room: string): Promise<Admission> {
+  const { stores, access, roomCreation } = session.services;
   const ref = refOf(session, room);
-  await roomCreation.open(ref, session.user.id);
+  let admission = await access.admit(ref, session.visitor);
+  if (!admission.record) {
+    await roomCreation.create(ref, session.visitor);
+    // Made now, by this user or (a moment before) someone else: enter what is there.
+    admission = await access.admit(ref, session.visitor);
+  }
   // The connection may have closed meanwhile, its cleanup already run: record nothing for it.
-  if (!session.socket.connected) return;
+  if (!session.socket.connected) return admission;
   // Subscribe before anything is read, so no message falls between the read and the broadcast.
   session.socket.join(roomChannel(room));
-  session.joined.add(room);
+  session.joined.set(room, admission.role);
   let firstConnection: boolean;
   try {
     firstConnection = await stores.presence.add(ref, session.user, session.socket.id);
@@ -44,6 +60,7 @@ export async function enterRoom(session: ChatSession, room: string): Promise<voi
       .emit(ServerEvent.PresenceJoined, { room, member: session.user });
     announceRoom(session, room);
   }
+  return admission;
 }
 
 /** Takes the connection out of the room; the user's last connection announces `presence:left`. */

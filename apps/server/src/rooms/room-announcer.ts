@@ -27,9 +27,12 @@ export function createRoomAnnouncer(
       stores.rooms.get(ref),
       stores.presence.count(ref),
     ]);
+    if (!record) return;
+    const { topic, visibility, readOnly } = record;
+    // A private room's figures are its members' business: lobbies never hear of it.
     namespace
-      .to([roomChannel(room), LOBBY_CHANNEL])
-      .emit(ServerEvent.RoomUpdated, { room, topic: record?.topic ?? null, memberCount });
+      .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
+      .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly });
   }
 
   async function flush(): Promise<void> {

@@ -1,24 +1,33 @@
-import { ErrorCode } from '@parley/protocol';
+import { ErrorCode, type Member } from '@parley/protocol';
 import type { ParleyConfig } from '../config';
 import { ParleyError } from '../socket/errors';
-import type { RoomRef, Stores } from '../stores/types';
+import type { NewRoom, RoomRef, Stores } from '../stores/types';
 
 /** No limit on rooms: for the server API, whose keys are trusted and limited by rate. */
 export const UNLIMITED_ROOMS = Number.MAX_SAFE_INTEGER;
 
 export interface RoomCreation {
   /**
-   * Makes sure the room exists, creating it for `userId` if not: within the user's and the
-   * workspace's creation budgets (`rate_limited`) and the workspace's room limit (`forbidden`).
+   * Creates a room with `creator` as its owner: within the creator's and the workspace's
+   * creation budgets (`rate_limited`), the workspace's room limit and who may create rooms
+   * (`forbidden`). Answers `exists` (spending nothing more) when the room is there already.
    */
-  open(ref: RoomRef, userId: string): Promise<void>;
+  create(
+    ref: RoomRef,
+    creator: { user: Member; admin: boolean },
+    room?: NewRoom,
+  ): Promise<'created' | 'exists'>;
 }
 
 /**
- * Where a client's `room:join` of a new room is allowed to create it. Budgets are buckets shared
- * by every node, like the stores; an existing room costs one read and nothing else.
+ * Where clients create rooms (`room:create`, or `room:join` of a new name). Budgets are buckets
+ * shared by every node, like the stores.
  */
-export function createRoomCreation(stores: Stores, config: ParleyConfig['rooms']): RoomCreation {
+export function createRoomCreation(
+  stores: Stores,
+  config: ParleyConfig['rooms'],
+  { roomCreation }: ParleyConfig['access'],
+): RoomCreation {
   const { createsPerUser, createsPerWorkspace, maxPerWorkspace } = config;
   const perUser = stores.rateLimiter(
     'room-creates-user',
@@ -31,12 +40,15 @@ export function createRoomCreation(stores: Stores, config: ParleyConfig['rooms']
     createsPerWorkspace.burst,
   );
   return {
-    async open(ref, userId) {
-      if (await stores.rooms.get(ref)) return;
+    async create(ref, { user, admin }, room = {}) {
+      if (await stores.rooms.get(ref)) return 'exists';
+      if (roomCreation === 'admins' && !admin) {
+        throw new ParleyError(ErrorCode.Forbidden, 'only admins create rooms in this workspace');
+      }
       // The user's bucket first: one user out of budget must not spend the workspace's.
-      const user = await perUser.take(`${ref.workspace}/${userId}`);
-      if (!user.allowed) {
-        throw new ParleyError(ErrorCode.RateLimited, 'creating rooms too fast', user.retryAfterMs);
+      const own = await perUser.take(`${ref.workspace}/${user.id}`);
+      if (!own.allowed) {
+        throw new ParleyError(ErrorCode.RateLimited, 'creating rooms too fast', own.retryAfterMs);
       }
       const workspace = await perWorkspace.take(ref.workspace);
       if (!workspace.allowed) {
@@ -46,13 +58,17 @@ export function createRoomCreation(stores: Stores, config: ParleyConfig['rooms']
           workspace.retryAfterMs,
         );
       }
-      const outcome = await stores.rooms.create(ref, { maxRooms: maxPerWorkspace });
+      const outcome = await stores.rooms.create(ref, { ...room, maxRooms: maxPerWorkspace });
       if (outcome === 'full') {
         throw new ParleyError(
           ErrorCode.Forbidden,
           `workspace "${ref.workspace}" holds ${maxPerWorkspace} rooms, the most it may; join one of them`,
         );
       }
+      if (outcome === 'created') {
+        await stores.members.put(ref, { id: user.id, name: user.name, role: 'owner' });
+      }
+      return outcome;
     },
   };
 }

@@ -1,10 +1,18 @@
-import { ClientEvent, ErrorCode, LIMITS, type Message } from '@parley/protocol';
+import {
+  atLeast,
+  ClientEvent,
+  ErrorCode,
+  type HistoryEntry,
+  LIMITS,
+  type Role,
+  roomMatches,
+} from '@parley/protocol';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
 import { LOBBY_CHANNEL } from '../socket/types';
-import type { HistoryStore, RoomRef } from '../stores/types';
-import { enterRoom, exitRoom, refOf, requireJoined } from './membership';
+import type { HistoryStore, RoomRecord, RoomRef } from '../stores/types';
+import { announceRoom, enterRoom, exitRoom, refOf, requireJoined } from './membership';
 import { roomDirectory } from './room-directory';
 
 export const roomHandlers = [
@@ -28,32 +36,93 @@ export const roomHandlers = [
     }
     const messages = recovered ?? page?.messages ?? [];
     return {
-      room: {
-        name: room,
-        topic: record?.topic ?? null,
-        memberCount: Math.max(memberCount, members.length),
+      room: roomInfo(
+        record,
+        room,
+        Math.max(memberCount, members.length),
         lastSeq,
-      },
+        session.joined.get(room) ?? null,
+      ),
       messages,
       members,
-      // After a recovery, older messages exist whenever the first one returned is not seq 1.
+      // After a recovery, older entries exist whenever the first one returned is not seq 1.
       hasMore: page ? page.hasMore : (messages[0]?.seq ?? (since ?? 0) + 1) > 1,
       recovered: recovered !== undefined,
     };
   }),
 
   defineHandler(ClientEvent.RoomLeave, async (session, { room }) => {
-    requireJoined(session, room);
+    await requireJoined(session, room);
     await exitRoom(session, room);
     return {};
   }),
 
   defineHandler(ClientEvent.RoomList, async (session, query) => {
-    // Asking for the list makes this socket a lobby: it hears every room's count from now on.
+    // Asking for the list makes this socket a lobby: it hears every public room's count from now on.
     session.socket.join(LOBBY_CHANNEL);
-    return roomDirectory(session.services.stores, session.workspace, query);
+    const { visitor } = session;
+    return roomDirectory(session.services.stores, session.workspace, query, {
+      userId: visitor.userId,
+      admin: visitor.admin,
+    });
+  }),
+
+  defineHandler(ClientEvent.RoomCreate, async (session, { room, visibility, topic, readOnly }) => {
+    const { roomCreation, stores } = session.services;
+    const ref = refOf(session, room);
+    const { visitor } = session;
+    if (visitor.rooms && !roomMatches(visitor.rooms, room)) {
+      throw new ParleyError(ErrorCode.Forbidden, 'your token does not open this room');
+    }
+    const outcome = await roomCreation.create(ref, visitor, {
+      visibility,
+      readOnly,
+      topic: topic ? topic : null,
+    });
+    if (outcome === 'exists') throw new ParleyError(ErrorCode.Conflict, `room "${room}" exists`);
+    const record = await stores.rooms.get(ref);
+    return { room: roomInfo(record, room, 0, 0, 'owner') };
+  }),
+
+  defineHandler(ClientEvent.RoomUpdate, async (session, { room, topic, readOnly }) => {
+    const { access, stores } = session.services;
+    const ref = refOf(session, room);
+    const role = await access.roleOf(ref, session.visitor);
+    if (!atLeast(role, 'moderator')) {
+      throw new ParleyError(ErrorCode.Forbidden, 'only moderators and owners change a room');
+    }
+    const record = await stores.rooms.update(ref, {
+      topic: topic === undefined ? undefined : topic || null,
+      readOnly,
+    });
+    if (!record) throw new ParleyError(ErrorCode.NotFound, `no room "${room}"`);
+    announceRoom(session, room);
+    const [memberCount, lastSeq] = await Promise.all([
+      stores.presence.count(ref),
+      stores.history.lastSeq(ref),
+    ]);
+    return { room: roomInfo(record, room, memberCount, lastSeq, role) };
   }),
 ];
+
+/** A room as its events answer it. */
+export function roomInfo(
+  record: RoomRecord | undefined,
+  name: string,
+  memberCount: number,
+  lastSeq: number,
+  role: Role | null,
+) {
+  return {
+    name,
+    topic: record?.topic ?? null,
+    memberCount,
+    visibility: record?.visibility ?? 'public',
+    readOnly: record?.readOnly ?? false,
+    lastSeq,
+    role,
+  } as const;
+}
 
 /**
  * Enters the room unless this socket is in it or entering it already. The connection's room
@@ -91,7 +160,7 @@ async function recover(
   ref: RoomRef,
   since: number,
   sinceId: string | undefined,
-): Promise<Message[] | undefined> {
+): Promise<HistoryEntry[] | undefined> {
   if (sinceId !== undefined && since > 0) {
     const { messages } = await history.page(ref, { before: since + 1, limit: 1 });
     const stored = messages[0];

@@ -1,6 +1,14 @@
 import { request } from '@parley/protocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+import {
+  call,
+  collect,
+  messagesOf,
+  nextEvent,
+  settle,
+  startServer,
+  type TestServer,
+} from '../../test/helpers';
 
 let t: TestServer;
 beforeEach(async () => {
@@ -13,7 +21,15 @@ describe('rooms and presence', () => {
     const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
     const first = await call(ana, 'room:join', { room: 'general' });
     expect(first).toMatchObject({
-      room: { name: 'general', topic: null, memberCount: 1, lastSeq: 0 },
+      room: {
+        name: 'general',
+        topic: null,
+        memberCount: 1,
+        lastSeq: 0,
+        visibility: 'public',
+        readOnly: false,
+        role: 'owner',
+      },
       messages: [],
       members: [{ id: 'ana', name: 'Ana' }],
       hasMore: false,
@@ -47,7 +63,13 @@ describe('rooms and presence', () => {
     // Counts are coalesced: the lobby hears the latest one shortly after.
     await expect
       .poll(() => counts.at(-1))
-      .toEqual({ room: 'general', topic: null, memberCount: 2 });
+      .toEqual({
+        room: 'general',
+        topic: null,
+        memberCount: 2,
+        visibility: 'public',
+        readOnly: false,
+      });
     expect((await call(watcher, 'room:join', { room: 'general' })).members).toHaveLength(2);
 
     await call(tab1, 'room:leave', { room: 'general' });
@@ -71,8 +93,20 @@ describe('rooms and presence', () => {
     const ana = await t.connect('acme', await t.token('Ana'));
     const anaHeard = nextEvent(ana, 'room:updated', (u) => u.room === 'design');
     await call(ana, 'room:join', { room: 'design' });
-    expect(await updated).toEqual({ room: 'design', topic: null, memberCount: 1 });
-    expect(await anaHeard).toEqual({ room: 'design', topic: null, memberCount: 1 });
+    expect(await updated).toEqual({
+      room: 'design',
+      topic: null,
+      memberCount: 1,
+      visibility: 'public',
+      readOnly: false,
+    });
+    expect(await anaHeard).toEqual({
+      room: 'design',
+      topic: null,
+      memberCount: 1,
+      visibility: 'public',
+      readOnly: false,
+    });
     const emptied = nextEvent(
       lobby,
       'room:updated',
@@ -108,9 +142,9 @@ describe('rooms and presence', () => {
     await call(ana, 'room:leave', { room: 'empty' });
     expect(await call(bo, 'room:list', {})).toMatchObject({
       rooms: [
-        { name: 'busy', topic: null, memberCount: 2 },
-        { name: 'empty', topic: null, memberCount: 0 },
-        { name: 'quiet', topic: null, memberCount: 1 },
+        { name: 'busy', topic: null, memberCount: 2, visibility: 'public', readOnly: false },
+        { name: 'empty', topic: null, memberCount: 0, visibility: 'public', readOnly: false },
+        { name: 'quiet', topic: null, memberCount: 1, visibility: 'public', readOnly: false },
       ],
       nextCursor: null,
     });
@@ -224,7 +258,7 @@ describe('recovery with since', () => {
     ana = await t.connect('acme', anaToken);
     const rejoined = await call(ana, 'room:join', { room: 'general', since: 3 });
     expect(rejoined.recovered).toBe(true);
-    expect(rejoined.messages.map((m) => [m.seq, m.text])).toEqual([
+    expect(messagesOf(rejoined.messages).map((m) => [m.seq, m.text])).toEqual([
       [4, 'missed 1'],
       [5, 'missed 2'],
       [6, 'missed 3'],
@@ -244,7 +278,7 @@ describe('recovery with since', () => {
     // A client from before a restart of an in-memory server remembers a later seq.
     const result = await call(ana, 'room:join', { room: 'general', since: 40 });
     expect(result.recovered).toBe(false);
-    expect(result.messages.map((m) => m.text)).toEqual(['one']);
+    expect(messagesOf(result.messages).map((m) => m.text)).toEqual(['one']);
   });
 
   it('answers the latest page when the message at since is not the one the client has', async () => {
@@ -259,7 +293,7 @@ describe('recovery with since', () => {
       sinceId: one.message.id,
     });
     expect(matching.recovered).toBe(true);
-    expect(matching.messages.map((m) => m.text)).toEqual(['two']);
+    expect(messagesOf(matching.messages).map((m) => m.text)).toEqual(['two']);
     // A client whose seq 1 came from an earlier history (a restarted in-memory server).
     const stale = await call(ana, 'room:join', {
       room: 'general',
@@ -267,7 +301,7 @@ describe('recovery with since', () => {
       sinceId: 'from-before',
     });
     expect(stale.recovered).toBe(false);
-    expect(stale.messages.map((m) => m.text)).toEqual(['one', 'two']);
+    expect(messagesOf(stale.messages).map((m) => m.text)).toEqual(['one', 'two']);
   });
 
   it('answers the latest page when more was missed than recovery returns', async () => {

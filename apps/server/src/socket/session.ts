@@ -1,4 +1,5 @@
-import type { Member } from '@parley/protocol';
+import type { Member, Role } from '@parley/protocol';
+import type { Visitor } from '../access/room-access';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { type ConnectionBudget, connectionBudget } from './connection-budget';
@@ -12,8 +13,8 @@ import type { ParleySocket } from './types';
 export class ChatSession {
   readonly user: Member;
   readonly workspace: string;
-  /** Rooms this connection has joined (names, not channels). */
-  readonly joined = new Set<string>();
+  /** Rooms this connection has joined (names, not channels), with its role in each. */
+  readonly joined = new Map<string, Role | null>();
   /** Rooms a `room:join` is entering right now; made on first use. */
   entering?: Set<string>;
   /**
@@ -34,6 +35,12 @@ export class ChatSession {
     this.budget = connectionBudget(socket.conn, services.config.limits);
   }
 
+  /** Who the connection is, as the access checks ask. */
+  get visitor(): Visitor {
+    const { admin, rooms } = this.socket.data;
+    return { userId: this.user.id, user: this.user, admin, rooms };
+  }
+
   /** Whether the token this socket connected with has expired since. */
   get expired(): boolean {
     return this.socket.data.expiresAt <= Date.now();
@@ -50,6 +57,15 @@ export class ChatSession {
   }
 }
 
+const sessions = new WeakMap<ParleySocket, ChatSession>();
+
 export function createSession(socket: ParleySocket, services: Services): ChatSession {
-  return new ChatSession(socket, services);
+  const session = new ChatSession(socket, services);
+  sessions.set(socket, session);
+  return session;
+}
+
+/** The session of a socket this node serves (for changes decided elsewhere: removals, roles). */
+export function sessionOf(socket: ParleySocket): ChatSession | undefined {
+  return sessions.get(socket);
 }

@@ -5,8 +5,9 @@
 import type { Member } from '@parley/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { messagesOf } from '../../test/helpers';
 import type {
-  AppendedMessage,
+  AppendedEntry,
   AppendResult,
   Stored,
   Stores,
@@ -24,6 +25,7 @@ let workspaces = 0;
 /** The answer of an append that was not refused (every append without a rate). */
 function stored(result: AppendResult): Stored {
   if ('rateLimited' in result) throw new Error(`refused: retry after ${result.retryAfterMs} ms`);
+  if ('readOnly' in result) throw new Error('refused: read-only room');
   return result;
 }
 
@@ -62,7 +64,7 @@ export function describeStoreContract(
             // Past retention the oldest were dropped, and the rest read back as written.
             const { messages } = await history.page(ref, { limit: 10 });
             expect(messages.map((m) => m.seq)).toEqual(drafts.map((_, i) => i + 1).slice(-3));
-            expect(messages.at(-1)?.clientMsgId).toBe(`c${drafts.length - 1}`);
+            expect(messagesOf(messages).at(-1)?.clientMsgId).toBe(`c${drafts.length - 1}`);
             const last = stored(
               await history.append(ref, { author: ana, text: 'ok', clientMsgId: 'end' }),
             );
@@ -171,7 +173,7 @@ export function describeStoreContract(
       for (let i = 1; i <= 5; i++)
         await history.append(general, { author: ana, text: `m${i}`, clientMsgId: `c${i}` });
       const page = await history.page(general, { limit: 10 });
-      expect(page.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
+      expect(messagesOf(page.messages).map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
       expect(page.hasMore).toBe(false);
       expect(
         stored(await history.append(general, { author: ana, text: 'm5 again', clientMsgId: 'c5' }))
@@ -291,17 +293,23 @@ export function describeStoreContract(
       await rooms.create({ workspace: 'acme', room: 'random' }, unlimited);
       await rooms.create({ workspace: 'other', room: 'secret' }, unlimited);
       expect(await rooms.count('acme')).toBe(2);
-      expect((await rooms.page('acme', { limit: 10 })).rooms.map((r) => r.name)).toEqual([
-        'general',
-        'random',
-      ]);
+      expect(
+        (await rooms.page('acme', { limit: 10, visibility: 'public' })).rooms.map((r) => r.name),
+      ).toEqual(['general', 'random']);
       expect(await rooms.get({ workspace: 'acme', room: 'secret' })).toBeUndefined();
       expect(await rooms.setTopic(general, 'Launch day')).toEqual({
         name: 'general',
         topic: 'Launch day',
+        visibility: 'public',
+        readOnly: false,
       });
       expect(await rooms.create(general, unlimited)).toBe('exists');
-      expect(await rooms.get(general)).toEqual({ name: 'general', topic: 'Launch day' });
+      expect(await rooms.get(general)).toEqual({
+        name: 'general',
+        topic: 'Launch day',
+        visibility: 'public',
+        readOnly: false,
+      });
       await close();
     });
 
@@ -316,7 +324,8 @@ export function describeStoreContract(
       expect(outcomes.filter((o) => o === 'full')).toHaveLength(7);
       expect(await rooms.count('acme')).toBe(5);
       // An existing room is still "exists", and another workspace has its own limit.
-      const made = (await rooms.page('acme', { limit: 10 })).rooms[0]?.name ?? '';
+      const made =
+        (await rooms.page('acme', { limit: 10, visibility: 'public' })).rooms[0]?.name ?? '';
       expect(await rooms.create({ workspace: 'acme', room: made }, { maxRooms: 5 })).toBe('exists');
       expect(await rooms.create({ workspace: 'other', room: 'r0' }, { maxRooms: 5 })).toBe(
         'created',
@@ -328,11 +337,21 @@ export function describeStoreContract(
       const { rooms, close } = await open();
       const design = { workspace: 'acme', room: 'design' };
       await rooms.setTopic(design, 'Mockups');
-      expect((await rooms.page('acme', { limit: 10 })).rooms).toEqual([
-        { name: 'design', topic: 'Mockups' },
+      expect((await rooms.page('acme', { limit: 10, visibility: 'public' })).rooms).toEqual([
+        { name: 'design', topic: 'Mockups', visibility: 'public', readOnly: false },
       ]);
-      expect(await rooms.setTopic(design, null)).toEqual({ name: 'design', topic: null });
-      expect(await rooms.get(design)).toEqual({ name: 'design', topic: null });
+      expect(await rooms.setTopic(design, null)).toEqual({
+        name: 'design',
+        topic: null,
+        visibility: 'public',
+        readOnly: false,
+      });
+      expect(await rooms.get(design)).toEqual({
+        name: 'design',
+        topic: null,
+        visibility: 'public',
+        readOnly: false,
+      });
       await close();
     });
 
@@ -352,7 +371,12 @@ export function describeStoreContract(
             const seen: string[] = [];
             let cursor: string | undefined;
             for (let pages = 0; pages <= names.length + 1; pages++) {
-              const page = await rooms.page(workspace, { after: cursor, prefix, limit });
+              const page = await rooms.page(workspace, {
+                after: cursor,
+                prefix,
+                limit,
+                visibility: 'public',
+              });
               expect(page.rooms.length).toBeLessThanOrEqual(limit);
               seen.push(...page.rooms.map((r) => r.name));
               if (page.next === null) break;
@@ -505,8 +529,8 @@ export function describeStoreContract(
   describe(`${name}: feed of stored messages`, () => {
     it('passes each listener the rooms it wants, in seq order, with the origin', async () => {
       const { history, close } = await open();
-      const everything: AppendedMessage[] = [];
-      const generalOnly: AppendedMessage[] = [];
+      const everything: AppendedEntry[] = [];
+      const generalOnly: AppendedEntry[] = [];
       history.onAppended((appended) => everything.push(appended));
       history.onAppended(
         (appended) => generalOnly.push(appended),
@@ -535,11 +559,13 @@ export function describeStoreContract(
       );
       await until(() => everything.length === 4);
       expect(generalOnly).toEqual([
-        { ref: general, message: one.message, origin: 's1' },
-        { ref: general, message: two.message },
+        { ref: general, entry: one.message, origin: 's1' },
+        { ref: general, entry: two.message },
       ]);
       expect(
-        everything.map(({ ref, message }) => `${ref.workspace}/${ref.room} ${message.text}`),
+        everything.map(
+          ({ ref, entry }) => `${ref.workspace}/${ref.room} ${messagesOf([entry])[0]?.text}`,
+        ),
       ).toEqual([
         'acme/general one',
         'acme/random elsewhere',

@@ -1,4 +1,11 @@
-import type { Member, Message } from '@parley/protocol';
+import type {
+  HistoryEntry,
+  Member,
+  Message,
+  MessageChange,
+  Role,
+  Visibility,
+} from '@parley/protocol';
 
 /** A room is addressed by its workspace and name everywhere below the handlers. */
 export interface RoomRef {
@@ -14,10 +21,11 @@ export interface MessageDraft {
   origin?: string;
 }
 
-/** A message just stored, as every node hears of it. */
-export interface AppendedMessage {
+/** An entry just added to a room's log (a message, or a change of one), as every node hears of it. */
+export interface AppendedEntry {
   ref: RoomRef;
-  message: Message;
+  entry: HistoryEntry;
+  /** The connection that sent it, which has it in its acknowledgement. */
   origin?: string;
 }
 
@@ -39,7 +47,18 @@ export interface RateLimited {
   scope: 'sender' | 'room';
 }
 
-export type AppendResult = Stored | RateLimited;
+/** What `append` answers for a read-only room when the author may not post there. */
+export interface ReadOnlyRefusal {
+  readOnly: true;
+}
+
+export type AppendResult = Stored | RateLimited | ReadOnlyRefusal;
+
+/** A message after `amend`: with the change entry, unless nothing changed. */
+export interface Amended {
+  message: Message;
+  change?: MessageChange;
+}
 
 /** A token bucket's size: `perSecond` sustained, `burst` at once. */
 export interface TokenRate {
@@ -57,6 +76,11 @@ export interface SendRates {
 
 export interface AppendOptions {
   /**
+   * Whether the author may post in a read-only room (a moderator, an owner, the server API). In
+   * the same atomic step as the append, so a room made read-only meanwhile is respected.
+   */
+  mayPostReadOnly?: boolean;
+  /**
    * Take a token from each bucket before storing, and refuse (taking none) when one is empty.
    * Checked in the same atomic step as the append, after idempotency: a resend of a stored
    * message is answered without taking a token.
@@ -69,7 +93,7 @@ export type RoomFilter = (ref: RoomRef) => boolean;
 
 export interface HistoryPage {
   /** Oldest first. */
-  messages: Message[];
+  messages: HistoryEntry[];
   /** Older messages exist before `messages[0]`. */
   hasMore: boolean;
 }
@@ -88,19 +112,42 @@ export interface HistoryStore {
    * Every message with `seq > since`, if there are at most `max` and none of them was dropped
    * by retention; otherwise undefined (the client cannot be brought up to date incrementally).
    */
-  since(ref: RoomRef, since: number, max: number): Promise<Message[] | undefined>;
+  since(ref: RoomRef, since: number, max: number): Promise<HistoryEntry[] | undefined>;
   lastSeq(ref: RoomRef): Promise<number>;
   /**
    * Calls `listener` for every message stored from now on, by any node, in `seq` order within
    * each room: the order the store assigned, so every node can deliver in that order. Only
    * rooms `wants` accepts are decoded and passed on (default: every room).
    */
-  onAppended(listener: (appended: AppendedMessage) => void, wants?: RoomFilter): void;
+  onAppended(listener: (appended: AppendedEntry) => void, wants?: RoomFilter): void;
+  /**
+   * Changes the message at `seq` in place and appends the change as an entry with the next `seq`
+   * (announced like a message). `change` gets the message as it is and answers it changed, or
+   * undefined for no change (a repeated edit: nothing is appended); it may throw to refuse.
+   * Concurrent changes of one message are applied one after the other, each to the result of the
+   * last. Answers undefined when no message is at `seq` (never was, or past retention).
+   */
+  amend(
+    ref: RoomRef,
+    seq: number,
+    change: (current: Message) => Message | undefined,
+    meta: { action: MessageChange['action']; by: Member; origin?: string },
+  ): Promise<Amended | undefined>;
 }
 
 export interface RoomRecord {
   name: string;
   topic: string | null;
+  visibility: Visibility;
+  /** Only moderators and owners (and the server API) may post. */
+  readOnly: boolean;
+}
+
+/** What a room is made with, besides its name. */
+export interface NewRoom {
+  visibility?: Visibility;
+  readOnly?: boolean;
+  topic?: string | null;
 }
 
 /** What `create` did: made the room, found it there already, or refused (the workspace is full). */
@@ -128,9 +175,17 @@ export interface RoomPage {
  */
 export interface RoomStore {
   /** Creates the room unless it exists, or unless the workspace holds `maxRooms` already. */
-  create(ref: RoomRef, options: { maxRooms: number }): Promise<CreateOutcome>;
+  create(ref: RoomRef, options: NewRoom & { maxRooms: number }): Promise<CreateOutcome>;
   get(ref: RoomRef): Promise<RoomRecord | undefined>;
-  page(workspace: string, query: RoomPageQuery): Promise<RoomPage>;
+  /** Changes a room's topic or read-only flag; answers the record, or undefined if no room. */
+  update(
+    ref: RoomRef,
+    changes: { topic?: string | null; readOnly?: boolean },
+  ): Promise<RoomRecord | undefined>;
+  /** One page of the workspace's public or private rooms (each kept in an index of its own). */
+  page(workspace: string, query: RoomPageQuery & { visibility: Visibility }): Promise<RoomPage>;
+  /** The records of these rooms that exist, in the order asked. */
+  getMany(workspace: string, names: string[]): Promise<RoomRecord[]>;
   /** How many rooms the workspace holds. */
   count(workspace: string): Promise<number>;
   /** Sets the topic, creating the room if needed (whatever the limit: the server API's way). */
@@ -247,9 +302,40 @@ export interface RateLimiter {
   take(key: string): Promise<RateDecision>;
 }
 
+/** Someone stored as a member of a room, with their role. */
+export interface StoredMember {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+/**
+ * Who belongs to each room, with what role, and who is banned from it until when. Kept per room
+ * and, for listing a user's rooms, per user.
+ */
+export interface MemberStore {
+  get(ref: RoomRef, userId: string): Promise<StoredMember | undefined>;
+  put(ref: RoomRef, member: StoredMember): Promise<void>;
+  /** Answers whether they were a member. */
+  remove(ref: RoomRef, userId: string): Promise<boolean>;
+  /** Up to `limit` members (which ones past it is unspecified). */
+  list(ref: RoomRef, limit: number): Promise<StoredMember[]>;
+  ban(ref: RoomRef, userId: string, untilMs: number): Promise<void>;
+  unban(ref: RoomRef, userId: string): Promise<void>;
+  /** When their ban ends (ms since the epoch), or undefined when they are not banned now. */
+  bannedUntil(ref: RoomRef, userId: string): Promise<number | undefined>;
+  /** One page of the names of the rooms of a workspace the user is a stored member of. */
+  roomsOf(
+    workspace: string,
+    userId: string,
+    query: RoomPageQuery,
+  ): Promise<{ names: string[]; next: string | null }>;
+}
+
 export interface Stores {
   history: HistoryStore;
   rooms: RoomStore;
+  members: MemberStore;
   presence: PresenceStore;
   occupancy: OccupancyStore;
   /**

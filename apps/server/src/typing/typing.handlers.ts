@@ -6,7 +6,7 @@ import { announceTyping } from './typing';
 
 export const typingHandlers = [
   defineHandler(ClientEvent.TypingSet, async (session, { room, typing }) => {
-    requireJoined(session, room);
+    await requireJoined(session, room);
     // Each one fans out to the whole room: its own budget, inside the flood guard's.
     const waitMs = session.budget.typing.take();
     if (waitMs > 0) throw new ParleyError(ErrorCode.RateLimited, 'typing too often', waitMs);

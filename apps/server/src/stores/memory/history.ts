@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Message } from '@parley/protocol';
-import type { AppendedMessage, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
+import { type HistoryEntry, isChange, type Message, type MessageChange } from '@parley/protocol';
+import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
 import { refKey } from './keys';
 import type { MemoryTokenBuckets } from './rate-limiter';
 
 /**
- * One room's retained messages in a ring indexed by `seq`: appending is O(1), the oldest
- * message is overwritten once the retention is reached, and any `seq` is found by arithmetic.
+ * One room's retained entries in a ring indexed by `seq`: appending is O(1), the oldest entry is
+ * overwritten once the retention is reached, and any `seq` is found by arithmetic.
  */
 class RoomLog {
-  private readonly ring: Message[] = [];
+  private readonly ring: HistoryEntry[] = [];
   private readonly byClientKey = new Map<string, Message>();
   lastSeq = 0;
 
@@ -23,25 +23,41 @@ class RoomLog {
     return this.byClientKey.get(clientKey(authorId, clientMsgId));
   }
 
-  push(message: Message): void {
-    const slot = (message.seq - 1) % this.capacity;
-    const evicted = this.ring[slot];
-    if (evicted?.clientMsgId)
-      this.byClientKey.delete(clientKey(evicted.author.id, evicted.clientMsgId));
-    this.ring[slot] = message;
-    if (message.clientMsgId)
-      this.byClientKey.set(clientKey(message.author.id, message.clientMsgId), message);
-    this.lastSeq = message.seq;
+  /** The entry at `seq`, while it is retained. */
+  at(seq: number): HistoryEntry | undefined {
+    if (seq < this.firstSeq || seq > this.lastSeq) return undefined;
+    return this.ring[(seq - 1) % this.capacity];
   }
 
-  /** Messages `from..to` inclusive, oldest first; the caller keeps them within retention. */
-  slice(from: number, to: number): Message[] {
-    const messages: Message[] = [];
+  push(entry: HistoryEntry): void {
+    const slot = (entry.seq - 1) % this.capacity;
+    const evicted = this.ring[slot];
+    if (evicted && !isChange(evicted) && evicted.clientMsgId)
+      this.byClientKey.delete(clientKey(evicted.author.id, evicted.clientMsgId));
+    this.ring[slot] = entry;
+    this.remember(entry);
+    this.lastSeq = entry.seq;
+  }
+
+  /** Puts a changed message in its own slot. */
+  replace(message: Message): void {
+    this.ring[(message.seq - 1) % this.capacity] = message;
+    this.remember(message);
+  }
+
+  private remember(entry: HistoryEntry): void {
+    if (!isChange(entry) && entry.clientMsgId)
+      this.byClientKey.set(clientKey(entry.author.id, entry.clientMsgId), entry);
+  }
+
+  /** Entries `from..to` inclusive, oldest first; the caller keeps them within retention. */
+  slice(from: number, to: number): HistoryEntry[] {
+    const entries: HistoryEntry[] = [];
     for (let seq = from; seq <= to; seq++) {
-      const message = this.ring[(seq - 1) % this.capacity];
-      if (message) messages.push(message);
+      const entry = this.ring[(seq - 1) % this.capacity];
+      if (entry) entries.push(entry);
     }
-    return messages;
+    return entries;
   }
 }
 
@@ -49,8 +65,10 @@ function clientKey(authorId: string, clientMsgId: string): string {
   return `${authorId}\u0000${clientMsgId}`;
 }
 
-/** A sender's bucket in one room: per user per room, like a channel's slow mode. The room's own
- * bucket is keyed by the room alone (user ids never contain NUL, so the two never meet). */
+/**
+ * A sender's bucket in one room: per user per room, like a channel's slow mode. The room's own
+ * bucket is keyed by the room alone (user ids never contain NUL, so the two never meet).
+ */
 function senderKey(ref: RoomRef, authorId: string): string {
   return `${refKey(ref)}\u0000${authorId}`;
 }
@@ -58,15 +76,23 @@ function senderKey(ref: RoomRef, authorId: string): string {
 export function createMemoryHistoryStore(
   retention: number,
   buckets: MemoryTokenBuckets,
+  /** Whether the room is read-only now (the room store's answer, in the same step). */
+  readOnlyNow: (ref: RoomRef) => boolean = () => false,
 ): HistoryStore {
   const logs = new Map<string, RoomLog>();
-  const subscribers: { listener: (appended: AppendedMessage) => void; wants: RoomFilter }[] = [];
+  const subscribers: { listener: (appended: AppendedEntry) => void; wants: RoomFilter }[] = [];
   const logOf = (ref: RoomRef): RoomLog | undefined => logs.get(refKey(ref));
+  const announce = (ref: RoomRef, entry: HistoryEntry, origin: string | undefined) => {
+    for (const { listener, wants } of subscribers) {
+      if (wants(ref)) listener({ ref, entry, origin });
+    }
+  };
 
   return {
-    async append(ref, draft: MessageDraft, { rates } = {}) {
+    async append(ref, draft: MessageDraft, { rates, mayPostReadOnly = false } = {}) {
       const existing = logOf(ref)?.find(draft.author.id, draft.clientMsgId);
       if (existing) return { message: existing, created: false };
+      if (!mayPostReadOnly && readOnlyNow(ref)) return { readOnly: true };
       if (rates) {
         const wanted = [{ key: senderKey(ref, draft.author.id), rate: rates.sender }];
         if (rates.room) wanted.push({ key: refKey(ref), rate: rates.room });
@@ -91,10 +117,31 @@ export function createMemoryHistoryStore(
         clientMsgId: draft.clientMsgId,
       };
       log.push(message);
-      for (const { listener, wants } of subscribers) {
-        if (wants(ref)) listener({ ref, message, origin: draft.origin });
-      }
+      announce(ref, message, draft.origin);
       return { message, created: true };
+    },
+
+    async amend(ref, seq, change, { action, by, origin }) {
+      const log = logOf(ref);
+      const current = log?.at(seq);
+      if (!log || !current || isChange(current)) return undefined;
+      const changed = change(current);
+      if (!changed) return { message: current };
+      const message: Message = { ...changed, seq: current.seq, id: current.id };
+      log.replace(message);
+      const entry: MessageChange = {
+        type: 'change',
+        id: randomUUID(),
+        room: ref.room,
+        seq: log.lastSeq + 1,
+        action,
+        message,
+        by,
+        at: new Date().toISOString(),
+      };
+      log.push(entry);
+      announce(ref, entry, origin);
+      return { message, change: entry };
     },
 
     async page(ref, { before, limit }) {

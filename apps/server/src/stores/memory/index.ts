@@ -1,6 +1,7 @@
 import type { ParleyConfig } from '../../config';
 import type { Stores } from '../types';
 import { createMemoryHistoryStore } from './history';
+import { createMemoryMemberStore } from './members';
 import { createMemoryOccupancyStore } from './occupancy';
 import { createMemoryPresenceStore } from './presence';
 import { createMemoryRateLimiter, createMemoryTokenBuckets } from './rate-limiter';
@@ -27,9 +28,11 @@ export function createMemoryStores(
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   const presence = createMemoryPresenceStore();
+  const rooms = createMemoryRoomStore();
   return {
-    history: createMemoryHistoryStore(limits.historyRetention, senderBuckets),
-    rooms: createMemoryRoomStore(),
+    history: createMemoryHistoryStore(limits.historyRetention, senderBuckets, rooms.readOnlyNow),
+    rooms,
+    members: createMemoryMemberStore(),
     presence,
     occupancy: createMemoryOccupancyStore(presence),
     webhookQueues: {

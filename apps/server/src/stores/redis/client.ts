@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import type { RedisConfig } from '../../config';
 import type { Logger } from '../../logger';
-import { appendMessageScript } from './history';
+import { amendMessageScript, appendMessageScript } from './history-scripts';
 import { markOccupiedScript } from './occupancy';
 import { addConnectionScript, removeConnectionScript } from './presence';
 import { takeTokenScript } from './rate-limiter';
@@ -12,6 +12,7 @@ import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from '
 
 const scripts = {
   appendMessage: appendMessageScript,
+  amendMessage: amendMessageScript,
   takeToken: takeTokenScript,
   addConnection: addConnectionScript,
   removeConnection: removeConnectionScript,

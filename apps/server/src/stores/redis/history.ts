@@ -1,131 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import type { Message } from '@parley/protocol';
-import { defineScript } from 'redis';
-import type {
-  AppendedMessage,
-  HistoryStore,
-  MessageDraft,
-  RateLimited,
-  RoomFilter,
-  SendRates,
-} from '../types';
+import type { HistoryEntry, Message, MessageChange } from '@parley/protocol';
+import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter } from '../types';
 import { announcedMessage, announcedRoom, announcementHeader } from './announcement';
 import type { RedisClient, SubscriberClient } from './client';
 import type { RedisKeys } from './keys';
-import { TAKE_TOKEN_LUA } from './rate-limiter';
 
-type AppendReply = RateLimited | { created: boolean; seq: number; json: string };
+/** The stored forms: an entry without its seq, which is the member's score. */
+type StoredMessage = Omit<Message, 'seq'>;
+type StoredChange = Omit<MessageChange, 'seq'>;
 
-/**
- * Appends one message atomically: answers an earlier message with the same author and
- * clientMsgId if there is one; otherwise takes a token from the author's bucket for the room and
- * from the room's bucket (when rates are given), refusing without taking either if one is empty;
- * otherwise takes the room's next seq, stores the message, records the idempotency key and drops
- * whatever fell out of retention. One script, so concurrent sends from any number of nodes get
- * 1, 2, 3, … with no gap, and a send costs one round trip, rate limits included. It also
- * publishes the new message (see announcement.ts): Redis runs scripts one at a time and delivers
- * a channel's messages in order, so every node hears a room's messages in seq order, whichever
- * node stored them.
- *
- * Nothing here decodes a stored message: idempotency keys live in a sorted set scored by seq, so
- * retention drops them by score, never by reading the message. Whatever bytes a message holds,
- * the script cannot fail on them (an earlier version decoded old messages with cjson to find
- * their keys, and one lone surrogate wedged the room for good: see docs/security.md). That
- * version's hash of keys is moved into the sorted set the first time a room is appended to.
- *
- * KEYS: seq, log, ids, the legacy ids hash, the author's bucket, the room's bucket (all in the
- * room's hash tag). ARGV: idempotency key, message JSON (without seq), retention, channel,
- * announcement header, then sender rate and burst, room rate and burst ('' for no limit).
- * Answers { 0 (existing) | 1 (created), seq, message JSON } or { 2 (sender) | 3 (room) rate
- * limited, retry after ms, '' }.
- */
-export const appendMessageScript = defineScript({
-  NUMBER_OF_KEYS: 6,
-  SCRIPT: `${TAKE_TOKEN_LUA}
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  local legacy = redis.call('HGETALL', KEYS[4])
-  for i = 1, #legacy, 2 do
-    local seq = tonumber(legacy[i + 1])
-    if seq then redis.call('ZADD', KEYS[3], seq, legacy[i]) end
-  end
-  redis.call('DEL', KEYS[4])
-end
-local existing = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if existing then
-  local found = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing)
-  if found[1] then return {0, tonumber(existing), found[1]} end
-end
-if ARGV[6] ~= '' then
-  local now = now_ms()
-  local senderRate, senderBurst = tonumber(ARGV[6]), tonumber(ARGV[7])
-  local sender = bucket_read(KEYS[5], senderRate, senderBurst, now)
-  if sender < 1 then return {2, bucket_wait(sender, senderRate), ''} end
-  if ARGV[8] ~= '' then
-    local roomRate, roomBurst = tonumber(ARGV[8]), tonumber(ARGV[9])
-    local room = bucket_read(KEYS[6], roomRate, roomBurst, now)
-    if room < 1 then return {3, bucket_wait(room, roomRate), ''} end
-    bucket_write(KEYS[6], room - 1, roomRate, roomBurst, now)
-  end
-  bucket_write(KEYS[5], sender - 1, senderRate, senderBurst, now)
-end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], seq, ARGV[2])
-redis.call('ZADD', KEYS[3], seq, ARGV[1])
-local cutoff = seq - tonumber(ARGV[3])
-if cutoff > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
-end
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. '\\n' .. ARGV[2])
-return {1, seq, ARGV[2]}`,
-  parseCommand(
-    parser,
-    keys: AppendKeys,
-    sentKey: string,
-    json: string,
-    retention: number,
-    announce: { channel: string; header: string },
-    rates: SendRates | undefined,
-  ) {
-    parser.pushKeys([keys.seq, keys.log, keys.ids, keys.legacyIds, keys.sender, keys.room]);
-    parser.push(sentKey, json, String(retention), announce.channel, announce.header);
-    const { sender, room } = rates ?? {};
-    parser.push(sender ? String(sender.perSecond) : '', sender ? String(sender.burst) : '');
-    parser.push(room ? String(room.perSecond) : '', room ? String(room.burst) : '');
-  },
-  transformReply: ([outcome, seqOrWait, json]: [number, number, string]): AppendReply =>
-    outcome >= 2
-      ? {
-          rateLimited: true,
-          retryAfterMs: Number(seqOrWait),
-          scope: outcome === 3 ? 'room' : 'sender',
-        }
-      : { created: outcome === 1, seq: Number(seqOrWait), json },
-});
-
-interface AppendKeys {
-  seq: string;
-  log: string;
-  ids: string;
-  legacyIds: string;
-  sender: string;
-  room: string;
+/** A message's stored form, its fields in one fixed order. */
+function stored(message: Message): StoredMessage {
+  return {
+    id: message.id,
+    room: message.room,
+    author: message.author,
+    text: message.text,
+    sentAt: message.sentAt,
+    clientMsgId: message.clientMsgId,
+    ...(message.editedAt && { editedAt: message.editedAt }),
+    ...(message.deleted && { deleted: true }),
+  };
 }
 
-/** The stored form: a message without its seq, which is the member's score. */
-type StoredMessage = Omit<Message, 'seq'>;
-
-function decode(json: string, seq: number): Message {
-  const stored = JSON.parse(json) as StoredMessage;
-  return {
-    id: stored.id,
-    room: stored.room,
-    seq,
-    author: stored.author,
-    text: stored.text,
-    sentAt: stored.sentAt,
-    clientMsgId: stored.clientMsgId,
-  };
+function decode(json: string, seq: number): HistoryEntry {
+  const entry = JSON.parse(json) as StoredMessage | StoredChange;
+  if ('type' in entry && entry.type === 'change') return { ...entry, seq };
+  return { ...stored({ ...(entry as StoredMessage), seq }), seq };
 }
 
 /** Same separator as the memory store: neither a user id nor a clientMsgId contains it. */
@@ -133,27 +34,34 @@ function sentKeyOf(authorId: string, clientMsgId: string): string {
   return `${authorId}\u0000${clientMsgId}`;
 }
 
+/** A message changed by every node at once this many times in a row: give up (`internal`). */
+const AMEND_ATTEMPTS = 5;
+
 export function createRedisHistoryStore(
   client: RedisClient,
   subscriber: SubscriberClient,
   keys: RedisKeys,
   retention: number,
 ): HistoryStore {
-  const subscribers: { listener: (appended: AppendedMessage) => void; wants: RoomFilter }[] = [];
-  // Every node hears every room's messages: most are for rooms it has no sockets in, so those
+  const subscribers: { listener: (appended: AppendedEntry) => void; wants: RoomFilter }[] = [];
+  // Every node hears every room's entries: most are for rooms it has no sockets in, so those
   // are dropped on the header alone, and the rest decoded once for all listeners.
   const hear = (payload: string) => {
     const { ref, rest } = announcedRoom(payload);
     const interested = subscribers.filter(({ wants }) => wants(ref));
     if (interested.length === 0) return;
     const { origin, seq, json } = announcedMessage(payload, rest);
-    const appended = { ref, message: decode(json, seq), origin: origin || undefined };
+    const appended = { ref, entry: decode(json, seq), origin: origin || undefined };
     for (const { listener } of interested) listener(appended);
   };
+  const announce = (ref: Parameters<typeof announcementHeader>[0], origin = '') => ({
+    channel: keys.appendedChannel,
+    header: announcementHeader(ref, origin),
+  });
 
   return {
-    async append(ref, draft: MessageDraft, { rates } = {}) {
-      const stored: StoredMessage = {
+    async append(ref, draft: MessageDraft, { rates, mayPostReadOnly = false } = {}) {
+      const message: StoredMessage = {
         id: randomUUID(),
         room: ref.room,
         author: draft.author,
@@ -169,19 +77,55 @@ export function createRedisHistoryStore(
           legacyIds: keys.legacyIds(ref),
           sender: keys.senderRate(ref, draft.author.id),
           room: keys.roomRate(ref),
+          settings: keys.roomSettings(ref),
         },
         sentKeyOf(draft.author.id, draft.clientMsgId),
-        JSON.stringify(stored),
+        JSON.stringify(message),
         retention,
-        { channel: keys.appendedChannel, header: announcementHeader(ref, draft.origin ?? '') },
+        announce(ref, draft.origin),
         rates,
+        mayPostReadOnly,
       );
-      if ('rateLimited' in reply) return reply;
-      return { message: decode(reply.json, reply.seq), created: reply.created };
+      if ('rateLimited' in reply || 'readOnly' in reply) return reply;
+      return { message: decode(reply.json, reply.seq) as Message, created: reply.created };
+    },
+
+    async amend(ref, seq, change, { action, by, origin }) {
+      for (let attempt = 0; attempt < AMEND_ATTEMPTS; attempt++) {
+        const [read] = await client.zRangeByScore(keys.log(ref), seq, seq);
+        if (read === undefined) return undefined;
+        const current = decode(read, seq);
+        if ('type' in current) return undefined;
+        const changed = change(current);
+        if (!changed) return { message: current };
+        const message: Message = { ...changed, id: current.id, seq };
+        const entry: StoredChange = {
+          type: 'change',
+          id: randomUUID(),
+          room: ref.room,
+          action,
+          message,
+          by,
+          at: new Date().toISOString(),
+        };
+        const reply = await client.amendMessage(
+          { seq: keys.seq(ref), log: keys.log(ref), ids: keys.ids(ref) },
+          seq,
+          read,
+          JSON.stringify(stored(message)),
+          JSON.stringify(entry),
+          retention,
+          announce(ref, origin),
+        );
+        if (reply.outcome === 'gone') return undefined;
+        if (reply.outcome === 'done') return { message, change: { ...entry, seq: reply.seq } };
+        // Changed by someone else between the read and the write: apply to what is there now.
+      }
+      throw new Error(`message ${seq} of ${ref.workspace}/${ref.room} kept changing`);
     },
 
     async page(ref, { before, limit }) {
-      // Newest first, one more than asked: its presence says whether older messages exist.
+      // Newest first, one more than asked: its presence says whether older entries exist.
       const newestFirst = await client.zRangeWithScores(
         keys.log(ref),
         before === undefined ? '+inf' : `(${before}`,
@@ -196,7 +140,7 @@ export function createRedisHistoryStore(
     },
 
     async since(ref, since, max) {
-      // One transaction, so the last seq and the messages after `since` describe the same moment.
+      // One transaction, so the last seq and the entries after `since` describe the same moment.
       const [lastSeqReply, after] = (await client
         .multi()
         .get(keys.seq(ref))
@@ -208,7 +152,7 @@ export function createRedisHistoryStore(
       const lastSeq = Number(lastSeqReply ?? 0);
       if (since > lastSeq || lastSeq - since > max) return undefined;
       if (since === lastSeq) return [];
-      // The first message after `since` fell out of retention: the gap cannot be filled.
+      // The first entry after `since` fell out of retention: the gap cannot be filled.
       if (after[0]?.score !== since + 1) return undefined;
       return after.map(({ value, score }) => decode(value, score));
     },

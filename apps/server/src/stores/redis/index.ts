@@ -5,6 +5,7 @@ import type { Stores, WebhookLane } from '../types';
 import type { RedisConnections } from './client';
 import { createRedisHistoryStore } from './history';
 import { redisKeys } from './keys';
+import { createRedisMemberStore } from './members';
 import { createRedisOccupancyStore } from './occupancy';
 import { createRedisPresenceStore, heartbeatTimings } from './presence';
 import { createRedisRateLimiter } from './rate-limiter';
@@ -71,6 +72,7 @@ export function createRedisStores(
       createRedisHistoryStore(commands, subscriber, keys, options.limits.historyRetention),
     ),
     rooms: reportingUnavailable('rooms', createRedisRoomStore(commands, keys)),
+    members: reportingUnavailable('members', createRedisMemberStore(commands, keys)),
     presence: reportingUnavailable('presence', presence),
     rateLimiter: scopedRateLimiter,
     occupancy: reportingUnavailable('occupancy', createRedisOccupancyStore(commands, keys)),

@@ -43,8 +43,21 @@ export function redisKeys(prefix: string) {
     workspaceOfRooms(key: string): string | undefined {
       return /^\{([^/}]+)\}:rooms$/.exec(key.slice(prefix.length))?.[1];
     },
-    /** Sorted set of the workspace's room names, all scored 0: paged by name (ZRANGE BYLEX). */
+    /**
+     * Sorted sets of the workspace's public and private room names, all scored 0: paged by name
+     * (ZRANGE BYLEX). Set once the public index holds the rooms made before it existed.
+     */
     roomNames: (name: string) => `${workspace(name)}:room-names`,
+    privateRoomNames: (name: string) => `${workspace(name)}:private-room-names`,
+    roomsIndexed: (name: string) => `${workspace(name)}:room-names-built`,
+    /** Hash of a room's settings the append script reads (`readOnly`), in the room's hash tag. */
+    roomSettings: (ref: RoomRef) => `${room(ref)}:settings`,
+    /** Hash of user id -> stored member (JSON: name, role), for one room. */
+    roomMembers: (ref: RoomRef) => `${workspace(ref.workspace)}:room-members:${ref.room}`,
+    /** Hash of user id -> when their ban ends (ms), for one room. */
+    roomBans: (ref: RoomRef) => `${workspace(ref.workspace)}:room-bans:${ref.room}`,
+    /** Sorted set of the rooms a user is a stored member of (scored 0, by name). */
+    userRooms: (name: string, userId: string) => `${workspace(name)}:user-rooms:${userId}`,
     /**
      * Sorted set of `workspace/room` of every room that may expire (no message, no topic yet),
      * scored by when it last became idle. Cluster-wide: read and written apart from the rooms.

@@ -8,7 +8,7 @@ import {
   uniquePrefix,
 } from '../../../test/redis';
 import { StoreUnavailableError } from '../errors';
-import type { AppendedMessage, AppendResult, Departure, RoomRef, Stored, Stores } from '../types';
+import type { AppendedEntry, AppendResult, Departure, RoomRef, Stored, Stores } from '../types';
 import { redisKeys } from './keys';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
@@ -17,7 +17,7 @@ const general = { workspace: 'acme', room: 'general' };
 const random = { workspace: 'acme', room: 'random' };
 
 function stored(result: AppendResult): Stored {
-  if ('rateLimited' in result) throw new Error('refused');
+  if (!('created' in result)) throw new Error('refused');
   return result;
 }
 
@@ -120,7 +120,7 @@ describe('redis stores shared by several nodes', () => {
     const prefix = uniquePrefix();
     const nodes = await cluster(2, { prefix });
     const [a, b] = [nth(nodes, 0), nth(nodes, 1)];
-    const heard: AppendedMessage[] = [];
+    const heard: AppendedEntry[] = [];
     const asked: RoomRef[] = [];
     b.history.onAppended(
       (appended) => heard.push(appended),
@@ -148,11 +148,11 @@ describe('redis stores shared by several nodes', () => {
       await a.history.append(general, { author: bo, text: 'last', clientMsgId: 'last' }),
     );
     sent.push(last.message);
-    while (heard.at(-1)?.message.id !== last.message.id) {
+    while (heard.at(-1)?.entry.id !== last.message.id) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const firstHeard = sent.findIndex((m) => m.id === heard[0]?.message.id);
-    expect(heard.map((h) => h.message)).toEqual(sent.slice(firstHeard));
+    const firstHeard = sent.findIndex((m) => m.id === heard[0]?.entry.id);
+    expect(heard.map((h) => h.entry)).toEqual(sent.slice(firstHeard));
     expect(heard.every((h) => h.ref.room === 'general' && h.origin === undefined)).toBe(true);
     expect(asked.some((ref) => ref.room === 'random')).toBe(true);
   });
@@ -240,7 +240,7 @@ describe('while Redis is unreachable', () => {
             { author: ana, text: 'y', clientMsgId: 'y' },
             { rates: { sender: { perSecond: 1, burst: 1 } } },
           ),
-        () => stores.rooms.page('acme', { limit: 10 }),
+        () => stores.rooms.page('acme', { limit: 10, visibility: 'public' }),
       ]) {
         const started = Date.now();
         await expect(attempt()).rejects.toBeInstanceOf(StoreUnavailableError);

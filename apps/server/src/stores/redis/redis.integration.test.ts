@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisStores, startRedis, type TestRedis, uniquePrefix } from '../../../test/redis';
 import { describeStoreContract, describeWebhookQueueContract } from '../contract';
+import { describeAccessContract } from '../contract-access';
 import { StoreUnavailableError } from '../errors';
 import { createRedisConnections } from './client';
 import { redisKeys } from './keys';
@@ -15,6 +16,7 @@ afterAll(() => redis.stop());
 
 // Each test gets its own key prefix: the same contract as memory, on a shared redis-server.
 describeStoreContract('redis', (limits) => openRedisStores(redis.url, { limits }));
+describeAccessContract('redis', (limits) => openRedisStores(redis.url, { limits }));
 describeWebhookQueueContract('redis', async ({ capacity }) => {
   const prefix = uniquePrefix();
   const connections = createRedisConnections(

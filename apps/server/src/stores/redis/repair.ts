@@ -41,20 +41,23 @@ return {moved, dropped}`,
 });
 
 /**
- * Adds every room of a workspace to its name index (ZADD NX, so rooms already there are left).
+ * Adds every room of a workspace that is in neither name index to the public one (rooms older
+ * versions made, all public; ZADD NX leaves the rest).
  *
- * KEYS: rooms hash, names index. Answers how many were added.
+ * KEYS: rooms hash, public names index, private names index. Answers how many were added.
  */
 export const indexAllRoomsScript = defineScript({
-  NUMBER_OF_KEYS: 2,
+  NUMBER_OF_KEYS: 3,
   SCRIPT: `
 local added = 0
 for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
-  added = added + redis.call('ZADD', KEYS[2], 'NX', 0, name)
+  if not redis.call('ZSCORE', KEYS[3], name) then
+    added = added + redis.call('ZADD', KEYS[2], 'NX', 0, name)
+  end
 end
 return added`,
-  parseCommand(parser, keys: { rooms: string; names: string }) {
-    parser.pushKeys([keys.rooms, keys.names]);
+  parseCommand(parser, keys: { rooms: string; names: string; privateNames: string }) {
+    parser.pushKeys([keys.rooms, keys.names, keys.privateNames]);
   },
   transformReply: (reply: number) => reply,
 });
@@ -139,6 +142,7 @@ export async function repairRooms(
     report.roomsIndexed += await client.indexAllRooms({
       rooms: keys.rooms(workspace),
       names: keys.roomNames(workspace),
+      privateNames: keys.privateRoomNames(workspace),
     });
     const rooms = await client.hGetAll(keys.rooms(workspace));
     for (const [room, json] of Object.entries(rooms)) {

@@ -1,0 +1,130 @@
+import {
+  ErrorCode,
+  LIMITS,
+  type Member,
+  type Role,
+  type RoomMember,
+  roleRank,
+} from '@parley/protocol';
+import type { Services } from '../services';
+import { ParleyError } from '../socket/errors';
+import type { RoomRef } from '../stores/types';
+
+/**
+ * Changing who belongs to a room, for sockets and the server API alike: the rules of rank, the
+ * stores, the change on every node, and the webhook.
+ */
+
+/** Who acts: their role in the room (the server API acts as owner). */
+export interface Actor {
+  member: Member;
+  role: Role | null;
+}
+
+/** The room's stored members, owners first, then whoever else is in it now. */
+export async function listMembers(services: Services, ref: RoomRef): Promise<RoomMember[]> {
+  const { stores } = services;
+  const [stored, present] = await Promise.all([
+    stores.members.list(ref, LIMITS.joinMembersMax),
+    stores.presence.members(ref, LIMITS.joinMembersMax),
+  ]);
+  const online = new Set(present.map((member) => member.id));
+  const listed = new Set(stored.map((member) => member.id));
+  return [
+    ...stored.map((member) => ({ ...member, online: online.has(member.id) })),
+    ...present
+      .filter((member) => !listed.has(member.id))
+      .map((member) => ({ ...member, role: null, online: true })),
+  ];
+}
+
+/**
+ * Adds someone, or changes their role, and lifts a ban: a moderator adds members, an owner any
+ * role; nobody changes the role of someone of their own rank or above but an owner.
+ */
+export async function addMember(
+  services: Services,
+  ref: RoomRef,
+  actor: Actor,
+  target: { userId: string; name?: string; role: Role },
+): Promise<RoomMember> {
+  const { stores } = services;
+  await requireRoom(services, ref);
+  requireRank(actor, 'moderator', 'only moderators and owners add members');
+  if (roleRank(target.role) >= roleRank(actor.role) && actor.role !== 'owner') {
+    throw new ParleyError(ErrorCode.Forbidden, `only owners make someone a ${target.role}`);
+  }
+  const existing = await stores.members.get(ref, target.userId);
+  if (existing && roleRank(existing.role) >= roleRank(actor.role) && actor.role !== 'owner') {
+    throw new ParleyError(
+      ErrorCode.Forbidden,
+      'they rank as high as you: only an owner changes that',
+    );
+  }
+  const name = target.name ?? existing?.name ?? target.userId;
+  await stores.members.put(ref, { id: target.userId, name, role: target.role });
+  await stores.members.unban(ref, target.userId);
+  services.membershipChanges.apply({
+    kind: 'role',
+    ...ref,
+    userId: target.userId,
+    role: target.role,
+  });
+  const online = await stores.presence.members(ref, LIMITS.joinMembersMax);
+  return {
+    id: target.userId,
+    name,
+    role: target.role,
+    online: online.some((member) => member.id === target.userId),
+  };
+}
+
+/**
+ * Removes someone from the room — every socket of theirs, on every node, leaves it and is told —
+ * and with `banSeconds` refuses their rejoining until then. A moderator removes members (and
+ * visitors of a public room); an owner anyone.
+ */
+export async function removeMember(
+  services: Services,
+  ref: RoomRef,
+  actor: Actor,
+  { userId, banSeconds }: { userId: string; banSeconds?: number },
+): Promise<void> {
+  const { stores } = services;
+  await requireRoom(services, ref);
+  requireRank(actor, 'moderator', 'only moderators and owners remove people');
+  const existing = await stores.members.get(ref, userId);
+  if (existing && roleRank(existing.role) >= roleRank(actor.role) && actor.role !== 'owner') {
+    throw new ParleyError(
+      ErrorCode.Forbidden,
+      'they rank as high as you: only an owner removes them',
+    );
+  }
+  if (existing) await stores.members.remove(ref, userId);
+  const until = banSeconds === undefined ? undefined : Date.now() + banSeconds * 1000;
+  if (until !== undefined) await stores.members.ban(ref, userId, until);
+  const untilIso = until === undefined ? undefined : new Date(until).toISOString();
+  services.membershipChanges.apply({
+    kind: 'removed',
+    ...ref,
+    userId,
+    reason: until === undefined ? 'removed' : 'banned',
+    ...(untilIso && { until: untilIso }),
+  });
+  services.webhooks.emit('member.removed', ref.workspace, {
+    room: ref.room,
+    member: { id: userId },
+    by: actor.member,
+    ...(untilIso && { bannedUntil: untilIso }),
+  });
+}
+
+async function requireRoom(services: Services, ref: RoomRef): Promise<void> {
+  if (!(await services.stores.rooms.get(ref))) {
+    throw new ParleyError(ErrorCode.NotFound, `no room "${ref.room}"`);
+  }
+}
+
+function requireRank(actor: Actor, least: Role, message: string): void {
+  if (roleRank(actor.role) < roleRank(least)) throw new ParleyError(ErrorCode.Forbidden, message);
+}

@@ -1,0 +1,166 @@
+import { defineScript } from 'redis';
+import type { RateLimited, ReadOnlyRefusal, SendRates } from '../types';
+import { TAKE_TOKEN_LUA } from './rate-limiter';
+
+type AppendReply = RateLimited | ReadOnlyRefusal | { created: boolean; seq: number; json: string };
+
+/**
+ * Appends one message atomically: answers an earlier message with the same author and
+ * clientMsgId if there is one; otherwise takes a token from the author's bucket for the room and
+ * from the room's bucket (when rates are given), refusing without taking either if one is empty;
+ * otherwise takes the room's next seq, stores the message, records the idempotency key and drops
+ * whatever fell out of retention. One script, so concurrent sends from any number of nodes get
+ * 1, 2, 3, … with no gap, and a send costs one round trip, rate limits included. It also
+ * publishes the new message (see announcement.ts): Redis runs scripts one at a time and delivers
+ * a channel's messages in order, so every node hears a room's messages in seq order, whichever
+ * node stored them.
+ *
+ * Nothing here decodes a stored message: idempotency keys live in a sorted set scored by seq, so
+ * retention drops them by score, never by reading the message. Whatever bytes a message holds,
+ * the script cannot fail on them (an earlier version decoded old messages with cjson to find
+ * their keys, and one lone surrogate wedged the room for good: see docs/security.md). That
+ * version's hash of keys is moved into the sorted set the first time a room is appended to.
+ *
+ * A read-only room (its settings' `readOnly` is "1") takes messages only from authors who may
+ * post there, checked in the same step.
+ *
+ * KEYS: seq, log, ids, the legacy ids hash, the author's bucket, the room's bucket, the room's
+ * settings (all in the room's hash tag). ARGV: idempotency key, message JSON (without seq),
+ * retention, channel, announcement header, then sender rate and burst, room rate and burst ('' for
+ * no limit), and '1' when the author may post in a read-only room. Answers { 0 (existing) |
+ * 1 (created), seq, message JSON }, { 2 (sender) | 3 (room) rate limited, retry after ms, '' } or
+ * { 4 (read-only), 0, '' }.
+ */
+export const appendMessageScript = defineScript({
+  NUMBER_OF_KEYS: 7,
+  SCRIPT: `${TAKE_TOKEN_LUA}
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  local legacy = redis.call('HGETALL', KEYS[4])
+  for i = 1, #legacy, 2 do
+    local seq = tonumber(legacy[i + 1])
+    if seq then redis.call('ZADD', KEYS[3], seq, legacy[i]) end
+  end
+  redis.call('DEL', KEYS[4])
+end
+local existing = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if existing then
+  local found = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing)
+  if found[1] then return {0, tonumber(existing), found[1]} end
+end
+if ARGV[10] ~= '1' and redis.call('HGET', KEYS[7], 'readOnly') == '1' then return {4, 0, ''} end
+if ARGV[6] ~= '' then
+  local now = now_ms()
+  local senderRate, senderBurst = tonumber(ARGV[6]), tonumber(ARGV[7])
+  local sender = bucket_read(KEYS[5], senderRate, senderBurst, now)
+  if sender < 1 then return {2, bucket_wait(sender, senderRate), ''} end
+  if ARGV[8] ~= '' then
+    local roomRate, roomBurst = tonumber(ARGV[8]), tonumber(ARGV[9])
+    local room = bucket_read(KEYS[6], roomRate, roomBurst, now)
+    if room < 1 then return {3, bucket_wait(room, roomRate), ''} end
+    bucket_write(KEYS[6], room - 1, roomRate, roomBurst, now)
+  end
+  bucket_write(KEYS[5], sender - 1, senderRate, senderBurst, now)
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+local cutoff = seq - tonumber(ARGV[3])
+if cutoff > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+end
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. '\\n' .. ARGV[2])
+return {1, seq, ARGV[2]}`,
+  parseCommand(
+    parser,
+    keys: AppendKeys,
+    sentKey: string,
+    json: string,
+    retention: number,
+    announce: { channel: string; header: string },
+    rates: SendRates | undefined,
+    mayPostReadOnly: boolean,
+  ) {
+    parser.pushKeys([
+      keys.seq,
+      keys.log,
+      keys.ids,
+      keys.legacyIds,
+      keys.sender,
+      keys.room,
+      keys.settings,
+    ]);
+    parser.push(sentKey, json, String(retention), announce.channel, announce.header);
+    const { sender, room } = rates ?? {};
+    parser.push(sender ? String(sender.perSecond) : '', sender ? String(sender.burst) : '');
+    parser.push(room ? String(room.perSecond) : '', room ? String(room.burst) : '');
+    parser.push(mayPostReadOnly ? '1' : '');
+  },
+  transformReply: ([outcome, seqOrWait, json]: [number, number, string]): AppendReply =>
+    outcome === 4
+      ? { readOnly: true }
+      : outcome >= 2
+        ? {
+            rateLimited: true,
+            retryAfterMs: Number(seqOrWait),
+            scope: outcome === 3 ? 'room' : 'sender',
+          }
+        : { created: outcome === 1, seq: Number(seqOrWait), json },
+});
+
+interface AppendKeys {
+  seq: string;
+  log: string;
+  ids: string;
+  legacyIds: string;
+  sender: string;
+  room: string;
+  settings: string;
+}
+
+/**
+ * Changes a message in place and appends the change as an entry, atomically: replaces the member
+ * at the message's seq only if it is still exactly what the caller read (a compare-and-set on the
+ * stored string, so no decoding), then takes the next seq for the change entry, trims to the
+ * retention and publishes the entry like a message.
+ *
+ * KEYS: seq, log, ids. ARGV: the message's seq, the member as read, the new member, the change
+ * entry (without seq), retention, channel, announcement header. Answers { 0 (gone) | 1 (changed
+ * meanwhile: read again) | 2 (done), the change's seq }.
+ */
+export const amendMessageScript = defineScript({
+  NUMBER_OF_KEYS: 3,
+  SCRIPT: `
+local found = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[1])
+if not found[1] then return {0, 0} end
+if found[1] ~= ARGV[2] then return {1, 0} end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
+local seq = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], seq, ARGV[4])
+local cutoff = seq - tonumber(ARGV[5])
+if cutoff > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+end
+redis.call('PUBLISH', ARGV[6], ARGV[7] .. seq .. '\\n' .. ARGV[4])
+return {2, seq}`,
+  parseCommand(
+    parser,
+    keys: { seq: string; log: string; ids: string },
+    seq: number,
+    read: string,
+    replacement: string,
+    entry: string,
+    retention: number,
+    announce: { channel: string; header: string },
+  ) {
+    parser.pushKeys([keys.seq, keys.log, keys.ids]);
+    parser.push(String(seq), read, replacement, entry, String(retention));
+    parser.push(announce.channel, announce.header);
+  },
+  transformReply: ([outcome, seq]: [number, number]) => ({
+    outcome: (['gone', 'changed', 'done'] as const)[outcome] ?? 'gone',
+    seq: Number(seq),
+  }),
+});
