@@ -47,7 +47,13 @@ export interface TestServer {
   /** A token as the server's own guest endpoint or a team backend would mint it. */
   token(
     name: string,
-    options?: { sub?: string; workspaces?: '*' | string[]; ttlSeconds?: number },
+    options?: {
+      sub?: string;
+      workspaces?: '*' | string[];
+      ttlSeconds?: number;
+      rooms?: string[];
+      admin?: boolean;
+    },
   ): Promise<string>;
   /** A connected client; closed by `close()`. */
   connect(workspace: string, token: string): Promise<ChatSocket>;
@@ -73,9 +79,15 @@ export async function startServer(overrides: Environment = {}): Promise<TestServ
     config,
     async token(
       name,
-      { sub = `user-${++users}-${name.toLowerCase()}`, workspaces = '*', ttlSeconds = 3600 } = {},
+      {
+        sub = `user-${++users}-${name.toLowerCase()}`,
+        workspaces = '*',
+        ttlSeconds = 3600,
+        rooms,
+        admin,
+      } = {},
     ) {
-      return (await tokens.issue({ sub, name, workspaces, ttlSeconds })).token;
+      return (await tokens.issue({ sub, name, workspaces, ttlSeconds, rooms, admin })).token;
     },
     async connect(workspace, token) {
       const socket = openClient(url, workspace, token);
