@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import * as a from './access';
-import type { Role, Visibility } from './roles';
 import { LIMITS } from './limits';
 import type { Result } from './result';
+import type { Role, Visibility } from './roles';
 import * as s from './schemas';
 
 /** Events a client emits to its workspace namespace. Each is answered by an acknowledgement. */

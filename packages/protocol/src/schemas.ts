@@ -135,7 +135,9 @@ export type Message = z.infer<typeof Message>;
 export const MessageChange = z
   .object({
     type: z.literal('change'),
-    id: z.string().meta({ description: "The entry's own id (what `sinceId` names when at its `seq`)." }),
+    id: z
+      .string()
+      .meta({ description: "The entry's own id (what `sinceId` names when at its `seq`)." }),
     room: RoomName,
     seq: Seq,
     action: z.enum(['edit', 'delete']),
@@ -147,12 +149,10 @@ export const MessageChange = z
 export type MessageChange = z.infer<typeof MessageChange>;
 
 /** What a room's history holds at each `seq`: a message, or a change of an earlier one. */
-export const HistoryEntry = z
-  .union([Message, MessageChange])
-  .meta({
-    id: 'HistoryEntry',
-    description: 'A message, or (`type: "change"`) an edit or deletion.',
-  });
+export const HistoryEntry = z.union([Message, MessageChange]).meta({
+  id: 'HistoryEntry',
+  description: 'A message, or (`type: "change"`) an edit or deletion.',
+});
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
 /** Whether a history entry is a change of an earlier message rather than a message. */

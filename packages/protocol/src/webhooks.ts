@@ -27,6 +27,12 @@ export const WebhookEventId = z
 const RoomData = z.object({ room: RoomName });
 const MemberData = z.object({ room: RoomName, member: Member });
 const MessageData = z.object({ room: RoomName, message: Message });
+const MessageChangeData = MessageData.extend({
+  by: Member.meta({
+    description:
+      'Who changed it: its author, or for a deletion possibly a moderator or an integration.',
+  }),
+});
 const RemovalData = z.object({
   room: RoomName,
   member: z.object({ id: z.string() }),
@@ -65,8 +71,8 @@ export const WebhookEvent = z.discriminatedUnion('type', [
   envelope(WebhookEventType.MemberJoined, MemberData),
   envelope(WebhookEventType.MemberLeft, MemberData),
   envelope(WebhookEventType.MessageCreated, MessageData),
-  envelope(WebhookEventType.MessageUpdated, MessageData),
-  envelope(WebhookEventType.MessageDeleted, MessageData),
+  envelope(WebhookEventType.MessageUpdated, MessageChangeData),
+  envelope(WebhookEventType.MessageDeleted, MessageChangeData),
   envelope(WebhookEventType.MemberRemoved, RemovalData),
 ]);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;

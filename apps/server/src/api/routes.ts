@@ -223,7 +223,7 @@ export const apiRoutes: ApiRoute[] = [
     status: 201,
     errors: [400, 403],
     async handle(context) {
-      const { sub, name, workspaces, ttlSeconds } = context.body as z.output<
+      const { sub, name, workspaces, ttlSeconds, rooms, admin } = context.body as z.output<
         typeof MintTokenRequest
       >;
       const { caller } = context;
@@ -242,6 +242,8 @@ export const apiRoutes: ApiRoute[] = [
         name,
         workspaces,
         ttlSeconds,
+        rooms,
+        admin,
       });
       return { body: { token, user: identity.user, expiresAt: identity.expiresAt.toISOString() } };
     },

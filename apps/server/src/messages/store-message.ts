@@ -90,10 +90,7 @@ export async function changeMessage(
     services.webhooks.emit(
       action === 'edit' ? 'message.updated' : 'message.deleted',
       ref.workspace,
-      {
-        room: ref.room,
-        message: amended.message,
-      },
+      { room: ref.room, message: amended.message, by: editor.member },
     );
   }
   return amended.message;

@@ -1,4 +1,4 @@
-import { ERROR_CODES, isWellFormed } from '@parley/protocol';
+import { ClientEvent, ERROR_CODES, isWellFormed } from '@parley/protocol';
 import { request } from '@parley/protocol/client';
 import fc from 'fast-check';
 import { Manager } from 'socket.io-client';
@@ -197,7 +197,9 @@ describe('whatever a client emits', () => {
   it('is answered with a typed Result and harms neither the node nor the room', async () => {
     t = await startServer();
     const hostile = await t.connect('acme', await t.token('Hostile'));
-    const witness = await t.connect('acme', await t.token('Witness'));
+    const witnessId = 'witness';
+    const witness = await t.connect('acme', await t.token('Witness', { sub: witnessId }));
+    const removals = collect(witness, 'room:removed');
     await call(hostile, 'room:join', { room: 'general' });
     await call(witness, 'room:join', { room: 'general' });
     const stored = await call(witness, 'message:send', {
@@ -206,14 +208,8 @@ describe('whatever a client emits', () => {
       clientMsgId: 'w',
     });
     const eventName = fc.oneof(
-      fc.constantFrom(
-        'room:join',
-        'room:leave',
-        'room:list',
-        'message:send',
-        'message:history',
-        'typing:set',
-      ),
+      // Every client event there is: a new one is fuzzed the day it is added.
+      fc.constantFrom(...Object.values(ClientEvent)),
       fc.string({ unit: 'binary', maxLength: 80 }),
       fc.integer(),
       fc.double(),
@@ -228,6 +224,17 @@ describe('whatever a client emits', () => {
           since: fc.oneof(fc.integer(), fc.double(), fc.string()),
           limit: fc.oneof(fc.integer(), fc.string()),
           prefix: fc.string({ unit: 'binary', maxLength: 70 }),
+          // Aimed at the witness's message and at the witness: no role lets the hostile
+          // client edit, delete or remove them.
+          seq: fc.oneof(fc.constant(stored.message.seq), fc.integer(), fc.double(), fc.string()),
+          id: fc.oneof(fc.constant(stored.message.id), fc.string({ unit: 'binary' })),
+          userId: fc.oneof(fc.constant(witnessId), fc.string({ unit: 'binary', maxLength: 70 })),
+          role: fc.oneof(fc.constantFrom('owner', 'moderator', 'member'), fc.string()),
+          banSeconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
+          visibility: fc.oneof(fc.constantFrom('public', 'private'), fc.string()),
+          readOnly: fc.oneof(fc.boolean(), fc.string()),
+          topic: fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 300 })),
+          name: fc.string({ unit: 'binary', maxLength: 100 }),
         },
         { requiredKeys: [] },
       ),
@@ -260,6 +267,7 @@ describe('whatever a client emits', () => {
     const messages = messagesOf(history.messages);
     expect(messages.find((m) => m.id === stored.message.id)).toEqual(stored.message);
     for (const message of messages) expect(isWellFormed(message.text)).toBe(true);
+    expect(removals).toEqual([]);
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
   });
 });

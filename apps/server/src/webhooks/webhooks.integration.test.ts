@@ -216,6 +216,85 @@ describe('webhooks', () => {
     expect(event.type === 'message.created' && event.data.message.author.kind).toBe('integration');
   });
 
+  it('announces edits, deletions (by the author or a moderator) and removals with who did them; a repeat announces nothing', async () => {
+    const config = testConfig(webhookEnv());
+    const stores = createMemoryStores(config.limits);
+    // Queued at the moment of emit, before the call's ack: what is recorded after an ack is final.
+    const queued: string[] = [];
+    for (const queue of Object.values(stores.webhookQueues)) {
+      const enqueue = queue.enqueue.bind(queue);
+      queue.enqueue = (deliveries) => {
+        queued.push(...deliveries.map((d) => d.eventType));
+        return enqueue(deliveries);
+      };
+    }
+    const server = createParleyServer(config, { stores });
+    const url = await server.listen();
+    const tokens = createTokenService(config.auth.secret);
+    const open = async (sub: string, name: string) => {
+      const token = (await tokens.issue({ sub, name, workspaces: '*', ttlSeconds: 60 })).token;
+      const socket = openClient(url, 'acme', token);
+      await connected(socket);
+      return socket;
+    };
+    const ana = await open('ana', 'Ana');
+    const bo = await open('bo', 'Bo');
+    try {
+      await call(ana, 'room:create', { room: 'core', visibility: 'private' });
+      await call(ana, 'member:add', { room: 'core', userId: 'bo' });
+      await call(ana, 'room:join', { room: 'core' });
+      await call(bo, 'room:join', { room: 'core' });
+      const sent = await call(bo, 'message:send', {
+        room: 'core',
+        text: 'draft',
+        clientMsgId: 'd1',
+      });
+      const target = { room: 'core', seq: sent.message.seq, id: sent.message.id };
+      const changes = () => queued.filter((type) => /^message\.(updated|deleted)$/.test(type));
+
+      await call(bo, 'message:edit', { ...target, text: 'final' });
+      expect(changes()).toEqual(['message.updated']);
+      await call(bo, 'message:edit', { ...target, text: 'final' }); // the same text: no change
+      await call(ana, 'message:delete', target);
+      await call(ana, 'message:delete', target); // already a tombstone
+      expect(changes()).toEqual(['message.updated', 'message.deleted']);
+      await call(ana, 'member:remove', { room: 'core', userId: 'bo', banSeconds: 60 });
+      expect(queued.filter((type) => type === 'member.removed')).toHaveLength(1);
+
+      const wanted = ['message.updated', 'message.deleted', 'member.removed'];
+      const received = () =>
+        receiver.received
+          .map((r) => WebhookEvent.parse(r.json))
+          .filter((e) => wanted.includes(e.type));
+      await receiver.waitFor(() => received().length === 3);
+      const byType = new Map(received().map((e) => [e.type, e] as const));
+      expect(byType.get('message.updated')?.data).toMatchObject({
+        room: 'core',
+        message: { seq: sent.message.seq, id: sent.message.id, text: 'final' },
+        by: { id: 'bo', name: 'Bo' },
+      });
+      const updated = byType.get('message.updated');
+      expect(updated?.type === 'message.updated' && updated.data.message.editedAt).toBeTruthy();
+      expect(byType.get('message.deleted')?.data).toMatchObject({
+        room: 'core',
+        message: { seq: sent.message.seq, id: sent.message.id, text: '', deleted: true },
+        by: { id: 'ana', name: 'Ana' },
+      });
+      const removed = byType.get('member.removed');
+      expect(removed?.data).toMatchObject({
+        room: 'core',
+        member: { id: 'bo' },
+        by: { id: 'ana', name: 'Ana' },
+      });
+      const bannedUntil = removed?.type === 'member.removed' ? removed.data.bannedUntil : '';
+      expect(Date.parse(bannedUntil ?? '') - Date.now()).toBeGreaterThan(50_000);
+    } finally {
+      ana.close();
+      bo.close();
+      await server.close();
+    }
+  });
+
   it('shutdown in memory sends what is due once more, then logs what is lost', async () => {
     receiver.answer = (request) => (request.json.type === 'member.left' ? 503 : 200);
     const lines: string[] = [];
