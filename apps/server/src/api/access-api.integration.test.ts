@@ -9,7 +9,15 @@ import {
 import { request } from '@parley/protocol/client';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+import {
+  call,
+  collect,
+  nextEvent,
+  settle,
+  sleep,
+  startServer,
+  type TestServer,
+} from '../../test/helpers';
 
 /**
  * The server API's side of access control: what a team's backend does for its users (create
@@ -145,6 +153,22 @@ describe('server API: rooms and members', () => {
       error: { code: 'forbidden' },
     });
     await call(cy, 'room:join', { room: 'elsewhere' });
+  });
+
+  it('lets a banned user back in by themselves once the ban ends', async () => {
+    const cy = await user('cy', 'Cy');
+    await call(cy, 'room:join', { room: 'brief' });
+    const removed = nextEvent(cy, 'room:removed');
+    await api('/workspaces/acme/rooms/brief/members/cy?banSeconds=1', { method: 'DELETE' });
+    const until = Date.parse((await removed).until ?? '');
+    expect(await request(cy, 'room:join', { room: 'brief' })).toMatchObject({ ok: false });
+    let joined = await request(cy, 'room:join', { room: 'brief' });
+    for (let tries = 0; !joined.ok && tries < 40; tries++) {
+      await sleep(100);
+      joined = await request(cy, 'room:join', { room: 'brief' });
+    }
+    expect(joined.ok).toBe(true);
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
   });
 
   it('deletes any message by seq: a tombstone in history, message:deleted live, the same answer again', async () => {
