@@ -318,3 +318,37 @@ describe('recovery with since', () => {
     expect(result.messages.map((m) => m.seq)).toEqual([4, 5, 6]);
   });
 });
+
+describe('ROOM_CREATION=admins', () => {
+  it('lets admins (and the server API) make rooms; others join existing ones only', async () => {
+    const key = 'backend-key-0123456789abcdefghij';
+    const admins = await startServer({ ROOM_CREATION: 'admins', PARLEY_API_KEYS: `b:${key}` });
+    try {
+      const ana = await admins.connect('acme', await admins.token('Ana', { admin: true }));
+      const bo = await admins.connect('acme', await admins.token('Bo'));
+      for (const [event, payload] of [
+        ['room:create', { room: 'bo-made' }],
+        ['room:join', { room: 'bo-made' }],
+      ] as const) {
+        expect(await request(bo, event, payload)).toMatchObject({
+          ok: false,
+          error: { code: 'forbidden', message: 'only admins create rooms in this workspace' },
+        });
+      }
+      await call(ana, 'room:create', { room: 'town-hall' });
+      const created = await fetch(`${admins.url}/api/v1/workspaces/acme/rooms`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ room: 'from-backend' }),
+      });
+      expect(created.status).toBe(201);
+      for (const room of ['town-hall', 'from-backend']) {
+        expect((await call(bo, 'room:join', { room })).room.role).toBeNull();
+      }
+      const names = (await call(bo, 'room:list', {})).rooms.map((r) => r.name);
+      expect(names).not.toContain('bo-made');
+    } finally {
+      await admins.close();
+    }
+  });
+});
