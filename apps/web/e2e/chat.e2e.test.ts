@@ -13,6 +13,15 @@ import {
   type WebProcess,
   webApp,
 } from './harness';
+import {
+  composer,
+  connected,
+  personInRoom as enter,
+  members,
+  message,
+  send,
+  tabTo,
+} from './people';
 
 const API_KEY = 'e2e-api-key-0123456789abcdefghij';
 let server: ParleyProcess;
@@ -44,43 +53,8 @@ afterAll(async () => {
 });
 
 /** Opens a room as a new person: the name form first, then the room. */
-async function personInRoom(
-  name: string,
-  room: string,
-  viewport?: { width: number; height: number },
-) {
-  const context = await browser.person(viewport);
-  const page = await context.newPage();
-  const sockets: string[] = [];
-  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
-  page.on('websocket', (socket) => sockets.push(socket.url()));
-  await page.goto(`${web.url}/w/lobby/${room}`);
-  await page.getByLabel('Display name').fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-  await page.getByRole('heading', { name: `#${room}` }).waitFor();
-  await connected(page);
-  return { context, page, sockets };
-}
-
-function connected(page: Page) {
-  return page.locator('[data-connection="connected"]').waitFor({ timeout: 20_000 });
-}
-
-function composer(page: Page, room: string) {
-  return page.getByLabel(`Message #${room}`);
-}
-
-async function send(page: Page, room: string, text: string) {
-  await composer(page, room).fill(text);
-  await composer(page, room).press('Enter');
-}
-
-function message(page: Page, text: string) {
-  return page.locator('.message .text', { hasText: text });
-}
-
-function members(page: Page) {
-  return page.getByTestId('members');
+function personInRoom(name: string, room: string, viewport?: { width: number; height: number }) {
+  return enter(browser, web.url, name, room, viewport);
 }
 
 describe('two people chatting', () => {
@@ -229,15 +203,6 @@ describe('keyboard only', () => {
     await context.close();
   });
 });
-
-/** Presses Tab until the element matching `selector` has focus. */
-async function tabTo(page: Page, selector: string) {
-  for (let i = 0; i < 25; i++) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
 
 describe('updates from a backend', () => {
   it('shows published messages marked as an integration, the topic and live events as they come', async () => {

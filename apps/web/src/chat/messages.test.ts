@@ -1,6 +1,8 @@
-import type { Message } from '@parley/protocol';
+import type { Message, MessageChange } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import {
+  applyDeletion,
+  applyEdit,
   type ChatMessage,
   contiguousSeq,
   gapBefore,
@@ -8,7 +10,9 @@ import {
   keepUnsent,
   localMessage,
   mergeStored,
+  resumePoint,
   updateLocal,
+  visibleMessages,
 } from './messages';
 
 const ana = { id: 'ana', name: 'Ana' };
@@ -32,6 +36,26 @@ function stored(
   };
 }
 const seqs = (list: ChatMessage[]) => list.map((m) => m.seq ?? m.clientMsgId);
+
+/** The change entry at `seq` that made `message` what it is now. */
+function change(seq: number, message: Message, action: 'edit' | 'delete' = 'edit'): MessageChange {
+  return {
+    type: 'change',
+    id: `change${seq}`,
+    room: message.room,
+    seq,
+    action,
+    message,
+    by: message.author,
+    at: at(seq),
+  };
+}
+const edited = (message: Message, text: string, minute = 30): Message => ({
+  ...message,
+  text,
+  editedAt: at(minute),
+});
+const deleted = (message: Message): Message => ({ ...message, text: '', deleted: true });
 
 describe('mergeStored', () => {
   it('keeps stored messages in seq order whatever order they arrive in', () => {
@@ -64,6 +88,86 @@ describe('mergeStored', () => {
       [stored(1, bo)],
     );
     expect(seqs(list)).toEqual([1, 'p1', 'p2']);
+  });
+});
+
+describe('edits and deletions in the log', () => {
+  it('applies a change entry to the message it names and keeps its seq as a hidden entry', () => {
+    const list = mergeStored(mergeStored([], [stored(1), stored(2)]), [
+      change(3, edited(stored(1), 'fixed')),
+    ]);
+    expect(seqs(list)).toEqual([1, 2, 3]);
+    expect(list[0]).toMatchObject({ text: 'fixed', editedAt: at(30), key: 'ana:c1' });
+    expect(list[2]).toMatchObject({ hidden: true, id: 'change3' });
+    expect(visibleMessages(list).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it('turns a deleted message into a tombstone without text', () => {
+    const list = mergeStored(mergeStored([], [stored(1)]), [
+      change(2, deleted(stored(1)), 'delete'),
+    ]);
+    expect(list[0]).toMatchObject({ seq: 1, deleted: true, text: '' });
+  });
+
+  it('counts change entries as present, so no gap is seen and since resumes after them', () => {
+    const list = mergeStored([], [stored(1), stored(2), change(3, edited(stored(2), 'x'))]);
+    expect(contiguousSeq(list)).toBe(3);
+    expect(gapBefore(list, 4, 3, 100)).toBeUndefined();
+    expect(resumePoint(list)).toEqual({ since: 3, sinceId: 'change3' });
+  });
+
+  it('takes stored messages as the truth over what the list had at their seq', () => {
+    const list = mergeStored(mergeStored([], [stored(1)]), [edited(stored(1), 'from history')]);
+    expect(list[0]).toMatchObject({ text: 'from history', editedAt: at(30) });
+    const tombstone = mergeStored(list, [deleted(stored(1))]);
+    expect(tombstone[0]).toMatchObject({ deleted: true, text: '' });
+  });
+
+  it('keeps a newer copy when an older answer arrives after a live change', () => {
+    const gone = applyDeletion(mergeStored([], [stored(1)]), { id: 'id1', seq: 1, changeSeq: 2 });
+    expect(mergeStored(gone, [stored(1)])[0]).toMatchObject({ deleted: true, text: '' });
+    const late = applyEdit(mergeStored([], [stored(1)]), edited(stored(1), 'second', 40), 2);
+    expect(mergeStored(late, [edited(stored(1), 'first', 35)])[0]?.text).toBe('second');
+  });
+
+  it('ignores a change of a message older than the list holds, but keeps its seq', () => {
+    const list = mergeStored(mergeStored([], [stored(10)]), [change(11, edited(stored(3), 'old'))]);
+    expect(seqs(list)).toEqual([10, 11]);
+    expect(visibleMessages(list).map((m) => m.text)).toEqual(['m10']);
+  });
+});
+
+describe('live edits and deletions', () => {
+  it('show the new text in place and take the change seq', () => {
+    const list = applyEdit(mergeStored([], [stored(1), stored(2)]), edited(stored(1), 'new'), 3);
+    expect(list.map((m) => m.text)).toEqual(['new', 'm2', '']);
+    expect(list[2]).toMatchObject({ seq: 3, hidden: true });
+    expect(list[2]?.id).toBeUndefined();
+    expect(contiguousSeq(list)).toBe(3);
+  });
+
+  it('show a tombstone in place of the deleted message, checked by id', () => {
+    const list = mergeStored([], [stored(1), stored(2)]);
+    const gone = applyDeletion(list, { id: 'id2', seq: 2, changeSeq: 3 });
+    expect(gone[1]).toMatchObject({ seq: 2, deleted: true, text: '' });
+    const wrongId = applyDeletion(list, { id: 'other', seq: 2, changeSeq: 3 });
+    expect(wrongId[1]).toMatchObject({ seq: 2, text: 'm2' });
+  });
+
+  it('keep local messages last and do not replace a change entry already known', () => {
+    const list = mergeStored(
+      [localMessage(ana, 'unsent', 'u')],
+      [stored(1), change(2, edited(stored(1), 'x'))],
+    );
+    const again = applyEdit(list, edited(stored(1), 'x'), 2);
+    expect(seqs(again)).toEqual([1, 2, 'u']);
+    expect(again[1]?.id).toBe('change2');
+  });
+
+  it('resume a re-join from the newest entry whose id is known', () => {
+    const list = applyEdit(mergeStored([], [stored(1), stored(2)]), edited(stored(1), 'new'), 3);
+    expect(resumePoint(list)).toEqual({ since: 2, sinceId: 'id2' });
+    expect(resumePoint([])).toBeUndefined();
   });
 });
 
@@ -120,5 +224,13 @@ describe('groupByAuthor', () => {
       ['Ana', [4]],
       ['Ana', [5]],
     ]);
+  });
+
+  it('leaves out change entries, so an edit by someone else does not split a group', () => {
+    const list = mergeStored(
+      [],
+      [stored(1, ana, 'a', 0), change(2, edited(stored(9, bo), 'x')), stored(3, ana, 'b', 1)],
+    );
+    expect(groupByAuthor(list).map((g) => g.messages.map((m) => m.seq))).toEqual([[1, 3]]);
   });
 });

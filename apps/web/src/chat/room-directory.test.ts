@@ -9,6 +9,7 @@ import {
   pagePayload,
   ROOM_PAGE_SIZE,
   type RoomDirectory,
+  roomGone,
   roomUpdated,
   searchPrefix,
 } from './room-directory';
@@ -17,6 +18,8 @@ const room = (name: string, memberCount = 0, topic: string | null = null): RoomS
   name,
   topic,
   memberCount,
+  visibility: 'public',
+  readOnly: false,
 });
 const names = (directory: RoomDirectory) => directory.shown?.rooms.map((r) => r.name);
 
@@ -136,6 +139,12 @@ describe('roomUpdated', () => {
     expect(updated.shown?.rooms).toEqual([room('a', 1), room('b', 5, 'Standup')]);
   });
 
+  it('shows a room turning read-only', () => {
+    const shown = showing('', [room('news', 1)], null);
+    const updated = roomUpdated(shown, { ...room('news', 1), readOnly: true });
+    expect(updated.shown?.rooms[0]?.readOnly).toBe(true);
+  });
+
   it('answers the same directory when nothing shown changes', () => {
     const shown = showing('', [room('a', 1)], 'a');
     expect(roomUpdated(shown, room('a', 1))).toBe(shown);
@@ -175,5 +184,13 @@ describe('roomUpdated', () => {
     });
     expect(arrived.shown?.rooms).toEqual([room('bell', 1), room('bet'), room('beta', 4)]);
     expect(arrived.heard).toEqual([]);
+  });
+});
+
+describe('roomGone', () => {
+  it('drops a room no longer listed for this user, and nothing else', () => {
+    const shown = showing('', [room('a'), { ...room('secret'), visibility: 'private' }], null);
+    expect(names(roomGone(shown, 'secret'))).toEqual(['a']);
+    expect(roomGone(shown, 'elsewhere')).toBe(shown);
   });
 });

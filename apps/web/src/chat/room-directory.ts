@@ -149,7 +149,7 @@ export function roomUpdated(directory: RoomDirectory, room: RoomSummary): RoomDi
   const index = shown.rooms.findIndex((entry) => entry.name === room.name);
   if (index >= 0) {
     const current = shown.rooms[index];
-    if (current?.topic === room.topic && current.memberCount === room.memberCount) return next;
+    if (current && sameSummary(current, room)) return next;
     const rooms = shown.rooms.map((entry) => (entry === current ? room : entry));
     return { ...next, shown: { ...shown, rooms } };
   }
@@ -161,10 +161,33 @@ export function roomUpdated(directory: RoomDirectory, room: RoomSummary): RoomDi
 }
 
 /**
+ * A room no longer listed for this user (they were removed from a private room): dropped from
+ * what is shown. Answers the same object when it was not shown.
+ */
+export function roomGone(directory: RoomDirectory, name: string): RoomDirectory {
+  const { shown } = directory;
+  if (!shown?.rooms.some((room) => room.name === name)) return directory;
+  return {
+    ...directory,
+    shown: { ...shown, rooms: shown.rooms.filter((room) => room.name !== name) },
+    heard: directory.heard.filter((room) => room.name !== name),
+  };
+}
+
+/**
  * Sorted as the server pages them: by code unit, not `localeCompare` (which puts "-" and "_"
  * elsewhere and would disagree with the cursor). The later entry for a name wins.
  */
 function byName(rooms: RoomSummary[]): RoomSummary[] {
   const unique = new Map(rooms.map((room) => [room.name, room]));
   return [...unique.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function sameSummary(a: RoomSummary, b: RoomSummary): boolean {
+  return (
+    a.topic === b.topic &&
+    a.memberCount === b.memberCount &&
+    a.visibility === b.visibility &&
+    a.readOnly === b.readOnly
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeError, typingLine } from './words';
+import { describeError, postingRule, removalLine, typingLine } from './words';
 
 describe('typingLine', () => {
   it('names up to three people and counts the rest', () => {
@@ -28,8 +28,27 @@ describe('describeError', () => {
       'internal',
       'not_found',
       'unauthorized',
+      'conflict',
     ] as const) {
       expect(describeError({ code, message: 'detail' })).not.toMatch(/^[a-z_]+$/);
     }
+  });
+});
+
+describe('removalLine', () => {
+  it('says who removed you from which room, and until when a ban lasts', () => {
+    expect(removalLine('secret', 'removed')).toBe('You were removed from #secret.');
+    const until = '2030-01-02T03:04:00.000Z';
+    expect(removalLine('secret', 'banned', until, (d) => d.toISOString())).toBe(
+      `You were banned from #secret until ${until}.`,
+    );
+    expect(removalLine('secret', 'banned')).toBe('You were banned from #secret.');
+  });
+});
+
+describe('postingRule', () => {
+  it('says who may post in a read-only room, and whether you may', () => {
+    expect(postingRule('news', false)).toMatch(/only its moderators and owners can post/);
+    expect(postingRule('news', true)).toMatch(/You can\.$/);
   });
 });

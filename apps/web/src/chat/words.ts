@@ -31,7 +31,35 @@ export function describeError(error: ErrorBody): string {
       return 'That room does not exist.';
     case ErrorCode.NotJoined:
       return 'You are not in this room any more. Rejoining…';
+    case ErrorCode.Conflict:
+      return 'A room with that name exists already.';
     case ErrorCode.Internal:
       return 'Something went wrong on the server. Try again.';
   }
+}
+
+const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** Why this user is no longer in a room, as `room:removed` says. */
+export function removalLine(
+  room: string,
+  reason: 'removed' | 'banned',
+  until?: string,
+  format: (date: Date) => string = (date) => untilFormat.format(date),
+): string {
+  if (reason === 'removed') return `You were removed from #${room}.`;
+  const end = until ? ` until ${format(new Date(until))}` : '';
+  return `You were banned from #${room}${end}.`;
+}
+
+/** Who may post in a read-only room, said where the composer would be. */
+export function postingRule(room: string, mayPost: boolean): string {
+  return mayPost
+    ? `#${room} is read-only: only its moderators and owners post. You can.`
+    : `#${room} is read-only: only its moderators and owners can post here.`;
+}
+
+/** A role, as people read it. */
+export function roleName(role: 'owner' | 'moderator' | 'member' | null): string {
+  return role ?? 'visitor';
 }

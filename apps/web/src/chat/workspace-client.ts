@@ -2,23 +2,22 @@ import {
   type AckOf,
   type ErrorBody,
   ErrorCode,
+  type HistoryEntry,
   LIMITS,
   type Member,
   type Message,
-  type ServerEventName,
   type ServerPayloadOf,
 } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
 import { newClientMsgId } from './ids';
+import { listen, type ServerEventHandlers } from './listen';
 import {
   type ChatMessage,
-  contiguousSeq,
   gapBefore,
-  keepUnsent,
   localMessage,
   mergeStored,
-  newestSeq,
   oldestSeq,
+  resumePoint,
   updateLocal,
 } from './messages';
 import {
@@ -30,44 +29,24 @@ import {
   pageFailed,
   pagePayload,
   type RoomDirectory,
+  roomGone,
   roomUpdated,
 } from './room-directory';
-import { describeError } from './words';
+import {
+  applyJoin,
+  emptyRoom,
+  type RoomView,
+  withDeletion,
+  withEdit,
+  withLiveEvent,
+  withPresence,
+  withRoomUpdate,
+  withStored,
+  withTyping,
+} from './room-view';
+import { describeError, removalLine } from './words';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
-
-export interface TypingEntry {
-  user: Member;
-  until: number;
-}
-
-/** A transient event a backend published to the room (a progress bar, a price…). */
-export interface LiveEvent {
-  type: string;
-  data: unknown;
-  receivedAt: number;
-}
-
-// The newest event of each type is kept; a room rarely has more than a few types.
-const LIVE_EVENT_TYPES_KEPT = 5;
-
-export interface RoomView {
-  name: string;
-  topic: string | null;
-  memberCount: number;
-  /** Newest `seq` the server reported; messages may not reach back that far yet. */
-  lastSeq: number;
-  messages: ChatMessage[];
-  members: Member[];
-  typing: TypingEntry[];
-  /** The newest live event of each type, newest first. */
-  liveEvents: LiveEvent[];
-  hasMore: boolean;
-  loadingOlder: boolean;
-  unread: number;
-  joined: boolean;
-  error?: string;
-}
 
 export interface WorkspaceSnapshot {
   workspace: string;
@@ -80,6 +59,15 @@ export interface WorkspaceSnapshot {
   /** The lobby's page(s) of the workspace's rooms, with live online counts. */
   roomDirectory: RoomDirectory;
   activeRoom: string | null;
+  /** Something to tell whatever screen shows: why this user left a room without asking to. */
+  notice: Notice | null;
+}
+
+export interface Notice {
+  /** Tells one notice from the next, for a screen that moves focus to it. */
+  id: number;
+  room: string;
+  text: string;
 }
 
 export interface SessionSource {
@@ -87,23 +75,6 @@ export interface SessionSource {
   me(): Member;
   /** Gets a fresh token after the server refused the current one; rejects if it cannot. */
   renew(): Promise<void>;
-}
-
-function emptyRoom(name: string): RoomView {
-  return {
-    name,
-    topic: null,
-    memberCount: 0,
-    lastSeq: 0,
-    messages: [],
-    members: [],
-    typing: [],
-    liveEvents: [],
-    hasMore: false,
-    loadingOlder: false,
-    unread: 0,
-    joined: false,
-  };
 }
 
 /**
@@ -135,13 +106,14 @@ export class WorkspaceClient {
       rooms: {},
       roomDirectory: emptyDirectory(),
       activeRoom: null,
+      notice: null,
     };
     this.socket = createChatClient({ url: serverUrl, workspace, token: () => session.token() });
     this.socket.on('connect', this.onConnect);
     this.socket.on('disconnect', this.onDisconnect);
     this.socket.on('connect_error', this.onConnectError);
     // Every server event has its handler: the type fails to compile when one is missing.
-    const serverEvents: { [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void } = {
+    const serverEvents: ServerEventHandlers = {
       'message:new': this.onMessage,
       'presence:joined': this.onPresenceJoined,
       'presence:left': this.onPresenceLeft,
@@ -150,6 +122,9 @@ export class WorkspaceClient {
       'room:event': this.onRoomEvent,
       'server:shutdown': this.onServerShutdown,
       'connection:closing': this.onConnectionClosing,
+      'message:updated': this.onMessageUpdated,
+      'message:deleted': this.onMessageDeleted,
+      'room:removed': this.onRoomRemoved,
     };
     this.stopListening = listen(this.socket, serverEvents);
     window.addEventListener('online', this.onBrowserOnline);
@@ -181,7 +156,9 @@ export class WorkspaceClient {
 
   /** Shows a room: joins it if needed and clears its unread count. */
   open(room: string): void {
-    this.set({ activeRoom: room });
+    // Coming back to a room one was removed from: the join answers whether that still holds.
+    const notice = this.snapshot.notice?.room === room ? null : this.snapshot.notice;
+    this.set({ activeRoom: room, notice });
     if (this.snapshot.rooms[room]) {
       this.updateRoom(room, (view) => ({ ...view, unread: 0 }));
       return;
@@ -216,6 +193,43 @@ export class WorkspaceClient {
   retry(room: string, key: string): void {
     const message = this.snapshot.rooms[room]?.messages.find((m) => m.key === key);
     if (message) void this.deliver(room, message);
+  }
+
+  /** Edits one of this user's messages; answers why not, or null once the server has it. */
+  async editMessage(room: string, key: string, text: string): Promise<string | null> {
+    const target = this.storedMessage(room, key);
+    if (!target) return 'That message is no longer here.';
+    const result = await request(this.socket, 'message:edit', { room, ...target, text });
+    return this.changed(room, result);
+  }
+
+  /** Deletes a message (one's own, or anyone's as a moderator): answers why not, or null. */
+  async deleteMessage(room: string, key: string): Promise<string | null> {
+    const target = this.storedMessage(room, key);
+    if (!target) return 'That message is no longer here.';
+    return this.changed(room, await request(this.socket, 'message:delete', { room, ...target }));
+  }
+
+  private storedMessage(room: string, key: string): { seq: number; id: string } | undefined {
+    const message = this.snapshot.rooms[room]?.messages.find((m) => m.key === key);
+    return message?.seq !== undefined && message.id !== undefined
+      ? { seq: message.seq, id: message.id }
+      : undefined;
+  }
+
+  /**
+   * The changed message from the answer. The change entry's `seq` is not in it (the server
+   * skips this socket when it announces the change): the next entry heard or sent finds that
+   * `seq` a gap and fills it from history.
+   */
+  private changed(room: string, result: AckOf<'message:edit'>): string | null {
+    if (!result.ok) return describeError(result.error);
+    this.updateRoom(room, (view) => withStored(view, [result.message]));
+    return null;
+  }
+
+  dismissNotice(): void {
+    if (this.snapshot.notice) this.set({ notice: null });
   }
 
   async loadOlder(room: string): Promise<void> {
@@ -378,22 +392,17 @@ export class WorkspaceClient {
 
   private async joinOnce(room: string): Promise<void> {
     const known = this.snapshot.rooms[room];
-    const since =
-      known && newestSeq(known.messages) > 0 ? contiguousSeq(known.messages) : undefined;
-    // The id at `since` lets the server tell a reset history (a restarted server) from ours.
-    const sinceId = known?.messages.find((message) => message.seq === since)?.id;
-    const result = await request(
-      this.socket,
-      'room:join',
-      since === undefined ? { room } : { room, since, sinceId },
-    );
+    // With the id at `since`, the server tells a reset history (a restarted server) from ours.
+    const resume = known && resumePoint(known.messages);
+    const result = await request(this.socket, 'room:join', { room, ...resume });
     if (!this.snapshot.rooms[room]) {
       // Left while joining.
       if (result.ok) void request(this.socket, 'room:leave', { room });
       return;
     }
     if (!result.ok) {
-      this.updateRoom(room, (view) => ({ ...view, error: describeError(result.error) }));
+      const refused = result.error.code === ErrorCode.Forbidden || undefined;
+      this.updateRoom(room, (view) => ({ ...view, error: describeError(result.error), refused }));
       return;
     }
     this.updateRoom(room, (view) => applyJoin(view, result));
@@ -423,7 +432,12 @@ export class WorkspaceClient {
     });
     this.sending.delete(message.key);
     if (result.ok) {
+      // A hole before one's own message is most often one's own edit or deletion, whose `seq`
+      // no answer carries: fill it now rather than at the next re-join.
+      const view = this.snapshot.rooms[room];
+      const gap = view && this.gapBefore(view, result.message.seq);
       this.acceptStored(room, [result.message]);
+      if (gap) void this.fillGap(room, gap);
       return;
     }
     const failure: ErrorBody = result.error;
@@ -444,7 +458,7 @@ export class WorkspaceClient {
   private readonly onMessage = (message: Message): void => {
     const view = this.snapshot.rooms[message.room];
     if (!view) return;
-    const gap = gapBefore(view.messages, message.seq, view.lastSeq, LIMITS.historyPageMax);
+    const gap = this.gapBefore(view, message.seq);
     this.acceptStored(message.room, [message]);
     if (message.author.id !== this.snapshot.me.id && this.snapshot.activeRoom !== message.room) {
       this.updateRoom(message.room, (current) => ({ ...current, unread: current.unread + 1 }));
@@ -452,71 +466,84 @@ export class WorkspaceClient {
     if (gap) void this.fillGap(message.room, gap);
   };
 
+  /** An edit is an entry of the log too: a jump in its `seq` means entries were missed. */
+  private readonly onMessageUpdated = (payload: ServerPayloadOf<'message:updated'>): void => {
+    const view = this.snapshot.rooms[payload.room];
+    if (!view) return;
+    const gap = this.gapBefore(view, payload.changeSeq);
+    this.updateRoom(payload.room, (current) => withEdit(current, payload));
+    if (gap) void this.fillGap(payload.room, gap);
+  };
+
+  private readonly onMessageDeleted = (payload: ServerPayloadOf<'message:deleted'>): void => {
+    const view = this.snapshot.rooms[payload.room];
+    if (!view) return;
+    const gap = this.gapBefore(view, payload.changeSeq);
+    this.updateRoom(payload.room, (current) => withDeletion(current, payload));
+    if (gap) void this.fillGap(payload.room, gap);
+  };
+
+  private gapBefore(view: RoomView, seq: number) {
+    return gapBefore(view.messages, seq, view.lastSeq, LIMITS.historyPageMax);
+  }
+
   private async fillGap(room: string, gap: { before: number; limit: number }): Promise<void> {
     const result = await request(this.socket, 'message:history', { room, ...gap });
     if (result.ok) this.acceptStored(room, result.messages);
   }
 
-  private acceptStored(room: string, messages: Message[]): void {
-    const authors = new Set(messages.map((m) => m.author.id));
-    this.updateRoom(room, (view) => ({
-      ...view,
-      messages: mergeStored(view.messages, messages),
-      lastSeq: Math.max(view.lastSeq, ...messages.map((m) => m.seq)),
-      // Whoever just sent has stopped typing.
-      typing: view.typing.filter((entry) => !authors.has(entry.user.id)),
-    }));
+  private acceptStored(room: string, entries: HistoryEntry[]): void {
+    this.updateRoom(room, (view) => withStored(view, entries));
   }
+
+  /**
+   * This user was removed from the room (every tab of theirs hears it): the server has taken
+   * the socket out, so the room goes, and the screen tells why.
+   */
+  private readonly onRoomRemoved = ({ room, reason, until }: ServerPayloadOf<'room:removed'>) => {
+    const { [room]: removed, ...rest } = this.snapshot.rooms;
+    this.typingSentAt.delete(room);
+    const { roomDirectory } = this.snapshot;
+    this.set({
+      rooms: rest,
+      // A private room is listed for members only; a public one stays listed, ban or not.
+      roomDirectory:
+        removed?.visibility === 'private' ? roomGone(roomDirectory, room) : roomDirectory,
+      activeRoom: this.snapshot.activeRoom === room ? null : this.snapshot.activeRoom,
+      notice: {
+        id: (this.snapshot.notice?.id ?? 0) + 1,
+        room,
+        text: removalLine(room, reason, until),
+      },
+    });
+  };
 
   private readonly onPresenceJoined = ({
     room,
     member,
   }: ServerPayloadOf<'presence:joined'>): void => {
-    this.updateRoom(room, (view) =>
-      view.members.some((m) => m.id === member.id)
-        ? view
-        : { ...view, members: [...view.members, member] },
-    );
+    this.updateRoom(room, (view) => withPresence(view, member, true));
   };
 
   private readonly onPresenceLeft = ({ room, member }: ServerPayloadOf<'presence:left'>): void => {
-    this.updateRoom(room, (view) => ({
-      ...view,
-      members: view.members.filter((m) => m.id !== member.id),
-      typing: view.typing.filter((entry) => entry.user.id !== member.id),
-    }));
+    this.updateRoom(room, (view) => withPresence(view, member, false));
   };
 
   private readonly onTyping = ({ room, user, typing }: ServerPayloadOf<'typing:changed'>): void => {
     if (user.id === this.snapshot.me.id) return;
-    this.updateRoom(room, (view) => {
-      const others = view.typing.filter((entry) => entry.user.id !== user.id);
-      return {
-        ...view,
-        typing: typing ? [...others, { user, until: Date.now() + LIMITS.typingTimeoutMs }] : others,
-      };
-    });
+    this.updateRoom(room, (view) => withTyping(view, user, typing, Date.now()));
     if (typing) this.startTypingSweep();
   };
 
-  private readonly onRoomUpdated = ({
-    room,
-    topic,
-    memberCount,
-  }: ServerPayloadOf<'room:updated'>): void => {
-    const directory = roomUpdated(this.snapshot.roomDirectory, { name: room, topic, memberCount });
+  private readonly onRoomUpdated = (update: ServerPayloadOf<'room:updated'>): void => {
+    const { room: name, ...summary } = update;
+    const directory = roomUpdated(this.snapshot.roomDirectory, { name, ...summary });
     if (directory !== this.snapshot.roomDirectory) this.set({ roomDirectory: directory });
-    this.updateRoom(room, (view) => ({ ...view, topic, memberCount }));
+    this.updateRoom(name, (view) => withRoomUpdate(view, update));
   };
 
   private readonly onRoomEvent = ({ room, type, data }: ServerPayloadOf<'room:event'>): void => {
-    this.updateRoom(room, (view) => ({
-      ...view,
-      liveEvents: [
-        { type, data, receivedAt: Date.now() },
-        ...view.liveEvents.filter((event) => event.type !== type),
-      ].slice(0, LIVE_EVENT_TYPES_KEPT),
-    }));
+    this.updateRoom(room, (view) => withLiveEvent(view, type, data, Date.now()));
   };
 
   /** Typing indicators expire on their own: a typist whose tab died never sends "stopped". */
@@ -552,40 +579,4 @@ export class WorkspaceClient {
     const next = change(view);
     if (next !== view) this.set({ rooms: { ...this.snapshot.rooms, [room]: next } });
   }
-}
-
-/** Subscribes a table of handlers, one per server event; answers the unsubscription. */
-function listen(
-  socket: ChatSocket,
-  handlers: { [E in ServerEventName]: (payload: ServerPayloadOf<E>) => void },
-): () => void {
-  // socket.io-client's typed `on` cannot follow a name taken from a loop; the table's type
-  // already pairs every event with a handler of its payload.
-  const emitter = socket as unknown as {
-    on(event: string, handler: (payload: never) => void): void;
-    off(event: string, handler: (payload: never) => void): void;
-  };
-  const entries = Object.entries(handlers);
-  for (const [event, handler] of entries) emitter.on(event, handler);
-  return () => {
-    for (const [event, handler] of entries) emitter.off(event, handler);
-  };
-}
-
-/** A join's answer applied to what the tab already had. */
-function applyJoin(view: RoomView, result: Extract<AckOf<'room:join'>, { ok: true }>): RoomView {
-  return {
-    ...view,
-    joined: true,
-    error: undefined,
-    topic: result.room.topic,
-    memberCount: result.room.memberCount,
-    lastSeq: result.room.lastSeq,
-    members: result.members,
-    // Recovered: what came after what we had. Not recovered: a fresh page replaces it all.
-    messages: result.recovered
-      ? mergeStored(view.messages, result.messages)
-      : mergeStored(keepUnsent(view.messages), result.messages),
-    hasMore: result.recovered && newestSeq(view.messages) > 0 ? view.hasMore : result.hasMore,
-  };
 }

@@ -19,8 +19,9 @@ export function NewMessageAnnouncer({ messages, me }: { messages: ChatMessage[];
       newestSeen.current = newest;
       return;
     }
+    // Edits and deletions are entries of the log too, but not news to read out.
     const fresh = stored.filter(
-      (m) => (m.seq ?? 0) > (newestSeen.current ?? 0) && m.author.id !== me.id,
+      (m) => (m.seq ?? 0) > (newestSeen.current ?? 0) && m.author.id !== me.id && !m.hidden,
     );
     newestSeen.current = Math.max(newestSeen.current, newest);
     const last = fresh.at(-1);

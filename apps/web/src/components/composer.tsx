@@ -5,6 +5,10 @@ import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState 
 
 interface ComposerProps {
   room: string;
+  /** False in a read-only room for those below moderator: `rule` is shown instead. */
+  canPost: boolean;
+  /** Who may post, when not everyone may (a read-only room). */
+  rule: string | null;
   onSend(text: string): void;
   onTyping(typing: boolean): void;
 }
@@ -14,12 +18,27 @@ const COUNTER_FROM = LIMITS.messageTextMaxChars - 500;
 // Stop saying "typing" after this long without a keystroke.
 const TYPING_IDLE_MS = 4000;
 
-/** Enter sends, Shift+Enter breaks the line; the length rule is shown before anything is sent. */
-export function Composer({ room, onSend, onTyping }: ComposerProps) {
+/**
+ * Enter sends, Shift+Enter breaks the line; the length rule is shown before anything is sent.
+ * Where this user may not post, it says who may instead.
+ */
+export function Composer({ room, canPost, rule, onSend, onTyping }: ComposerProps) {
+  if (!canPost) {
+    return (
+      <div className="composer composer-closed" data-testid="composer-closed">
+        <p className="hint">{rule}</p>
+      </div>
+    );
+  }
+  return <OpenComposer room={room} rule={rule} onSend={onSend} onTyping={onTyping} />;
+}
+
+function OpenComposer({ room, rule, onSend, onTyping }: Omit<ComposerProps, 'canPost'>) {
   const [text, setText] = useState('');
   const idleTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   const inputId = useId();
   const statusId = useId();
+  const ruleId = useId();
   const length = textLength(text.trim());
   const tooLong = length > LIMITS.messageTextMaxChars;
 
@@ -76,10 +95,15 @@ export function Composer({ room, onSend, onTyping }: ComposerProps) {
         onChange={(event) => onChange(event.target.value)}
         onKeyDown={onKeyDown}
         onBlur={stopTyping}
-        aria-describedby={statusId}
+        aria-describedby={rule ? `${ruleId} ${statusId}` : statusId}
         aria-invalid={tooLong || undefined}
         dir="auto"
       />
+      {rule && (
+        <p id={ruleId} className="composer-rule hint">
+          {rule}
+        </p>
+      )}
       <div className="composer-side">
         <p id={statusId} className={tooLong ? 'counter error' : 'counter'} aria-live="polite">
           {tooLong

@@ -1,4 +1,4 @@
-import type { LiveEvent } from '@/chat/workspace-client';
+import type { LiveEvent } from '@/chat/room-view';
 
 // Long enough for a progress figure or a price, short enough for one line.
 const PREVIEW_CHARS = 120;

@@ -1,5 +1,6 @@
 'use client';
 
+import { ErrorCode } from '@parley/protocol';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import {
@@ -11,10 +12,14 @@ import {
 } from '@/chat/names';
 import { DEFAULT_WORKSPACE, lastWorkspace, rememberWorkspace } from '@/chat/preferences';
 import { useChat, useWorkspace } from '@/chat/provider';
+import { createRoom } from '@/chat/room-admin';
 import { SEARCH_DEBOUNCE_MS, searchPrefix } from '@/chat/room-directory';
+import { describeError } from '@/chat/words';
 import { AppHeader } from './app-header';
 import { ConnectionBanner } from './connection-status';
+import { CreateRoomForm } from './create-room-form';
 import { NameForm } from './name-form';
+import { NoticeBanner } from './notice-banner';
 import { RoomDirectoryCard } from './room-directory';
 
 export function Lobby() {
@@ -144,6 +149,11 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
   return (
     <>
       <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
+      <NoticeBanner
+        notice={snapshot.notice}
+        takeFocus={true}
+        onDismiss={() => client.dismissNotice()}
+      />
       <RoomDirectoryCard
         workspace={workspace}
         directory={snapshot.roomDirectory}
@@ -185,6 +195,20 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
           </button>
         )}
       </form>
+      <CreateRoomForm
+        onJoin={openRoom}
+        onCreate={async (room) => {
+          const result = await createRoom(client, room);
+          if (!result.ok) {
+            return {
+              error: describeError(result.error),
+              exists: result.error.code === ErrorCode.Conflict,
+            };
+          }
+          openRoom(room.room);
+          return null;
+        }}
+      />
     </>
   );
 }

@@ -1,17 +1,20 @@
 'use client';
 
-import type { Member } from '@parley/protocol';
+import type { Member, Role } from '@parley/protocol';
 import { useLayoutEffect, useRef } from 'react';
 import { type ChatMessage, groupByAuthor } from '@/chat/messages';
+import { mayDelete, mayEdit } from '@/chat/roster';
+import { MessageItem, type MessageItemProps } from './message-item';
 
-interface MessageListProps {
+interface MessageListProps extends Pick<MessageItemProps, 'onRetry' | 'onEdit' | 'onDelete'> {
   room: string;
   messages: ChatMessage[];
   me: Member;
+  /** This user's role in the room: moderators and owners may delete anyone's messages. */
+  role: Role | null;
   hasMore: boolean;
   loadingOlder: boolean;
   onLoadOlder(): void;
-  onRetry(key: string): void;
 }
 
 // Within this distance of an edge counts as "at" it.
@@ -29,10 +32,13 @@ export function MessageList({
   room,
   messages,
   me,
+  role,
   hasMore,
   loadingOlder,
   onLoadOlder,
   onRetry,
+  onEdit,
+  onDelete,
 }: MessageListProps) {
   const scroller = useRef<HTMLElement>(null);
   const atBottom = useRef(true);
@@ -100,37 +106,21 @@ export function MessageList({
             </p>
             <ul className="group-messages">
               {group.messages.map((message) => (
-                <MessageItem key={message.key} message={message} onRetry={onRetry} />
+                <MessageItem
+                  key={message.key}
+                  message={message}
+                  canEdit={mayEdit(me.id, message)}
+                  canDelete={mayDelete(role, me.id, message)}
+                  onRetry={onRetry}
+                  onEdit={onEdit}
+                  onDelete={onDelete}
+                />
               ))}
             </ul>
           </li>
         ))}
       </ol>
     </section>
-  );
-}
-
-function MessageItem({ message, onRetry }: { message: ChatMessage; onRetry(key: string): void }) {
-  return (
-    <li
-      className={`message message-${message.delivery}`}
-      data-delivery={message.delivery}
-      data-seq={message.seq}
-    >
-      {/* Text is rendered as text: React escapes it, and dir="auto" lets RTL lines read right. */}
-      <p className="text" dir="auto">
-        {message.text}
-      </p>
-      {message.delivery === 'pending' && <span className="status">Sending…</span>}
-      {message.delivery === 'failed' && (
-        <span className="status failed" role="alert">
-          {message.error ?? 'Not sent.'}{' '}
-          <button type="button" className="link" onClick={() => onRetry(message.key)}>
-            Retry
-          </button>
-        </span>
-      )}
-    </li>
   );
 }
 

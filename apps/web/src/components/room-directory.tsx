@@ -4,6 +4,7 @@ import { type ErrorBody, ErrorCode } from '@parley/protocol';
 import { useEffect, useId, useRef } from 'react';
 import type { RoomDirectory, ShownRooms } from '@/chat/room-directory';
 import { describeError } from '@/chat/words';
+import { PrivateMark } from './room-marks';
 
 /**
  * The lobby's list of rooms: a search box, a page of rooms by name with their online counts,
@@ -83,7 +84,11 @@ export function RoomDirectoryCard({
                   onOpen(room.name);
                 }}
               >
-                <span className="room-name">#{room.name}</span>
+                <span className="room-title">
+                  <span className="room-name">#{room.name}</span>
+                  <PrivateMark visibility={room.visibility} />
+                  {room.readOnly && <span className="muted read-only-mark">read-only</span>}
+                </span>
                 {room.topic && (
                   <span className="muted topic" dir="auto">
                     {room.topic}

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { WorkspaceSnapshot } from '@/chat/workspace-client';
+import { PrivateMark } from './room-marks';
 
 interface RoomNavProps {
   workspace: string;
@@ -24,7 +25,10 @@ export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavPro
               aria-current={view.name === activeRoom ? 'page' : undefined}
               data-room-link={view.name}
             >
-              #{view.name}
+              <span>
+                #{view.name}
+                <PrivateMark visibility={view.visibility} />
+              </span>
               {view.unread > 0 && (
                 <span className="badge" data-unread={view.unread}>
                   {view.unread}

@@ -1,19 +1,23 @@
 'use client';
 
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { rememberWorkspace } from '@/chat/preferences';
 import { useChat, useWorkspace } from '@/chat/provider';
-import { typingLine } from '@/chat/words';
-import type { RoomView, WorkspaceSnapshot } from '@/chat/workspace-client';
+import { mayPost, type RoomView } from '@/chat/room-view';
+import { postingRule, typingLine } from '@/chat/words';
+import type { WorkspaceClient, WorkspaceSnapshot } from '@/chat/workspace-client';
 import { NewMessageAnnouncer } from './announcer';
 import { Composer } from './composer';
 import { ConnectionBanner, ConnectionPill } from './connection-status';
 import { LiveEvents } from './live-events';
 import { MessageList } from './message-list';
 import { NameForm } from './name-form';
-import { PresenceList } from './presence-list';
+import { NoticeBanner } from './notice-banner';
+import { RoomBadges } from './room-marks';
 import { RoomNav } from './room-nav';
+import { RoomSidePanel } from './room-side-panel';
 
 export function RoomScreen({ workspace, room }: { workspace: string; room: string }) {
   const chat = useChat();
@@ -45,6 +49,15 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
     return () => client.blur(room);
   }, [client, room, workspace]);
 
+  // Removed from this room (in every tab at once): back to the lobby, which says why. Checked
+  // against the client, not only this render: opening the room again clears an older notice.
+  const notice = snapshot.notice;
+  useEffect(() => {
+    if (notice?.room !== room) return;
+    const now = client.getSnapshot();
+    if (now.notice === notice && !now.rooms[room]) router.replace('/');
+  }, [client, room, router, notice]);
+
   useDocumentTitle(snapshot, room);
   // On narrow screens the member list starts folded, so the conversation keeps the space.
   const narrow = useMediaQuery('(max-width: 960px)');
@@ -60,7 +73,10 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
       <main className="room">
         <header className="room-header">
           <div>
-            <h1>#{room}</h1>
+            <div className="room-title">
+              <h1>#{room}</h1>
+              {view && <RoomBadges visibility={view.visibility} readOnly={view.readOnly} />}
+            </div>
             {view?.topic && (
               <p className="topic" dir="auto">
                 {view.topic}
@@ -81,19 +97,25 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
           </button>
         </header>
         <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
+        <NoticeBanner
+          notice={snapshot.notice}
+          takeFocus={false}
+          onDismiss={() => client.dismissNotice()}
+        />
         {view?.error && (
-          <p className="banner banner-offline" role="alert">
+          <p className="banner banner-offline" role="alert" data-room-error="">
             {view.error}
           </p>
         )}
-        {view ? <RoomBody room={room} view={view} snapshot={snapshot} client={client} /> : null}
+        {view?.refused ? (
+          <p className="refused">
+            <Link href="/">Back to the lobby</Link>
+          </p>
+        ) : view ? (
+          <RoomBody room={room} view={view} snapshot={snapshot} client={client} />
+        ) : null}
       </main>
-      <aside className="side-panel">
-        <details className="collapsible" open={!narrow}>
-          <summary>Members ({view?.members.length ?? 0})</summary>
-          <PresenceList members={view?.members ?? []} me={snapshot.me} />
-        </details>
-      </aside>
+      <RoomSidePanel client={client} snapshot={snapshot} room={room} view={view} narrow={narrow} />
     </div>
   );
 }
@@ -107,7 +129,7 @@ function RoomBody({
   room: string;
   view: RoomView;
   snapshot: WorkspaceSnapshot;
-  client: ReturnType<typeof useWorkspace>['client'];
+  client: WorkspaceClient;
 }) {
   const typingNames = useMemo(() => view.typing.map((entry) => entry.user.name), [view.typing]);
   return (
@@ -116,10 +138,13 @@ function RoomBody({
         room={room}
         messages={view.messages}
         me={snapshot.me}
+        role={view.role}
         hasMore={view.hasMore}
         loadingOlder={view.loadingOlder}
         onLoadOlder={() => void client.loadOlder(room)}
         onRetry={(key) => client.retry(room, key)}
+        onEdit={(key, text) => client.editMessage(room, key, text)}
+        onDelete={(key) => client.deleteMessage(room, key)}
       />
       <NewMessageAnnouncer messages={view.messages} me={snapshot.me} />
       <LiveEvents events={view.liveEvents} />
@@ -128,6 +153,8 @@ function RoomBody({
       </p>
       <Composer
         room={room}
+        canPost={mayPost(view)}
+        rule={view.readOnly ? postingRule(room, mayPost(view)) : null}
         onSend={(text) => client.send(room, text)}
         onTyping={(typing) => client.setTyping(room, typing)}
       />

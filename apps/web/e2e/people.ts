@@ -1,0 +1,55 @@
+/** What a person does in the browser tests: sign in and open a room, write, find messages. */
+import type { Page } from 'playwright-core';
+import type { BrowserHandle } from './harness';
+
+/** Opens a room as a new person (a browser context of their own): the name form first. */
+export async function personInRoom(
+  browser: BrowserHandle,
+  webUrl: string,
+  name: string,
+  room: string,
+  viewport?: { width: number; height: number },
+) {
+  const context = await browser.person(viewport);
+  const page = await context.newPage();
+  const sockets: string[] = [];
+  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.goto(`${webUrl}/w/lobby/${room}`);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.getByRole('heading', { name: `#${room}` }).waitFor();
+  await connected(page);
+  return { context, page, sockets };
+}
+
+export function connected(page: Page) {
+  return page.locator('[data-connection="connected"]').waitFor({ timeout: 20_000 });
+}
+
+export function composer(page: Page, room: string) {
+  return page.getByLabel(`Message #${room}`);
+}
+
+export async function send(page: Page, room: string, text: string) {
+  await composer(page, room).fill(text);
+  await composer(page, room).press('Enter');
+}
+
+export function message(page: Page, text: string) {
+  return page.locator('.message .text', { hasText: text });
+}
+
+/** Who is online in the room, as its side panel lists them. */
+export function members(page: Page) {
+  return page.getByTestId('members');
+}
+
+/** Presses Tab until the element matching `selector` has focus. */
+export async function tabTo(page: Page, selector: string) {
+  for (let i = 0; i < 25; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
