@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RoomName } from './names';
 import { Role, Visibility } from './roles';
-import { DisplayName, Member, RoomInfo, Topic, UserId } from './schemas';
+import { DisplayName, Member, RoomInfo, RoomUpdated, Topic, UserId } from './schemas';
 
 /**
  * Who may do what (protocol v2): rooms public or private, roles, members kept by Parley, bans.
@@ -86,3 +86,9 @@ export const RoomRemoved = z.object({
   reason: z.enum(['removed', 'banned']),
   until: z.iso.datetime().optional().meta({ description: 'When a ban ends.' }),
 });
+
+/** Told to every socket of a user added to a room or whose role there changed. */
+export const RoomRole = RoomUpdated.extend({
+  role: Role.meta({ description: 'Your role in the room now.' }),
+});
+export type RoomRole = z.infer<typeof RoomRole>;

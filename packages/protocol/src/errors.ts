@@ -32,11 +32,38 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   internal: 'An unexpected server error; it was logged. Retry later.',
 };
 
+/** Why a `forbidden` was answered, for a client to word it (the message is for people already). */
+export const Refusal = {
+  PrivateRoom: 'private_room',
+  Banned: 'banned',
+  ReadOnly: 'read_only',
+  Role: 'role',
+  TokenRooms: 'token_rooms',
+  AdminsOnly: 'admins_only',
+  Limit: 'limit',
+} as const;
+export type Refusal = (typeof Refusal)[keyof typeof Refusal];
+
+export const REFUSAL_MEANINGS: Record<Refusal, string> = {
+  private_room: 'The room is private and nothing admits you (the same whether it exists or not).',
+  banned: 'You are banned from the room until `until`.',
+  read_only: 'The room is read-only: only its moderators and owners post.',
+  role: 'Your role in the room is too low for this (or it is not your message).',
+  token_rooms: "Your token's `rooms` claim does not include this room.",
+  admins_only: 'Only workspace admins create rooms on this server.',
+  limit: 'A limit is reached (rooms per connection, rooms per workspace).',
+};
+
 export const ErrorBody = z
   .object({
     code: z.enum(ERROR_CODES),
     message: z.string(),
     retryAfterMs: z.int().nonnegative().optional(),
+    reason: z
+      .enum(Object.values(Refusal) as [Refusal, ...Refusal[]])
+      .optional()
+      .meta({ description: 'With `forbidden`: why, as a code a client can word.' }),
+    until: z.iso.datetime().optional().meta({ description: 'With `reason: "banned"`: when it ends.' }),
   })
   .meta({ id: 'ErrorBody', description: 'Why a request failed.' });
 export type ErrorBody = z.infer<typeof ErrorBody>;

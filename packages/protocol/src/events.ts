@@ -36,6 +36,7 @@ export const ServerEvent = {
   MessageUpdated: 'message:updated',
   MessageDeleted: 'message:deleted',
   RoomRemoved: 'room:removed',
+  RoomRole: 'room:role',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -181,6 +182,11 @@ export const serverEvents = {
     summary:
       'You were removed from the room (or banned, `until` then): every socket of yours has left it.',
   },
+  [ServerEvent.RoomRole]: {
+    payload: a.RoomRole,
+    summary:
+      'You were added to the room, or your role in it changed: the room as you may now see it, with your role. Sent to every socket of yours in the workspace, joined or not, so a private room you were added to appears in your list at once.',
+  },
   [ServerEvent.ServerShutdown]: {
     payload: s.ServerShutdown,
     summary:
@@ -261,7 +267,14 @@ export type MembershipChange =
       /** When a ban ends (ISO 8601). */
       until?: string;
     }
-  | { kind: 'role'; workspace: string; room: string; userId: string; role: Role | null };
+  | {
+      kind: 'role';
+      workspace: string;
+      room: string;
+      userId: string;
+      /** The room with their new role, as they are told it (`room:role`). */
+      told: a.RoomRole;
+    };
 
 /** What the server keeps on each socket (`socket.data`). */
 export interface SocketData {

@@ -10,11 +10,20 @@ export function ok<T extends object>(data: T): Ok<T> {
   return { ok: true, ...data };
 }
 
-export function fail(code: ErrorCode, message: string, retryAfterMs?: number): Failure {
-  return {
-    ok: false,
-    error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs },
-  };
+/** Optional parts of an error: a retry delay, or why it was refused (and until when). */
+export type ErrorDetail = Pick<ErrorBody, 'retryAfterMs' | 'reason' | 'until'>;
+
+export function fail(code: ErrorCode, message: string, detail: ErrorDetail = {}): Failure {
+  return { ok: false, error: errorBody(code, message, detail) };
+}
+
+/** An error body with only the parts that are set, for sockets and HTTP alike. */
+export function errorBody(code: ErrorCode, message: string, detail: ErrorDetail = {}): ErrorBody {
+  const body: ErrorBody = { code, message };
+  if (detail.retryAfterMs !== undefined) body.retryAfterMs = detail.retryAfterMs;
+  if (detail.reason !== undefined) body.reason = detail.reason;
+  if (detail.until !== undefined) body.until = detail.until;
+  return body;
 }
 
 export function isOk<T>(result: Result<T>): result is Ok<T> {

@@ -274,8 +274,12 @@ export const MessageHistoryAck = z.object({
   hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
 });
 export const TypingSetAck = z.object({});
-export const MessageEditAck = z.object({ message: Message });
-export const MessageDeleteAck = z.object({ message: Message });
+const ChangeSeq = Seq.optional().meta({
+  description:
+    'The `seq` of the change entry this made; absent when nothing changed (a repeat). The sender gets no `message:updated`/`message:deleted` of its own: this fills that `seq`.',
+});
+export const MessageEditAck = z.object({ message: Message, changeSeq: ChangeSeq });
+export const MessageDeleteAck = z.object({ message: Message, changeSeq: ChangeSeq });
 
 // ---- Server → client payloads ----
 

@@ -37,6 +37,7 @@ describe('protocol version', () => {
       'message:updated',
       'message:deleted',
       'room:removed',
+      'room:role',
     ]);
     expect(ERROR_CODES).toHaveLength(10);
   });

@@ -1,6 +1,6 @@
 import type { ChatSocket } from '@parley/protocol/client';
 import { request } from '@parley/protocol/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
 import { call, collect, settle, startServer, type TestServer } from '../../test/helpers';
 import { startRedis, type TestRedis } from '../../test/redis';
@@ -104,12 +104,20 @@ const deployments: Record<string, () => Promise<Deployment>> = {
   },
 };
 
-const answerOf = (result: { ok: boolean; error?: { code: string } }) =>
-  result.ok ? 'ok' : (result.error?.code ?? 'ok');
+/** Why each refusal was given (`error.reason`), by room, kind and event. */
+let reasons: Record<string, string | undefined> = {};
+let asking = '';
+const answerOf = (result: { ok: boolean; error?: { code: string; reason?: string } }) => {
+  if (!result.ok) reasons[asking] = result.error?.reason;
+  return result.ok ? 'ok' : (result.error?.code ?? 'ok');
+};
 
 describe.each(Object.keys(deployments))('who may do what (%s)', (deploymentName) => {
   let deployment: Deployment;
   afterEach(() => deployment?.close());
+  beforeEach(() => {
+    reasons = {};
+  });
 
   it('answers every event for every kind of user exactly as the table says', async () => {
     deployment = await (deployments[deploymentName] as () => Promise<Deployment>)();
@@ -157,26 +165,30 @@ describe.each(Object.keys(deployments))('who may do what (%s)', (deploymentName)
       for (const kind of KINDS) {
         const socket = sockets[kind];
         const target = others[room] as { seq: number; id: string };
+        const at = (event: Event) => {
+          asking = `${room} ${kind} ${event}`;
+          return answerOf;
+        };
         const results: Record<Event, string | boolean> = {
-          join: answerOf(await request(socket, 'room:join', { room })),
-          history: answerOf(await request(socket, 'message:history', { room })),
-          send: answerOf(
+          join: at('join')(await request(socket, 'room:join', { room })),
+          history: at('history')(await request(socket, 'message:history', { room })),
+          send: at('send')(
             await request(socket, 'message:send', {
               room,
               text: `by ${kind}`,
               clientMsgId: `${kind}-${room}`,
             }),
           ),
-          typing: answerOf(await request(socket, 'typing:set', { room, typing: true })),
-          memberList: answerOf(await request(socket, 'member:list', { room })),
-          update: answerOf(await request(socket, 'room:update', { room, topic: `by ${kind}` })),
-          addMember: answerOf(
+          typing: at('typing')(await request(socket, 'typing:set', { room, typing: true })),
+          memberList: at('memberList')(await request(socket, 'member:list', { room })),
+          update: at('update')(await request(socket, 'room:update', { room, topic: `by ${kind}` })),
+          addMember: at('addMember')(
             await request(socket, 'member:add', { room, userId: `guest-${kind}` }),
           ),
-          removeMember: answerOf(
+          removeMember: at('removeMember')(
             await request(socket, 'member:remove', { room, userId: `guest-${kind}` }),
           ),
-          deleteOthers: answerOf(
+          deleteOthers: at('deleteOthers')(
             await request(socket, 'message:delete', { room, seq: target.seq, id: target.id }),
           ),
           listed: (await call(socket, 'room:list', {})).rooms.some((r) => r.name === room),
@@ -201,6 +213,27 @@ describe.each(Object.keys(deployments))('who may do what (%s)', (deploymentName)
       ),
     );
     expect(observed).toEqual(expected);
+
+    // Every refusal says why, as a code a client can word: managing is judged by role; else a
+    // ban or a token's rooms claim, a private room to anyone else outside it, rank inside.
+    const refusedFor = (room: string, kind: Kind, event: string) =>
+      ['update', 'addMember', 'removeMember'].includes(event) // judged by role alone
+        ? 'role'
+        : kind === 'banned'
+          ? 'banned'
+          : kind === 'claimOutside'
+            ? 'token_rooms'
+            : room === 'vault' && kind === 'none'
+              ? 'private_room'
+              : 'role';
+    const expectedReasons = Object.fromEntries(
+      Object.keys(reasons).map((key) => {
+        const [room = '', kind, event = ''] = key.split(' ');
+        return [key, refusedFor(room, kind as Kind, event)];
+      }),
+    );
+    expect(Object.keys(reasons).length).toBeGreaterThan(50);
+    expect(reasons).toEqual(expectedReasons);
   }, 60_000);
 
   it('tells a private room to nobody outside it: lobbies, typing, presence, history', async () => {
@@ -242,5 +275,38 @@ describe.each(Object.keys(deployments))('who may do what (%s)', (deploymentName)
       'hall',
       'vault',
     ]);
+  });
+});
+
+describe('a rooms claim', () => {
+  it('confines every token, an admin’s too: no role and no entry outside it', async () => {
+    const t = await startServer();
+    try {
+      const owner = await t.connect('acme', await t.token('Owner', { sub: 'owner' }));
+      await call(owner, 'room:create', { room: 'vault', visibility: 'private' });
+      await call(owner, 'member:add', { room: 'vault', userId: 'mo', role: 'moderator' });
+      const confined = {
+        admin: await t.connect('acme', await t.token('Ad', { admin: true, rooms: ['help-*'] })),
+        moderator: await t.connect('acme', await t.token('Mo', { sub: 'mo', rooms: ['help-*'] })),
+      };
+      for (const socket of Object.values(confined)) {
+        expect(await request(socket, 'room:join', { room: 'vault' })).toMatchObject({
+          ok: false,
+          error: { code: 'forbidden', reason: 'token_rooms' },
+        });
+        expect(await request(socket, 'member:add', { room: 'vault', userId: 'x' })).toMatchObject({
+          ok: false,
+          error: { code: 'forbidden', reason: 'role' },
+        });
+        expect(await request(socket, 'room:update', { room: 'vault', topic: 'x' })).toMatchObject({
+          ok: false,
+          error: { code: 'forbidden', reason: 'role' },
+        });
+      }
+      // Inside the claim, the admin is owner.
+      expect((await call(confined.admin, 'room:join', { room: 'help-1' })).room.role).toBe('owner');
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { type Role, roomMatches } from '@parley/protocol';
+import { type Refusal, type Role, roomMatches } from '@parley/protocol';
 import type { RoomRecord, StoredMember } from '../stores/types';
 
 /** Who is asking, as their token says. */
@@ -20,7 +20,7 @@ export interface RoomFacts {
 
 export type Entry =
   | { allowed: true; role: Role | null }
-  | { allowed: false; reason: string; bannedUntil?: number }
+  | { allowed: false; reason: string; refusal: Refusal; bannedUntil?: number }
   /** A private room nothing Parley keeps admits them to: the join hook decides, if there is one. */
   | { allowed: 'ask' };
 
@@ -36,13 +36,14 @@ export type Entry =
  */
 export function entryTo(room: string, who: Requester, facts: RoomFacts): Entry {
   if (who.rooms && !roomMatches(who.rooms, room)) {
-    return { allowed: false, reason: 'your token does not open this room' };
+    return { allowed: false, reason: 'your token does not open this room', refusal: 'token_rooms' };
   }
   if (who.admin) return { allowed: true, role: 'owner' };
   if (facts.bannedUntil !== undefined) {
     return {
       allowed: false,
       reason: `you are banned from this room until ${new Date(facts.bannedUntil).toISOString()}`,
+      refusal: 'banned',
       bannedUntil: facts.bannedUntil,
     };
   }

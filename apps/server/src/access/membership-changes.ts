@@ -7,9 +7,10 @@ import { type ParleyIo, roomChannel } from '../socket/types';
 
 export interface MembershipChanges {
   /**
-   * Applies a change to every socket of the user in the room, on this node and (relayed, fire
-   * and forget) on every other: a removal makes each leave the room, told why; a role change
-   * is what their next send in a read-only room is judged by.
+   * Applies a change to every socket of the user, on this node and (relayed, fire and forget)
+   * on every other: a removal makes each of theirs in the room leave it, told why; a role change
+   * is told to all of theirs in the workspace, and is what the joined ones' next send in a
+   * read-only room is judged by.
    */
   apply(change: MembershipChange): void;
 }
@@ -24,16 +25,26 @@ export function createMembershipChanges(
 ): MembershipChanges {
   const applyLocally = (change: MembershipChange) => {
     const namespace = namespacesOf(io).of(change.workspace);
-    const ids = namespace?.adapter.rooms.get(roomChannel(change.room));
-    if (!namespace || !ids) return;
+    if (!namespace) return;
+    if (change.kind === 'role') {
+      // Every socket of the namespace is looked at: role changes are rare, people-made acts,
+      // and a socket that has not joined the room must hear of it too.
+      for (const socket of namespace.sockets.values()) {
+        const session = sessionOf(socket);
+        if (!session || session.user.id !== change.userId) continue;
+        // An admin stays owner whatever role is stored for them.
+        const role = session.visitor.admin ? 'owner' : change.told.role;
+        if (session.joined.has(change.room)) session.joined.set(change.room, role);
+        socket.emit(ServerEvent.RoomRole, { ...change.told, role });
+      }
+      return;
+    }
+    const ids = namespace.adapter.rooms.get(roomChannel(change.room));
+    if (!ids) return;
     for (const id of [...ids]) {
       const socket = namespace.sockets.get(id);
       const session = socket && sessionOf(socket);
       if (!session || session.user.id !== change.userId || !session.joined.has(change.room)) {
-        continue;
-      }
-      if (change.kind === 'role') {
-        session.joined.set(change.room, change.role);
         continue;
       }
       const { room, reason, until } = change;

@@ -125,4 +125,41 @@ describe('removing someone from a room', () => {
     expect(await send(boOnA, 'b')).toMatchObject({ ok: true });
     await expect.poll(async () => (await send(boOnB, 'c')).ok).toBe(true);
   });
+
+  it('tells every tab of a user that they were added or their role changed, joined or not', async () => {
+    const { a, b, owner, boOnA, boOnB } = await twoNodes();
+    // Dee is in the workspace on both nodes, in no room yet: her lobby learns of the room.
+    const deeToken = await b.token('Dee', { sub: 'dee' });
+    const deeOnA = await a.connect('acme', deeToken);
+    const deeOnB = await b.connect('acme', deeToken);
+    const told = [deeOnA, deeOnB].map((tab) => nextEvent(tab, 'room:role', () => true, 1000));
+    await call(owner, 'member:add', { room: 'vault', userId: 'dee' });
+    for (const event of await Promise.all(told)) {
+      expect(event).toEqual({
+        room: 'vault',
+        topic: null,
+        memberCount: 3,
+        visibility: 'private',
+        readOnly: false,
+        role: 'member',
+      });
+    }
+    expect((await call(deeOnB, 'room:list', {})).rooms.map((r) => r.name)).toContain('vault');
+
+    const promoted = [boOnA, boOnB].map((tab) =>
+      nextEvent(tab, 'room:role', (e) => e.room === 'vault', 1000),
+    );
+    await call(owner, 'member:add', { room: 'vault', userId: 'bo', role: 'moderator' });
+    for (const event of await Promise.all(promoted)) expect(event.role).toBe('moderator');
+    // A moderator now: Bo adds members himself.
+    await call(boOnB, 'member:add', { room: 'vault', userId: 'eve' });
+
+    // An admin stays owner whatever is stored for them, and is told so.
+    const admin = await b.connect('acme', await b.token('Ada', { sub: 'ada', admin: true }));
+    await call(admin, 'room:join', { room: 'vault' });
+    const adminTold = nextEvent(admin, 'room:role', () => true, 1000);
+    await call(owner, 'member:add', { room: 'vault', userId: 'ada', role: 'member' });
+    expect((await adminTold).role).toBe('owner');
+    await call(admin, 'member:remove', { room: 'vault', userId: 'eve' });
+  });
 });

@@ -1,7 +1,7 @@
-import { ErrorCode, type Member, type Role } from '@parley/protocol';
+import { ErrorCode, type Member, type Role, roomMatches } from '@parley/protocol';
 import { ParleyError } from '../socket/errors';
 import type { RoomRecord, RoomRef, Stores } from '../stores/types';
-import { entryTo, PRIVATE_ROOM_REFUSAL, type Requester } from './decide';
+import { type Entry, entryTo, PRIVATE_ROOM_REFUSAL, type Requester } from './decide';
 import type { JoinHook } from './join-hook';
 
 /** Someone asking for a room: their token's say, and who they are. */
@@ -19,8 +19,11 @@ export interface Admission {
 export interface RoomAccess {
   /** Admits the visitor to the room, or throws `forbidden` (or `unavailable` from the hook). */
   admit(ref: RoomRef, visitor: Visitor): Promise<Admission>;
-  /** Whether `admit` would let them in, without asking the join hook (for answering refusals). */
-  mayEnter(ref: RoomRef, visitor: Visitor): Promise<boolean>;
+  /**
+   * The refusal `admit` would throw, without asking the join hook; undefined when they may
+   * enter. For answering events about a room the connection is not in.
+   */
+  refusalOf(ref: RoomRef, visitor: Visitor): Promise<ParleyError | undefined>;
   /** Their role in the room for moderation: stored, or owner for an admin; null for none. */
   roleOf(ref: RoomRef, visitor: Requester): Promise<Role | null>;
 }
@@ -44,16 +47,29 @@ export function createRoomAccess(stores: Stores, hook: JoinHook | undefined): Ro
         const decision = await hook.ask(ref, visitor.user);
         if (decision.allow) return { role: decision.role, record: known.record };
       }
-      const reason = entry.allowed === false ? entry.reason : PRIVATE_ROOM_REFUSAL;
-      throw new ParleyError(ErrorCode.Forbidden, reason);
+      throw refusal(entry);
     },
-    async mayEnter(ref, visitor) {
+    async refusalOf(ref, visitor) {
       const entry = entryTo(ref.room, visitor, await facts(ref, visitor.userId));
-      return entry.allowed === true;
+      return entry.allowed === true ? undefined : refusal(entry);
     },
     async roleOf(ref, visitor) {
+      // A rooms claim confines the token, an admin's too: no role where it does not reach.
+      if (visitor.rooms && !roomMatches(visitor.rooms, ref.room)) return null;
       if (visitor.admin) return 'owner';
       return (await stores.members.get(ref, visitor.userId))?.role ?? null;
     },
   };
+}
+
+/** The error for an entry that was not allowed (or that the join hook did not allow). */
+function refusal(entry: Exclude<Entry, { allowed: true }>): ParleyError {
+  if (entry.allowed === 'ask') {
+    return new ParleyError(ErrorCode.Forbidden, PRIVATE_ROOM_REFUSAL, { reason: 'private_room' });
+  }
+  const until = entry.bannedUntil && new Date(entry.bannedUntil).toISOString();
+  return new ParleyError(ErrorCode.Forbidden, entry.reason, {
+    reason: entry.refusal,
+    ...(until && { until }),
+  });
 }

@@ -127,7 +127,9 @@ describe('server API: rooms and members', () => {
       expect(Date.parse(notice.until ?? '') - Date.now()).toBeGreaterThan(590_000);
     }
     const rejoin = await request(boPhone, 'room:join', { room: 'ops' });
-    expect(rejoin).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(rejoin).toMatchObject({ ok: false, error: { code: 'forbidden', reason: 'banned' } });
+    const banEnds = rejoin.ok ? undefined : rejoin.error.until;
+    expect(Date.parse(banEnds ?? '') - Date.now()).toBeGreaterThan(590_000);
     expect(rejoin.ok === false && rejoin.error.message).toMatch(/banned/);
     const sending = await request(boLaptop, 'message:send', {
       room: 'ops',

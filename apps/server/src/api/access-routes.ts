@@ -118,7 +118,7 @@ export const accessRoutes: ApiRoute[] = [
       if (!targetId || (id !== undefined && id !== targetId)) {
         throw new HttpError(ErrorCode.NotFound, `no message at seq ${seq}`);
       }
-      const message = await changeMessage(
+      const { message } = await changeMessage(
         context.services,
         ref,
         { seq, id: targetId },

@@ -94,7 +94,7 @@ export function createApiHandler({
         ErrorCode.RateLimited,
         `too many requests for API key "${caller.name}"`,
         429,
-        decision.retryAfterMs,
+        { retryAfterMs: decision.retryAfterMs },
       );
     }
     const params = Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode } from '@parley/protocol';
+import { type ErrorCode, type ErrorDetail, errorBody } from '@parley/protocol';
+import { ParleyError } from '../socket/errors';
 
 export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   invalid_payload: 400,
@@ -14,14 +15,15 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   unavailable: 503,
 };
 
-export class HttpError extends Error {
+/** A ParleyError with an HTTP status of its own (405, 415, …) rather than its code's. */
+export class HttpError extends ParleyError {
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
     readonly status = HTTP_STATUS_OF[code],
-    readonly retryAfterMs?: number,
+    detail: ErrorDetail = {},
   ) {
-    super(message);
+    super(code, message, detail);
   }
 }
 
@@ -45,12 +47,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: HttpError): void {
-  const { code, message, retryAfterMs } = error;
-  if (retryAfterMs !== undefined) res.setHeader('retry-after', Math.ceil(retryAfterMs / 1000));
-  sendJson(res, error.status, {
-    error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs },
-  });
+/** Any ParleyError as HTTP: the same body a socket's ack carries, and `Retry-After`. */
+export function sendError(res: ServerResponse, error: ParleyError): void {
+  const { code, message, detail } = error;
+  const status = error instanceof HttpError ? error.status : HTTP_STATUS_OF[code];
+  if (detail.retryAfterMs !== undefined) {
+    res.setHeader('retry-after', Math.ceil(detail.retryAfterMs / 1000));
+  }
+  sendJson(res, status, { error: errorBody(code, message, detail) });
 }
 
 /** Reads a JSON body of at most `maxBytes`; larger bodies are refused before being buffered. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPath } from '@parley/protocol';
 import type { Services } from '../services';
+import { ParleyError } from '../socket/errors';
 import { StoreUnavailableError } from '../stores/errors';
 import { parseRequestTarget, type RequestTarget } from './request-target';
 import { HttpError, RequestAborted, sendError, sendJson } from './respond';
@@ -50,7 +51,8 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
       }
       await route(req, res);
     } catch (error) {
-      if (error instanceof HttpError) return sendError(res, error);
+      // Errors meant for the caller, from the HTTP layer or from code shared with sockets.
+      if (error instanceof ParleyError) return sendError(res, error);
       // The client went away mid-body: nobody is left to answer, and nothing went wrong here.
       if (error instanceof RequestAborted) {
         res.destroy();

@@ -40,7 +40,7 @@ export function guestSessionRoute(services: Services) {
           'rate_limited',
           'too many guest sessions from your address; retry later',
           429,
-          decision.retryAfterMs,
+          { retryAfterMs: decision.retryAfterMs },
         );
       }
     }

@@ -8,7 +8,7 @@ import {
 } from '@parley/protocol';
 import type { Services } from '../services';
 import { ParleyError } from '../socket/errors';
-import type { RoomRef } from '../stores/types';
+import type { RoomRecord, RoomRef } from '../stores/types';
 
 /**
  * Changing who belongs to a room, for sockets and the server API alike: the rules of rank, the
@@ -49,28 +49,35 @@ export async function addMember(
   target: { userId: string; name?: string; role: Role },
 ): Promise<RoomMember> {
   const { stores } = services;
-  await requireRoom(services, ref);
+  const record = await requireRoom(services, ref);
   requireRank(actor, 'moderator', 'only moderators and owners add members');
   if (roleRank(target.role) >= roleRank(actor.role) && actor.role !== 'owner') {
-    throw new ParleyError(ErrorCode.Forbidden, `only owners make someone a ${target.role}`);
+    throw new ParleyError(ErrorCode.Forbidden, `only owners make someone a ${target.role}`, {
+      reason: 'role',
+    });
   }
   const existing = await stores.members.get(ref, target.userId);
   if (existing && roleRank(existing.role) >= roleRank(actor.role) && actor.role !== 'owner') {
     throw new ParleyError(
       ErrorCode.Forbidden,
       'they rank as high as you: only an owner changes that',
+      { reason: 'role' },
     );
   }
   const name = target.name ?? existing?.name ?? target.userId;
   await stores.members.put(ref, { id: target.userId, name, role: target.role });
   await stores.members.unban(ref, target.userId);
+  const [online, memberCount] = await Promise.all([
+    stores.presence.members(ref, LIMITS.joinMembersMax),
+    stores.presence.count(ref),
+  ]);
+  const { topic, visibility, readOnly } = record;
   services.membershipChanges.apply({
     kind: 'role',
     ...ref,
     userId: target.userId,
-    role: target.role,
+    told: { room: ref.room, topic, memberCount, visibility, readOnly, role: target.role },
   });
-  const online = await stores.presence.members(ref, LIMITS.joinMembersMax);
   return {
     id: target.userId,
     name,
@@ -98,6 +105,7 @@ export async function removeMember(
     throw new ParleyError(
       ErrorCode.Forbidden,
       'they rank as high as you: only an owner removes them',
+      { reason: 'role' },
     );
   }
   if (existing) await stores.members.remove(ref, userId);
@@ -119,12 +127,14 @@ export async function removeMember(
   });
 }
 
-async function requireRoom(services: Services, ref: RoomRef): Promise<void> {
-  if (!(await services.stores.rooms.get(ref))) {
-    throw new ParleyError(ErrorCode.NotFound, `no room "${ref.room}"`);
-  }
+async function requireRoom(services: Services, ref: RoomRef): Promise<RoomRecord> {
+  const record = await services.stores.rooms.get(ref);
+  if (!record) throw new ParleyError(ErrorCode.NotFound, `no room "${ref.room}"`);
+  return record;
 }
 
 function requireRank(actor: Actor, least: Role, message: string): void {
-  if (roleRank(actor.role) < roleRank(least)) throw new ParleyError(ErrorCode.Forbidden, message);
+  if (roleRank(actor.role) < roleRank(least)) {
+    throw new ParleyError(ErrorCode.Forbidden, message, { reason: 'role' });
+  }
 }

@@ -68,6 +68,7 @@ describe.each(Object.keys(deployments))('edits and deletions (%s)', (name) => {
     });
     expect(edited.message).toMatchObject({ seq: 1, text: 'hello', id: hello.message.id });
     expect(edited.message.editedAt).toBeDefined();
+    expect(edited.changeSeq).toBe(3);
     expect(await updatedAtBo).toEqual({ ...edited.message, changeSeq: 3 });
     expect(await updatedAtTab).toEqual({ ...edited.message, changeSeq: 3 });
     const deletedAtAna = nextEvent(ana, 'message:deleted');
@@ -77,6 +78,7 @@ describe.each(Object.keys(deployments))('edits and deletions (%s)', (name) => {
       id: mine.message.id,
     });
     expect(deleted.message).toMatchObject({ seq: 2, text: '', deleted: true });
+    expect(deleted.changeSeq).toBe(4);
     expect(await deletedAtAna).toEqual({
       room: 'general',
       id: mine.message.id,
@@ -121,8 +123,11 @@ describe.each(Object.keys(deployments))('edits and deletions (%s)', (name) => {
     const first = await call(ana, 'message:edit', { ...target, text: 'y' });
     const again = await call(ana, 'message:edit', { ...target, text: 'y' });
     expect(again.message).toEqual(first.message);
+    expect([first.changeSeq, again.changeSeq]).toEqual([2, undefined]); // no second entry
     const gone = await call(ana, 'message:delete', target);
-    expect(await call(ana, 'message:delete', target)).toEqual(gone);
+    const goneAgain = await call(ana, 'message:delete', target);
+    expect(goneAgain.message).toEqual(gone.message);
+    expect([gone.changeSeq, goneAgain.changeSeq]).toEqual([3, undefined]);
     expect((await call(bo, 'room:join', { room: 'general' })).room.lastSeq).toBe(3);
     // A deleted message is not edited back to life, and another's is not yours to edit.
     expect(await request(ana, 'message:edit', { ...target, text: 'z' })).toMatchObject({

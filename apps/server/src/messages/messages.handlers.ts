@@ -3,6 +3,7 @@ import { refOf, requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
+import type { Amended } from '../stores/types';
 import { clearTyping } from '../typing/typing';
 import { changeMessage, storeMessage } from './store-message';
 
@@ -22,6 +23,7 @@ export const messageHandlers = [
       throw new ParleyError(
         ErrorCode.Forbidden,
         'this room is read-only: only its moderators and owners post',
+        { reason: 'read_only' },
       );
     }
     if ('rateLimited' in result) {
@@ -29,7 +31,7 @@ export const messageHandlers = [
         result.scope === 'room'
           ? 'the room is taking too many messages from everyone; retry shortly'
           : 'sending too fast';
-      throw new ParleyError(ErrorCode.RateLimited, why, result.retryAfterMs);
+      throw new ParleyError(ErrorCode.RateLimited, why, { retryAfterMs: result.retryAfterMs });
     }
     // Everyone else in the room hears of it from the store (see delivery.ts), in seq order.
     if (result.created) clearTyping(session, room);
@@ -46,14 +48,19 @@ export const messageHandlers = [
 
   defineHandler(ClientEvent.MessageEdit, async (session, { room, seq, id, text }) => {
     await requireJoined(session, room);
-    return { message: await change(session, room, { seq, id }, 'edit', text) };
+    return acknowledged(await change(session, room, { seq, id }, 'edit', text));
   }),
 
   defineHandler(ClientEvent.MessageDelete, async (session, { room, seq, id }) => {
     await requireJoined(session, room);
-    return { message: await change(session, room, { seq, id }, 'delete') };
+    return acknowledged(await change(session, room, { seq, id }, 'delete'));
   }),
 ];
+
+/** The message as it is now, and the change entry's seq when this made one. */
+function acknowledged({ message, change }: Amended) {
+  return { message, ...(change && { changeSeq: change.seq }) };
+}
 
 /** An edit or deletion by this connection's user, with their role read fresh from the store. */
 async function change(

@@ -1,7 +1,14 @@
 import { ErrorCode, type Member, type Message, type MessageChange } from '@parley/protocol';
 import type { Services } from '../services';
 import { ParleyError } from '../socket/errors';
-import type { AppendOptions, AppendResult, MessageDraft, RoomRef, Stored } from '../stores/types';
+import type {
+  Amended,
+  AppendOptions,
+  AppendResult,
+  MessageDraft,
+  RoomRef,
+  Stored,
+} from '../stores/types';
 
 /**
  * Stores a message, whoever sent it (a socket or the server API). Every node delivers it to its
@@ -63,7 +70,7 @@ export async function changeMessage(
   editor: Editor,
   action: MessageChange['action'],
   text?: string,
-): Promise<Message> {
+): Promise<Amended> {
   const amended = await services.stores.history.amend(
     ref,
     target.seq,
@@ -71,13 +78,19 @@ export async function changeMessage(
       if (current.id !== target.id) throw notFound(target.seq);
       const own = current.author.id === editor.member.id;
       if (action === 'edit') {
-        if (!own) throw new ParleyError(ErrorCode.Forbidden, 'only its author edits a message');
+        if (!own) {
+          throw new ParleyError(ErrorCode.Forbidden, 'only its author edits a message', {
+            reason: 'role',
+          });
+        }
         if (current.deleted) throw new ParleyError(ErrorCode.NotFound, 'the message was deleted');
         if (current.text === text) return undefined;
         return { ...current, text: text ?? current.text, editedAt: new Date().toISOString() };
       }
       if (!own && !editor.moderates) {
-        throw new ParleyError(ErrorCode.Forbidden, "only moderators delete others' messages");
+        throw new ParleyError(ErrorCode.Forbidden, "only moderators delete others' messages", {
+          reason: 'role',
+        });
       }
       if (current.deleted) return undefined;
       const { editedAt: _editedAt, ...rest } = current;
@@ -93,7 +106,7 @@ export async function changeMessage(
       { room: ref.room, message: amended.message, by: editor.member },
     );
   }
-  return amended.message;
+  return amended;
 }
 
 function notFound(seq: number): ParleyError {

@@ -1,5 +1,4 @@
 import { ErrorCode, type Role, ServerEvent } from '@parley/protocol';
-import { PRIVATE_ROOM_REFUSAL } from '../access/decide';
 import type { Admission } from '../access/room-access';
 import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
@@ -16,10 +15,8 @@ import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 export async function requireJoined(session: ChatSession, room: string): Promise<Role | null> {
   const role = session.joined.get(room);
   if (role !== undefined) return role;
-  if (await session.services.access.mayEnter(refOf(session, room), session.visitor)) {
-    throw new ParleyError(ErrorCode.NotJoined, `join room "${room}" first`);
-  }
-  throw new ParleyError(ErrorCode.Forbidden, PRIVATE_ROOM_REFUSAL);
+  const refused = await session.services.access.refusalOf(refOf(session, room), session.visitor);
+  throw refused ?? new ParleyError(ErrorCode.NotJoined, `join room "${room}" first`);
 }
 
 export function refOf(session: ChatSession, room: string): RoomRef {

@@ -43,19 +43,23 @@ export function createRoomCreation(
     async create(ref, { user, admin }, room = {}) {
       if (await stores.rooms.get(ref)) return 'exists';
       if (roomCreation === 'admins' && !admin) {
-        throw new ParleyError(ErrorCode.Forbidden, 'only admins create rooms in this workspace');
+        throw new ParleyError(ErrorCode.Forbidden, 'only admins create rooms in this workspace', {
+          reason: 'admins_only',
+        });
       }
       // The user's bucket first: one user out of budget must not spend the workspace's.
       const own = await perUser.take(`${ref.workspace}/${user.id}`);
       if (!own.allowed) {
-        throw new ParleyError(ErrorCode.RateLimited, 'creating rooms too fast', own.retryAfterMs);
+        throw new ParleyError(ErrorCode.RateLimited, 'creating rooms too fast', {
+          retryAfterMs: own.retryAfterMs,
+        });
       }
       const workspace = await perWorkspace.take(ref.workspace);
       if (!workspace.allowed) {
         throw new ParleyError(
           ErrorCode.RateLimited,
           'rooms are being created too fast in this workspace',
-          workspace.retryAfterMs,
+          { retryAfterMs: workspace.retryAfterMs },
         );
       }
       const outcome = await stores.rooms.create(ref, { ...room, maxRooms: maxPerWorkspace });
@@ -63,6 +67,7 @@ export function createRoomCreation(
         throw new ParleyError(
           ErrorCode.Forbidden,
           `workspace "${ref.workspace}" holds ${maxPerWorkspace} rooms, the most it may; join one of them`,
+          { reason: 'limit' },
         );
       }
       if (outcome === 'created') {

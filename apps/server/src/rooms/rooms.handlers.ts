@@ -72,7 +72,9 @@ export const roomHandlers = [
     const ref = refOf(session, room);
     const { visitor } = session;
     if (visitor.rooms && !roomMatches(visitor.rooms, room)) {
-      throw new ParleyError(ErrorCode.Forbidden, 'your token does not open this room');
+      throw new ParleyError(ErrorCode.Forbidden, 'your token does not open this room', {
+        reason: 'token_rooms',
+      });
     }
     const outcome = await roomCreation.create(ref, visitor, {
       visibility,
@@ -89,7 +91,9 @@ export const roomHandlers = [
     const ref = refOf(session, room);
     const role = await access.roleOf(ref, session.visitor);
     if (!atLeast(role, 'moderator')) {
-      throw new ParleyError(ErrorCode.Forbidden, 'only moderators and owners change a room');
+      throw new ParleyError(ErrorCode.Forbidden, 'only moderators and owners change a room', {
+        reason: 'role',
+      });
     }
     const record = await stores.rooms.update(ref, {
       topic: topic === undefined ? undefined : topic || null,
@@ -136,6 +140,7 @@ async function joinOnce(session: ChatSession, room: string): Promise<void> {
     throw new ParleyError(
       ErrorCode.Forbidden,
       `a connection may be in at most ${max} rooms at once; leave one first`,
+      { reason: 'limit' },
     );
   }
   session.entering ??= new Set();

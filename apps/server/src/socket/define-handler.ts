@@ -82,7 +82,7 @@ function admit(session: ChatSession): AckOf<ClientEventName> | undefined {
       'too many events after rate_limited answers',
     );
   }
-  return fail(ErrorCode.RateLimited, 'too many events', waitMs);
+  return fail(ErrorCode.RateLimited, 'too many events', { retryAfterMs: waitMs });
 }
 
 /** An event no handler serves: an error for whoever waits for an answer (after the flood guard). */
@@ -118,7 +118,7 @@ async function dispatch(
       throw new ParleyError(ErrorCode.InvalidPayload, describeIssues(parsed.error));
     return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
   } catch (error) {
-    if (error instanceof ParleyError) return fail(error.code, error.message, error.retryAfterMs);
+    if (error instanceof ParleyError) return fail(error.code, error.message, error.detail);
     if (error instanceof StoreUnavailableError) {
       session.log.warn({ err: error, event }, 'store unavailable');
       return fail(ErrorCode.Unavailable, 'storage is unreachable; nothing was stored, retry later');

@@ -9,7 +9,9 @@ export const typingHandlers = [
     await requireJoined(session, room);
     // Each one fans out to the whole room: its own budget, inside the flood guard's.
     const waitMs = session.budget.typing.take();
-    if (waitMs > 0) throw new ParleyError(ErrorCode.RateLimited, 'typing too often', waitMs);
+    if (waitMs > 0) {
+      throw new ParleyError(ErrorCode.RateLimited, 'typing too often', { retryAfterMs: waitMs });
+    }
     announceTyping(session, room, typing);
     return {};
   }),
