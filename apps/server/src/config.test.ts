@@ -222,4 +222,43 @@ describe('config', () => {
       'WEBHOOK_URLS.0',
     ]);
   });
+
+  it('parses the access settings, and refuses what could not work', () => {
+    const { config } = parseConfig({
+      ROOM_CREATION: 'admins',
+      JOIN_HOOK_URL: 'https://app.example.com/parley/join',
+      WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      TOKEN_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
+      TOKEN_ISSUER: 'https://id.example.com/',
+    });
+    expect(config.access).toMatchObject({
+      roomCreation: 'admins',
+      // The webhook secret signs join-hook calls when the hook has none of its own.
+      joinHook: { secret: 'whsec-0123456789abcdef', timeoutMs: 2000, cacheSeconds: 30 },
+      identityProvider: {
+        issuer: 'https://id.example.com/',
+        algorithms: ['RS256', 'ES256', 'EdDSA'],
+      },
+    });
+    expect(problemsOf({ JOIN_HOOK_URL: 'https://app.example.com/join' })).toEqual([
+      'JOIN_HOOK_SECRET: required when JOIN_HOOK_URL is set (or set WEBHOOK_SECRET)',
+    ]);
+    // Provider settings without a provider would be ignored: refused instead.
+    const stray = problemsOf({ TOKEN_ISSUER: 'x', TOKEN_AUDIENCE: 'y', TOKEN_ALGORITHMS: 'RS256' });
+    expect(stray.map((p) => p.split(':')[0]).sort()).toEqual([
+      'TOKEN_ALGORITHMS',
+      'TOKEN_AUDIENCE',
+      'TOKEN_ISSUER',
+    ]);
+    const both = problemsOf({
+      TOKEN_JWKS_URL: 'https://id.example.com/jwks',
+      TOKEN_PUBLIC_KEY: 'k',
+    });
+    expect(both).toEqual([
+      'TOKEN_PUBLIC_KEY: set either TOKEN_JWKS_URL or TOKEN_PUBLIC_KEY, not both',
+    ]);
+    expect(problemsOf({ TOKEN_ALGORITHMS: 'HS256', TOKEN_PUBLIC_KEY: 'k' })[0]).toMatch(
+      /^TOKEN_ALGORITHMS/,
+    );
+  });
 });

@@ -375,6 +375,16 @@ export function parseConfig(environment: Environment): LoadedConfig {
   if (env.TOKEN_JWKS_URL && env.TOKEN_PUBLIC_KEY) {
     problems.push('TOKEN_PUBLIC_KEY: set either TOKEN_JWKS_URL or TOKEN_PUBLIC_KEY, not both');
   }
+  // Settings of an identity provider that is not configured would do nothing: say so.
+  if (!env.TOKEN_JWKS_URL && !env.TOKEN_PUBLIC_KEY) {
+    for (const name of ['TOKEN_ALGORITHMS', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'] as const) {
+      if (cleaned[name] !== undefined) {
+        problems.push(
+          `${name}: applies to identity-provider tokens only: set TOKEN_JWKS_URL or TOKEN_PUBLIC_KEY`,
+        );
+      }
+    }
+  }
   const keyNames = env.PARLEY_API_KEYS.map((key) => key.name);
   if (new Set(keyNames).size !== keyNames.length) {
     problems.push('PARLEY_API_KEYS: key names must be unique');

@@ -146,6 +146,10 @@ export function createParleyServer(
     track: (work) => services.track(work),
   });
 
+  const access = createRoomAccess(
+    stores,
+    config.access.joinHook && createJoinHook(config.access.joinHook, log),
+  );
   const services: Services = {
     config,
     stores,
@@ -161,14 +165,12 @@ export function createParleyServer(
       track: (work) => services.track(work),
     }),
     roomCreation: createRoomCreation(stores, config.rooms, config.access),
-    access: createRoomAccess(
-      stores,
-      config.access.joinHook && createJoinHook(config.access.joinHook, log),
-    ),
+    access,
     membershipChanges: createMembershipChanges(io, {
       crossNode: config.redis !== undefined,
       log,
       track: (work) => services.track(work),
+      forget: (ref, userId) => access.forget(ref, userId),
     }),
     track(work) {
       inFlight.add(work);

@@ -11,6 +11,7 @@ import {
   HttpPath,
   LIMITS,
   PROTOCOL_VERSION,
+  REFUSAL_MEANINGS,
   SessionRequest,
   SessionResponse,
   serverEvents,
@@ -77,6 +78,8 @@ function rulesOf(schema: JsonSchema): string {
 
 function fieldTable(schema: JsonSchema): string {
   if (schema.$ref) return `${typeOf(schema)}\n`;
+  const union = schema.anyOf ?? schema.oneOf;
+  if (union && !schema.properties) return `One of: ${union.map(typeOf).join(', or ')}.\n`;
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return '`{}` (no fields)\n';
   const required = new Set(schema.required ?? []);
@@ -109,13 +112,18 @@ handshake: \`io(url + "/chat/acme", { auth: { token } })\`. A refused connection
 \`connect_error\` whose \`message\` says why and whose \`data.code\` is an error code below.
 
 Every client event takes an acknowledgement callback, answered with a \`Result\`:
-\`{ ok: true, ...data }\` or \`{ ok: false, error: { code, message, retryAfterMs? } }\`. Payloads are
+\`{ ok: true, ...data }\` or \`{ ok: false, error: { code, message, retryAfterMs?, reason?, until? } }\`. Payloads are
 validated against the schemas below; a payload that does not match answers \`invalid_payload\`
 with a message naming the field. Each event takes exactly one payload object.
 
-Messages in a room carry a \`seq\` that grows by exactly one per stored message. A client that sees
-\`seq\` jump fetches the gap with \`message:history\`; a client that reconnects re-joins with \`since\`.
-A message can arrive both in an answer and as \`message:new\`: deduplicate by \`seq\`.
+Each room's log carries a \`seq\` that grows by exactly one per entry: a stored message, or a
+change entry (\`type: "change"\`) that records an edit or deletion of an earlier message, which
+keeps its own \`seq\`. A client that sees \`seq\` jump fetches the gap with \`message:history\`; a
+client that reconnects re-joins with \`since\` and gets the messages and changes it missed. An
+entry can arrive both in an answer and as an event: deduplicate by \`seq\`.
+
+A refusal answers \`forbidden\` with a \`reason\` a client can word (see ErrorBody); who may do what
+is explained in docs/access-control.md.
 `);
 
   out.push('## Client → server events\n');
@@ -181,6 +189,14 @@ See docs/webhooks.md for retries and verification.
       '| code | meaning |',
       '|---|---|',
       ...ERROR_CODES.map((code) => `| \`${code}\` | ${ERROR_CODE_MEANINGS[code]} |`),
+      '',
+      'A `forbidden` answer says why in `reason`:',
+      '',
+      '| reason | meaning |',
+      '|---|---|',
+      ...Object.entries(REFUSAL_MEANINGS).map(
+        ([reason, meaning]) => `| \`${reason}\` | ${meaning} |`,
+      ),
       '',
     ].join('\n'),
   );

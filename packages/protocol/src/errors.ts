@@ -28,7 +28,8 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   rate_limited: 'Too many requests; retry after `retryAfterMs` milliseconds.',
   conflict: 'It exists already (a room of that name).',
   payload_too_large: 'The request body is larger than allowed.',
-  unavailable: 'A backing store cannot be reached; nothing was stored. Retry later.',
+  unavailable:
+    "Something Parley depends on did not answer (its store, the join hook, the identity provider's keys); nothing was done. Retry later.",
   internal: 'An unexpected server error; it was logged. Retry later.',
 };
 
@@ -38,6 +39,7 @@ export const Refusal = {
   Banned: 'banned',
   ReadOnly: 'read_only',
   Role: 'role',
+  NotAuthor: 'not_author',
   TokenRooms: 'token_rooms',
   AdminsOnly: 'admins_only',
   Limit: 'limit',
@@ -45,10 +47,11 @@ export const Refusal = {
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
 
 export const REFUSAL_MEANINGS: Record<Refusal, string> = {
-  private_room: 'The room is private and nothing admits you (the same whether it exists or not).',
+  private_room: 'The room is private and nothing admits you.',
   banned: 'You are banned from the room until `until`.',
   read_only: 'The room is read-only: only its moderators and owners post.',
-  role: 'Your role in the room is too low for this (or it is not your message).',
+  role: 'Your role in the room is too low for this.',
+  not_author: 'Only its author edits a message.',
   token_rooms: "Your token's `rooms` claim does not include this room.",
   admins_only: 'Only workspace admins create rooms on this server.',
   limit: 'A limit is reached (rooms per connection, rooms per workspace).',
@@ -63,7 +66,10 @@ export const ErrorBody = z
       .enum(Object.values(Refusal) as [Refusal, ...Refusal[]])
       .optional()
       .meta({ description: 'With `forbidden`: why, as a code a client can word.' }),
-    until: z.iso.datetime().optional().meta({ description: 'With `reason: "banned"`: when it ends.' }),
+    until: z.iso
+      .datetime()
+      .optional()
+      .meta({ description: 'With `reason: "banned"`: when it ends.' }),
   })
   .meta({ id: 'ErrorBody', description: 'Why a request failed.' });
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import * as a from './access';
 import { LIMITS } from './limits';
 import type { Result } from './result';
-import type { Role, Visibility } from './roles';
+import type { Visibility } from './roles';
 import * as s from './schemas';
 
 /** Events a client emits to its workspace namespace. Each is answered by an acknowledgement. */

@@ -51,7 +51,7 @@ const PRIVATE: Record<Kind, Record<Event, Outcome | boolean>> = {
   owner: row('ok', 'ok', true),
   admin: row('ok', 'ok', true),
   banned: row('forbidden', 'forbidden', false),
-  claimInside: row('ok', 'forbidden', false),
+  claimInside: row('ok', 'forbidden', true),
   claimOutside: row('forbidden', 'forbidden', false),
 };
 
@@ -64,7 +64,7 @@ const PUBLIC: Record<Kind, Record<Event, Outcome | boolean>> = {
   admin: row('ok', 'ok', true),
   banned: row('forbidden', 'forbidden', true),
   claimInside: row('ok', 'forbidden', true),
-  claimOutside: row('forbidden', 'forbidden', true),
+  claimOutside: row('forbidden', 'forbidden', false),
 };
 
 function row(inside: Outcome, manage: Outcome, listed: boolean): Record<Event, Outcome | boolean> {
@@ -305,6 +305,30 @@ describe('a rooms claim', () => {
       }
       // Inside the claim, the admin is owner.
       expect((await call(confined.admin, 'room:join', { room: 'help-1' })).room.role).toBe('owner');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('managing a room one has no role in', () => {
+  it('answers the same whether the room exists or not', async () => {
+    const t = await startServer();
+    try {
+      const owner = await t.connect('acme', await t.token('Owner', { sub: 'owner' }));
+      await call(owner, 'room:create', { room: 'vault', visibility: 'private' });
+      const outsider = await t.connect('acme', await t.token('Out', { sub: 'out' }));
+      const answers = [];
+      for (const room of ['vault', 'no-such-room']) {
+        answers.push(
+          await request(outsider, 'member:add', { room, userId: 'x' }),
+          await request(outsider, 'member:remove', { room, userId: 'x' }),
+        );
+      }
+      const [addVault, removeVault, addNone, removeNone] = answers;
+      expect(addVault).toEqual(addNone);
+      expect(removeVault).toEqual(removeNone);
+      expect(addVault).toMatchObject({ ok: false, error: { code: 'forbidden', reason: 'role' } });
     } finally {
       await t.close();
     }

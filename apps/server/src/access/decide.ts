@@ -29,8 +29,8 @@ export type Entry =
  * access policy, pure, so one table-driven test covers it (decide.test.ts).
  *
  * 1. A `rooms` claim confines the token to matching rooms, whatever else holds.
- * 2. A ban refuses, until it ends (admins are never banned: they act as owner everywhere).
- * 3. An admin is owner; a stored member has their role.
+ * 2. An admin is owner (never banned: they act as owner everywhere).
+ * 3. A ban refuses, until it ends; a stored member has their role.
  * 4. A public room (or one that does not exist yet) admits anyone, with no role.
  * 5. A private room admits a matching `rooms` claim as member; anyone else: ask the hook.
  */

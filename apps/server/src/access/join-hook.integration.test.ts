@@ -148,4 +148,35 @@ describe('the join hook', () => {
     expect(await join('refused')).toMatchObject({ ok: false });
     expect(backend.calls.map((c) => c.body.user.id)).toEqual(['busy', 'refused']);
   });
+
+  it('grants a role that counts for what they do in the room, and is asked anew after a removal', async () => {
+    const owner = await withHook();
+    await call(owner, 'room:join', { room: 'vault' });
+    backend.answer = (user) =>
+      user === 'mod'
+        ? { status: 200, body: { allow: true, role: 'moderator' } }
+        : { status: 200, body: { allow: true } };
+    const mod = await t.connect('acme', await t.token('Mod', { sub: 'mod' }));
+    const guest = await t.connect('acme', await t.token('Gus', { sub: 'gus' }));
+    await call(mod, 'room:join', { room: 'vault' });
+    await call(guest, 'room:join', { room: 'vault' });
+    const sent = await call(guest, 'message:send', { room: 'vault', text: 'x', clientMsgId: 'x' });
+    // The hook's moderator moderates: deletes others' messages, adds and removes members.
+    await call(mod, 'message:delete', {
+      room: 'vault',
+      seq: sent.message.seq,
+      id: sent.message.id,
+    });
+    await call(mod, 'member:add', { room: 'vault', userId: 'new' });
+    const calls = backend.calls.length;
+    await call(mod, 'member:remove', { room: 'vault', userId: 'gus' });
+    // Gus's cached admission went with the removal: his rejoin asks the backend again, which
+    // now says no.
+    backend.answer = () => ({ status: 200, body: { allow: false } });
+    expect(await request(guest, 'room:join', { room: 'vault' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', reason: 'private_room' },
+    });
+    expect(backend.calls.slice(calls).map((c) => c.body.user.id)).toEqual(['gus']);
+  });
 });

@@ -17,6 +17,8 @@ export interface JoinHook {
    * a silent allow.
    */
   ask(ref: RoomRef, user: Member): Promise<HookDecision>;
+  /** Drops what is cached for the user in the room: after a removal, the backend is asked anew. */
+  forget(ref: RoomRef, userId: string): void;
 }
 
 const HookAnswer = z.object({ allow: z.boolean(), role: Role.optional() });
@@ -80,7 +82,7 @@ export function createJoinHook(
 
   return {
     async ask(ref, user) {
-      const key = `${ref.workspace}/${ref.room}\u0000${user.id}`;
+      const key = keyOf(ref, user.id);
       const cached = cache.get(key);
       if (cached && cached.until > Date.now()) return cached.decision;
       let pending = inFlight.get(key);
@@ -96,8 +98,13 @@ export function createJoinHook(
       }
       return decision;
     },
+    forget(ref, userId) {
+      cache.delete(keyOf(ref, userId));
+    },
   };
 }
+
+const keyOf = (ref: RoomRef, userId: string) => `${ref.workspace}/${ref.room}\u0000${userId}`;
 
 function unavailable(): ParleyError {
   return new ParleyError(

@@ -4,6 +4,7 @@ import { exitRoom } from '../rooms/membership';
 import { namespacesOf } from '../socket/engine-internals';
 import { sessionOf } from '../socket/session';
 import { type ParleyIo, roomChannel } from '../socket/types';
+import type { RoomRef } from '../stores/types';
 
 export interface MembershipChanges {
   /**
@@ -21,9 +22,19 @@ export function createMembershipChanges(
     crossNode,
     log,
     track,
-  }: { crossNode: boolean; log: Logger; track(work: Promise<unknown>): void },
+    forget,
+  }: {
+    crossNode: boolean;
+    log: Logger;
+    track(work: Promise<unknown>): void;
+    /** Drops this node's cached join-hook answer for a removed user: it would let them back. */
+    forget(ref: RoomRef, userId: string): void;
+  },
 ): MembershipChanges {
   const applyLocally = (change: MembershipChange) => {
+    if (change.kind === 'removed') {
+      forget({ workspace: change.workspace, room: change.room }, change.userId);
+    }
     const namespace = namespacesOf(io).of(change.workspace);
     if (!namespace) return;
     if (change.kind === 'role') {

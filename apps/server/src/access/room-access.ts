@@ -26,6 +26,8 @@ export interface RoomAccess {
   refusalOf(ref: RoomRef, visitor: Visitor): Promise<ParleyError | undefined>;
   /** Their role in the room for moderation: stored, or owner for an admin; null for none. */
   roleOf(ref: RoomRef, visitor: Requester): Promise<Role | null>;
+  /** Forgets what the join hook said of the user in the room (they were removed). */
+  forget(ref: RoomRef, userId: string): void;
 }
 
 /** Who may enter which room: the stores' facts, the policy in decide.ts, and the join hook. */
@@ -52,6 +54,9 @@ export function createRoomAccess(stores: Stores, hook: JoinHook | undefined): Ro
     async refusalOf(ref, visitor) {
       const entry = entryTo(ref.room, visitor, await facts(ref, visitor.userId));
       return entry.allowed === true ? undefined : refusal(entry);
+    },
+    forget(ref, userId) {
+      hook?.forget(ref, userId);
     },
     async roleOf(ref, visitor) {
       // A rooms claim confines the token, an admin's too: no role where it does not reach.

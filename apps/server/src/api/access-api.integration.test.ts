@@ -94,7 +94,7 @@ describe('server API: rooms and members', () => {
     await createPrivate('ops', { owner: { id: 'ana', name: 'Ana' } });
     const put = await api('/workspaces/acme/rooms/ops/members/bo', {
       method: 'PUT',
-      body: { name: 'Bo', role: 'moderator' },
+      body: { name: 'Bo (invited)', role: 'moderator' },
     });
     expect(put.status).toBe(200);
     expect(MemberResponse.parse(await put.json()).member).toMatchObject({
@@ -111,7 +111,8 @@ describe('server API: rooms and members', () => {
     ).members;
     expect(members).toEqual([
       expect.objectContaining({ id: 'ana', role: 'owner', online: false }),
-      expect.objectContaining({ id: 'bo', role: 'moderator', online: true }),
+      // Online, Bo shows under the name he connected with, not the one he was invited by.
+      expect.objectContaining({ id: 'bo', name: 'Bo', role: 'moderator', online: true }),
     ]);
 
     const told = Promise.all([
@@ -263,8 +264,18 @@ describe('server API: rooms and members', () => {
         error: { code: 'forbidden' },
       });
     }
-    const list = await call(confined, 'room:list', {});
-    expect(list.rooms.map((r) => r.name)).not.toContain('finance');
+    // It lists only the rooms its claim names, private ones included, paged and searchable.
+    await api('/workspaces/acme/rooms', { method: 'POST', body: { room: 'support-1' } });
+    await api('/workspaces/acme/rooms', { method: 'POST', body: { room: 'lounge' } });
+    const names = async (query: { prefix?: string; limit?: number; cursor?: string }) => {
+      const page = await call(confined, 'room:list', query);
+      return [page.rooms.map((r) => r.name), page.nextCursor] as const;
+    };
+    expect(await names({})).toEqual([['support-1', 'support-42'], null]);
+    expect(await names({ prefix: 'support-4' })).toEqual([['support-42'], null]);
+    expect(await names({ prefix: 'lo' })).toEqual([[], null]);
+    expect(await names({ limit: 1 })).toEqual([['support-1'], 'support-1']);
+    expect(await names({ limit: 1, cursor: 'support-1' })).toEqual([['support-42'], null]);
 
     const admin = await t.connect('acme', await mint({ sub: 'eve', admin: true }));
     expect((await call(admin, 'room:join', { room: 'finance' })).room.role).toBe('owner');

@@ -1,13 +1,12 @@
 import { ClientEvent } from '@parley/protocol';
-import { refOf, requireJoined } from '../rooms/membership';
+import { refOf, requireJoined, roleIn } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
 import type { ChatSession } from '../socket/session';
 import { addMember, listMembers, removeMember } from './members';
 
-/** The connection's user and their role in the room, read fresh from the store. */
+/** The connection's user and their role in the room. */
 async function actorIn(session: ChatSession, room: string) {
-  const role = await session.services.access.roleOf(refOf(session, room), session.visitor);
-  return { member: session.user, role };
+  return { member: session.user, role: await roleIn(session, room) };
 }
 
 export const memberHandlers = [

@@ -28,10 +28,15 @@ export async function listMembers(services: Services, ref: RoomRef): Promise<Roo
     stores.members.list(ref, LIMITS.joinMembersMax),
     stores.presence.members(ref, LIMITS.joinMembersMax),
   ]);
-  const online = new Set(present.map((member) => member.id));
+  // Someone online shows under the name they connected with; the stored one is for when not.
+  const online = new Map(present.map((member) => [member.id, member.name]));
   const listed = new Set(stored.map((member) => member.id));
   return [
-    ...stored.map((member) => ({ ...member, online: online.has(member.id) })),
+    ...stored.map((member) => ({
+      ...member,
+      name: online.get(member.id) ?? member.name,
+      online: online.has(member.id),
+    })),
     ...present
       .filter((member) => !listed.has(member.id))
       .map((member) => ({ ...member, role: null, online: true })),
@@ -49,8 +54,8 @@ export async function addMember(
   target: { userId: string; name?: string; role: Role },
 ): Promise<RoomMember> {
   const { stores } = services;
-  const record = await requireRoom(services, ref);
   requireRank(actor, 'moderator', 'only moderators and owners add members');
+  const record = await requireRoom(services, ref);
   if (roleRank(target.role) >= roleRank(actor.role) && actor.role !== 'owner') {
     throw new ParleyError(ErrorCode.Forbidden, `only owners make someone a ${target.role}`, {
       reason: 'role',
@@ -67,6 +72,8 @@ export async function addMember(
   const name = target.name ?? existing?.name ?? target.userId;
   await stores.members.put(ref, { id: target.userId, name, role: target.role });
   await stores.members.unban(ref, target.userId);
+  // A room someone manages is in use: it never expires as unused.
+  await stores.rooms.retire(ref);
   const [online, memberCount] = await Promise.all([
     stores.presence.members(ref, LIMITS.joinMembersMax),
     stores.presence.count(ref),
@@ -98,8 +105,9 @@ export async function removeMember(
   { userId, banSeconds }: { userId: string; banSeconds?: number },
 ): Promise<void> {
   const { stores } = services;
-  await requireRoom(services, ref);
+  // Rank first: someone with no role anywhere learns nothing of which rooms exist.
   requireRank(actor, 'moderator', 'only moderators and owners remove people');
+  await requireRoom(services, ref);
   const existing = await stores.members.get(ref, userId);
   if (existing && roleRank(existing.role) >= roleRank(actor.role) && actor.role !== 'owner') {
     throw new ParleyError(
@@ -110,7 +118,10 @@ export async function removeMember(
   }
   if (existing) await stores.members.remove(ref, userId);
   const until = banSeconds === undefined ? undefined : Date.now() + banSeconds * 1000;
-  if (until !== undefined) await stores.members.ban(ref, userId, until);
+  if (until !== undefined) {
+    await stores.members.ban(ref, userId, until);
+    await stores.rooms.retire(ref); // a ban is kept, and so is its room
+  }
   const untilIso = until === undefined ? undefined : new Date(until).toISOString();
   services.membershipChanges.apply({
     kind: 'removed',

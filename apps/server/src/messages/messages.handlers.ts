@@ -1,4 +1,4 @@
-import { atLeast, ClientEvent, ErrorCode, LIMITS } from '@parley/protocol';
+import { atLeast, ClientEvent, ErrorCode, LIMITS, type Role } from '@parley/protocol';
 import { refOf, requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
 import { ParleyError } from '../socket/errors';
@@ -47,13 +47,13 @@ export const messageHandlers = [
   }),
 
   defineHandler(ClientEvent.MessageEdit, async (session, { room, seq, id, text }) => {
-    await requireJoined(session, room);
-    return acknowledged(await change(session, room, { seq, id }, 'edit', text));
+    const role = await requireJoined(session, room);
+    return acknowledged(await change(session, room, role, { seq, id }, 'edit', text));
   }),
 
   defineHandler(ClientEvent.MessageDelete, async (session, { room, seq, id }) => {
-    await requireJoined(session, room);
-    return acknowledged(await change(session, room, { seq, id }, 'delete'));
+    const role = await requireJoined(session, room);
+    return acknowledged(await change(session, room, role, { seq, id }, 'delete'));
   }),
 ];
 
@@ -62,20 +62,18 @@ function acknowledged({ message, change }: Amended) {
   return { message, ...(change && { changeSeq: change.seq }) };
 }
 
-/** An edit or deletion by this connection's user, with their role read fresh from the store. */
-async function change(
+/** An edit or deletion by this connection's user, with their role in the room as admitted. */
+function change(
   session: ChatSession,
   room: string,
+  role: Role | null,
   target: { seq: number; id: string },
   action: 'edit' | 'delete',
   text?: string,
 ) {
-  const ref = refOf(session, room);
-  const role =
-    action === 'delete' ? await session.services.access.roleOf(ref, session.visitor) : null;
   return changeMessage(
     session.services,
-    ref,
+    refOf(session, room),
     target,
     { member: session.user, moderates: atLeast(role, 'moderator'), origin: session.socket.id },
     action,

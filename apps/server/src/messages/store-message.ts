@@ -1,4 +1,4 @@
-import { ErrorCode, type Member, type Message, type MessageChange } from '@parley/protocol';
+import { ErrorCode, type Member, type MessageChange } from '@parley/protocol';
 import type { Services } from '../services';
 import { ParleyError } from '../socket/errors';
 import type {
@@ -80,7 +80,7 @@ export async function changeMessage(
       if (action === 'edit') {
         if (!own) {
           throw new ParleyError(ErrorCode.Forbidden, 'only its author edits a message', {
-            reason: 'role',
+            reason: 'not_author',
           });
         }
         if (current.deleted) throw new ParleyError(ErrorCode.NotFound, 'the message was deleted');

@@ -19,6 +19,17 @@ export async function requireJoined(session: ChatSession, room: string): Promise
   throw refused ?? new ParleyError(ErrorCode.NotJoined, `join room "${room}" first`);
 }
 
+/**
+ * The user's role in a room, for judging what they may do there: as admitted, for a room the
+ * connection is in (so a role the join hook granted counts, and changes reach it on every node),
+ * else as stored (admins are owners; a rooms claim confines).
+ */
+export async function roleIn(session: ChatSession, room: string): Promise<Role | null> {
+  const joined = session.joined.get(room);
+  if (joined !== undefined) return joined;
+  return session.services.access.roleOf(refOf(session, room), session.visitor);
+}
+
 export function refOf(session: ChatSession, room: string): RoomRef {
   return { workspace: session.workspace, room };
 }

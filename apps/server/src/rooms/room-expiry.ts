@@ -14,8 +14,8 @@ const BATCH = 200;
 const BATCHES_PER_PASS = 10;
 
 /**
- * Deletes rooms that were created and never used: no message, no topic, nobody in them for
- * `ttlMs`. A room with history or a topic is kept for good (and never looked at again); an
+ * Deletes public rooms that were created and never used: no message, no topic, no member but
+ * their creator, nobody in them for `ttlMs`. A room with history or a topic is kept for good (and never looked at again); an
  * occupied one has its idle time start over. Every node sweeps; deleting twice is harmless.
  */
 export function startRoomExpiry(
@@ -23,16 +23,21 @@ export function startRoomExpiry(
   { ttlMs, log, track }: { ttlMs: number; log: Logger; track(work: Promise<unknown>): void },
 ): RoomExpiry {
   async function settle(ref: RoomRef): Promise<boolean> {
-    const [record, members, lastSeq] = await Promise.all([
+    const [record, members, lastSeq, stored] = await Promise.all([
       stores.rooms.get(ref),
       stores.presence.count(ref),
       stores.history.lastSeq(ref),
+      stores.members.list(ref, 2),
     ]);
     if (!record) {
       await stores.rooms.retire(ref);
       return false;
     }
-    if (lastSeq > 0 || record.topic !== null) {
+    // Kept for good: history, a topic, or any sign someone meant the room to last — it is
+    // private or read-only, or has members besides its creator. (A private room deleted here
+    // would be re-created public by the next join of its name, owned by that stranger.)
+    const meant = record.visibility === 'private' || record.readOnly || stored.length > 1;
+    if (lastSeq > 0 || record.topic !== null || meant) {
       await stores.rooms.retire(ref);
       return false;
     }
@@ -46,6 +51,8 @@ export function startRoomExpiry(
       await stores.rooms.create(ref, { maxRooms: UNLIMITED_ROOMS });
       return false;
     }
+    // Its creator's ownership goes with it: whoever makes the name again owns the new room.
+    for (const member of stored) await stores.members.remove(ref, member.id);
     return true;
   }
 

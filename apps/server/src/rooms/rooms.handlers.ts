@@ -12,7 +12,7 @@ import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
 import { LOBBY_CHANNEL } from '../socket/types';
 import type { HistoryStore, RoomRecord, RoomRef } from '../stores/types';
-import { announceRoom, enterRoom, exitRoom, refOf, requireJoined } from './membership';
+import { announceRoom, enterRoom, exitRoom, refOf, requireJoined, roleIn } from './membership';
 import { roomDirectory } from './room-directory';
 
 export const roomHandlers = [
@@ -58,12 +58,14 @@ export const roomHandlers = [
   }),
 
   defineHandler(ClientEvent.RoomList, async (session, query) => {
-    // Asking for the list makes this socket a lobby: it hears every public room's count from now on.
-    session.socket.join(LOBBY_CHANNEL);
     const { visitor } = session;
+    // Asking for the list makes this socket a lobby: it hears every public room's count from now
+    // on — unless a rooms claim confines it (it hears of the rooms it is in, as their member).
+    if (!visitor.rooms || visitor.rooms.includes('*')) session.socket.join(LOBBY_CHANNEL);
     return roomDirectory(session.services.stores, session.workspace, query, {
       userId: visitor.userId,
       admin: visitor.admin,
+      rooms: visitor.rooms,
     });
   }),
 
@@ -87,9 +89,9 @@ export const roomHandlers = [
   }),
 
   defineHandler(ClientEvent.RoomUpdate, async (session, { room, topic, readOnly }) => {
-    const { access, stores } = session.services;
+    const { stores } = session.services;
     const ref = refOf(session, room);
-    const role = await access.roleOf(ref, session.visitor);
+    const role = await roleIn(session, room);
     if (!atLeast(role, 'moderator')) {
       throw new ParleyError(ErrorCode.Forbidden, 'only moderators and owners change a room', {
         reason: 'role',

@@ -184,9 +184,40 @@ describe('rooms and presence', () => {
     await call(ana, 'room:leave', { room: 'unused' });
     const names = async () => (await call(ana, 'room:list', {})).rooms.map((r) => r.name);
     await expect.poll(names, { timeout: 10_000 }).toEqual(['occupied', 'talked', 'topical']);
-    // A deleted room is simply new again.
-    const again = await call(ana, 'room:join', { room: 'unused' });
-    expect(again.room).toMatchObject({ name: 'unused', lastSeq: 0 });
+    // A deleted room is simply new again, owned by whoever makes it: its old owner is not.
+    const again = await call(bo, 'room:join', { room: 'unused' });
+    expect(again.room).toMatchObject({ name: 'unused', lastSeq: 0, role: 'owner' });
+    const members = await call(bo, 'member:list', { room: 'unused' });
+    expect(members.members.map((m) => [m.name, m.role])).toEqual([['Bo', 'owner']]);
+  });
+
+  it('never deletes a room someone meant to keep: private, read-only, managed or with a ban', async () => {
+    await t.close();
+    t = await startServer({ ROOM_IDLE_TTL_SECONDS: '1' });
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+    await call(ana, 'room:create', { room: 'private', visibility: 'private' });
+    await call(ana, 'room:create', { room: 'read-only', readOnly: true });
+    await call(ana, 'room:create', { room: 'managed' });
+    await call(ana, 'member:add', { room: 'managed', userId: 'bo' });
+    await call(ana, 'member:remove', { room: 'managed', userId: 'bo' });
+    await call(ana, 'room:create', { room: 'banned' });
+    await call(ana, 'member:remove', { room: 'banned', userId: 'mal', banSeconds: 3600 });
+    // The newest candidate: by the pass that deletes it, the others were looked at too.
+    await call(ana, 'room:create', { room: 'unused' });
+    const names = async () => (await call(ana, 'room:list', {})).rooms.map((r) => r.name);
+    await expect
+      .poll(names, { timeout: 10_000 })
+      .toEqual(['banned', 'managed', 'private', 'read-only']);
+    // The private room is still Ana's: a stranger cannot make it anew.
+    const stranger = await t.connect('acme', await t.token('Mal', { sub: 'mal' }));
+    expect(await request(stranger, 'room:join', { room: 'private' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', reason: 'private_room' },
+    });
+    expect(await request(stranger, 'room:join', { room: 'banned' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', reason: 'banned' },
+    });
   });
 
   it('lists at most 100 members in the join answer, the joiner among them, and counts them all', async () => {

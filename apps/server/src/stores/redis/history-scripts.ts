@@ -2,6 +2,30 @@ import { defineScript } from 'redis';
 import type { RateLimited, ReadOnlyRefusal, SendRates } from '../types';
 import { TAKE_TOKEN_LUA } from './rate-limiter';
 
+/**
+ * Lua shared by the scripts that add to a room's log (KEYS[1] seq, KEYS[2] log, KEYS[3] ids):
+ * takes the next seq (left in `seq`), stores the entry at it (and its idempotency key, for a
+ * message), drops what fell out of retention from the log and the keys, and publishes the entry
+ * on the room's channel, so every node hears the log in seq order.
+ */
+function appendEntryLua(argv: {
+  entry: string;
+  idKey?: string;
+  retention: string;
+  channel: string;
+  header: string;
+}): string {
+  return `local seq = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], seq, ${argv.entry})
+${argv.idKey ? `redis.call('ZADD', KEYS[3], seq, ${argv.idKey})` : ''}
+local cutoff = seq - tonumber(${argv.retention})
+if cutoff > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+end
+redis.call('PUBLISH', ${argv.channel}, ${argv.header} .. seq .. '\\n' .. ${argv.entry})`;
+}
+
 type AppendReply = RateLimited | ReadOnlyRefusal | { created: boolean; seq: number; json: string };
 
 /**
@@ -61,15 +85,7 @@ if ARGV[6] ~= '' then
   end
   bucket_write(KEYS[5], sender - 1, senderRate, senderBurst, now)
 end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], seq, ARGV[2])
-redis.call('ZADD', KEYS[3], seq, ARGV[1])
-local cutoff = seq - tonumber(ARGV[3])
-if cutoff > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
-end
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. '\\n' .. ARGV[2])
+${appendEntryLua({ entry: 'ARGV[2]', idKey: 'ARGV[1]', retention: 'ARGV[3]', channel: 'ARGV[4]', header: 'ARGV[5]' })}
 return {1, seq, ARGV[2]}`,
   parseCommand(
     parser,
@@ -136,14 +152,7 @@ if not found[1] then return {0, 0} end
 if found[1] ~= ARGV[2] then return {1, 0} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
-local seq = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], seq, ARGV[4])
-local cutoff = seq - tonumber(ARGV[5])
-if cutoff > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
-end
-redis.call('PUBLISH', ARGV[6], ARGV[7] .. seq .. '\\n' .. ARGV[4])
+${appendEntryLua({ entry: 'ARGV[4]', retention: 'ARGV[5]', channel: 'ARGV[6]', header: 'ARGV[7]' })}
 return {2, seq}`,
   parseCommand(
     parser,
