@@ -9,7 +9,15 @@ import {
   type WebProcess,
   webApp,
 } from './harness';
-import { composer, connected, personInRoom as enter, members, message, send } from './people';
+import {
+  composer,
+  connected,
+  personInRoom as enter,
+  members,
+  message,
+  send,
+  userIdOf,
+} from './people';
 
 let server: ParleyProcess;
 let web: WebProcess;
@@ -65,8 +73,17 @@ function tombstones(page: Page) {
   return page.locator('.message[data-deleted]');
 }
 
+/** What the page read out politely to screen readers last (a role given to its user). */
+function announced(page: Page, text: string) {
+  return page.locator('[data-announcements]', { hasText: text });
+}
+
+function listedRoom(page: Page, room: string) {
+  return page.getByTestId('room-directory').locator('li', { hasText: `#${room}` });
+}
+
 describe('a private room', () => {
-  it('an owner adds Bo, Cy can neither see nor join it; edits and deletions show live; removing Bo takes both of his tabs out', async () => {
+  it('an owner adds Bo, who sees it appear in his lobby, Cy can neither see nor join it; edits and deletions show live; Bo made moderator gets its controls at once; removing Bo takes both of his tabs out', async () => {
     // They meet in a public room: where the owner finds Bo among the people online.
     const ana = await personInRoom('Ana', 'town-square');
     const bo = await personInRoom('Bo', 'town-square');
@@ -75,6 +92,11 @@ describe('a private room', () => {
 
     await createRoom(ana.page, 'secret', { private: true });
     await ana.page.locator('.room-header [data-private]', { hasText: 'Private' }).waitFor();
+    // Bo waits in the lobby (still in the public room, where the owner finds him): no #secret.
+    await toLobby(bo.page);
+    await roomCount(bo.page, 'town-square').waitFor();
+    expect(await listedRoom(bo.page, 'secret').count()).toBe(0);
+
     const panel = ana.page.locator('.manage');
     await rosterEntry(ana.page, 'Ana').filter({ hasText: 'owner' }).waitFor();
     await panel.getByLabel('Add someone to #secret').selectOption({ label: 'Bo' });
@@ -82,21 +104,26 @@ describe('a private room', () => {
     await panel.getByText('Added Bo to #secret as member.').waitFor();
     await rosterEntry(ana.page, 'Bo').filter({ hasText: 'member' }).waitFor();
 
+    // Without reloading, Bo's lobby lists it, with its lock, and says so to screen readers.
+    await listedRoom(bo.page, 'secret').locator('[data-private]').waitFor();
+    await announced(bo.page, 'You were added to #secret.').waitFor();
+
     // Cy's lobby lists the public room but not the private one: a page arrives whole.
     await toLobby(cy.page);
     await roomCount(cy.page, 'town-square').waitFor();
     expect(await roomCount(cy.page, 'secret').count()).toBe(0);
     // At the door, Cy is told why, and sees nothing of the room.
     await cy.page.goto(`${web.url}/w/lobby/secret`);
-    await cy.page.locator('[data-room-error]', { hasText: 'private' }).waitFor();
+    await cy.page
+      .locator('[data-room-error]', {
+        hasText: '#secret is private. Ask one of its moderators to add you.',
+      })
+      .waitFor();
     expect(await composer(cy.page, 'secret').count()).toBe(0);
     expect(await cy.page.locator('.message').count()).toBe(0);
 
-    // Bo finds it in his lobby, with its lock, and opens it; then again in a second tab.
-    await toLobby(bo.page);
-    const listed = bo.page.getByTestId('room-directory').locator('li', { hasText: '#secret' });
-    await listed.locator('[data-private]').waitFor();
-    await listed.getByRole('link').click();
+    // Bo opens it from his lobby; then again in a second tab.
+    await listedRoom(bo.page, 'secret').getByRole('link').click();
     await bo.page.getByRole('heading', { name: '#secret' }).waitFor();
     await connected(bo.page);
     const boTab2 = await bo.context.newPage();
@@ -139,10 +166,31 @@ describe('a private room', () => {
       expect(await message(page, 'Something regrettable').count()).toBe(0);
       await message(page, 'Hello from Bo, edited').waitFor();
     }
+    // Bo's answer to his edit said where the edit sits in the log: his next message found no
+    // hole there, so his tab never asked for history to fill one.
+    expect(bo.emitted).toContain('message:edit');
+    expect(bo.emitted).not.toContain('message:history');
 
-    // Removing Bo: both of his tabs leave at once, say why, and land in the lobby.
+    // The owner makes Bo a moderator: his open room gives him a moderator's controls at once,
+    // without joining it again.
+    await send(ana.page, 'secret', 'Ana was here');
+    await message(bo.page, 'Ana was here').waitFor();
+    const deleteAnas = bo.page.getByRole('button', { name: 'Delete message: Ana was here' });
+    expect(await deleteAnas.count()).toBe(0);
+    const joinsBefore = bo.emitted.filter((event) => event === 'room:join').length;
     const boEntry = rosterEntry(ana.page, 'Bo');
     await boEntry.getByText('Manage').click();
+    await boEntry.getByLabel('Role of Bo').selectOption('moderator');
+    await boEntry.getByRole('button', { name: 'Change role' }).click();
+    await panel.getByText('Bo is now moderator.').waitFor();
+    for (const page of [bo.page, boTab2]) {
+      await page.getByRole('button', { name: 'Delete message: Ana was here' }).waitFor();
+      await page.getByRole('heading', { name: 'Manage members' }).waitFor();
+      await announced(page, 'You are now a moderator of #secret.').waitFor();
+    }
+    expect(bo.emitted.filter((event) => event === 'room:join')).toHaveLength(joinsBefore);
+
+    // Removing Bo: both of his tabs leave at once, say why, and land in the lobby.
     await boEntry.getByRole('button', { name: 'Remove from #secret' }).click();
     for (const page of [bo.page, boTab2]) {
       await page
@@ -158,14 +206,14 @@ describe('a private room', () => {
     await members(ana.page).getByText('Bo').waitFor({ state: 'detached' });
     // No longer a member: the door is shut for him too.
     await bo.page.goto(`${web.url}/w/lobby/secret`);
-    await bo.page.locator('[data-room-error]', { hasText: 'private' }).waitFor();
+    await bo.page.locator('[data-room-error]', { hasText: '#secret is private.' }).waitFor();
 
     for (const person of [ana, bo, cy]) await person.context.close();
   });
 });
 
 describe('a read-only room', () => {
-  it('says who may post in place of the composer, opens when its owner lifts it, and a ban sends you to the lobby saying until when', async () => {
+  it('says who may post in place of the composer, opens when its owner lifts it, a ban sends you to the lobby saying until when, and adding you back opens the door you wait at', async () => {
     const ana = await personInRoom('Ana', 'plaza');
     const bo = await personInRoom('Bo', 'plaza');
     await createRoom(ana.page, 'news', { readOnly: true });
@@ -201,7 +249,22 @@ describe('a read-only room', () => {
       .waitFor();
     await bo.page.getByRole('heading', { name: 'Rooms in lobby' }).waitFor();
     await bo.page.goto(`${web.url}/w/lobby/news`);
-    await bo.page.locator('[data-room-error]', { hasText: 'banned' }).waitFor();
+    await bo.page
+      .locator('[data-room-error]', { hasText: /^You are banned from #news until .+\.$/ })
+      .waitFor();
+    expect(await composer(bo.page, 'news').count()).toBe(0);
+
+    // Adding him (by his id: he is online in none of the owner's rooms now) lifts the ban: the
+    // door he waits at opens, without a reload.
+    const addForm = ana.page.locator('.add-member');
+    await addForm
+      .getByLabel('Add someone to #news')
+      .selectOption({ label: 'Someone else, by user id…' });
+    await addForm.getByLabel('User id').fill(await userIdOf(bo.page));
+    await addForm.getByRole('button', { name: 'Add', exact: true }).click();
+    await announced(bo.page, 'You were added to #news.').waitFor();
+    await composer(bo.page, 'news').waitFor();
+    await message(bo.page, 'Congrats!').waitFor();
 
     for (const person of [ana, bo]) await person.context.close();
   });

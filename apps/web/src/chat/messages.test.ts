@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyDeletion,
   applyEdit,
+  applyOwnChange,
   type ChatMessage,
   contiguousSeq,
   gapBefore,
@@ -168,6 +169,31 @@ describe('live edits and deletions', () => {
     const list = applyEdit(mergeStored([], [stored(1), stored(2)]), edited(stored(1), 'new'), 3);
     expect(resumePoint(list)).toEqual({ since: 2, sinceId: 'id2' });
     expect(resumePoint([])).toBeUndefined();
+  });
+});
+
+describe("one's own edits and deletions, as their answers say", () => {
+  it('put the change at the seq the answer gives, so the next entry is no gap', () => {
+    const list = mergeStored([], [stored(1), stored(2)]);
+    const after = applyOwnChange(list, edited(stored(1), 'fixed'), 3, ana);
+    expect(seqs(after)).toEqual([1, 2, 3]);
+    expect(after[0]).toMatchObject({ text: 'fixed', key: 'ana:c1' });
+    expect(after[2]).toMatchObject({ hidden: true, author: ana, sentAt: at(30) });
+    expect(gapBefore(after, 4, 2, 100)).toBeUndefined();
+    expect(contiguousSeq(after)).toBe(3);
+  });
+
+  it('place the change among stored entries, before unsent messages', () => {
+    const list = mergeStored([localMessage(ana, 'unsent', 'u')], [stored(1)]);
+    const gone = applyOwnChange(list, deleted(stored(1)), 2, ana);
+    expect(seqs(gone)).toEqual([1, 2, 'u']);
+    expect(gone[0]).toMatchObject({ deleted: true, text: '' });
+  });
+
+  it('add no entry for a repeat that changed nothing, nor over one already heard', () => {
+    const list = mergeStored([], [stored(1), change(2, edited(stored(1), 'x'))]);
+    expect(seqs(applyOwnChange(list, edited(stored(1), 'x'), undefined, ana))).toEqual([1, 2]);
+    expect(applyOwnChange(list, edited(stored(1), 'x'), 2, ana)[1]?.id).toBe('change2');
   });
 });
 

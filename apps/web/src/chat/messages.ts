@@ -132,6 +132,24 @@ export function applyEdit(
   return withEntry(next, changePlaceholder(changeSeq, message.author, at));
 }
 
+/**
+ * One's own edit or deletion, as its answer says: the message as it is now, and the change
+ * entry's `seq` (absent when it was a repeat that changed nothing). No broadcast brings that
+ * `seq` to the socket that made the change, so the answer fills it, or it would look like a
+ * gap and be fetched again.
+ */
+export function applyOwnChange(
+  list: readonly ChatMessage[],
+  message: Message,
+  changeSeq: number | undefined,
+  by: Member,
+): ChatMessage[] {
+  const merged = mergeStored(list, [message]);
+  if (changeSeq === undefined) return merged;
+  const at = message.editedAt ?? new Date().toISOString();
+  return withEntry(merged, changePlaceholder(changeSeq, by, at));
+}
+
 /** A message deleted, as heard live: a tombstone at its `seq`, when the list holds it. */
 export function applyDeletion(
   list: readonly ChatMessage[],

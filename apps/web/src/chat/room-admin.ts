@@ -33,7 +33,7 @@ export async function configureRoom(
   change: { topic?: string | null; readOnly?: boolean },
 ): Promise<string | null> {
   const result = await request(client.socket, 'room:update', { room, ...change });
-  return result.ok ? null : describeError(result.error);
+  return result.ok ? null : describeError(result.error, room);
 }
 
 export interface RoomMembers {
@@ -74,7 +74,7 @@ export function useRoomMembers(
     void request(client.socket, 'member:list', { room }).then((result) => {
       if (!current) return;
       setMembers(result.ok ? result.members : null);
-      setError(result.ok ? null : describeError(result.error));
+      setError(result.ok ? null : describeError(result.error, room));
     });
     return () => {
       current = false;
@@ -85,7 +85,7 @@ export function useRoomMembers(
   const add = useCallback<RoomMembers['add']>(
     async ({ userId, name }, role) => {
       const result = await request(client.socket, 'member:add', { room, userId, name, role });
-      if (!result.ok) return describeError(result.error);
+      if (!result.ok) return describeError(result.error, room);
       const added = result.member;
       setMembers((list) =>
         list?.some((m) => m.id === added.id)
@@ -100,7 +100,7 @@ export function useRoomMembers(
   const remove = useCallback<RoomMembers['remove']>(
     async (userId, banSeconds) => {
       const result = await request(client.socket, 'member:remove', { room, userId, banSeconds });
-      if (!result.ok) return describeError(result.error);
+      if (!result.ok) return describeError(result.error, room);
       setMembers((list) => list?.filter((m) => m.id !== userId) ?? null);
       return null;
     },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   emptyDirectory,
   firstPage,
+  knownUnlisted,
   nextPage,
   pageArrived,
   pageFailed,
@@ -192,5 +193,25 @@ describe('roomGone', () => {
     const shown = showing('', [room('a'), { ...room('secret'), visibility: 'private' }], null);
     expect(names(roomGone(shown, 'secret'))).toEqual(['a']);
     expect(roomGone(shown, 'elsewhere')).toBe(shown);
+  });
+});
+
+describe('knownUnlisted', () => {
+  it('tells a room the pages shown would hold but do not, from one they cannot tell about', () => {
+    const whole = showing('', [room('general')], null);
+    expect(knownUnlisted(whole, 'secret')).toBe(true);
+    expect(knownUnlisted(whole, 'general')).toBe(false);
+    // Beyond the pages read, or outside the search: nothing is known.
+    expect(knownUnlisted(showing('', [room('alpha')], 'alpha'), 'secret')).toBe(false);
+    expect(knownUnlisted(showing('de', [room('design')], null), 'secret')).toBe(false);
+    expect(knownUnlisted(emptyDirectory(), 'secret')).toBe(false);
+  });
+
+  it('lists a private room once this user is added to it, with its lock', () => {
+    const whole = showing('', [room('general')], null);
+    const added = roomUpdated(whole, { ...room('secret', 1), visibility: 'private' });
+    expect(names(added)).toEqual(['general', 'secret']);
+    expect(added.shown?.rooms[1]?.visibility).toBe('private');
+    expect(knownUnlisted(added, 'secret')).toBe(false);
   });
 });

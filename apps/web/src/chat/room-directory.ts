@@ -153,11 +153,25 @@ export function roomUpdated(directory: RoomDirectory, room: RoomSummary): RoomDi
     const rooms = shown.rooms.map((entry) => (entry === current ? room : entry));
     return { ...next, shown: { ...shown, rooms } };
   }
-  const withinReach =
-    room.name.startsWith(shown.prefix) &&
-    (shown.nextCursor === null || room.name < shown.nextCursor);
-  if (!withinReach) return next;
+  if (!withinReach(shown, room.name)) return next;
   return { ...next, shown: { ...shown, rooms: byName([...shown.rooms, room]) } };
+}
+
+/** Whether the pages shown would hold `name` if it were listed: it matches, and is not beyond them. */
+function withinReach(shown: ShownRooms, name: string): boolean {
+  return name.startsWith(shown.prefix) && (shown.nextCursor === null || name < shown.nextCursor);
+}
+
+/**
+ * Whether the directory shows that `name` is not listed for this user: its pages reach where it
+ * would be, and it is not there. A private room is listed only to its members, so one missing
+ * from a page that reaches it was not theirs.
+ */
+export function knownUnlisted(directory: RoomDirectory, name: string): boolean {
+  const { shown } = directory;
+  return (
+    shown !== null && withinReach(shown, name) && !shown.rooms.some((room) => room.name === name)
+  );
 }
 
 /**

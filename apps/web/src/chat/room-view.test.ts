@@ -4,8 +4,11 @@ import {
   applyJoin,
   emptyRoom,
   mayPost,
+  missingBefore,
   withDeletion,
   withEdit,
+  withOwnChange,
+  withRole,
   withRoomUpdate,
   withStored,
   withTyping,
@@ -103,5 +106,77 @@ describe('live changes', () => {
     expect(afterChange.typing).toHaveLength(1);
     expect(afterChange.lastSeq).toBe(2);
     expect(withStored(afterChange, [stored(3, bo)]).typing).toHaveLength(0);
+  });
+});
+
+describe('my own edits and deletions', () => {
+  // The server skips the acting socket when it announces a change: the answer is all it hears.
+  it("take the change's seq from the answer, so my next message shows no gap to fetch", () => {
+    const view = joined([stored(1), stored(2, bo)]);
+    const edited = withOwnChange(
+      view,
+      {
+        message: { ...stored(1), text: 'fixed', editedAt: new Date().toISOString() },
+        changeSeq: 3,
+      },
+      ana,
+    );
+    expect(edited.messages.map((m) => [m.seq, m.text, m.hidden])).toEqual([
+      [1, 'fixed', undefined],
+      [2, 'm2', undefined],
+      [3, '', true],
+    ]);
+    expect(edited.lastSeq).toBe(3);
+    expect(missingBefore(edited, 4)).toBeUndefined();
+
+    const deleted = withOwnChange(
+      withStored(edited, [stored(4)]),
+      { message: { ...stored(4), text: '', deleted: true }, changeSeq: 5 },
+      ana,
+    );
+    expect(deleted.messages.find((m) => m.seq === 4)).toMatchObject({ deleted: true, text: '' });
+    expect(missingBefore(deleted, 6)).toBeUndefined();
+  });
+
+  it('leave a hole, as before, when the answer has no seq for the change (a repeat)', () => {
+    const view = joined([stored(1), stored(2)]);
+    const repeat = withOwnChange(view, { message: stored(1) }, ana);
+    expect(repeat.messages).toHaveLength(2);
+    expect(repeat.lastSeq).toBe(2);
+    // Had the change taken seq 3, only its answer could have said so: a message at 4 finds 3 missing.
+    expect(missingBefore(repeat, 4)).toEqual({ before: 4, limit: 1 });
+  });
+
+  it('still fetch entries missed before the change', () => {
+    const view = joined([stored(1), stored(2)]);
+    expect(missingBefore(view, 5)).toEqual({ before: 5, limit: 2 });
+  });
+});
+
+describe('my role, as room:role tells it', () => {
+  const told = (role: 'owner' | 'moderator' | 'member', readOnly = true) => ({
+    room: 'secret',
+    topic: 'plans',
+    memberCount: 2,
+    visibility: 'private' as const,
+    readOnly,
+    role,
+  });
+
+  it('gives a member made moderator the right to post in a read-only room, and takes it back', () => {
+    const member = joined([stored(1, bo)], { role: 'member', readOnly: true });
+    expect(mayPost(member)).toBe(false);
+    const moderator = withRole(member, told('moderator'));
+    expect(moderator).toMatchObject({ role: 'moderator', topic: 'plans', memberCount: 2 });
+    expect(mayPost(moderator)).toBe(true);
+    expect(mayPost(withRole(moderator, told('member')))).toBe(false);
+  });
+
+  it('keeps what the room holds', () => {
+    const view = joined([stored(1), stored(2)], { role: 'member' });
+    const promoted = withRole(view, told('owner', false));
+    expect(promoted.messages).toBe(view.messages);
+    expect(promoted.lastSeq).toBe(view.lastSeq);
+    expect(promoted.joined).toBe(true);
   });
 });

@@ -13,7 +13,9 @@ import {
 import {
   applyDeletion,
   applyEdit,
+  applyOwnChange,
   type ChatMessage,
+  gapBefore,
   keepUnsent,
   mergeStored,
   newestSeq,
@@ -141,6 +143,19 @@ export function withEdit(view: RoomView, payload: ServerPayloadOf<'message:updat
   };
 }
 
+/** The answer to this user's own edit or deletion (`by` is this user). */
+export function withOwnChange(
+  view: RoomView,
+  { message, changeSeq }: AckDataOf<'message:edit'> | AckDataOf<'message:delete'>,
+  by: Member,
+): RoomView {
+  return {
+    ...view,
+    messages: applyOwnChange(view.messages, message, changeSeq, by),
+    lastSeq: Math.max(view.lastSeq, changeSeq ?? 0),
+  };
+}
+
 export function withDeletion(
   view: RoomView,
   payload: ServerPayloadOf<'message:deleted'>,
@@ -152,9 +167,29 @@ export function withDeletion(
   };
 }
 
+/**
+ * The entries missing before `seq` arrived, as a history query; undefined when none are (or
+ * nothing was known before, so there is no gap to speak of).
+ */
+export function missingBefore(
+  view: Pick<RoomView, 'messages' | 'lastSeq'>,
+  seq: number,
+): { before: number; limit: number } | undefined {
+  return gapBefore(view.messages, seq, view.lastSeq, LIMITS.historyPageMax);
+}
+
 export function withRoomUpdate(view: RoomView, update: ServerPayloadOf<'room:updated'>): RoomView {
   const { topic, memberCount, visibility, readOnly } = update;
   return { ...view, topic, memberCount, visibility, readOnly };
+}
+
+/**
+ * This user was added to the room or their role changed (`room:role`): what they may do follows
+ * at once (the members panel, deleting others' messages, posting in a read-only room).
+ */
+export function withRole(view: RoomView, told: ServerPayloadOf<'room:role'>): RoomView {
+  const { topic, memberCount, visibility, readOnly, role } = told;
+  return { ...view, topic, memberCount, visibility, readOnly, role };
 }
 
 export function withPresence(view: RoomView, member: Member, present: boolean): RoomView {

@@ -4,7 +4,7 @@ import type { ChatMessage } from './messages';
 /**
  * Who may do what to whom in a room, as the members panel and the message actions show it, and
  * the panel's list of members kept live. The server decides; this only offers what it would
- * allow (docs/access.md).
+ * allow (docs/access-control.md).
  */
 
 /** Roles someone may give: moderators add members; owners any role. */

@@ -1,4 +1,4 @@
-import { type ErrorBody, ErrorCode } from '@parley/protocol';
+import { type ErrorBody, ErrorCode, type Role, roleRank } from '@parley/protocol';
 
 /** "Ana is typing…", "Ana and Bo are typing…", "Ana, Bo and 2 others are typing…". */
 export function typingLine(names: readonly string[]): string {
@@ -10,8 +10,11 @@ export function typingLine(names: readonly string[]): string {
   return `${first}, ${second} and ${names.length - 2} others are typing…`;
 }
 
-/** A server error, in words a person understands. */
-export function describeError(error: ErrorBody): string {
+/**
+ * A server error, in words a person understands. `room` is the room it was about, when there
+ * was one: refusals name it.
+ */
+export function describeError(error: ErrorBody, room?: string): string {
   switch (error.code) {
     case ErrorCode.RateLimited: {
       const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
@@ -26,7 +29,7 @@ export function describeError(error: ErrorBody): string {
     case ErrorCode.Unauthorized:
       return 'Your session has expired. Pick your name again to continue.';
     case ErrorCode.Forbidden:
-      return `Not allowed: ${error.message}.`;
+      return refusalLine(error, room);
     case ErrorCode.NotFound:
       return 'That room does not exist.';
     case ErrorCode.NotJoined:
@@ -39,13 +42,52 @@ export function describeError(error: ErrorBody): string {
 }
 
 const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const formatUntil = (date: Date) => untilFormat.format(date);
+
+/**
+ * Why the server said `forbidden`, worded from its `reason` (the server's sentence is English
+ * written for developers, and says "this room" where the reader wants its name). Without a
+ * reason (an older server) its sentence is all there is.
+ */
+export function refusalLine(
+  error: Pick<ErrorBody, 'message' | 'reason' | 'until'>,
+  room?: string,
+  format: (date: Date) => string = formatUntil,
+): string {
+  const where = room ? `#${room}` : 'this room';
+  switch (error.reason) {
+    case 'private_room':
+      return `${room ? `#${room}` : 'This room'} is private. Ask one of its moderators to add you.`;
+    case 'banned':
+      return error.until
+        ? `You are banned from ${where} until ${format(new Date(error.until))}.`
+        : `You are banned from ${where}.`;
+    case 'read_only':
+      return room
+        ? postingRule(room, false)
+        : 'This room is read-only: only its moderators and owners can post here.';
+    case 'role':
+      return `Your role in ${where} doesn't allow that.`;
+    case 'not_author':
+      return 'Only its author can edit a message.';
+    case 'token_rooms':
+      return `Your sign-in doesn't give you access to ${where}.`;
+    case 'admins_only':
+      return 'Only workspace admins can create rooms here. Join one that exists.';
+    case 'limit':
+      // The same reason covers rooms per connection and rooms per workspace.
+      return 'A limit on rooms was reached. Leave a room you are in, or join one that exists.';
+    case undefined:
+      return `Not allowed: ${error.message}.`;
+  }
+}
 
 /** Why this user is no longer in a room, as `room:removed` says. */
 export function removalLine(
   room: string,
   reason: 'removed' | 'banned',
   until?: string,
-  format: (date: Date) => string = (date) => untilFormat.format(date),
+  format: (date: Date) => string = formatUntil,
 ): string {
   if (reason === 'removed') return `You were removed from #${room}.`;
   const end = until ? ` until ${format(new Date(until))}` : '';
@@ -62,4 +104,31 @@ export function postingRule(room: string, mayPost: boolean): string {
 /** A role, as people read it. */
 export function roleName(role: 'owner' | 'moderator' | 'member' | null): string {
   return role ?? 'visitor';
+}
+
+/** "a member", "a moderator", "an owner". */
+function withArticle(role: Role): string {
+  return role === 'owner' ? 'an owner' : `a ${role}`;
+}
+
+/**
+ * What `room:role` means to this user, or null when it changes nothing they had. `previous` is
+ * their role before it: null for none (so they were just added), undefined when this tab did
+ * not know it (the room is not open here).
+ */
+export function roleChangeLine(
+  room: string,
+  previous: Role | null | undefined,
+  role: Role,
+): string | null {
+  if (previous === role) return null;
+  if (previous === null) {
+    return role === 'member'
+      ? `You were added to #${room}.`
+      : `You were added to #${room} as ${withArticle(role)}.`;
+  }
+  if (previous !== undefined && roleRank(role) < roleRank(previous)) {
+    return `You are now ${withArticle(role)} of #${room}, no longer ${withArticle(previous)}.`;
+  }
+  return `You are now ${withArticle(role)} of #${room}.`;
 }

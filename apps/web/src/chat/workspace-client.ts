@@ -6,14 +6,15 @@ import {
   LIMITS,
   type Member,
   type Message,
+  type Role,
   type ServerPayloadOf,
+  type Visibility,
 } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
 import { newClientMsgId } from './ids';
 import { listen, type ServerEventHandlers } from './listen';
 import {
   type ChatMessage,
-  gapBefore,
   localMessage,
   mergeStored,
   oldestSeq,
@@ -24,6 +25,7 @@ import {
   type AskedPage,
   emptyDirectory,
   firstPage,
+  knownUnlisted,
   nextPage,
   pageArrived,
   pageFailed,
@@ -35,16 +37,19 @@ import {
 import {
   applyJoin,
   emptyRoom,
+  missingBefore,
   type RoomView,
   withDeletion,
   withEdit,
   withLiveEvent,
+  withOwnChange,
   withPresence,
+  withRole,
   withRoomUpdate,
   withStored,
   withTyping,
 } from './room-view';
-import { describeError, removalLine } from './words';
+import { describeError, removalLine, roleChangeLine } from './words';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -61,12 +66,20 @@ export interface WorkspaceSnapshot {
   activeRoom: string | null;
   /** Something to tell whatever screen shows: why this user left a room without asking to. */
   notice: Notice | null;
+  /** News to read out politely, without taking focus: a role given to this user. */
+  announcement: Announcement | null;
 }
 
 export interface Notice {
   /** Tells one notice from the next, for a screen that moves focus to it. */
   id: number;
   room: string;
+  text: string;
+}
+
+export interface Announcement {
+  /** Tells one announcement from the next, so a screen reads only those made while it shows. */
+  id: number;
   text: string;
 }
 
@@ -107,6 +120,7 @@ export class WorkspaceClient {
       roomDirectory: emptyDirectory(),
       activeRoom: null,
       notice: null,
+      announcement: null,
     };
     this.socket = createChatClient({ url: serverUrl, workspace, token: () => session.token() });
     this.socket.on('connect', this.onConnect);
@@ -125,6 +139,7 @@ export class WorkspaceClient {
       'message:updated': this.onMessageUpdated,
       'message:deleted': this.onMessageDeleted,
       'room:removed': this.onRoomRemoved,
+      'room:role': this.onRoomRole,
     };
     this.stopListening = listen(this.socket, serverEvents);
     window.addEventListener('online', this.onBrowserOnline);
@@ -218,13 +233,20 @@ export class WorkspaceClient {
   }
 
   /**
-   * The changed message from the answer. The change entry's `seq` is not in it (the server
-   * skips this socket when it announces the change): the next entry heard or sent finds that
-   * `seq` a gap and fills it from history.
+   * The changed message from the answer, with the change entry's `seq`: the server skips this
+   * socket when it announces the change, so the answer is all it hears of that `seq`. A hole
+   * before it is entries missed meanwhile (or on their way): fetched as for any other entry.
    */
-  private changed(room: string, result: AckOf<'message:edit'>): string | null {
-    if (!result.ok) return describeError(result.error);
-    this.updateRoom(room, (view) => withStored(view, [result.message]));
+  private changed(
+    room: string,
+    result: AckOf<'message:edit'> | AckOf<'message:delete'>,
+  ): string | null {
+    if (!result.ok) return describeError(result.error, room);
+    const view = this.snapshot.rooms[room];
+    const gap =
+      view && result.changeSeq !== undefined ? missingBefore(view, result.changeSeq) : undefined;
+    this.updateRoom(room, (current) => withOwnChange(current, result, this.snapshot.me));
+    if (gap) void this.fillGap(room, gap);
     return null;
   }
 
@@ -402,7 +424,8 @@ export class WorkspaceClient {
     }
     if (!result.ok) {
       const refused = result.error.code === ErrorCode.Forbidden || undefined;
-      this.updateRoom(room, (view) => ({ ...view, error: describeError(result.error), refused }));
+      const error = describeError(result.error, room);
+      this.updateRoom(room, (view) => ({ ...view, error, refused }));
       return;
     }
     this.updateRoom(room, (view) => applyJoin(view, result));
@@ -432,10 +455,10 @@ export class WorkspaceClient {
     });
     this.sending.delete(message.key);
     if (result.ok) {
-      // A hole before one's own message is most often one's own edit or deletion, whose `seq`
-      // no answer carries: fill it now rather than at the next re-join.
+      // A hole before one's own message is entries this socket missed (or that are on their
+      // way): fill it now rather than at the next re-join.
       const view = this.snapshot.rooms[room];
-      const gap = view && this.gapBefore(view, result.message.seq);
+      const gap = view && missingBefore(view, result.message.seq);
       this.acceptStored(room, [result.message]);
       if (gap) void this.fillGap(room, gap);
       return;
@@ -448,7 +471,7 @@ export class WorkspaceClient {
       ...view,
       messages: updateLocal(view.messages, message.key, {
         delivery,
-        error: describeError(failure),
+        error: describeError(failure, room),
       }),
     }));
   }
@@ -458,7 +481,7 @@ export class WorkspaceClient {
   private readonly onMessage = (message: Message): void => {
     const view = this.snapshot.rooms[message.room];
     if (!view) return;
-    const gap = this.gapBefore(view, message.seq);
+    const gap = missingBefore(view, message.seq);
     this.acceptStored(message.room, [message]);
     if (message.author.id !== this.snapshot.me.id && this.snapshot.activeRoom !== message.room) {
       this.updateRoom(message.room, (current) => ({ ...current, unread: current.unread + 1 }));
@@ -470,7 +493,7 @@ export class WorkspaceClient {
   private readonly onMessageUpdated = (payload: ServerPayloadOf<'message:updated'>): void => {
     const view = this.snapshot.rooms[payload.room];
     if (!view) return;
-    const gap = this.gapBefore(view, payload.changeSeq);
+    const gap = missingBefore(view, payload.changeSeq);
     this.updateRoom(payload.room, (current) => withEdit(current, payload));
     if (gap) void this.fillGap(payload.room, gap);
   };
@@ -478,14 +501,10 @@ export class WorkspaceClient {
   private readonly onMessageDeleted = (payload: ServerPayloadOf<'message:deleted'>): void => {
     const view = this.snapshot.rooms[payload.room];
     if (!view) return;
-    const gap = this.gapBefore(view, payload.changeSeq);
+    const gap = missingBefore(view, payload.changeSeq);
     this.updateRoom(payload.room, (current) => withDeletion(current, payload));
     if (gap) void this.fillGap(payload.room, gap);
   };
-
-  private gapBefore(view: RoomView, seq: number) {
-    return gapBefore(view.messages, seq, view.lastSeq, LIMITS.historyPageMax);
-  }
 
   private async fillGap(room: string, gap: { before: number; limit: number }): Promise<void> {
     const result = await request(this.socket, 'message:history', { room, ...gap });
@@ -517,6 +536,45 @@ export class WorkspaceClient {
       },
     });
   };
+
+  /**
+   * This user was added to a room or their role there changed (every tab of theirs hears it,
+   * joined or not): an open room gives or takes what the role allows at once, and the lobby
+   * lists the room (a private room appears with its lock). A room whose door was shut on this
+   * tab is tried again: being added may open it.
+   */
+  private readonly onRoomRole = (told: ServerPayloadOf<'room:role'>): void => {
+    const { room: name, role, ...summary } = told;
+    const line = roleChangeLine(name, this.roleBefore(name, told.visibility), role);
+    const directory = roomUpdated(this.snapshot.roomDirectory, { name, ...summary });
+    this.set({
+      roomDirectory: directory,
+      announcement: line
+        ? { id: (this.snapshot.announcement?.id ?? 0) + 1, text: line }
+        : this.snapshot.announcement,
+    });
+    const refused = this.snapshot.rooms[name]?.refused;
+    this.updateRoom(name, (view) =>
+      refused
+        ? { ...withRole(view, told), error: undefined, refused: undefined }
+        : withRole(view, told),
+    );
+    if (refused && this.socket.connected) void this.join(name);
+  };
+
+  /**
+   * This user's role in a room before a `room:role`, as far as this tab knows: null when they
+   * had none, undefined when this tab cannot tell (the room is not open here).
+   */
+  private roleBefore(room: string, visibility: Visibility): Role | null | undefined {
+    const view = this.snapshot.rooms[room];
+    if (view?.joined) return view.role;
+    if (view?.refused) return null;
+    // A private room is listed only to its members: missing from a list that reaches where it
+    // would be, it was not theirs.
+    if (visibility === 'private' && knownUnlisted(this.snapshot.roomDirectory, room)) return null;
+    return undefined;
+  }
 
   private readonly onPresenceJoined = ({
     room,

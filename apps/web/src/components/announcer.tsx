@@ -3,6 +3,7 @@
 import type { Member } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '@/chat/messages';
+import type { Announcement } from '@/chat/workspace-client';
 
 /**
  * Tells screen readers about new messages from others, one line each. A separate live region,
@@ -31,6 +32,21 @@ export function NewMessageAnnouncer({ messages, me }: { messages: ChatMessage[];
   return (
     <div className="visually-hidden" aria-live="polite" aria-atomic="true">
       {announcement}
+    </div>
+  );
+}
+
+/**
+ * Reads out the workspace's announcements (a role given to this user) politely, without
+ * taking focus. Only those made while it shows: one made before it mounted (on another screen)
+ * was read there already.
+ */
+export function AnnouncementRegion({ announcement }: { announcement: Announcement | null }) {
+  const [shownFrom] = useState(() => announcement?.id ?? 0);
+  const text = announcement && announcement.id > shownFrom ? announcement.text : '';
+  return (
+    <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-announcements="">
+      {text}
     </div>
   );
 }

@@ -15,6 +15,7 @@ import { useChat, useWorkspace } from '@/chat/provider';
 import { createRoom } from '@/chat/room-admin';
 import { SEARCH_DEBOUNCE_MS, searchPrefix } from '@/chat/room-directory';
 import { describeError } from '@/chat/words';
+import { AnnouncementRegion } from './announcer';
 import { AppHeader } from './app-header';
 import { ConnectionBanner } from './connection-status';
 import { CreateRoomForm } from './create-room-form';
@@ -154,6 +155,7 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
         takeFocus={true}
         onDismiss={() => client.dismissNotice()}
       />
+      <AnnouncementRegion announcement={snapshot.announcement} />
       <RoomDirectoryCard
         workspace={workspace}
         directory={snapshot.roomDirectory}
@@ -201,7 +203,7 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
           const result = await createRoom(client, room);
           if (!result.ok) {
             return {
-              error: describeError(result.error),
+              error: describeError(result.error, room.room),
               exists: result.error.code === ErrorCode.Conflict,
             };
           }

@@ -51,6 +51,15 @@ export function MessageItem({
     returnFocus.current = null;
   }, [mode]);
 
+  // Demoted while asking whether to delete someone else's message: the question goes, and the
+  // keyboard goes on from the message.
+  const mayNoLongerDelete = mode === 'confirm-delete' && !canDelete;
+  useEffect(() => {
+    if (!mayNoLongerDelete) return;
+    returnFocus.current = 'item';
+    setMode('view');
+  }, [mayNoLongerDelete]);
+
   function close(focusAfter: FocusTarget) {
     returnFocus.current = focusAfter;
     setError(null);

@@ -8,7 +8,7 @@ import { useChat, useWorkspace } from '@/chat/provider';
 import { mayPost, type RoomView } from '@/chat/room-view';
 import { postingRule, typingLine } from '@/chat/words';
 import type { WorkspaceClient, WorkspaceSnapshot } from '@/chat/workspace-client';
-import { NewMessageAnnouncer } from './announcer';
+import { AnnouncementRegion, NewMessageAnnouncer } from './announcer';
 import { Composer } from './composer';
 import { ConnectionBanner, ConnectionPill } from './connection-status';
 import { LiveEvents } from './live-events';
@@ -102,6 +102,7 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
           takeFocus={false}
           onDismiss={() => client.dismissNotice()}
         />
+        <AnnouncementRegion announcement={snapshot.announcement} />
         {view?.error && (
           <p className="banner banner-offline" role="alert" data-room-error="">
             {view.error}
