@@ -83,9 +83,13 @@ export function members(page: Page) {
   return page.getByTestId('members');
 }
 
-/** Presses Tab until the element matching `selector` has focus. */
+/**
+ * Presses Tab until the element matching `selector` has focus. It waits for the element to be
+ * on the page first: tabbing through a page that is still rendering would miss it.
+ */
 export async function tabTo(page: Page, selector: string) {
-  for (let i = 0; i < 25; i++) {
+  await page.locator(selector).first().waitFor();
+  for (let i = 0; i < 60; i++) {
     if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
     await page.keyboard.press('Tab');
   }
