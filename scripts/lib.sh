@@ -62,3 +62,13 @@ ensure_chromium() {
 ensure_redis_server() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 }
+
+# The load balancer test runs deploy/nginx.conf and deploy/haproxy.cfg with Debian's nginx and
+# HAProxy, as processes of its own (never the system services). They live in /usr/sbin.
+has_sbin() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
+ensure_nginx() {
+  has_sbin nginx || apt_install nginx
+}
+ensure_haproxy() {
+  has_sbin haproxy || apt_install haproxy
+}

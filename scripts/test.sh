@@ -4,6 +4,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node
 ensure_pnpm
 ensure_redis_server
+ensure_nginx
+ensure_haproxy
 install_dependencies
 ensure_chromium
 cd "$ROOT"

@@ -39,15 +39,18 @@ export function attachChat(io: ParleyIo, services: Services): void {
       // Checked first: the per-connection logger is made on first use, and most never log.
       if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
       const rooms = [...session.joined.keys()];
-      const cleanup = Promise.allSettled(rooms.map((room) => exitRoom(session, room))).then(
-        (results) => {
-          for (const result of results) {
-            if (result.status === 'rejected') {
-              session.log.error({ err: result.reason }, 'presence cleanup failed');
-            }
+      // A dropped connection (not a leave): a reload or a move to another node within the grace
+      // is then no departure.
+      const { graceMs } = services.config.presence;
+      const cleanup = Promise.allSettled(
+        rooms.map((room) => exitRoom(session, room, { graceMs })),
+      ).then((results) => {
+        for (const result of results) {
+          if (result.status === 'rejected' && !services.outage.failed('leave', result.reason)) {
+            session.log.error({ err: result.reason }, 'presence cleanup failed');
           }
-        },
-      );
+        }
+      });
       services.track(cleanup);
     });
   });

@@ -131,10 +131,17 @@ describe('config', () => {
     ]);
   });
 
-  it('runs embedded (no Redis) unless REDIS_URL is set, with a presence TTL of 30 s', () => {
+  it('runs embedded (no Redis) unless REDIS_URL is set, with a presence TTL of 30 s and a grace of 3 s', () => {
     const { config } = parseConfig({});
     expect(config.redis).toBeUndefined();
-    expect(config.presence).toEqual({ ttlSeconds: 30 });
+    expect(config.presence).toEqual({ ttlSeconds: 30, graceMs: 3000 });
+    // No drain in development; 5 s in production, where a load balancer polls /readyz.
+    expect(config.shutdownDrainMs).toBe(0);
+    expect(
+      parseConfig({ NODE_ENV: 'production', PARLEY_AUTH_SECRET: 'x'.repeat(32) }).config
+        .shutdownDrainMs,
+    ).toBe(5000);
+    expect(parseConfig({ SHUTDOWN_DRAIN_MS: '1500' }).config.shutdownDrainMs).toBe(1500);
     expect(config.nodeId).toMatch(/.+-[0-9a-f]{8}$/);
     expect(parseConfig({}).config.nodeId).not.toBe(config.nodeId);
   });
@@ -148,7 +155,7 @@ describe('config', () => {
       NODE_ID: 'web-1',
     });
     expect(config.redis).toEqual({
-      url: 'redis://cache.internal:6380/0',
+      topology: { kind: 'standalone', url: 'redis://cache.internal:6380/0' },
       keyPrefix: 'chat:',
       shardedPubSub: true,
       commandTimeoutMs: 1000,
@@ -159,6 +166,62 @@ describe('config', () => {
       keyPrefix: 'parley:',
       shardedPubSub: false,
     });
+  });
+
+  it('finds Redis through Sentinel or as a Cluster, with REDIS_URL giving the credentials', () => {
+    const sentinel = parseConfig({
+      REDIS_SENTINELS: 'sentinel-a:26379, sentinel-b:26380,10.0.0.7:26379',
+      REDIS_SENTINEL_MASTER: 'chat',
+      REDIS_URL: 'rediss://parley:secret@ignored:6379/2',
+      REDIS_WAIT_REPLICAS: '1',
+    }).config.redis;
+    expect(sentinel).toMatchObject({
+      topology: {
+        kind: 'sentinel',
+        masterName: 'chat',
+        url: 'rediss://parley:secret@ignored:6379/2',
+        sentinels: [
+          { host: 'sentinel-a', port: 26379 },
+          { host: 'sentinel-b', port: 26380 },
+          { host: '10.0.0.7', port: 26379 },
+        ],
+      },
+      shardedPubSub: false,
+      replication: { replicas: 1, timeoutMs: 500 },
+    });
+    expect(parseConfig({ REDIS_SENTINELS: 's:26379' }).config.redis?.topology).toEqual({
+      kind: 'sentinel',
+      sentinels: [{ host: 's', port: 26379 }],
+      masterName: 'mymaster',
+      url: undefined,
+    });
+    const cluster = parseConfig({ REDIS_CLUSTER_NODES: 'r1:7000,r2:7001' }).config.redis;
+    expect(cluster).toMatchObject({
+      topology: {
+        kind: 'cluster',
+        nodes: [
+          { host: 'r1', port: 7000 },
+          { host: 'r2', port: 7001 },
+        ],
+      },
+      // Classic pub/sub is broadcast to every shard of a cluster: sharded is the default there.
+      shardedPubSub: true,
+    });
+    expect(
+      parseConfig({ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_SHARDED_PUBSUB: 'false' }).config.redis
+        ?.shardedPubSub,
+    ).toBe(false);
+    expect(problemsOf({ REDIS_SENTINELS: 'a:1,b' })).toEqual([
+      'REDIS_SENTINELS.1: must be host:port',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'redis://r', REDIS_WAIT_TIMEOUT_MS: '1000' })).toEqual([
+      'REDIS_WAIT_TIMEOUT_MS: must be less than REDIS_COMMAND_TIMEOUT_MS',
+    ]);
+    expect(
+      problemsOf({ REDIS_SENTINELS: 'a:1', REDIS_CLUSTER_NODES: 'r1:7000' }).map(
+        (p) => p.split(':')[0],
+      ),
+    ).toEqual(['REDIS_CLUSTER_NODES']);
   });
 
   it('refuses a Redis URL of another scheme, a too short presence TTL and a bad node id', () => {

@@ -34,6 +34,15 @@ const list = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+/** `host:port`, as Sentinel and Cluster seed lists give them. */
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+  .transform((value) => {
+    const at = value.lastIndexOf(':');
+    return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
+  });
+
 /**
  * One server API key: `name:key`, or `name:key:ws1+ws2` to limit it to some workspaces. The
  * name shows in logs and as the default integration id; the key is the bearer secret.
@@ -102,14 +111,23 @@ const EnvSchema = z.object({
   ORIGIN_CHECK: flag.default(true),
   TOKEN_MAX_TTL_SECONDS: positiveInt(30 * 24 * 3600),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  // Unset: 5 s in production (load balancers poll /readyz every few seconds), none otherwise.
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().nonnegative().optional(),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
     .optional(),
+  REDIS_SENTINELS: list.pipe(z.array(hostPort)).optional(),
+  REDIS_SENTINEL_MASTER: z.string().min(1).default('mymaster'),
+  REDIS_CLUSTER_NODES: list.pipe(z.array(hostPort)).optional(),
   REDIS_KEY_PREFIX: z.string().max(64).default('parley:'),
-  REDIS_SHARDED_PUBSUB: flag.default(false),
+  // Unset: on for a Redis Cluster (classic pub/sub reaches every shard), off otherwise.
+  REDIS_SHARDED_PUBSUB: flag.optional(),
+  REDIS_WAIT_REPLICAS: limitOrOff(0),
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(1000),
   // Below 3 s a heartbeat every TTL/3 would be too tight to survive a short pause.
   PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).default(30),
+  PRESENCE_GRACE_MS: limitOrOff(3000),
   NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z, a-z, 0-9, ".", "_" and "-"')
@@ -206,6 +224,11 @@ export interface ParleyConfig {
   };
   log: { level: (typeof LOG_LEVELS)[number] };
   shutdownTimeoutMs: number;
+  /**
+   * On SIGTERM, how long to keep serving with /readyz answering 503 before telling clients and
+   * closing: the time a load balancer needs to stop sending new connections here.
+   */
+  shutdownDrainMs: number;
   /** Unique per running process: presence entries carry it so survivors can clean up after it. */
   nodeId: string;
   /** Set: nodes share stores and broadcasts through Redis. Unset: the embedded in-memory default. */
@@ -213,6 +236,11 @@ export interface ParleyConfig {
   presence: {
     /** How long a dead node's presence may linger before survivors remove it. */
     ttlSeconds: number;
+    /**
+     * How long a user whose last connection dropped (not one who left) still counts as present:
+     * a reload, or a move to another node during a drain, is then no departure and no arrival.
+     */
+    graceMs: number;
   };
   api: ApiConfig;
   webhooks: WebhookConfig;
@@ -275,14 +303,32 @@ export interface AccessConfig {
   };
 }
 
+/** A Redis server as Sentinel and Cluster name them. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server, a master found through Sentinel, or a Redis Cluster. */
+export type RedisTopology =
+  | { kind: 'standalone'; url: string }
+  /** `url`, when set, gives the credentials, database and TLS of the data nodes. */
+  | { kind: 'sentinel'; sentinels: RedisNode[]; masterName: string; url?: string }
+  | { kind: 'cluster'; nodes: RedisNode[]; url?: string };
+
 export interface RedisConfig {
-  url: string;
+  topology: RedisTopology;
   /** Prepended to every key and channel, so several deployments can share one Redis. */
   keyPrefix: string;
   /** SSUBSCRIBE/SPUBLISH (Redis 7, Redis Cluster) instead of classic pub/sub. */
   shardedPubSub: boolean;
   /** A store call that gets no answer within this fails as `unavailable` instead of hanging. */
   commandTimeoutMs: number;
+  /**
+   * Acknowledge (and announce) a message only once this many replicas have it (WAIT), waiting at
+   * most `timeoutMs`: a failover then never loses an acknowledged message nor reuses its seq.
+   */
+  replication?: { replicas: number; timeoutMs: number };
 }
 
 export interface LoadedConfig {
@@ -372,6 +418,17 @@ export function parseConfig(environment: Environment): LoadedConfig {
   if (env.JOIN_HOOK_URL && !joinHookSecret) {
     problems.push('JOIN_HOOK_SECRET: required when JOIN_HOOK_URL is set (or set WEBHOOK_SECRET)');
   }
+  if (
+    env.REDIS_WAIT_TIMEOUT_MS !== undefined &&
+    env.REDIS_WAIT_TIMEOUT_MS >= env.REDIS_COMMAND_TIMEOUT_MS
+  ) {
+    problems.push('REDIS_WAIT_TIMEOUT_MS: must be less than REDIS_COMMAND_TIMEOUT_MS');
+  }
+  if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
+    problems.push(
+      'REDIS_CLUSTER_NODES: set either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both',
+    );
+  }
   if (env.TOKEN_JWKS_URL && env.TOKEN_PUBLIC_KEY) {
     problems.push('TOKEN_PUBLIC_KEY: set either TOKEN_JWKS_URL or TOKEN_PUBLIC_KEY, not both');
   }
@@ -390,6 +447,19 @@ export function parseConfig(environment: Environment): LoadedConfig {
     problems.push('PARLEY_API_KEYS: key names must be unique');
   }
   if (problems.length > 0) throw new ConfigError(problems);
+
+  const topology: RedisTopology | undefined = env.REDIS_SENTINELS
+    ? {
+        kind: 'sentinel',
+        sentinels: env.REDIS_SENTINELS,
+        masterName: env.REDIS_SENTINEL_MASTER,
+        url: env.REDIS_URL,
+      }
+    : env.REDIS_CLUSTER_NODES
+      ? { kind: 'cluster', nodes: env.REDIS_CLUSTER_NODES, url: env.REDIS_URL }
+      : env.REDIS_URL
+        ? { kind: 'standalone', url: env.REDIS_URL }
+        : undefined;
 
   const corsOrigins =
     env.CORS_ORIGINS ?? (env.NODE_ENV === 'production' ? [] : DEVELOPMENT_ORIGINS);
@@ -432,16 +502,26 @@ export function parseConfig(environment: Environment): LoadedConfig {
       },
       log: { level: env.LOG_LEVEL },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (env.NODE_ENV === 'production' ? 5000 : 0),
       nodeId: env.NODE_ID ?? `${hostname()}-${randomUUID().slice(0, 8)}`,
-      redis: env.REDIS_URL
+      redis: topology
         ? {
-            url: env.REDIS_URL,
+            topology,
             keyPrefix: env.REDIS_KEY_PREFIX,
-            shardedPubSub: env.REDIS_SHARDED_PUBSUB,
+            shardedPubSub: env.REDIS_SHARDED_PUBSUB ?? topology.kind === 'cluster',
             commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+            ...(env.REDIS_WAIT_REPLICAS > 0 && {
+              replication: {
+                replicas: env.REDIS_WAIT_REPLICAS,
+                // Within the command deadline, so the write is answered by WAIT, not by it.
+                timeoutMs:
+                  env.REDIS_WAIT_TIMEOUT_MS ??
+                  Math.max(1, Math.floor(env.REDIS_COMMAND_TIMEOUT_MS / 2)),
+              },
+            }),
           }
         : undefined,
-      presence: { ttlSeconds: env.PRESENCE_TTL_SECONDS },
+      presence: { ttlSeconds: env.PRESENCE_TTL_SECONDS, graceMs: env.PRESENCE_GRACE_MS },
       api: {
         keys: env.PARLEY_API_KEYS,
         revoked: env.PARLEY_API_KEYS_REVOKED,

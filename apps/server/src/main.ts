@@ -22,10 +22,12 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'signal received');
+  // The drain and the presence grace come first; the timeout is for what follows them.
+  const timeoutMs = config.shutdownDrainMs + config.presence.graceMs + config.shutdownTimeoutMs;
   const deadline = setTimeout(() => {
-    log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting anyway');
+    log.error({ timeoutMs }, 'shutdown timed out; exiting anyway');
     process.exit(1);
-  }, config.shutdownTimeoutMs);
+  }, timeoutMs);
   try {
     await server.close();
   } catch (error) {

@@ -12,7 +12,9 @@ import { repairRooms } from './stores/redis/repair';
 const loaded = loadConfigOrExit();
 const { config } = loaded;
 if (!config.redis) {
-  console.error('REDIS_URL is not set: the repair is for rooms stored in Redis.');
+  console.error(
+    'Neither REDIS_URL, REDIS_SENTINELS nor REDIS_CLUSTER_NODES is set: the repair is for rooms stored in Redis.',
+  );
   process.exit(1);
 }
 const log = createLogger(config);
@@ -21,6 +23,7 @@ await connections.open();
 try {
   const report = await repairRooms(connections.commands, redisKeys(config.redis.keyPrefix), {
     retention: config.limits.historyRetention,
+    primaries: await connections.primaries(),
   });
   log.info(report, 'rooms repaired');
 } finally {

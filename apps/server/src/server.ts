@@ -18,6 +18,7 @@ import { attachChat } from './chat';
 import { createClientAddress } from './clients/client-address';
 import { createConnectionGate } from './clients/connection-gate';
 import type { ParleyConfig } from './config';
+import { refuseNewSessionsWhile } from './http/drain-gate';
 import { guardRequests } from './http/guard';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
@@ -40,6 +41,7 @@ import { createSlowReaders } from './socket/slow-readers';
 import type { InterServerEvents, ParleyIo } from './socket/types';
 import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
+import { createOutageLog } from './stores/outage-log';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
 import type { Stores } from './stores/types';
 import { createWebhooks, type Webhooks } from './webhooks';
@@ -69,6 +71,7 @@ function chooseBackend(config: ParleyConfig, log: Logger) {
       nodeId: config.nodeId,
       presenceTtlMs: config.presence.ttlSeconds * 1000,
       limits: config.limits,
+      replication: config.redis.replication,
     },
     log,
   );
@@ -153,6 +156,7 @@ export function createParleyServer(
   const services: Services = {
     config,
     stores,
+    outage: createOutageLog(log),
     tokens: createTokenService(config.auth.secret, {
       maxTtlSeconds: config.auth.maxTtlSeconds,
       identityProvider: config.access.identityProvider,
@@ -203,6 +207,8 @@ export function createParleyServer(
     ),
   );
   io.attach(httpServer);
+  // Draining: new sessions are answered 503, so a load balancer retries them on another node.
+  refuseNewSessionsWhile(httpServer, () => closing);
   let internalsWarned = false;
   function onConnectionClose(this: object): void {
     const address = budgetOf(this)?.address;
@@ -263,6 +269,12 @@ export function createParleyServer(
     async close() {
       if (closing) return;
       closing = true;
+      // /readyz answers 503 from now on; the node keeps serving while load balancers notice
+      // and stop sending it new connections.
+      if (config.shutdownDrainMs > 0) {
+        log.info({ drainMs: config.shutdownDrainMs }, 'draining: /readyz answers 503');
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+      }
       log.info('shutting down');
       sweeper?.stop();
       roomExpiry?.stop();
@@ -279,9 +291,13 @@ export function createParleyServer(
       // Disconnects every socket (running their presence cleanup) and stops the HTTP server;
       // clients see a transport close and reconnect, to another node when there is one.
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      // In flight: presence graces of the connections just closed too — a user who does not
+      // come back (on another node) within it is announced gone before this node stops.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await services.roomAnnouncer.flushAll();
       await webhooks.stop();
       await stores.close();
+      services.outage.stop();
       log.info('shut down');
     },
   };

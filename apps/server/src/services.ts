@@ -6,6 +6,7 @@ import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
 import type { RoomAnnouncer } from './rooms/room-announcer';
 import type { RoomCreation } from './rooms/room-creation';
+import type { OutageLog } from './stores/outage-log';
 import type { Stores } from './stores/types';
 import type { WebhookEmitter } from './webhooks';
 
@@ -27,6 +28,8 @@ export interface Services {
   access: RoomAccess;
   /** Removals and role changes, applied to the user's sockets on every node. */
   membershipChanges: MembershipChanges;
+  /** Counts failures to reach the store: a line when an outage starts and ends, not per call. */
+  outage: OutageLog;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

@@ -36,6 +36,8 @@ export function testConfig(overrides: Environment = {}): ParleyConfig {
     RATE_GUEST_TOKENS_PER_MINUTE: '0',
     RATE_CONNECTIONS_PER_SECOND: '0',
     MAX_CONNECTIONS_PER_ADDRESS: '0',
+    // Departures at once: the tests of the grace set their own.
+    PRESENCE_GRACE_MS: '0',
     ...overrides,
   }).config;
 }

@@ -5,6 +5,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { RedisTopology } from '../src/config';
 import {
   createRedisConnections,
   createRedisStores,
@@ -23,6 +24,12 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (and the same data directory, when persistent). */
   restart(): Promise<void>;
+  /**
+   * SIGSTOP: the process stops answering but keeps its connections open, as behind a network
+   * partition that sends no reset. `resume()` (SIGCONT) lets it carry on where it was.
+   */
+  pause(): void;
+  resume(): void;
   /** Kills it and removes its files. */
   stop(): Promise<void>;
 }
@@ -73,7 +80,14 @@ async function waitForPing(port: number, child: ChildProcess, log: () => string)
  * Starts redis-server. `persistent`: an append-only file synced on every write, as production
  * should run it, so a killed and restarted Redis keeps every acknowledged write.
  */
-export async function startRedis({ persistent = false } = {}): Promise<TestRedis> {
+export async function startRedis({
+  persistent = false,
+  replicaOf,
+}: {
+  persistent?: boolean;
+  /** The port of a master on loopback: this one replicates it. */
+  replicaOf?: number;
+} = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'parley-redis-'));
   const args = [
@@ -86,6 +100,7 @@ export async function startRedis({ persistent = false } = {}): Promise<TestRedis
     '--dir',
     dir,
     ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
   ];
   let child: ChildProcess | undefined;
 
@@ -104,8 +119,19 @@ export async function startRedis({ persistent = false } = {}): Promise<TestRedis
     await waitForPing(port, started, () => output);
   };
 
+  const signal = (name: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null) throw new Error(`redis-server is not running (${name})`);
+    child.kill(name);
+  };
+  // A test that fails while Redis is paused must not leave it stopped for the next one.
+  const resume = () => {
+    if (child && child.exitCode === null) child.kill('SIGCONT');
+  };
+
   const kill = async () => {
     const current = child;
+    // A paused process is killed all the same, but let it run so it can exit at once.
+    current?.kill('SIGCONT');
     child = undefined;
     if (!current || current.exitCode !== null || current.signalCode !== null) return;
     const exited = new Promise((resolve) => current.once('exit', resolve));
@@ -119,6 +145,8 @@ export async function startRedis({ persistent = false } = {}): Promise<TestRedis
     port,
     kill,
     restart: launch,
+    pause: () => signal('SIGSTOP'),
+    resume,
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
@@ -142,7 +170,8 @@ export interface RedisStoreOptions {
 
 /** Redis stores as one node would build them, opened; `close()` closes their connections. */
 export async function openRedisStores(
-  url: string,
+  /** A standalone Redis's URL, or any topology. */
+  where: string | RedisTopology,
   {
     prefix = uniquePrefix(),
     nodeId = `node-${randomUUID().slice(0, 8)}`,
@@ -153,7 +182,12 @@ export async function openRedisStores(
 ): Promise<Stores & { connections: RedisConnections }> {
   const log = pino({ level: 'silent' });
   const connections = createRedisConnections(
-    { url, keyPrefix: prefix, shardedPubSub: false, commandTimeoutMs },
+    {
+      topology: typeof where === 'string' ? { kind: 'standalone', url: where } : where,
+      keyPrefix: prefix,
+      shardedPubSub: typeof where !== 'string' && where.kind === 'cluster',
+      commandTimeoutMs,
+    },
     log,
   );
   const stores = createRedisStores(

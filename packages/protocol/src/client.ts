@@ -64,3 +64,47 @@ export async function request<E extends ClientEventName>(
     return fail(ErrorCode.Unavailable, `no answer to ${event} within ${timeoutMs} ms`) as AckOf<E>;
   }
 }
+
+/**
+ * Waits before each resend of a `message:send` answered `unavailable` (or not answered): the
+ * outcome of such a send is unknown, and resending with the same `clientMsgId` is always safe —
+ * it stores the message if it was not, and answers the original if it was.
+ */
+export const RESEND_DELAYS_MS = [250, 500, 1000, 2000, 4000] as const;
+
+/**
+ * `message:send`, resent with the same `clientMsgId` while the answer is `unavailable` (a store
+ * that did not answer, no answer in time, a node that went away), after each of `delaysMs`; a
+ * resend waits for the socket to be connected again. Resolves with the first other answer, or the
+ * last `unavailable` once the delays are used up. Never a duplicate, never a silent loss.
+ */
+export async function sendMessage(
+  socket: ChatSocket,
+  payload: PayloadInputOf<'message:send'>,
+  {
+    timeoutMs = DEFAULT_ACK_TIMEOUT_MS,
+    delaysMs = RESEND_DELAYS_MS,
+  }: { timeoutMs?: number; delaysMs?: readonly number[] } = {},
+): Promise<AckOf<'message:send'>> {
+  let result = await request(socket, 'message:send', payload, timeoutMs);
+  for (const delayMs of delaysMs) {
+    if (result.ok || result.error.code !== ErrorCode.Unavailable) return result;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (!socket.connected) await connectedAgain(socket, timeoutMs);
+    result = await request(socket, 'message:send', payload, timeoutMs);
+  }
+  return result;
+}
+
+/** Resolves when the socket connects, or after `timeoutMs` (the next request then fails fast). */
+function connectedAgain(socket: ChatSocket, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('connect', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.on('connect', done);
+  });
+}

@@ -29,7 +29,7 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   conflict: 'It exists already (a room of that name).',
   payload_too_large: 'The request body is larger than allowed.',
   unavailable:
-    "Something Parley depends on did not answer (its store, the join hook, the identity provider's keys); nothing was done. Retry later.",
+    "Something Parley depends on (its store, the join hook, the identity provider's keys) did not answer in time. The outcome is unknown: the request may have taken effect. Every request is safe to repeat — a `message:send` resent with the same `clientMsgId` answers the original if it was stored — so retry with backoff.",
   internal: 'An unexpected server error; it was logged. Retry later.',
 };
 

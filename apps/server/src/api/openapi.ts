@@ -10,7 +10,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'It exists already (a room of that name).',
   413: 'The body (or the event data) is too large.',
   429: 'Too many requests for this key; retry after `error.retryAfterMs` (also `Retry-After`).',
-  503: 'A backing store is unreachable; nothing was done. Retry later.',
+  503: 'A backing store did not answer in time; the outcome is unknown. Retry (a message with the same `clientMsgId` is stored once).',
 };
 
 const schema = (type: z.ZodType, io: 'input' | 'output') =>

@@ -1,8 +1,8 @@
 import type { Message } from '@parley/protocol';
-import { request } from '@parley/protocol/client';
+import { request, sendMessage } from '@parley/protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
-import { call, nextEvent, sleep, type TestServer } from '../../test/helpers';
+import { call, collect, messagesOf, nextEvent, sleep, type TestServer } from '../../test/helpers';
 import { startRedis, type TestRedis } from '../../test/redis';
 
 let redis: TestRedis;
@@ -88,6 +88,90 @@ describe('Redis killed and restarted mid-conversation', () => {
     const history = await call(bo, 'message:history', { room: 'general', limit: 100 });
     expect(history.messages).toEqual(acked);
     expect(history.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a stalled Redis: unavailable within the deadline, /readyz 503, and a resend after it neither loses nor duplicates', async () => {
+    const own = await startRedis();
+    const stalled = await startCluster(own.url, 2, { REDIS_COMMAND_TIMEOUT_MS: '300' });
+    try {
+      const [a, b] = stalled as [TestServer, TestServer];
+      const ana = await a.connect('acme', await a.token('Ana', { sub: 'ana' }));
+      const bo = await b.connect('acme', await b.token('Bo', { sub: 'bo' }));
+      await call(ana, 'room:join', { room: 'general' });
+      await call(bo, 'room:join', { room: 'general' });
+      await call(ana, 'message:send', { room: 'general', text: 'before', clientMsgId: 'before' });
+
+      // SIGSTOP: connections stay open and nothing answers, as behind a partition. Everything
+      // below is answered while Redis is still stopped: none of it can have waited for it.
+      own.pause();
+      const send = (clientMsgId: string) =>
+        request(ana, 'message:send', { room: 'general', text: clientMsgId, clientMsgId }, 5000);
+      const timed = async <T>(work: Promise<T>) => {
+        const started = Date.now();
+        const result = await work;
+        return { result, ms: Date.now() - started };
+      };
+      const first = await timed(send('stalled-1'));
+      expect(first.result).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(first.ms).toBeLessThan(2000);
+      for (const node of [a, b]) {
+        const ready = await timed(fetch(`${node.url}/readyz`));
+        expect(ready.result.status).toBe(503);
+        expect(ready.ms).toBeLessThan(2000);
+      }
+      const second = await timed(send('stalled-2'));
+      expect(second.result).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(second.ms).toBeLessThan(2000);
+      expect(await request(bo, 'room:list', {}, 5000)).toMatchObject({
+        error: { code: 'unavailable' },
+      });
+      expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
+
+      own.resume();
+      const resumedAt = Date.now();
+      while ((await readyStatus(a)) !== 200 || (await readyStatus(b)) !== 200) {
+        expect(Date.now() - resumedAt).toBeLessThan(5000);
+        await sleep(50);
+      }
+      // "unavailable" is "outcome unknown": resending with the same clientMsgId stores it if it
+      // was not, and answers the original if it was — once either way.
+      const heardByBo = collect(bo, 'message:new');
+      for (const id of ['stalled-1', 'stalled-2', 'stalled-1'])
+        await call(ana, 'message:send', { room: 'general', text: id, clientMsgId: id });
+      await call(ana, 'message:send', { room: 'general', text: 'after', clientMsgId: 'after' });
+      await expect
+        .poll(() => heardByBo.some((m) => m.text === 'after'), { timeout: 5000 })
+        .toBe(true);
+      const history = messagesOf(
+        (await call(bo, 'message:history', { room: 'general', limit: 100 })).messages,
+      );
+      expect(history.map((m) => m.text).sort()).toEqual([
+        'after',
+        'before',
+        'stalled-1',
+        'stalled-2',
+      ]);
+      expect(history.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+
+      // The typed client does that by itself: sendMessage resends on unavailable, same id.
+      own.pause();
+      const resumeSoon = setTimeout(() => own.resume(), 600);
+      const sent = await sendMessage(
+        ana,
+        { room: 'general', text: 'through the stall', clientMsgId: 'through' },
+        { delaysMs: [200, 400, 800, 1600, 3200] },
+      );
+      clearTimeout(resumeSoon);
+      expect(sent).toMatchObject({ ok: true, message: { text: 'through the stall', seq: 5 } });
+      const after = messagesOf(
+        (await call(bo, 'message:history', { room: 'general', limit: 100 })).messages,
+      );
+      expect(after.filter((m) => m.clientMsgId === 'through')).toHaveLength(1);
+    } finally {
+      own.resume();
+      await Promise.all(stalled.map((node) => node.close()));
+      await own.stop();
+    }
   });
 
   it('a node still shuts down promptly and cleanly while Redis is down', async () => {

@@ -61,7 +61,7 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
       if (error instanceof StoreUnavailableError) {
         return sendError(
           res,
-          new HttpError('unavailable', 'storage is unreachable; nothing was done, retry later'),
+          new HttpError('unavailable', 'storage did not answer; the outcome is unknown: retry'),
         );
       }
       services.log.error({ err: error, path: target?.path }, 'http handler failed');

@@ -1,8 +1,9 @@
-import { ErrorCode, type Role, ServerEvent } from '@parley/protocol';
+import { ErrorCode, type Member, type Role, ServerEvent } from '@parley/protocol';
 import type { Admission } from '../access/room-access';
+import type { Services } from '../services';
 import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
-import { roomChannel } from '../socket/types';
+import { type ParleyNamespace, roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
 import { reportArrival, reportDeparture } from '../webhooks/presence-events';
@@ -71,27 +72,62 @@ export async function enterRoom(session: ChatSession, room: string): Promise<Adm
   return admission;
 }
 
-/** Takes the connection out of the room; the user's last connection announces `presence:left`. */
-export async function exitRoom(session: ChatSession, room: string): Promise<void> {
-  const { stores } = session.services;
+/**
+ * Takes the connection out of the room; the user's last connection announces `presence:left`.
+ * With `graceMs` (a connection that dropped, rather than one that left), the user still counts
+ * for that long: back by then on any node (a reload, a move during a drain), nobody hears of it;
+ * otherwise their departure is announced when it ends.
+ */
+export async function exitRoom(
+  session: ChatSession,
+  room: string,
+  { graceMs = 0 }: { graceMs?: number } = {},
+): Promise<void> {
+  const { services } = session;
   clearTyping(session, room);
   if (session.joined.delete(room)) session.budget.releaseRoom();
   session.socket.leave(roomChannel(room));
   const ref = refOf(session, room);
-  const lastConnection = await stores.presence.remove(ref, session.user.id, session.socket.id);
-  if (lastConnection) {
-    // The room may be empty now: an unused one starts counting its idle time.
-    session.services.track(
-      stores.rooms.touch(ref).catch((error: unknown) => {
-        session.log.debug({ err: error }, 'could not mark the room idle');
-      }),
+  const { nsp } = session.socket;
+  const removal = await services.stores.presence.remove(
+    ref,
+    session.user.id,
+    session.socket.id,
+    graceMs,
+  );
+  if (removal === 'left') announceDeparture(services, nsp, ref, session.user);
+  if (removal === 'leaving') {
+    const userId = session.user.id;
+    services.track(
+      new Promise((resolve) => setTimeout(resolve, graceMs))
+        .then(() => services.stores.presence.settle(ref, userId))
+        .then((member) => member && announceDeparture(services, nsp, ref, member))
+        // Not settled here, it is settled by a sweep (on any node) once the store answers.
+        .catch((error: unknown) => {
+          if (!services.outage.failed('presence grace', error)) {
+            services.log.error({ err: error, ...ref }, 'ending a presence grace failed');
+          }
+        }),
     );
-    reportDeparture(session.services, ref, session.user);
-    session.socket.nsp
-      .to(roomChannel(room))
-      .emit(ServerEvent.PresenceLeft, { room, member: session.user });
-    announceRoom(session, room);
   }
+}
+
+/** A user left the room: the room's sockets, its watchers and the webhooks are told. */
+function announceDeparture(
+  services: Services,
+  nsp: ParleyNamespace,
+  ref: RoomRef,
+  member: Member,
+): void {
+  // The room may be empty now: an unused one starts counting its idle time.
+  services.track(
+    services.stores.rooms.touch(ref).catch((error: unknown) => {
+      services.log.debug({ err: error }, 'could not mark the room idle');
+    }),
+  );
+  reportDeparture(services, ref, member);
+  nsp.to(roomChannel(ref.room)).emit(ServerEvent.PresenceLeft, { room: ref.room, member });
+  services.roomAnnouncer.announce(nsp, ref.room);
 }
 
 /** The room's topic and online count go to the whole workspace, so lobbies stay live. */

@@ -83,9 +83,21 @@ export const roomHandlers = [
       readOnly,
       topic: topic ? topic : null,
     });
-    if (outcome === 'exists') throw new ParleyError(ErrorCode.Conflict, `room "${room}" exists`);
-    const record = await stores.rooms.get(ref);
-    return { room: roomInfo(record, room, 0, 0, 'owner') };
+    const [record, owner] = await Promise.all([
+      stores.rooms.get(ref),
+      stores.members.get(ref, visitor.userId),
+    ]);
+    // A retry of one's own creation (its first answer lost, or `unavailable`) answers the room,
+    // as it is, rather than `conflict`: creating is safe to repeat.
+    const ownRetry = record?.visibility === visibility && owner?.role === 'owner';
+    if (outcome === 'exists' && !ownRetry) {
+      throw new ParleyError(ErrorCode.Conflict, `room "${room}" exists`);
+    }
+    const [memberCount, lastSeq] =
+      outcome === 'created'
+        ? [0, 0]
+        : await Promise.all([stores.presence.count(ref), stores.history.lastSeq(ref)]);
+    return { room: roomInfo(record, room, memberCount, lastSeq, 'owner') };
   }),
 
   defineHandler(ClientEvent.RoomUpdate, async (session, { room, topic, readOnly }) => {

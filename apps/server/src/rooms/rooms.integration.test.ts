@@ -350,6 +350,29 @@ describe('recovery with since', () => {
   });
 });
 
+describe('room:create', () => {
+  it('answers conflict for a name that is taken, and the room itself to its owner retrying', async () => {
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    const created = await call(ana, 'room:create', { room: 'plans', visibility: 'private' });
+    expect(created.room).toMatchObject({ name: 'plans', visibility: 'private', role: 'owner' });
+    await call(ana, 'room:join', { room: 'plans' });
+    await call(ana, 'message:send', { room: 'plans', text: 'x', clientMsgId: 'x' });
+    // Its first answer lost, Ana creates it again: the room as it is now.
+    const again = await call(ana, 'room:create', { room: 'plans', visibility: 'private' });
+    expect(again.room).toMatchObject({ name: 'plans', role: 'owner', lastSeq: 1, memberCount: 1 });
+    for (const [socket, visibility] of [
+      [bo, 'private'],
+      [ana, 'public'],
+    ] as const) {
+      expect(await request(socket, 'room:create', { room: 'plans', visibility })).toMatchObject({
+        ok: false,
+        error: { code: 'conflict' },
+      });
+    }
+  });
+});
+
 describe('ROOM_CREATION=admins', () => {
   it('lets admins (and the server API) make rooms; others join existing ones only', async () => {
     const key = 'backend-key-0123456789abcdefghij';

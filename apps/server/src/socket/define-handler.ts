@@ -10,7 +10,6 @@ import {
   type PayloadOf,
 } from '@parley/protocol';
 import type { z } from 'zod';
-import { StoreUnavailableError } from '../stores/errors';
 import { closeConnection } from './close';
 import { ParleyError } from './errors';
 import type { ChatSession } from './session';
@@ -119,9 +118,11 @@ async function dispatch(
     return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
   } catch (error) {
     if (error instanceof ParleyError) return fail(error.code, error.message, error.detail);
-    if (error instanceof StoreUnavailableError) {
-      session.log.warn({ err: error, event }, 'store unavailable');
-      return fail(ErrorCode.Unavailable, 'storage is unreachable; nothing was stored, retry later');
+    if (session.services.outage.failed(event, error)) {
+      return fail(
+        ErrorCode.Unavailable,
+        'storage did not answer; the outcome is unknown: retry (a resent message is stored once)',
+      );
     }
     session.log.error({ err: error, event }, 'handler failed');
     return fail(ErrorCode.Internal, 'unexpected server error; it was logged');

@@ -191,9 +191,9 @@ export function describeStoreContract(
       expect(await presence.add(general, bo, 's3')).toBe(true);
       expect(await presence.count(general)).toBe(2);
       expect((await presence.members(general)).map((m) => m.id).sort()).toEqual(['ana', 'bo']);
-      expect(await presence.remove(general, 'ana', 's1')).toBe(false);
-      expect(await presence.remove(general, 'ana', 's1')).toBe(false);
-      expect(await presence.remove(general, 'ana', 's2')).toBe(true);
+      expect(await presence.remove(general, 'ana', 's1')).toBe('stayed');
+      expect(await presence.remove(general, 'ana', 's1')).toBe('stayed');
+      expect(await presence.remove(general, 'ana', 's2')).toBe('left');
       expect(await presence.members(general)).toEqual([bo]);
       expect(await presence.counts('acme', ['general'])).toEqual(new Map([['general', 1]]));
       expect(await presence.counts('other', ['general'])).toEqual(new Map([['general', 0]]));
@@ -219,7 +219,7 @@ export function describeStoreContract(
       const { presence, close } = await open();
       expect(await presence.add(general, ana, 's1')).toBe(true);
       expect(await presence.add(general, ana, 's1')).toBe(false);
-      expect(await presence.remove(general, 'ana', 's1')).toBe(true);
+      expect(await presence.remove(general, 'ana', 's1')).toBe('left');
       expect(await presence.count(general)).toBe(0);
       expect(await presence.counts('acme', ['general'])).toEqual(new Map([['general', 0]]));
       await close();
@@ -240,6 +240,50 @@ export function describeStoreContract(
         ]),
       );
       expect(await presence.counts('other', ['general'])).toEqual(new Map([['general', 1]]));
+      await close();
+    });
+
+    it('keeps a user whose last connection dropped for the grace: back in time is no arrival', async () => {
+      const { presence, close } = await open();
+      await presence.add(general, ana, 's1');
+      await presence.add(general, bo, 's2');
+      expect(await presence.remove(general, 'ana', 's1', 60_000)).toBe('leaving');
+      // Still there for everyone: counted, listed, and not settled before the grace ends.
+      expect(await presence.count(general)).toBe(2);
+      expect(await presence.counts('acme', ['general'])).toEqual(new Map([['general', 2]]));
+      expect((await presence.members(general)).map((m) => m.id).sort()).toEqual(['ana', 'bo']);
+      expect(await presence.settle(general, 'ana')).toBeUndefined();
+      expect(await presence.sweep()).toEqual([]);
+      // Back (on any node): no arrival, and nothing left to settle.
+      expect(await presence.add(general, ana, 's3')).toBe(false);
+      expect(await presence.settle(general, 'ana')).toBeUndefined();
+      expect(await presence.remove(general, 'ana', 's3')).toBe('left');
+      expect(await presence.count(general)).toBe(1);
+      // A real arrival afterwards is one again.
+      expect(await presence.add(general, ana, 's4')).toBe(true);
+      await close();
+    });
+
+    it('ends a grace once, when it is over: by settle, or by a sweep on any node', async () => {
+      const { presence, close } = await open();
+      const random = { workspace: 'acme', room: 'random' };
+      await presence.add(general, ana, 's1');
+      await presence.add(random, ana, 's2');
+      expect(await presence.remove(general, 'ana', 's1', 30)).toBe('leaving');
+      expect(await presence.remove(random, 'ana', 's2', 30)).toBe('leaving');
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(await presence.settle(general, 'ana')).toEqual(ana);
+      expect(await presence.settle(general, 'ana')).toBeUndefined();
+      expect(await presence.sweep()).toEqual([{ ref: random, member: ana }]);
+      expect(await presence.sweep()).toEqual([]);
+      expect(await presence.count(general)).toBe(0);
+      expect(await presence.counts('acme', ['general', 'random'])).toEqual(
+        new Map([
+          ['general', 0],
+          ['random', 0],
+        ]),
+      );
+      expect(await presence.add(general, ana, 's3')).toBe(true);
       await close();
     });
 

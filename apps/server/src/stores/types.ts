@@ -204,11 +204,29 @@ export interface RoomStore {
  * Who is in each room. Counts users, not connections: a user with three tabs is one member,
  * present from their first connection's arrival until their last one's departure.
  */
+/**
+ * What removing a connection did: the user `stayed` (they have another connection there), `left`
+ * (announce it now), or is `leaving`: their last connection went, but they stay present for a
+ * grace period, in case it was a reload or a move to another node; `settle` after it decides.
+ */
+export type Removal = 'stayed' | 'left' | 'leaving';
+
 export interface PresenceStore {
-  /** Answers true when this is the user's first connection in the room. */
+  /**
+   * Answers true when the user just arrived: their first connection in the room, and not a
+   * return within the grace period of their last one's going (which nobody was told of).
+   */
   add(ref: RoomRef, member: Member, connectionId: string): Promise<boolean>;
-  /** Answers true when this was the user's last connection in the room. */
-  remove(ref: RoomRef, userId: string, connectionId: string): Promise<boolean>;
+  /**
+   * Removes one connection. With `graceMs`, a user's last connection leaves them `leaving`
+   * (still counted and listed) until `settle`, a return, or a sweep after the grace ends.
+   */
+  remove(ref: RoomRef, userId: string, connectionId: string, graceMs?: number): Promise<Removal>;
+  /**
+   * Ends a `leaving` user's grace once it is over: answers the member when they left (this call
+   * alone answers it, on any node), undefined when they came back or it was settled already.
+   */
+  settle(ref: RoomRef, userId: string): Promise<Member | undefined>;
   /** The users present, at most `limit` of them (which ones, beyond that, is unspecified). */
   members(ref: RoomRef, limit?: number): Promise<Member[]>;
   count(ref: RoomRef): Promise<number>;
@@ -216,8 +234,9 @@ export interface PresenceStore {
   counts(workspace: string, rooms: string[]): Promise<Map<string, number>>;
   /**
    * Departures no connection's own handler could announce: users whose last connection was on a
-   * node that died, or whose removal failed while the store was unreachable (retried here).
-   * Each departure is answered by one call on one node only, so it is announced once.
+   * node that died, whose removal failed while the store was unreachable (retried here), or
+   * whose grace ended without the node that started it settling it. Each departure is answered
+   * by one call on one node only, so it is announced once.
    */
   sweep(): Promise<Departure[]>;
 }

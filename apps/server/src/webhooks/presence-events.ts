@@ -15,8 +15,10 @@ export function reportArrival(services: Services, ref: RoomRef, member: Member):
       (occupied) => {
         if (occupied) webhooks.emit('room.occupied', ref.workspace, { room: ref.room }, member.id);
       },
-      (error: unknown) =>
-        log.warn({ err: error, ...ref }, 'could not mark the room occupied; no room.occupied'),
+      (error: unknown) => {
+        if (services.outage.failed('room.occupied', error)) return;
+        log.warn({ err: error, ...ref }, 'could not mark the room occupied; no room.occupied');
+      },
     )
     .finally(() =>
       webhooks.emit('member.joined', ref.workspace, { room: ref.room, member }, member.id),
@@ -36,8 +38,10 @@ export function reportDeparture(services: Services, ref: RoomRef, member: Member
     (vacated) => {
       if (vacated) webhooks.emit('room.vacated', ref.workspace, { room: ref.room }, member.id);
     },
-    (error: unknown) =>
-      log.warn({ err: error, ...ref }, 'could not mark the room vacant; no room.vacated'),
+    (error: unknown) => {
+      if (services.outage.failed('room.vacated', error)) return;
+      log.warn({ err: error, ...ref }, 'could not mark the room vacant; no room.vacated');
+    },
   );
   services.track(work);
 }

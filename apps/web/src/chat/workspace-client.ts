@@ -10,7 +10,7 @@ import {
   type ServerPayloadOf,
   type Visibility,
 } from '@parley/protocol';
-import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
+import { type ChatSocket, createChatClient, request, sendMessage } from '@parley/protocol/client';
 import { newClientMsgId } from './ids';
 import { listen, type ServerEventHandlers } from './listen';
 import {
@@ -448,7 +448,9 @@ export class WorkspaceClient {
     // Offline: it stays pending and goes out when the room is joined again.
     if (!this.socket.connected || !this.snapshot.rooms[room]?.joined) return;
     this.sending.add(message.key);
-    const result = await request(this.socket, 'message:send', {
+    // Resent with the same clientMsgId while the answer is `unavailable` (outcome unknown):
+    // it stays pending meanwhile, and is stored once whatever happened to the first try.
+    const result = await sendMessage(this.socket, {
       room,
       text: message.text,
       clientMsgId: message.clientMsgId,

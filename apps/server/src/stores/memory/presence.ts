@@ -1,10 +1,12 @@
 import type { Member } from '@parley/protocol';
-import type { PresenceStore, RoomRef } from '../types';
+import type { Departure, PresenceStore, RoomRef } from '../types';
 import { refKey } from './keys';
 
 interface Presence {
   member: Member;
   connections: Set<string>;
+  /** With no connection left: when their grace ends (ms). They still count until settled. */
+  leavingUntil?: number;
 }
 
 export interface MemoryPresenceStore extends PresenceStore {
@@ -15,6 +17,22 @@ export interface MemoryPresenceStore extends PresenceStore {
 export function createMemoryPresenceStore(): MemoryPresenceStore {
   // workspace/room -> user id -> that user's connections in the room
   const rooms = new Map<string, Map<string, Presence>>();
+
+  // Users in their grace, by room and user: what a sweep looks at.
+  const leaving = new Map<string, { ref: RoomRef; userId: string }>();
+  const leavingKey = (ref: RoomRef, userId: string) => `${refKey(ref)}\u0000${userId}`;
+
+  const settleNow = (ref: RoomRef, userId: string, now: number): Member | undefined => {
+    const key = refKey(ref);
+    const users = rooms.get(key);
+    const presence = users?.get(userId);
+    if (presence?.leavingUntil === undefined) leaving.delete(leavingKey(ref, userId));
+    if (!users || presence?.leavingUntil === undefined || presence.leavingUntil > now) return;
+    leaving.delete(leavingKey(ref, userId));
+    users.delete(userId);
+    if (users.size === 0) rooms.delete(key);
+    return presence.member;
+  };
 
   return {
     countNow(ref) {
@@ -32,20 +50,31 @@ export function createMemoryPresenceStore(): MemoryPresenceStore {
         // A renamed guest keeps its id: the newest connection's name is the one shown.
         presence.member = member;
         presence.connections.add(connectionId);
+        // Back within the grace: nobody was told they left, so nobody is told they came.
+        presence.leavingUntil = undefined;
+        leaving.delete(leavingKey(ref, member.id));
         return false;
       }
       users.set(member.id, { member, connections: new Set([connectionId]) });
       return true;
     },
-    async remove(ref, userId, connectionId) {
+    async remove(ref, userId, connectionId, graceMs = 0) {
       const key = refKey(ref);
       const users = rooms.get(key);
       const presence = users?.get(userId);
-      if (!users || !presence?.connections.delete(connectionId)) return false;
-      if (presence.connections.size > 0) return false;
+      if (!users || !presence?.connections.delete(connectionId)) return 'stayed';
+      if (presence.connections.size > 0) return 'stayed';
+      if (graceMs > 0) {
+        presence.leavingUntil = Date.now() + graceMs;
+        leaving.set(leavingKey(ref, userId), { ref, userId });
+        return 'leaving';
+      }
       users.delete(userId);
       if (users.size === 0) rooms.delete(key);
-      return true;
+      return 'left';
+    },
+    async settle(ref, userId) {
+      return settleNow(ref, userId, Date.now());
     },
     async members(ref, limit = Number.POSITIVE_INFINITY) {
       const members: Member[] = [];
@@ -64,8 +93,15 @@ export function createMemoryPresenceStore(): MemoryPresenceStore {
       );
     },
     async sweep() {
-      // One process, so no other node can die and nothing here fails half-way.
-      return [];
+      // One process, so no other node can die and nothing here fails half-way; but a grace
+      // whose settle never came (its timer lost) ends here.
+      const now = Date.now();
+      const departures: Departure[] = [];
+      for (const { ref, userId } of leaving.values()) {
+        const member = settleNow(ref, userId, now);
+        if (member) departures.push({ ref, member });
+      }
+      return departures;
     },
   };
 }

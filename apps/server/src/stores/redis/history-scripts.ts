@@ -6,7 +6,8 @@ import { TAKE_TOKEN_LUA } from './rate-limiter';
  * Lua shared by the scripts that add to a room's log (KEYS[1] seq, KEYS[2] log, KEYS[3] ids):
  * takes the next seq (left in `seq`), stores the entry at it (and its idempotency key, for a
  * message), drops what fell out of retention from the log and the keys, and publishes the entry
- * on the room's channel, so every node hears the log in seq order.
+ * on the room's channel, so every node hears the log in seq order — unless the channel is ''
+ * (the node publishes it itself, once replicas have it: see history.ts).
  */
 function appendEntryLua(argv: {
   entry: string;
@@ -23,7 +24,9 @@ if cutoff > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
 end
-redis.call('PUBLISH', ${argv.channel}, ${argv.header} .. seq .. '\\n' .. ${argv.entry})`;
+if ${argv.channel} ~= '' then
+  redis.call('PUBLISH', ${argv.channel}, ${argv.header} .. seq .. '\\n' .. ${argv.entry})
+end`;
 }
 
 type AppendReply = RateLimited | ReadOnlyRefusal | { created: boolean; seq: number; json: string };

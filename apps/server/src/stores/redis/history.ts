@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEntry, Message, MessageChange } from '@parley/protocol';
-import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter } from '../types';
+import { StoreUnavailableError } from '../errors';
+import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
 import { announcedMessage, announcedRoom, announcementHeader } from './announcement';
-import type { RedisClient, SubscriberClient } from './client';
+import type { RedisClient, SubscriberClient } from './connections';
+import { inSeqOrder } from './in-seq-order';
 import type { RedisKeys } from './keys';
 
 /** The stored forms: an entry without its seq, which is the member's score. */
@@ -37,13 +39,39 @@ function sentKeyOf(authorId: string, clientMsgId: string): string {
 /** A message changed by every node at once this many times in a row: give up (`internal`). */
 const AMEND_ATTEMPTS = 5;
 
+/**
+ * Acknowledge a write only once this many replicas have it (WAIT), so a failover cannot lose
+ * it; it is announced only then too, so nobody hears of a message a failover could take back.
+ */
+export interface Replication {
+  replicas: number;
+  timeoutMs: number;
+  /** WAIT on the connection that wrote `key` (connections/types.ts). */
+  waitFor(key: string, replicas: number, timeoutMs: number): Promise<number>;
+}
+
+/** How long a node holds an entry heard before one it has not heard yet (replicated mode). */
+const REORDER_WINDOW_MS = 200;
+
 export function createRedisHistoryStore(
   client: RedisClient,
   subscriber: SubscriberClient,
   keys: RedisKeys,
   retention: number,
+  replication?: Replication,
 ): HistoryStore {
   const subscribers: { listener: (appended: AppendedEntry) => void; wants: RoomFilter }[] = [];
+  const deliver = (appended: AppendedEntry, interested: typeof subscribers) => {
+    for (const { listener } of interested) listener(appended);
+  };
+  // Published by the script, entries are heard in seq order; published after replication, by
+  // each node, they may not be: then they are put back in order.
+  const ordered =
+    replication &&
+    inSeqOrder<{ appended: AppendedEntry; interested: typeof subscribers }>(
+      ({ appended, interested }) => deliver(appended, interested),
+      { windowMs: REORDER_WINDOW_MS },
+    );
   // Every node hears every room's entries: most are for rooms it has no sockets in, so those
   // are dropped on the header alone, and the rest decoded once for all listeners.
   const hear = (payload: string) => {
@@ -52,12 +80,35 @@ export function createRedisHistoryStore(
     if (interested.length === 0) return;
     const { origin, seq, json } = announcedMessage(payload, rest);
     const appended = { ref, entry: decode(json, seq), origin: origin || undefined };
-    for (const { listener } of interested) listener(appended);
+    if (ordered) ordered.offer(`${ref.workspace}/${ref.room}`, seq, { appended, interested });
+    else deliver(appended, interested);
   };
   const announce = (ref: Parameters<typeof announcementHeader>[0], origin = '') => ({
-    channel: keys.appendedChannel,
+    // Replicated: the script does not publish; `replicated` does, once replicas have it.
+    channel: replication ? '' : keys.appendedChannel,
     header: announcementHeader(ref, origin),
   });
+  /**
+   * Waits for the replicas, then announces the entry. Fewer replicas in time: the write may
+   * still be lost in a failover, so the caller hears `unavailable` (outcome unknown).
+   */
+  const replicated = async (
+    ref: RoomRef,
+    announcement?: { header: string; seq: number; json: string },
+  ) => {
+    if (!replication) return;
+    const { replicas, timeoutMs } = replication;
+    const acknowledged = await replication.waitFor(keys.seq(ref), replicas, timeoutMs);
+    if (acknowledged < replicas) {
+      throw new StoreUnavailableError(
+        `stored, but ${acknowledged} of ${replicas} replicas acknowledged it within ${timeoutMs} ms: the outcome is unknown`,
+      );
+    }
+    if (announcement) {
+      const { header, seq, json } = announcement;
+      await client.publish(keys.appendedChannel, `${header}${seq}\n${json}`);
+    }
+  };
 
   return {
     async append(ref, draft: MessageDraft, { rates, mayPostReadOnly = false } = {}) {
@@ -69,6 +120,7 @@ export function createRedisHistoryStore(
         sentAt: new Date().toISOString(),
         clientMsgId: draft.clientMsgId,
       };
+      const announcement = announce(ref, draft.origin);
       const reply = await client.appendMessage(
         {
           seq: keys.seq(ref),
@@ -82,11 +134,19 @@ export function createRedisHistoryStore(
         sentKeyOf(draft.author.id, draft.clientMsgId),
         JSON.stringify(message),
         retention,
-        announce(ref, draft.origin),
+        announcement,
         rates,
         mayPostReadOnly,
       );
       if ('rateLimited' in reply || 'readOnly' in reply) return reply;
+      // A resend answers the original once replicas have it too; it was announced before, or
+      // (its replication not confirmed then) is found by clients as a gap.
+      await replicated(
+        ref,
+        reply.created
+          ? { header: announcement.header, seq: reply.seq, json: reply.json }
+          : undefined,
+      );
       return { message: decode(reply.json, reply.seq) as Message, created: reply.created };
     },
 
@@ -97,7 +157,11 @@ export function createRedisHistoryStore(
         const current = decode(read, seq);
         if ('type' in current) return undefined;
         const changed = change(current);
-        if (!changed) return { message: current };
+        if (!changed) {
+          // A repeat: what the first attempt wrote is confirmed replicated before it is answered.
+          await replicated(ref);
+          return { message: current };
+        }
         const message: Message = { ...changed, id: current.id, seq };
         const entry: StoredChange = {
           type: 'change',
@@ -108,17 +172,22 @@ export function createRedisHistoryStore(
           by,
           at: new Date().toISOString(),
         };
+        const announcement = announce(ref, origin);
+        const entryJson = JSON.stringify(entry);
         const reply = await client.amendMessage(
           { seq: keys.seq(ref), log: keys.log(ref), ids: keys.ids(ref) },
           seq,
           read,
           JSON.stringify(stored(message)),
-          JSON.stringify(entry),
+          entryJson,
           retention,
-          announce(ref, origin),
+          announcement,
         );
         if (reply.outcome === 'gone') return undefined;
-        if (reply.outcome === 'done') return { message, change: { ...entry, seq: reply.seq } };
+        if (reply.outcome === 'done') {
+          await replicated(ref, { header: announcement.header, seq: reply.seq, json: entryJson });
+          return { message, change: { ...entry, seq: reply.seq } };
+        }
         // Changed by someone else between the read and the write: apply to what is there now.
       }
       throw new Error(`message ${seq} of ${ref.workspace}/${ref.room} kept changing`);

@@ -2,8 +2,8 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { ParleyConfig, RedisConfig } from '../../config';
 import type { Logger } from '../../logger';
 import type { Stores, WebhookLane } from '../types';
-import type { RedisConnections } from './client';
-import { createRedisHistoryStore } from './history';
+import type { RedisConnections } from './connections';
+import { createRedisHistoryStore, type Replication } from './history';
 import { redisKeys } from './keys';
 import { createRedisMemberStore } from './members';
 import { createRedisOccupancyStore } from './occupancy';
@@ -13,13 +13,15 @@ import { createRedisRoomStore } from './rooms';
 import { reportingUnavailable } from './unavailable';
 import { createRedisWebhookQueue } from './webhook-queue';
 
-export { createRedisConnections, type RedisConnections } from './client';
+export { createRedisConnections, type RedisConnections } from './connections';
 
 export interface RedisStoreOptions {
   keyPrefix: string;
   nodeId: string;
   presenceTtlMs: number;
   limits: Pick<ParleyConfig['limits'], 'historyRetention'>;
+  /** Acknowledge messages only once replicas have them (REDIS_WAIT_REPLICAS). */
+  replication?: Omit<Replication, 'waitFor'>;
   /** Webhook deliveries Redis keeps at most per lane (waiting for a receiver that is down, say). */
   webhookQueueCapacity?: number;
 }
@@ -37,6 +39,8 @@ export function createRedisStores(
   log: Logger,
 ): Stores {
   const { commands, subscriber } = connections;
+  const guard = <T extends object>(name: string, store: T) =>
+    reportingUnavailable(name, store, connections.deadline);
   const keys = redisKeys(options.keyPrefix);
   const presence = createRedisPresenceStore(commands, keys, {
     nodeId: options.nodeId,
@@ -52,13 +56,13 @@ export function createRedisStores(
   // bucket with another's. (Chat messages are limited by the history store's append script.)
   const scopedRateLimiter = (scope: string, ratePerSecond: number, burst: number) => {
     const limiter = createRedisRateLimiter(commands, keys, ratePerSecond, burst);
-    return reportingUnavailable(`${scope} rate`, {
+    return guard(`${scope} rate`, {
       take: (key: string) => limiter.take(`${scope}:${key}`),
     });
   };
 
   const webhookLane = (lane: WebhookLane) =>
-    reportingUnavailable(
+    guard(
       `webhookQueues.${lane}`,
       createRedisWebhookQueue(commands, keys, {
         lane,
@@ -67,15 +71,24 @@ export function createRedisStores(
     );
 
   return {
-    history: reportingUnavailable(
+    history: guard(
       'history',
-      createRedisHistoryStore(commands, subscriber, keys, options.limits.historyRetention),
+      createRedisHistoryStore(
+        commands,
+        subscriber,
+        keys,
+        options.limits.historyRetention,
+        options.replication && {
+          ...options.replication,
+          waitFor: connections.waitForReplicas,
+        },
+      ),
     ),
-    rooms: reportingUnavailable('rooms', createRedisRoomStore(commands, keys)),
-    members: reportingUnavailable('members', createRedisMemberStore(commands, keys)),
-    presence: reportingUnavailable('presence', presence),
+    rooms: guard('rooms', createRedisRoomStore(commands, keys)),
+    members: guard('members', createRedisMemberStore(commands, keys)),
+    presence: guard('presence', presence),
     rateLimiter: scopedRateLimiter,
-    occupancy: reportingUnavailable('occupancy', createRedisOccupancyStore(commands, keys)),
+    occupancy: guard('occupancy', createRedisOccupancyStore(commands, keys)),
     webhookQueues: {
       messages: webhookLane('messages'),
       presence: webhookLane('presence'),

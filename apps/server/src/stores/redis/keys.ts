@@ -70,6 +70,14 @@ export function redisKeys(prefix: string) {
     /** Hash of user id -> connection count, for one room. */
     userConnections: (ref: RoomRef) =>
       `${workspace(ref.workspace)}:presence:${ref.room}:user-connections`,
+    /** Hash of user id -> when their grace ends (ms), for users of one room who are leaving. */
+    departing: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:departing`,
+    /**
+     * Sorted set of `[workspace, room, user]` (JSON) of every leaving user, scored by when their
+     * grace ends: what sweeps settle when the node that started it did not. Cluster-wide: written
+     * apart from the room's keys (before them, so nothing leaving is ever missing from it).
+     */
+    departures: `${prefix}departures`,
     /** Set of the workspace's rooms marked occupied (for webhooks' room.occupied / vacated). */
     occupied: (name: string) => `${workspace(name)}:occupied`,
     /** Hash of room name -> online user count, for the whole workspace. */

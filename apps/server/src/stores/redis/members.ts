@@ -1,6 +1,6 @@
 import { roleRank } from '@parley/protocol';
 import type { MemberStore, StoredMember } from '../types';
-import type { RedisClient } from './client';
+import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 import { lexRange } from './lex';
 

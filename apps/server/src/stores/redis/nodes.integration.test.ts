@@ -88,8 +88,25 @@ describe('redis stores shared by several nodes', () => {
     expect(await a.presence.add(general, ana, 'a1')).toBe(true);
     expect(await b.presence.add(general, ana, 'b1')).toBe(false);
     expect(await b.presence.members(general)).toEqual([ana]);
-    expect(await a.presence.remove(general, 'ana', 'a1')).toBe(false);
-    expect(await b.presence.remove(general, 'ana', 'b1')).toBe(true);
+    expect(await a.presence.remove(general, 'ana', 'a1')).toBe('stayed');
+    expect(await b.presence.remove(general, 'ana', 'b1')).toBe('left');
+    expect(await a.presence.count(general)).toBe(0);
+  });
+
+  it('a user moving from one node to another within the grace neither leaves nor arrives', async () => {
+    const nodes = await cluster(2);
+    const [a, b] = [nth(nodes, 0), nth(nodes, 1)];
+    await a.presence.add(general, ana, 'a1');
+    expect(await a.presence.remove(general, 'ana', 'a1', 60_000)).toBe('leaving');
+    expect(await b.presence.add(general, ana, 'b1')).toBe(false);
+    expect(await a.presence.settle(general, 'ana')).toBeUndefined();
+    expect(await b.presence.members(general)).toEqual([ana]);
+    // Gone from B too, and the node that began the grace never settles it: a sweep does.
+    expect(await b.presence.remove(general, 'ana', 'b1', 20)).toBe('leaving');
+    await expect
+      .poll(() => a.presence.sweep(), { interval: 25 })
+      .toEqual([{ ref: general, member: ana }]);
+    expect(await b.presence.sweep()).toEqual([]);
     expect(await a.presence.count(general)).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import { defineScript } from 'redis';
 import type { OccupancyStore } from '../types';
-import type { RedisClient } from './client';
+import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 
 /**

@@ -1,7 +1,7 @@
 import type { Member } from '@parley/protocol';
 import { defineScript } from 'redis';
-import type { Departure, PresenceStore, RoomRef } from '../types';
-import type { RedisClient } from './client';
+import type { Departure, PresenceStore, Removal, RoomRef } from '../types';
+import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 
 interface PresenceKeys {
@@ -9,25 +9,35 @@ interface PresenceKeys {
   members: string;
   userConnections: string;
   counts: string;
+  departing: string;
 }
 
 function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: PresenceKeys): void {
-  parser.pushKeys([keys.connections, keys.members, keys.userConnections, keys.counts]);
+  parser.pushKeys([
+    keys.connections,
+    keys.members,
+    keys.userConnections,
+    keys.counts,
+    keys.departing,
+  ]);
 }
 
 /**
- * Adds one connection of a user to a room. Answers 1 when it is the user's first connection
- * there (the user just arrived), 0 otherwise, including for a connection already added.
+ * Adds one connection of a user to a room. Answers 1 when the user just arrived: their first
+ * connection there, and not a return within the grace of their last one's going (they never
+ * stopped counting, and nobody was told they left). 0 otherwise, also for a connection already
+ * added.
  *
- * KEYS: connections, members, user connections, workspace counts.
+ * KEYS: connections, members, user connections, workspace counts, departing.
  * ARGV: connection id, user id, member JSON, room.
  */
 export const addConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 4,
+  NUMBER_OF_KEYS: 5,
   SCRIPT: `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return 0 end
+if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return 0 end
 redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
 return 1`,
   parseCommand(
@@ -44,30 +54,68 @@ return 1`,
   transformReply: (reply: number) => reply,
 });
 
-/**
- * Removes one connection from a room. Answers the member (JSON) when it was the user's last
- * connection there (the user left), nil otherwise, including for a connection already removed:
- * so however many nodes try, a departure is reported once.
- *
- * KEYS: as above. ARGV: connection id, room.
- */
-export const removeConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 4,
-  SCRIPT: `
-local user = redis.call('HGET', KEYS[1], ARGV[1])
-if not user then return false end
-redis.call('HDEL', KEYS[1], ARGV[1])
-if redis.call('HINCRBY', KEYS[3], user, -1) > 0 then return false end
+/** Lua: the user ARGV-named `user` leaves the room for good (KEYS as above, ARGV[2] the room). */
+const LEAVE_LUA = `
 redis.call('HDEL', KEYS[3], user)
+redis.call('HDEL', KEYS[5], user)
 local member = redis.call('HGET', KEYS[2], user)
 redis.call('HDEL', KEYS[2], user)
 if redis.call('HINCRBY', KEYS[4], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[2]) end
-return member`,
-  parseCommand(parser, keys: PresenceKeys, connectionId: string, room: string) {
+return {2, member}`;
+
+/**
+ * Removes one connection from a room. Answers { 0 } when the user has another connection there
+ * (or this one was removed already: so however many nodes try, a departure is reported once);
+ * { 1 } when it was their last and a grace (ARGV[3] ms, from ARGV[4]) begins, during which they
+ * still count; { 2, member JSON } when they left.
+ *
+ * KEYS: as above. ARGV: connection id, room, grace ms ('0': none), now ms.
+ */
+export const removeConnectionScript = defineScript({
+  NUMBER_OF_KEYS: 5,
+  SCRIPT: `
+local user = redis.call('HGET', KEYS[1], ARGV[1])
+if not user then return {0} end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HINCRBY', KEYS[3], user, -1) > 0 then return {0} end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('HSET', KEYS[5], user, tonumber(ARGV[4]) + tonumber(ARGV[3]))
+  return {1}
+end
+${LEAVE_LUA}`,
+  parseCommand(
+    parser,
+    keys: PresenceKeys,
+    connectionId: string,
+    room: string,
+    graceMs: number,
+    now: number,
+  ) {
     parsePresenceKeys(parser, keys);
-    parser.push(connectionId, room);
+    parser.push(connectionId, room, String(graceMs), String(now));
   },
-  transformReply: (reply: string | null) => reply,
+  transformReply: ([outcome, member]: [number, string?]) => ({ outcome, member }),
+});
+
+/**
+ * Ends a leaving user's grace if it is over and they did not come back: answers { 2, member
+ * JSON } to the one call that does it, { 0 } otherwise (they returned, it is not over, or
+ * another node settled it).
+ *
+ * KEYS: as above. ARGV: user id, room, now ms.
+ */
+export const settleDepartureScript = defineScript({
+  NUMBER_OF_KEYS: 5,
+  SCRIPT: `
+local user = ARGV[1]
+local due = tonumber(redis.call('HGET', KEYS[5], user))
+if not due or due > tonumber(ARGV[3]) then return {0} end
+${LEAVE_LUA}`,
+  parseCommand(parser, keys: PresenceKeys, userId: string, room: string, now: number) {
+    parsePresenceKeys(parser, keys);
+    parser.push(userId, room, String(now));
+  },
+  transformReply: ([outcome, member]: [number, string?]) => ({ outcome, member }),
 });
 
 export interface NodePresenceOptions {
@@ -85,6 +133,27 @@ export function heartbeatTimings(ttlMs: number) {
 
 /** A connection as recorded under its node, so survivors can remove it if the node dies. */
 type NodeEntry = [workspace: string, room: string, connectionId: string, userId: string];
+/** A leaving user, as indexed for sweeps. */
+type DepartureEntry = [workspace: string, room: string, userId: string];
+const departureOf = (ref: RoomRef, userId: string) =>
+  JSON.stringify([ref.workspace, ref.room, userId] satisfies DepartureEntry);
+
+/**
+ * Drops a leaving user's index entry once settled, unless a later grace of theirs began since
+ * (its score is then later than `now`). KEYS: departures. ARGV: entry, now ms.
+ */
+export const forgetDepartureScript = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0`,
+  parseCommand(parser, key: string, entry: string, now: number) {
+    parser.pushKey(key);
+    parser.push(entry, String(now));
+  },
+  transformReply: (reply: number) => reply,
+});
 
 export interface RedisPresenceStore extends PresenceStore {
   /** Tells the cluster this node is alive; repeated by the caller every `everyMs`. */
@@ -111,6 +180,7 @@ export function createRedisPresenceStore(
     members: keys.members(ref),
     userConnections: keys.userConnections(ref),
     counts: keys.counts(ref.workspace),
+    departing: keys.departing(ref),
   });
   const entryOf = (ref: RoomRef, connectionId: string, userId: string) =>
     JSON.stringify([ref.workspace, ref.room, connectionId, userId] satisfies NodeEntry);
@@ -133,10 +203,48 @@ export function createRedisPresenceStore(
     userId: string,
     connectionId: string,
     node: string,
-  ): Promise<Member | undefined> {
-    const memberJson = await client.removeConnection(presenceKeys(ref), connectionId, ref.room);
+    graceMs = 0,
+  ): Promise<{ removal: Removal; member?: Member }> {
+    const now = Date.now();
+    // Indexed before the grace can begin: a sweep then never misses a leaving user.
+    if (graceMs > 0)
+      await client.zAdd(keys.departures, { score: now + graceMs, value: departureOf(ref, userId) });
+    const { outcome, member } = await client.removeConnection(
+      presenceKeys(ref),
+      connectionId,
+      ref.room,
+      graceMs,
+      now,
+    );
     await client.sRem(keys.nodeConnections(node), entryOf(ref, connectionId, userId));
-    return memberJson ? (JSON.parse(memberJson) as Member) : undefined;
+    if (outcome === 2 && member) return { removal: 'left', member: JSON.parse(member) as Member };
+    return { removal: outcome === 1 ? 'leaving' : 'stayed' };
+  }
+
+  /** Ends the user's grace if it is over; drops their index entry unless a later grace began. */
+  async function settleDeparture(ref: RoomRef, userId: string): Promise<Member | undefined> {
+    const now = Date.now();
+    const { outcome, member } = await client.settleDeparture(
+      presenceKeys(ref),
+      userId,
+      ref.room,
+      now,
+    );
+    await client.forgetDeparture(keys.departures, departureOf(ref, userId), now);
+    return outcome === 2 && member ? (JSON.parse(member) as Member) : undefined;
+  }
+
+  /** Leaving users whose grace ended without their node settling it (it stopped, or died). */
+  async function settleOverdue(): Promise<void> {
+    const due = await client.zRangeByScore(keys.departures, '-inf', Date.now(), {
+      LIMIT: { offset: 0, count: 200 },
+    });
+    for (const entry of due) {
+      const [workspace, room, userId] = JSON.parse(entry) as DepartureEntry;
+      const ref = { workspace, room };
+      const member = await settleDeparture(ref, userId);
+      if (member) found.push({ ref, member });
+    }
   }
 
   /** Removes every connection recorded under `node`, keeping the users who thereby left. */
@@ -144,14 +252,14 @@ export function createRedisPresenceStore(
     for (const entry of await client.sMembers(keys.nodeConnections(node))) {
       const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
       const ref = { workspace, room };
-      const member = await removeConnection(ref, userId, connectionId, node);
+      const { member } = await removeConnection(ref, userId, connectionId, node);
       if (member) found.push({ ref, member });
     }
   }
 
   async function retryPending(): Promise<void> {
     for (const [key, { ref, userId, connectionId }] of pending) {
-      const member = await removeConnection(ref, userId, connectionId, nodeId);
+      const { member } = await removeConnection(ref, userId, connectionId, nodeId);
       pending.delete(key);
       if (member) found.push({ ref, member });
     }
@@ -198,9 +306,9 @@ export function createRedisPresenceStore(
       }
     },
 
-    async remove(ref, userId, connectionId) {
+    async remove(ref, userId, connectionId, graceMs = 0) {
       try {
-        return (await removeConnection(ref, userId, connectionId, nodeId)) !== undefined;
+        return (await removeConnection(ref, userId, connectionId, nodeId, graceMs)).removal;
       } catch (error) {
         pending.set(pendingKey(ref, connectionId), { ref, userId, connectionId });
         throw error;
@@ -224,9 +332,11 @@ export function createRedisPresenceStore(
       const counts = await client.hmGet(keys.counts(workspace), rooms);
       return new Map(rooms.map((room, i) => [room, Math.max(0, Number(counts[i] ?? 0))]));
     },
+    settle: settleDeparture,
     async sweep() {
       await retryPending();
       await reapDeadNodes();
+      await settleOverdue();
       return found.splice(0);
     },
 

@@ -4,7 +4,7 @@ import { openRedisStores, startRedis, type TestRedis, uniquePrefix } from '../..
 import { describeStoreContract, describeWebhookQueueContract } from '../contract';
 import { describeAccessContract } from '../contract-access';
 import { StoreUnavailableError } from '../errors';
-import { createRedisConnections } from './client';
+import { createRedisConnections } from './connections';
 import { redisKeys } from './keys';
 import { createRedisWebhookQueue } from './webhook-queue';
 
@@ -20,7 +20,12 @@ describeAccessContract('redis', (limits) => openRedisStores(redis.url, { limits 
 describeWebhookQueueContract('redis', async ({ capacity }) => {
   const prefix = uniquePrefix();
   const connections = createRedisConnections(
-    { url: redis.url, keyPrefix: prefix, shardedPubSub: false, commandTimeoutMs: 1000 },
+    {
+      topology: { kind: 'standalone', url: redis.url },
+      keyPrefix: prefix,
+      shardedPubSub: false,
+      commandTimeoutMs: 1000,
+    },
     pino({ level: 'silent' }),
   );
   await connections.open();

@@ -1,6 +1,6 @@
 import { isWellFormed, type Message, toWellFormed } from '@parley/protocol';
 import { defineScript, RESP_TYPES } from 'redis';
-import type { RedisClient } from './client';
+import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 
 /**
@@ -85,7 +85,14 @@ export interface RepairReport {
 export async function repairRooms(
   client: RedisClient,
   keys: RedisKeys,
-  { retention }: { retention: number },
+  {
+    retention,
+    primaries = [client],
+  }: {
+    retention: number;
+    /** One client per master, to SCAN every key (a cluster's keys are spread over them). */
+    primaries?: RedisClient[];
+  },
 ): Promise<RepairReport> {
   const report: RepairReport = {
     rooms: 0,
@@ -98,44 +105,40 @@ export async function repairRooms(
   // Raw bytes, so a member that is not even UTF-8 can still be found and replaced as stored.
   const raw = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   const workspaces = new Set<string>();
-  for await (const batch of client.scanIterator({ MATCH: keys.logPattern, COUNT: 500 })) {
-    for (const key of batch) {
-      const ref = keys.refOfLog(key);
-      if (!ref) continue;
-      report.rooms++;
-      workspaces.add(ref.workspace);
-      const { moved, dropped } = await client.repairRoom(
-        {
-          seq: keys.seq(ref),
-          log: keys.log(ref),
-          ids: keys.ids(ref),
-          legacyIds: keys.legacyIds(ref),
-        },
-        retention,
-      );
-      report.keysMoved += moved;
-      report.messagesTrimmed += dropped;
-      const entries = (await raw.zRangeWithScores(key, 0, -1)) as unknown as {
-        value: Buffer;
-        score: number;
-      }[];
-      for (const { value, score } of entries) {
-        const fixed = rewritten(value.toString('utf8'));
-        if (fixed === undefined && isUtf8(value)) continue;
-        await raw
-          .multi()
-          .zRem(key, value)
-          .zAdd(key, { score, value: fixed ?? value.toString('utf8') })
-          .exec();
-        report.messagesRewritten++;
-      }
+  for await (const key of scanAll(primaries, keys.logPattern)) {
+    const ref = keys.refOfLog(key);
+    if (!ref) continue;
+    report.rooms++;
+    workspaces.add(ref.workspace);
+    const { moved, dropped } = await client.repairRoom(
+      {
+        seq: keys.seq(ref),
+        log: keys.log(ref),
+        ids: keys.ids(ref),
+        legacyIds: keys.legacyIds(ref),
+      },
+      retention,
+    );
+    report.keysMoved += moved;
+    report.messagesTrimmed += dropped;
+    const entries = (await raw.zRangeWithScores(key, 0, -1)) as unknown as {
+      value: Buffer;
+      score: number;
+    }[];
+    for (const { value, score } of entries) {
+      const fixed = rewritten(value.toString('utf8'));
+      if (fixed === undefined && isUtf8(value)) continue;
+      await raw
+        .multi()
+        .zRem(key, value)
+        .zAdd(key, { score, value: fixed ?? value.toString('utf8') })
+        .exec();
+      report.messagesRewritten++;
     }
   }
-  for await (const batch of client.scanIterator({ MATCH: keys.roomsPattern, COUNT: 500 })) {
-    for (const key of batch) {
-      const workspace = keys.workspaceOfRooms(key);
-      if (workspace) workspaces.add(workspace);
-    }
+  for await (const key of scanAll(primaries, keys.roomsPattern)) {
+    const workspace = keys.workspaceOfRooms(key);
+    if (workspace) workspaces.add(workspace);
   }
   for (const workspace of workspaces) {
     // Rooms an older node created (during a rolling upgrade, say) are not in the name index yet.
@@ -177,4 +180,11 @@ function rewritten(json: string): string | undefined {
 
 function isUtf8(bytes: Buffer): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+/** Every key matching `pattern` on every master, once each. */
+async function* scanAll(primaries: RedisClient[], pattern: string): AsyncGenerator<string> {
+  for (const primary of primaries) {
+    for await (const batch of primary.scanIterator({ MATCH: pattern, COUNT: 500 })) yield* batch;
+  }
 }

@@ -1,7 +1,7 @@
 import type { Visibility } from '@parley/protocol';
 import { defineScript } from 'redis';
 import type { CreateOutcome, RoomRecord, RoomRef, RoomStore } from '../types';
-import type { RedisClient } from './client';
+import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 import { lexRange } from './lex';
 

@@ -10,6 +10,7 @@ import {
   TimeoutError,
 } from 'redis';
 import { StoreUnavailableError } from '../errors';
+import type { Deadline } from './deadline';
 
 const CONNECTION_ERRORS = [
   AbortError,
@@ -37,23 +38,28 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 /**
- * The same store, with every failure to reach Redis (a rejected promise) turned into one
- * `StoreUnavailableError`, so
- * handlers answer `unavailable` without knowing which store or client is behind them.
+ * The same store, with every call held to the deadline and every failure to reach Redis (a
+ * rejected promise, or no answer in time) turned into one `StoreUnavailableError`, so handlers
+ * answer `unavailable` without knowing which store or client is behind them.
  */
-export function reportingUnavailable<T extends object>(name: string, store: T): T {
+export function reportingUnavailable<T extends object>(
+  name: string,
+  store: T,
+  deadline: Deadline,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(store)) {
     if (typeof value !== 'function') {
       wrapped[key] = value;
       continue;
     }
+    const what = `${name}.${key}`;
     wrapped[key] = (...args: unknown[]) => {
       const result: unknown = value.apply(store, args);
       if (!(result instanceof Promise)) return result;
-      return result.catch((error: unknown) => {
-        if (!isUnreachable(error)) throw error;
-        throw new StoreUnavailableError(`${name}.${key}: Redis is unreachable`, { cause: error });
+      return deadline.within(result, what).catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError || !isUnreachable(error)) throw error;
+        throw new StoreUnavailableError(`${what}: Redis is unreachable`, { cause: error });
       });
     };
   }

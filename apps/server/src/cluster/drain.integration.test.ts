@@ -1,0 +1,111 @@
+import { connect } from 'node:net';
+import { request } from '@parley/protocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '../../test/cluster';
+import { call, collect, nextEvent, type TestServer } from '../../test/helpers';
+import { startRedis, type TestRedis } from '../../test/redis';
+
+/**
+ * A rolling restart as a load balancer sees it: the draining node answers /readyz 503 while it
+ * still serves, then tells its clients, who reconnect to the other node. Those who come back
+ * within the presence grace never left in anyone's eyes; whoever does not is announced gone.
+ */
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+
+describe('draining a node', () => {
+  it('is visible to load balancers first, and moves its users without departures or arrivals', async () => {
+    const nodes = await startCluster(redis.url, 2, {
+      SHUTDOWN_DRAIN_MS: '500',
+      PRESENCE_GRACE_MS: '2000',
+    });
+    const [a, b] = nodes as [TestServer, TestServer];
+    try {
+      const watcher = await b.connect('acme', await b.token('Wes', { sub: 'wes' }));
+      await call(watcher, 'room:join', { room: 'general' });
+      const left = collect(watcher, 'presence:left');
+      const joined = collect(watcher, 'presence:joined');
+      const movers = ['u1', 'u2', 'u3', 'u4', 'u5'];
+      const onA = new Map<string, Awaited<ReturnType<TestServer['connect']>>>();
+      for (const id of [...movers, 'gone']) {
+        const socket = await a.connect('acme', await a.token(id, { sub: id }));
+        await call(socket, 'room:join', { room: 'general' });
+        onA.set(id, socket);
+      }
+      // Their arrivals cross over from A: heard before anything is counted.
+      await expect.poll(() => joined.length).toBe(6);
+      joined.length = 0;
+      const told = [...onA.values()].map((socket) =>
+        nextEvent(socket, 'server:shutdown', () => true, 5000),
+      );
+
+      const closing = a.server.close();
+      // Draining: load balancers see 503, and the node still serves its clients meanwhile.
+      expect((await fetch(`${a.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
+      const during = await request(onA.get('u1') as never, 'message:send', {
+        room: 'general',
+        text: 'still here while draining',
+        clientMsgId: 'drain',
+      });
+      expect(during.ok).toBe(true);
+      // New sessions are refused with 503 (a proxy retries them elsewhere): polling and websocket.
+      const polling = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`);
+      expect(polling.status).toBe(503);
+      expect(await polling.json()).toMatchObject({ error: { code: 'unavailable' } });
+      const upgrade = await rawUpgrade(a.url);
+      expect(upgrade).toMatch(/^HTTP\/1\.1 503 /);
+      expect((await fetch(`${b.url}/socket.io/?EIO=4&transport=polling`)).status).toBe(200);
+
+      // Then it tells its clients; the movers reconnect to the other node and re-join.
+      await Promise.all(told);
+      const moved = [];
+      for (const id of movers) {
+        const socket = await b.connect('acme', await b.token(id, { sub: id }));
+        await call(socket, 'room:join', { room: 'general' });
+        moved.push(socket);
+      }
+      await closing; // after the grace: whoever did not come back is announced gone
+
+      // "gone" is announced; a message sent afterwards on B reaches the watcher after anything
+      // A published, so the movers' (absent) departures would have arrived by then.
+      await expect.poll(() => left.map((e) => e.member.id)).toEqual(['gone']);
+      const marker = nextEvent(watcher, 'message:new', (m) => m.text === 'marker', 5000);
+      await call(moved[0] as never, 'message:send', {
+        room: 'general',
+        text: 'marker',
+        clientMsgId: 'marker',
+      });
+      await marker;
+      expect(left.map((e) => e.member.id)).toEqual(['gone']);
+      expect(joined.map((e) => e.member.id)).toEqual([]);
+      const members = await call(watcher, 'member:list', { room: 'general' });
+      expect(members.members.map((m) => m.id).sort()).toEqual([...movers, 'wes'].sort());
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+    }
+  });
+});
+
+/** A websocket handshake with no session, answered with the status line the server sent. */
+function rawUpgrade(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n' +
+          `Host: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+    });
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

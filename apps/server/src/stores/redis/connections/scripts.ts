@@ -1,0 +1,31 @@
+import { amendMessageScript, appendMessageScript } from '../history-scripts';
+import { markOccupiedScript } from '../occupancy';
+import {
+  addConnectionScript,
+  forgetDepartureScript,
+  removeConnectionScript,
+  settleDepartureScript,
+} from '../presence';
+import { takeTokenScript } from '../rate-limiter';
+import { indexAllRoomsScript, repairRoomScript } from '../repair';
+import { createRoomScript, indexRoomsScript } from '../rooms';
+import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from '../webhook-queue';
+
+/** Every Lua script Parley runs, loaded by name on each connection (EVALSHA, EVAL on a miss). */
+export const scripts = {
+  appendMessage: appendMessageScript,
+  amendMessage: amendMessageScript,
+  takeToken: takeTokenScript,
+  addConnection: addConnectionScript,
+  removeConnection: removeConnectionScript,
+  settleDeparture: settleDepartureScript,
+  forgetDeparture: forgetDepartureScript,
+  markOccupied: markOccupiedScript,
+  createRoom: createRoomScript,
+  indexRooms: indexRoomsScript,
+  repairRoom: repairRoomScript,
+  indexAllRooms: indexAllRoomsScript,
+  enqueueWebhooks: enqueueWebhooksScript,
+  claimWebhooks: claimWebhooksScript,
+  retryWebhook: retryWebhookScript,
+};

@@ -1,0 +1,76 @@
+import { StoreUnavailableError } from '../errors';
+
+/**
+ * A deadline for Redis calls that node-redis does not give: its command timeout covers a command
+ * only until it is written, and a Redis that stops answering (paused, or cut off by a partition
+ * that sends no reset) leaves written commands waiting for ever. Every store call goes through
+ * `within`, so a request path answers `unavailable` in `ms` whatever Redis does.
+ *
+ * The call itself is not cancelled: Redis may still carry it out after the caller was told
+ * `unavailable`, which is why that answer means "outcome unknown" (a message resent with the same
+ * `clientMsgId` answers the original if it was stored).
+ */
+export interface Deadline {
+  readonly ms: number;
+  within<T>(call: Promise<T>, what: string): Promise<T>;
+}
+
+interface Pending {
+  at: number;
+  expire(): void;
+}
+
+/**
+ * All calls share one deadline, so they expire in the order they started: one interval walks the
+ * oldest (in a Set, which keeps insertion order) and stops at the first still in time — O(1) a
+ * call, no timer each.
+ */
+export function createDeadline(ms: number, onMissed: (what: string) => void): Deadline {
+  const pending = new Set<Pending>();
+  let ticking: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const now = Date.now();
+    for (const entry of pending) {
+      if (entry.at > now) break;
+      pending.delete(entry);
+      entry.expire();
+    }
+    if (pending.size === 0) {
+      clearInterval(ticking);
+      ticking = undefined;
+    }
+  };
+  return {
+    ms,
+    within(call, what) {
+      return new Promise((resolve, reject) => {
+        const entry: Pending = {
+          at: Date.now() + ms,
+          expire() {
+            onMissed(what);
+            reject(
+              new StoreUnavailableError(
+                `${what}: Redis did not answer within ${ms} ms; the outcome is unknown`,
+              ),
+            );
+          },
+        };
+        pending.add(entry);
+        if (!ticking) {
+          ticking = setInterval(tick, Math.max(5, Math.min(100, ms / 4)));
+          ticking.unref();
+        }
+        call.then(
+          (value) => {
+            pending.delete(entry);
+            resolve(value);
+          },
+          (error: unknown) => {
+            pending.delete(entry);
+            reject(error);
+          },
+        );
+      });
+    },
+  };
+}
