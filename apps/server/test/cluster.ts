@@ -7,7 +7,8 @@ import { uniquePrefix } from './redis';
  * see it. Tokens from any node work on every node (one secret).
  */
 export async function startCluster(
-  redisUrl: string,
+  /** A standalone Redis's URL, or the settings that name another topology (REDIS_SENTINELS…). */
+  redis: string | Environment,
   count: number,
   overrides: Environment = {},
 ): Promise<TestServer[]> {
@@ -16,7 +17,7 @@ export async function startCluster(
   for (let i = 0; i < count; i++) {
     nodes.push(
       await startServer({
-        REDIS_URL: redisUrl,
+        ...(typeof redis === 'string' ? { REDIS_URL: redis } : redis),
         REDIS_KEY_PREFIX: prefix,
         NODE_ID: `node-${i}`,
         ...overrides,

@@ -12,6 +12,15 @@ import {
   type SubscriberClient,
 } from './types';
 
+const SUBSCRIPTION_METHODS = [
+  'subscribe',
+  'pSubscribe',
+  'sSubscribe',
+  'unsubscribe',
+  'pUnsubscribe',
+  'sUnsubscribe',
+];
+
 /** How often the link is checked: a failover is noticed, and announced as restored, this soon. */
 const HEALTH_CHECK_MS = 500;
 
@@ -47,8 +56,12 @@ export function createSentinelConnections(
   const commands = sentinel as unknown as RedisClient;
   const link = createLink(log, ['commands']);
   sentinel.on('error', (error: unknown) => link.lost('commands', error));
+  let masterKnown = false;
   sentinel.on('topology-change', (event: { type: string; node?: RedisNode }) => {
-    if (event.type === 'MASTER_CHANGE') log.warn({ master: event.node }, 'redis master changed');
+    if (event.type !== 'MASTER_CHANGE') return;
+    if (masterKnown) log.warn({ master: event.node }, 'redis master changed (a failover)');
+    else log.info({ master: event.node }, 'redis master found through the sentinels');
+    masterKnown = true;
   });
 
   const answers = () => answersPing(() => commands.ping(), timeoutMs);
@@ -58,16 +71,36 @@ export function createSentinelConnections(
     if (await answers()) link.up('commands');
     else link.lost('commands', new Error(`the master did not answer a PING in ${timeoutMs} ms`));
   };
-  const adapter = adapterViews(commands, sentinel as unknown as SubscriberClient, log);
+  // The Sentinel client's pub/sub has no node before connect() found the master, and refuses
+  // a subscription made earlier (the adapter subscribes as it is built): those wait for open.
+  let opened: () => void = () => {};
+  const open = new Promise<void>((resolve) => {
+    opened = resolve;
+  });
+  const subscriber = Object.create(sentinel) as SubscriberClient;
+  for (const method of SUBSCRIPTION_METHODS) {
+    const original = (sentinel as unknown as Record<string, (...args: unknown[]) => unknown>)[
+      method
+    ];
+    if (typeof original !== 'function') continue;
+    Object.defineProperty(subscriber, method, {
+      value: async (...args: unknown[]) => {
+        await open;
+        return original.apply(sentinel, args);
+      },
+    });
+  }
+  const adapter = adapterViews(commands, subscriber, log);
   let scanner: RedisClient | undefined;
 
   return {
     commands,
     publisher: adapter.publisher,
-    subscriber: sentinel as unknown as SubscriberClient,
+    subscriber,
     adapterSubscriber: adapter.subscriber,
     async open() {
       await sentinel.connect();
+      opened();
       link.up('commands');
       checking = setInterval(() => void check(), HEALTH_CHECK_MS);
     },
