@@ -57,6 +57,22 @@ describe('pnpm bench --quick', () => {
     }
     expect(report.crossNode?.byTarget['parley-redis']?.latency.samples).toBeGreaterThan(0);
     expect(report.crossNode?.byTarget.parley?.latency.samples).toBeGreaterThan(0);
+    // Replicated acks: two nodes over Redis with a replica, WAIT off and WAIT 1.
+    for (const name of ['parley-redis-replica', 'parley-redis-wait'] as const) {
+      const figures = report.replicatedAcks?.byTarget[name];
+      expect(figures?.ack.samples, `replicated acks ${name}: acks`).toBeGreaterThan(0);
+      expect(
+        figures?.delivery.samples,
+        `replicated acks ${name}: deliveries on the other node`,
+      ).toBeGreaterThan(0);
+      expect(figures?.flatOut.deliveredPerSec, `replicated acks ${name}: flat out`).toBeGreaterThan(
+        0,
+      );
+      expect(figures?.rejected, `replicated acks ${name}: sends refused`).toBe(0);
+    }
+    expect(report.replicatedAcks?.replicaRoundTrip?.setAndWait.samples).toBeGreaterThan(0);
+    expect(report.replicatedAcks?.replicaRoundTrip?.unacknowledged).toBe(0);
+    expect(report.replicatedAcks?.waitVsNoWait?.ackP99).toBeGreaterThan(0);
     // The big workspace: Parley only, measured at every size, each kind of room:list answered.
     for (const name of ['parley', 'parley-redis'] as const) {
       const sizes = report.bigWorkspace[name]?.sizes ?? [];
@@ -91,5 +107,6 @@ describe('pnpm bench --quick', () => {
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(markdown).toContain('| deliveries/s at saturation |');
     expect(markdown).toContain('### Big workspace');
+    expect(markdown).toContain('### Replicated acks');
   });
 });

@@ -21,6 +21,7 @@ import { runFanout, sameLoadRateFor } from './scenarios/fanout';
 import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
 import { profileParley } from './scenarios/profile-parley';
+import { runReplicatedAcks } from './scenarios/replicated-acks';
 import { runSameLoad } from './scenarios/same-load';
 import { ensureParleyBuilt } from './servers/parley-build';
 import { startTarget, TARGET_LABELS, type TargetName } from './servers/targets';
@@ -134,6 +135,21 @@ async function main(): Promise<number> {
             report.crossNode = await runCrossNode(context);
           } catch (error) {
             report.errors.push(`cross-node: ${(error as Error).message}`);
+          }
+          break;
+        case 'replicated-acks':
+          // A variant of Parley ×2 + Redis: measured when that target is.
+          if (!options.targets.includes('parley-redis')) {
+            log('replicated-acks: n/a without the parley-redis target');
+            break;
+          }
+          log(
+            'replicated-acks: Parley ×2 over Redis with a replica, WAIT off and WAIT 1, interleaved',
+          );
+          try {
+            report.replicatedAcks = await runReplicatedAcks(context);
+          } catch (error) {
+            report.errors.push(`replicated-acks: ${(error as Error).message}`);
           }
           break;
         case 'memory':

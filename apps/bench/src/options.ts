@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'memory',
   'connect',
   'big-workspace',
+  'replicated-acks',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 const TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
@@ -43,6 +44,21 @@ export interface BenchOptions {
   };
   manyRooms: { clients: number; roomSize: number; startRate: number; window: number };
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
+  replicatedAcks: {
+    /** Clients in rooms of `roomSize`, alternating between the two nodes: node A's send, node B's receive. */
+    clients: number;
+    roomSize: number;
+    /** Messages per second from all senders together, the same for both configurations. */
+    messagesPerSec: number;
+    /** Unacknowledged messages a sender may have. */
+    window: number;
+    seconds: number;
+    /** Seconds of the window with every sender sending as fast as its acks allow. */
+    flatOutSeconds: number;
+    rounds: number;
+    /** Write + WAIT pairs (and as many write + PING) timed on the idle Redis first. */
+    roundTripPairs: number;
+  };
   memory: { sockets: number; workspaceSize: number; roomSize: number };
   connect: { clients: number; roomSize: number; concurrency: number };
   bigWorkspace: {
@@ -87,6 +103,9 @@ const HELP = `pnpm bench [-- options]
   --cross-node-rate N     cross-node: deliveries per second (5000)
   --cross-node-seconds N  cross-node: seconds per window (8)
   --cross-node-rounds N   cross-node: rounds, alternating the two; the median p99 is reported (4)
+  --replicated-rate N     replicated-acks: messages/s, all senders together (1000)
+  --replicated-seconds N  replicated-acks: seconds per window at that rate (4)
+  --replicated-rounds N   replicated-acks: rounds, alternating WAIT off / WAIT 1; medians reported (5)
   --memory-sockets N      idle memory: joined sockets (10000)
   --connect-clients N     connect + join rate: clients (1500)
   --rooms N               big workspace: the most rooms; also measured at 100, 1 000, 10 000, … below it (100000)
@@ -146,6 +165,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'cross-node-rate': { type: 'string' },
       'cross-node-seconds': { type: 'string' },
       'cross-node-rounds': { type: 'string' },
+      'replicated-rate': { type: 'string' },
+      'replicated-seconds': { type: 'string' },
+      'replicated-rounds': { type: 'string' },
       'memory-sockets': { type: 'string' },
       'connect-clients': { type: 'string' },
       rooms: { type: 'string' },
@@ -194,6 +216,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       receivers: positive(values.receivers, quick ? 200 : 1000),
       seconds: positive(values['cross-node-seconds'], quick ? 1 : 8),
       rounds: positive(values['cross-node-rounds'], quick ? 1 : 4),
+    },
+    replicatedAcks: {
+      clients: quick ? 40 : 400,
+      roomSize: 10,
+      messagesPerSec: positive(values['replicated-rate'], quick ? 100 : 1000),
+      window: 4,
+      seconds: positive(values['replicated-seconds'], quick ? 0.4 : 4),
+      flatOutSeconds: quick ? 0.4 : 2,
+      rounds: positive(values['replicated-rounds'], quick ? 1 : 5),
+      roundTripPairs: quick ? 200 : 2000,
     },
     memory: {
       sockets: positive(values['memory-sockets'], quick ? 500 : 10_000),

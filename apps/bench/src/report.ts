@@ -9,6 +9,7 @@ import type { IdleMemoryResult } from './scenarios/idle-memory';
 import type { ManyRoomsResult } from './scenarios/many-rooms';
 import type { Measurement } from './scenarios/measure';
 import type { ParleyProfiles } from './scenarios/profile-parley';
+import { REPLICATED_ACKS_TARGETS, type ReplicatedAcksResult } from './scenarios/replicated-acks';
 import type { SameLoadResult } from './scenarios/same-load';
 import { TARGET_LABELS, type TargetName } from './servers/targets';
 
@@ -26,6 +27,8 @@ export interface BenchReport {
   sameLoad?: SameLoadResult;
   manyRooms: PerTarget<ManyRoomsResult>;
   crossNode?: CrossNodeResult;
+  /** Two nodes over a Redis with a replica, acknowledging without and with WAIT 1. */
+  replicatedAcks?: ReplicatedAcksResult;
   idleMemory: PerTarget<IdleMemoryResult>;
   connectRate: PerTarget<ConnectRateResult>;
   /** Parley only: bare Socket.IO and ws have no room list. */
@@ -305,6 +308,21 @@ export function findProblems(report: BenchReport): string[] {
       }
     }
   }
+  if (scenarios.includes('replicated-acks') && targets.includes('parley-redis')) {
+    for (const name of REPLICATED_ACKS_TARGETS) {
+      const figures = report.replicatedAcks?.byTarget[name];
+      expect((figures?.ack.samples ?? 0) > 0, `replicated-acks/${name}: no ack latency samples`);
+      expect(
+        (figures?.delivery.samples ?? 0) > 0,
+        `replicated-acks/${name}: no delivery latency samples`,
+      );
+      expect(
+        (figures?.flatOut.deliveredPerSec ?? 0) > 0,
+        `replicated-acks/${name}: no deliveries flat out`,
+      );
+      expect(figures?.rejected === 0, `replicated-acks/${name}: sends refused`);
+    }
+  }
   if (scenarios.includes('cross-node')) {
     for (const name of ['parley', 'parley-redis'] as const) {
       if (!targets.includes(name)) continue;
@@ -370,9 +388,9 @@ function peakCell(steps: Measurement[], peak: Measurement): string {
     : `≥ ${int(peak.deliveredPerSec)} (not saturated)`;
 }
 
-function latencyCell(measurement: Measurement | undefined): string {
-  if (!measurement) return '–';
-  const { p50Ms, p95Ms, p99Ms } = measurement.latency;
+function latencyCell(measured: Measurement | LatencySummary | undefined): string {
+  if (!measured) return '–';
+  const { p50Ms, p95Ms, p99Ms } = 'latency' in measured ? measured.latency : measured;
   return `${ms(p50Ms)} / ${ms(p95Ms)} / ${ms(p99Ms)}`;
 }
 
@@ -475,6 +493,91 @@ function renderBigWorkspace(report: BenchReport): string {
   return [heading, ...(tables.length ? tables : ['_not run_'])].join('\n\n');
 }
 
+/** The two configurations as columns, and WAIT ÷ no WAIT. */
+function renderReplicatedAcks(result: ReplicatedAcksResult, options: BenchOptions): string {
+  const { roomSize, clients, messagesPerSec } = result;
+  const { rounds, seconds, flatOutSeconds, window } = options.replicatedAcks;
+  const off = result.byTarget['parley-redis-replica'];
+  const on = result.byTarget['parley-redis-wait'];
+  const trip = result.replicaRoundTrip;
+  type Figures = NonNullable<typeof off>;
+  const percentiles = (summary: LatencySummary | undefined) =>
+    summary ? [summary.p50Ms, summary.p95Ms, summary.p99Ms] : [];
+  /** A cell per configuration, and WAIT ÷ no WAIT of each figure in it. */
+  const row = (
+    label: string,
+    cell: (figures: Figures) => string,
+    figures?: (figures: Figures) => (number | undefined)[],
+  ) => {
+    const ratios =
+      figures && off && on
+        ? figures(on).map((value, index) => times(ratio(value, figures(off)[index])))
+        : [];
+    return [label, off ? cell(off) : '–', on ? cell(on) : '–', ratios.join(' / ')];
+  };
+  const latency = (pick: (figures: Figures) => LatencySummary | undefined) =>
+    [(f: Figures) => latencyCell(pick(f)), (f: Figures) => percentiles(pick(f))] as const;
+  const rows = [
+    row('send → ack (node A): p50 / p95 / p99 ms', ...latency((f) => f.ack)),
+    row('send → delivery on node B: p50 / p95 / p99 ms', ...latency((f) => f.delivery)),
+    row(
+      `server CPU at ${int(messagesPerSec)} msg/s (nodes, Redis, replica)`,
+      (f) => `${int(f.serverCpuPercent)} %`,
+      (f) => [f.serverCpuPercent],
+    ),
+    row(
+      'flat out: messages/s sent',
+      (f) => int(f.flatOut.sentMessagesPerSec),
+      (f) => [f.flatOut.sentMessagesPerSec],
+    ),
+    row(
+      'flat out: deliveries/s',
+      (f) => int(f.flatOut.deliveredPerSec),
+      (f) => [f.flatOut.deliveredPerSec],
+    ),
+    row('flat out: server CPU', (f) => `${int(f.flatOut.serverCpuPercent)} %`),
+    row('flat out: send → ack p50 / p95 / p99 ms', ...latency((f) => f.flatOut.ackLatency)),
+    row('sends refused (all windows)', (f) => int(f.rejected)),
+  ];
+  const label = (name: TargetName) => TARGET_LABELS[name];
+  let turn = 0;
+  const perRound = table(
+    [
+      'round',
+      'configuration',
+      'ack p50 / p99 ms',
+      'delivery on B p50 / p99 ms',
+      'server CPU',
+      'flat out: deliveries/s',
+    ],
+    result.rounds.map((round) => {
+      const { atRate, flatOut } = round;
+      return [
+        String(Math.floor(turn++ / REPLICATED_ACKS_TARGETS.length) + 1),
+        label(round.target),
+        `${ms(atRate.ackLatency?.p50Ms)} / ${ms(atRate.ackLatency?.p99Ms)}`,
+        `${ms(atRate.latency.p50Ms)} / ${ms(atRate.latency.p99Ms)}`,
+        `${int(atRate.serverCpuPercent)} %`,
+        int(flatOut.deliveredPerSec),
+      ];
+    }),
+  );
+  return (
+    `### Replicated acks: ${int(messagesPerSec)} msg/s in rooms of ${roomSize}, two nodes over Redis with a replica, WAIT off and WAIT 1 interleaved (medians of ${rounds} rounds)\n\n` +
+    `${clients} clients, each room's members alternating between the nodes: node A's ${clients / 2} send (${window} unacknowledged at most), node B's only receive, so every delivery timed crossed nodes. ` +
+    `Each turn: ${seconds} s at ${int(messagesPerSec)} msg/s, then ${flatOutSeconds} s flat out (every sender as fast as its acks allow). ` +
+    'Latency and CPU: each the median of the rounds’; flat out: the round with the median deliveries/s.\n\n' +
+    table(['', label('parley-redis-replica'), label('parley-redis-wait'), 'WAIT ÷ no WAIT'], rows) +
+    `\n\nEvery round, in order:\n\n${perRound}` +
+    (trip
+      ? `\n\nRedis alone, idle, one write at a time: SET + WAIT 1 p50 ${int(trip.setAndWait.p50)} / p99 ${int(trip.setAndWait.p99)} µs, ` +
+        `SET + PING p50 ${int(trip.setAndPing.p50)} / p99 ${int(trip.setAndPing.p99)} µs: WAIT adds ≈ ${int(trip.setAndWait.p50 - trip.setAndPing.p50)} µs at p50 here (the replica round trip)` +
+        (trip.unacknowledged > 0 ? `; ${trip.unacknowledged} WAITs timed out` : '') +
+        '.'
+      : '')
+  );
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const { machine, options } = report;
   const parts: string[] = [];
@@ -546,6 +649,8 @@ export function renderMarkdown(report: BenchReport): string {
         `\n\np99 ms of each round, in order: ${roundsByTarget(crossNode.rounds)}.`,
     );
   }
+
+  if (report.replicatedAcks) parts.push(renderReplicatedAcks(report.replicatedAcks, options));
 
   parts.push(
     `### Idle memory: ${int(options.memory.sockets)} connected, authenticated sockets, each joined to a room\n\n` +

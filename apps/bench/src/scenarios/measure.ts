@@ -28,6 +28,8 @@ export interface Measurement {
   deliveriesPerServerCpuSecond: number;
   generatorCpuPercent: number;
   latency: LatencySummary;
+  /** Send → acknowledgement of the clients with `probeAcks`, when there are any. */
+  ackLatency?: LatencySummary;
   /** Sends refused by the server (an ack with ok: false) during the window. */
   rejected: number;
   /** Clients the server disconnected during the window. */
@@ -71,6 +73,7 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
     ),
     generatorCpuPercent: round(generatorCpu.corePercent),
     latency: summarize(after.latency),
+    ...(after.ackLatency.totalCount > 0 && { ackLatency: summarize(after.ackLatency) }),
     rejected: after.rejected - before.rejected,
     disconnects: after.disconnects - before.disconnects,
     saturated: deliveredPerSec < SATURATION_SHARE * expectedDeliveriesPerSec,

@@ -7,7 +7,15 @@ import { rssBytesOf } from '../proc-stats';
 import { freePort, pinToCpus, startProcess, stopProcess, waitForPort } from '../processes';
 import { startRedis } from './redis';
 
-export type TargetName = 'ws' | 'socketio' | 'parley' | 'parley-redis';
+export type TargetName =
+  | 'ws'
+  | 'socketio'
+  | 'parley'
+  | 'parley-redis'
+  // Two nodes over a Redis with a replica, acknowledging without and with `WAIT 1`
+  // (replicated-acks scenario only: not among --targets).
+  | 'parley-redis-replica'
+  | 'parley-redis-wait';
 
 export interface MemoryReading {
   /** VmRSS after a forced full GC. */
@@ -19,6 +27,8 @@ export interface RunningTarget {
   name: TargetName;
   /** One base URL per node; clients are spread over them. */
   urls: string[];
+  /** The (primary) Redis the nodes share, for targets over Redis. */
+  redisUrl?: string;
   /** Every process doing server work (nodes and Redis), for CPU accounting. */
   pids(): number[];
   /** Memory of the first node after a forced GC. */
@@ -44,6 +54,8 @@ export const TARGET_LABELS: Record<TargetName, string> = {
   socketio: 'bare Socket.IO',
   parley: 'Parley',
   'parley-redis': 'Parley ×2 + Redis',
+  'parley-redis-replica': 'Parley ×2 + Redis and replica, no WAIT',
+  'parley-redis-wait': 'Parley ×2 + Redis and replica, WAIT 1',
 };
 
 /**
@@ -84,6 +96,15 @@ const UNLIMITED = {
   // dropped as a slow reader: the saturation search stops by itself once p99 passes 1 s.
   MAX_BUFFERED_BYTES: String(64 * 2 ** 20),
 };
+
+/**
+ * A Parley node stops at once, and a client that leaves is gone at once. In production a node
+ * first drains for 5 s (load balancers notice it is unready) and a dropped connection counts as
+ * present for 3 s (a reload is no departure), and a stop waits for those graces: every stop of
+ * a target took 5–8 s, and each window's departed clients were announced gone during the next
+ * window, or taken for the same users returning in it. No scenario measures either.
+ */
+const IMMEDIATE = { SHUTDOWN_DRAIN_MS: '0', PRESENCE_GRACE_MS: '0' };
 
 interface NodeServer {
   child: ChildProcess;
@@ -206,6 +227,7 @@ async function startParleyNode(
       PARLEY_AUTH_SECRET: options.authSecret,
       CORS_ORIGINS: 'http://127.0.0.1',
       ...UNLIMITED,
+      ...IMMEDIATE,
       ...extraEnv,
     },
     options,
@@ -232,43 +254,76 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
         stop: () => stopProcess(node.child, 12_000),
       };
     }
-    case 'parley-redis': {
-      const redis = await startRedis();
-      pinToCpus(redis.process.pid, options.cpus);
-      const nodes = await Promise.all(
-        ['a', 'b'].map((id) =>
-          startParleyNode(`parley-redis-${id}`, options, {
-            REDIS_URL: redis.url,
-            NODE_ID: `bench-${id}`,
-          }),
-        ),
-      );
-      await Promise.all(nodes.map((node) => waitUntilReady(node)));
-      return {
-        name,
-        urls: nodes.map((node) => node.url),
-        pids: () => [...nodes.map((node) => node.child.pid ?? 0), redis.process.pid ?? 0],
-        memory: () => readMemory((nodes[0] as NodeServer).child),
-        async memoryOfAll() {
-          const readings = await Promise.all(nodes.map((node) => readMemory(node.child)));
-          return readings.reduce(
-            (total, reading) => ({
-              rssBytes: total.rssBytes + reading.rssBytes,
-              heapUsedBytes: total.heapUsedBytes + reading.heapUsedBytes,
-            }),
-            { rssBytes: rssBytesOf(redis.process.pid ?? 0), heapUsedBytes: 0 },
-          );
-        },
-        profile: () => startProfile((nodes[0] as NodeServer).child),
-        failure: () =>
-          failureOf(nodes) ?? (redis.process.exitCode !== null ? 'redis-server exited' : undefined),
-        async stop() {
-          await Promise.all(nodes.map((node) => stopProcess(node.child, 12_000)));
-          await redis.stop();
-        },
-      };
-    }
+    case 'parley-redis':
+      return startParleyOverRedis(name, options, {});
+    case 'parley-redis-replica':
+      return startParleyOverRedis(name, options, { replica: true });
+    case 'parley-redis-wait':
+      // WAIT 1 after every append and edit, on the command connection; its timeout stays the
+      // default (half of REDIS_COMMAND_TIMEOUT_MS).
+      return startParleyOverRedis(name, options, { replica: true, waitReplicas: 1 });
   }
+}
+
+/**
+ * Two Parley nodes over one private Redis, and with `replica` a replica of it (in sync before
+ * the nodes start); `waitReplicas` sets REDIS_WAIT_REPLICAS. The replica counts as a server
+ * process: its CPU and memory are in the figures with the rest.
+ */
+async function startParleyOverRedis(
+  name: TargetName,
+  options: StartOptions,
+  { replica = false, waitReplicas }: { replica?: boolean; waitReplicas?: number },
+): Promise<RunningTarget> {
+  const redis = await startRedis({ replica });
+  const redisPids = () => [
+    redis.process.pid ?? 0,
+    ...(redis.replica ? [redis.replica.pid ?? 0] : []),
+  ];
+  for (const pid of redisPids()) pinToCpus(pid, options.cpus);
+  const nodes = await Promise.all(
+    ['a', 'b'].map((id) =>
+      startParleyNode(`${name}-${id}`, options, {
+        REDIS_URL: redis.url,
+        NODE_ID: `bench-${id}`,
+        ...(waitReplicas !== undefined && { REDIS_WAIT_REPLICAS: String(waitReplicas) }),
+      }),
+    ),
+  ).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
+  });
+  await Promise.all(nodes.map((node) => waitUntilReady(node)));
+  return {
+    name,
+    urls: nodes.map((node) => node.url),
+    redisUrl: redis.url,
+    pids: () => [...nodes.map((node) => node.child.pid ?? 0), ...redisPids()],
+    memory: () => readMemory((nodes[0] as NodeServer).child),
+    async memoryOfAll() {
+      const readings = await Promise.all(nodes.map((node) => readMemory(node.child)));
+      return readings.reduce(
+        (total, reading) => ({
+          rssBytes: total.rssBytes + reading.rssBytes,
+          heapUsedBytes: total.heapUsedBytes + reading.heapUsedBytes,
+        }),
+        {
+          rssBytes: redisPids().reduce((total, pid) => total + rssBytesOf(pid), 0),
+          heapUsedBytes: 0,
+        },
+      );
+    },
+    profile: () => startProfile((nodes[0] as NodeServer).child),
+    failure: () => {
+      if (redis.process.exitCode !== null) return 'redis-server exited';
+      if (redis.replica && redis.replica.exitCode !== null) return 'the Redis replica exited';
+      return failureOf(nodes);
+    },
+    async stop() {
+      await Promise.all(nodes.map((node) => stopProcess(node.child, 12_000)));
+      await redis.stop();
+    },
+  };
 }
 
 /** Parley answers /readyz once its stores (Redis) answer. */
