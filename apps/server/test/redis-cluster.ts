@@ -38,6 +38,8 @@ export interface TestRedisCluster {
   /**
    * Starts a killed node again (on its port, with its own cluster configuration): an old
    * master rejoins as a replica of the one that took its slots. Resolves once it is in sync.
+   * Throws if the node's slots have not failed over yet (it keeps no data: it would serve them
+   * empty); call it after `waitForClusterOk()`.
    */
   restart(port: number): Promise<void>;
   /** Kills every node and removes their files. */
@@ -63,11 +65,18 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free port whose cluster bus port (port + 10000) is free as well. */
-async function freeClusterPort(): Promise<number> {
+/**
+ * A free port whose cluster bus port (port + 10000) is free as well, and neither of them one
+ * that `taken` (the ports and bus ports chosen so far, not listened on yet) holds.
+ */
+async function freeClusterPort(taken: Set<number>): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = await freePort();
-    if (port + 10_000 <= 65_535 && (await isFree(port + 10_000))) return port;
+    const bus = port + 10_000;
+    if (bus > 65_535 || taken.has(port) || taken.has(bus) || !(await isFree(bus))) continue;
+    taken.add(port);
+    taken.add(bus);
+    return port;
   }
   throw new Error('no free port with a free cluster bus port');
 }
@@ -165,19 +174,28 @@ export async function startRedisCluster({
     return true;
   };
 
+  /** This node's view of the nodes, or undefined when it does not answer. */
+  const nodesSeenBy = async (each: RedisProcess) => {
+    const reply = await command(nodeOf(each), ['CLUSTER', 'NODES']);
+    return typeof reply === 'string' ? parseClusterNodes(reply) : undefined;
+  };
+
   const masterOf = async (key: string): Promise<RedisNode> => {
+    // A node's view may lag behind a failover: the first that names a running master is right.
     for (const each of alive()) {
       const slot = await command(nodeOf(each), ['CLUSTER', 'KEYSLOT', key]);
-      const lines = parseClusterNodes(await command(nodeOf(each), ['CLUSTER', 'NODES']));
-      if (typeof slot !== 'number' || lines.length === 0) continue;
+      const lines = await nodesSeenBy(each);
+      if (typeof slot !== 'number' || !lines) continue;
       const owner = lines.find(
         (line) =>
           line.flags.includes('master') &&
           line.slots.some(([first, last]) => first <= slot && slot <= last),
       );
-      if (owner) return { host: HOST, port: owner.port };
+      if (owner && processes.some((other) => other.port === owner.port && other.alive)) {
+        return { host: HOST, port: owner.port };
+      }
     }
-    throw new Error(`no running node knows who serves ${key}`);
+    throw new Error(`no running node knows a running master serving ${key}`);
   };
 
   const killNode = async (port: number) => {
@@ -186,8 +204,9 @@ export async function startRedisCluster({
   };
 
   try {
+    const taken = new Set<number>();
     for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
-      const port = await freeClusterPort();
+      const port = await freeClusterPort(taken);
       processes.push(
         redisProcess(port, [
           '--port',
@@ -198,6 +217,9 @@ export async function startRedisCluster({
           dir,
           '--save',
           '',
+          // Its own file name in the shared directory: a replica's full sync lands in it.
+          '--dbfilename',
+          `dump-${port}.rdb`,
           '--appendonly',
           'no',
           '--cluster-enabled',
@@ -215,14 +237,18 @@ export async function startRedisCluster({
     }
     await Promise.all(processes.map((each) => each.start()));
     // redis-cli makes the first `masters` nodes masters and spreads the rest as their replicas.
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...processes.map((each) => `${HOST}:${each.port}`),
-      '--cluster-replicas',
-      String(replicasPerMaster),
-      '--cluster-yes',
-    ]);
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...processes.map((each) => `${HOST}:${each.port}`),
+        '--cluster-replicas',
+        String(replicasPerMaster),
+        '--cluster-yes',
+      ],
+      { timeout: 30_000 },
+    );
     await waitFor('the cluster to form', 15_000, async () => {
       for (const each of processes) {
         const info = clusterInfo(await command(nodeOf(each), ['CLUSTER', 'INFO']));
@@ -245,18 +271,30 @@ export async function startRedisCluster({
       },
       waitForClusterOk,
       async restart(port) {
+        // The nodes keep no data on disk: a master whose slots were not taken over yet would
+        // come back empty and serve them so, losing every write it had.
+        for (const each of alive()) {
+          const self = (await nodesSeenBy(each))?.find((line) => line.port === port);
+          if (self && self.slots.length > 0) {
+            throw new Error(
+              `${port} still serves slots as ${each.port} sees it: restart it once they failed over (waitForClusterOk)`,
+            );
+          }
+        }
         await processOf(port).start();
         const node = { host: HOST, port };
-        await waitFor(`${port} to rejoin`, 15_000, async () => {
-          if (!(await servesEverySlot(node))) return false;
-          // Right after starting, an old master still believes itself one, until it hears who
-          // took its slots: rejoined once it is a replica in sync, or a master serving slots.
+        // Right after starting, an old master still believes itself one, until it hears who took
+        // its slots: rejoined once every running node (itself too) lists it as a replica that
+        // has not failed, and it is in sync with its master.
+        await waitFor(`${port} to rejoin as a replica`, 15_000, async () => {
+          for (const each of alive()) {
+            if (!(await servesEverySlot(nodeOf(each)))) return false;
+            const self = (await nodesSeenBy(each))?.find((line) => line.port === port);
+            if (!self?.flags.includes('slave')) return false;
+            if (self.flags.includes('fail') || self.flags.includes('fail?')) return false;
+          }
           const role = await command(node, ['ROLE']);
-          if (Array.isArray(role) && role[0] === 'slave') return role[3] === 'connected';
-          const self = parseClusterNodes(await command(node, ['CLUSTER', 'NODES'])).find((line) =>
-            line.flags.includes('myself'),
-          );
-          return self !== undefined && self.slots.length > 0;
+          return Array.isArray(role) && role[0] === 'slave' && role[3] === 'connected';
         });
       },
       stop,
