@@ -7,6 +7,19 @@ import { Member, Message } from './schemas';
  * Receivers parse it with `WebhookEvent` and switch on `type`; `id` is the same on every
  * attempt of one event, so a receiver deduplicates by it (delivery is at least once).
  */
+/**
+ * The headers of every webhook delivery (and of join hook calls, which are signed the same way):
+ * receivers read these names; Node lower-cases incoming header names.
+ */
+export const WEBHOOK_HEADERS = {
+  /** `sha256=<hex HMAC-SHA256 of the raw body with the shared secret>`. */
+  signature: 'x-parley-signature',
+  /** The event's `type`. */
+  event: 'x-parley-event',
+  /** The event's `id`: the same on every retry, so a receiver can drop repeats. */
+  eventId: 'x-parley-event-id',
+} as const;
+
 export const WebhookEventType = {
   RoomOccupied: 'room.occupied',
   RoomVacated: 'room.vacated',

@@ -1,11 +1,11 @@
-import { ErrorCode, type Member, Role } from '@parley/protocol';
+import { ErrorCode, type Member, Role, WEBHOOK_HEADERS } from '@parley/protocol';
 import { z } from 'zod';
 import type { AccessConfig } from '../config';
 import type { Logger } from '../logger';
 import { ParleyError } from '../socket/errors';
 import type { RoomRef } from '../stores/types';
 import { throttledLog } from '../throttled-log';
-import { SIGNATURE_HEADER, signBody } from '../webhooks/signature';
+import { signBody } from '../webhooks/signature';
 
 /** What the team's backend answered: let them in (with a role), or not. */
 export type HookDecision = { allow: true; role: Role } | { allow: false };
@@ -53,7 +53,7 @@ export function createJoinHook(
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Parley-JoinHook',
-          [SIGNATURE_HEADER]: signBody(body, secret),
+          [WEBHOOK_HEADERS.signature]: signBody(body, secret),
         },
         body,
         redirect: 'manual',

@@ -1,5 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_PREFIX, ErrorCode, LIMITS, RoomName, UserId, WorkspaceSlug } from '@parley/protocol';
+import {
+  API_PREFIX,
+  describeIssues,
+  ErrorCode,
+  LIMITS,
+  RoomName,
+  UserId,
+  WorkspaceSlug,
+} from '@parley/protocol';
 import { z } from 'zod';
 import { decodePathSegment, type RequestTarget } from '../http/request-target';
 import { HttpError, readJson, sendJson } from '../http/respond';
@@ -31,11 +39,7 @@ function compile(route: ApiRoute): CompiledRoute {
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const detail = parsed.error.issues.map((issue) => {
-    const path = issue.path.join('.');
-    return path ? `${path}: ${issue.message}` : `${where}: ${issue.message}`;
-  });
-  throw new HttpError(ErrorCode.InvalidPayload, detail.join('; '));
+  throw new HttpError(ErrorCode.InvalidPayload, describeIssues(parsed.error, where).join('; '));
 }
 
 /**

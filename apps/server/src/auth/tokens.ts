@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import {
   DisplayName,
   GUEST_ID_PREFIX,
+  issuePaths,
   type Member,
   RoomPattern,
+  TokenClaims,
   UserId,
   WorkspaceSlug,
 } from '@parley/protocol';
 import { SignJWT } from 'jose';
-import { z } from 'zod';
 import type { AccessConfig } from '../config';
 import { Hs256Error, verifyHs256 } from './hs256';
 import { createIdentityProvider } from './identity-provider';
@@ -23,19 +24,7 @@ export { TokenError, type TokenProblem } from './token-error';
  */
 const ALGORITHM = 'HS256';
 
-export const TokenClaims = z.object({
-  sub: UserId,
-  name: DisplayName,
-  ws: z.union([z.literal('*'), z.array(WorkspaceSlug).min(1)]),
-  exp: z.int(),
-  /** Set on the guest tokens Parley issues itself: only those may be renamed. */
-  guest: z.literal(true).optional(),
-  /** Confines the user to matching rooms (names, or prefixes ending in `*`). */
-  rooms: z.array(RoomPattern).min(1).max(100).optional(),
-  /** An admin of the token's workspaces: owner in every room. */
-  admin: z.boolean().optional(),
-});
-export type TokenClaims = z.infer<typeof TokenClaims>;
+export { TokenClaims };
 
 export interface Identity {
   user: Member;
@@ -152,11 +141,8 @@ export function createTokenService(
       }
       const claims = TokenClaims.safeParse(payload);
       if (!claims.success) {
-        const fields = claims.error.issues.map((issue) => issue.path.join('.') || 'claims');
-        throw new TokenError(
-          'bad_claims',
-          `invalid token claims: ${[...new Set(fields)].join(', ')}`,
-        );
+        const fields = issuePaths(claims.error, 'claims');
+        throw new TokenError('bad_claims', `invalid token claims: ${fields.join(', ')}`);
       }
       if (claims.data.exp > Date.now() / 1000 + maxTtlSeconds) {
         throw new TokenError(

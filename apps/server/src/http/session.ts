@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionRequest, type SessionResponse } from '@parley/protocol';
+import { describeIssues, SessionRequest, type SessionResponse } from '@parley/protocol';
 import type { Identity, TokenService } from '../auth/tokens';
 import { addressKey } from '../clients/client-address';
 import type { Services } from '../services';
@@ -26,10 +26,7 @@ export function guestSessionRoute(services: Services) {
     }
     const parsed = SessionRequest.safeParse(await readJson(req, MAX_BODY_BYTES));
     if (!parsed.success) {
-      const detail = parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`,
-      );
-      throw new HttpError('invalid_payload', detail.join('; '));
+      throw new HttpError('invalid_payload', describeIssues(parsed.error, 'body').join('; '));
     }
     const previous = await previousGuest(tokens, parsed.data.token);
     // A rename mints no new identity: only new guests spend the address's budget.

@@ -4,6 +4,7 @@ import {
   type ClientEventName,
   CloseReason,
   clientEvents,
+  describeIssues,
   ErrorCode,
   fail,
   ok,
@@ -114,7 +115,10 @@ async function dispatch(
     const schema: z.ZodType = clientEvents[event].payload;
     const parsed = schema.safeParse(args[0]);
     if (!parsed.success)
-      throw new ParleyError(ErrorCode.InvalidPayload, describeIssues(parsed.error));
+      throw new ParleyError(
+        ErrorCode.InvalidPayload,
+        describeIssues(parsed.error, 'payload').join('; '),
+      );
     return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
   } catch (error) {
     if (error instanceof ParleyError) return fail(error.code, error.message, error.detail);
@@ -127,14 +131,4 @@ async function dispatch(
     session.log.error({ err: error, event }, 'handler failed');
     return fail(ErrorCode.Internal, 'unexpected server error; it was logged');
   }
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.join('.');
-      if (!path && issue.code === 'invalid_type') return 'payload must be an object';
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
 }

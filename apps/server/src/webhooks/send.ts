@@ -1,5 +1,6 @@
+import { WEBHOOK_HEADERS } from '@parley/protocol';
 import type { WebhookDelivery } from '../stores/types';
-import { SIGNATURE_HEADER, signBody } from './signature';
+import { signBody } from './signature';
 
 export type SendOutcome = { ok: true; status: number } | { ok: false; reason: string };
 
@@ -18,9 +19,9 @@ export async function sendDelivery(
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Parley-Webhooks',
-        'x-parley-event': delivery.eventType,
-        'x-parley-event-id': delivery.eventId,
-        [SIGNATURE_HEADER]: signBody(delivery.body, secret),
+        [WEBHOOK_HEADERS.event]: delivery.eventType,
+        [WEBHOOK_HEADERS.eventId]: delivery.eventId,
+        [WEBHOOK_HEADERS.signature]: signBody(delivery.body, secret),
       },
       body: delivery.body,
       // A redirect would send the signed body somewhere nobody configured.

@@ -1,8 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header receivers check to know a call came from Parley and its body is untouched. */
-export const SIGNATURE_HEADER = 'x-parley-signature';
-
 /** `sha256=<hex>`: the HMAC-SHA256 of the exact body bytes with the webhook secret. */
 export function signBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
