@@ -33,6 +33,20 @@ export const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
   internal: 'An unexpected server error; it was logged. Retry later.',
 };
 
+/** The HTTP status of each code, on the server API and the session endpoint alike. */
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
+  invalid_payload: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  not_joined: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  conflict: 409,
+  internal: 500,
+  unavailable: 503,
+};
+
 /** Why a `forbidden` was answered, for a client to word it (the message is for people already). */
 export const Refusal = {
   PrivateRoom: 'private_room',

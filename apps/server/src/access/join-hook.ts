@@ -1,8 +1,8 @@
 import { ErrorCode, type Member, Role, WEBHOOK_HEADERS } from '@parley/protocol';
 import { z } from 'zod';
 import type { AccessConfig } from '../config';
+import { ParleyError } from '../errors';
 import type { Logger } from '../logger';
-import { ParleyError } from '../socket/errors';
 import type { RoomRef } from '../stores/types';
 import { throttledLog } from '../throttled-log';
 import { signBody } from '../webhooks/signature';

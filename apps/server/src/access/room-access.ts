@@ -1,5 +1,5 @@
 import { ErrorCode, type Member, type Role, roomMatches } from '@parley/protocol';
-import { ParleyError } from '../socket/errors';
+import { ParleyError } from '../errors';
 import type { RoomRecord, RoomRef, Stores } from '../stores/types';
 import { type Entry, entryTo, PRIVATE_ROOM_REFUSAL, type Requester } from './decide';
 import type { JoinHook } from './join-hook';

@@ -8,7 +8,7 @@ import {
   RoomResponse,
 } from '@parley/protocol';
 import { z } from 'zod';
-import { HttpError } from '../http/respond';
+import { ParleyError } from '../errors';
 import { addMember, removeMember } from '../members/members';
 import { changeMessage } from '../messages/store-message';
 import { UNLIMITED_ROOMS } from '../rooms/room-creation';
@@ -44,7 +44,7 @@ export const accessRoutes: ApiRoute[] = [
         readOnly,
         topic: topic ? topic : null,
       });
-      if (outcome !== 'created') throw new HttpError(ErrorCode.Conflict, `room "${room}" exists`);
+      if (outcome !== 'created') throw new ParleyError(ErrorCode.Conflict, `room "${room}" exists`);
       if (owner) {
         await stores.members.put(ref, {
           id: owner.id,
@@ -53,7 +53,7 @@ export const accessRoutes: ApiRoute[] = [
         });
       }
       const record = await stores.rooms.get(ref);
-      if (!record) throw new HttpError(ErrorCode.NotFound, `room "${room}" is gone`);
+      if (!record) throw new ParleyError(ErrorCode.NotFound, `room "${room}" is gone`);
       return { body: { room: { ...record, memberCount: 0 } } };
     },
   },
@@ -116,7 +116,7 @@ export const accessRoutes: ApiRoute[] = [
       const targetId =
         current && current.seq === seq && !('type' in current) ? current.id : undefined;
       if (!targetId || (id !== undefined && id !== targetId)) {
-        throw new HttpError(ErrorCode.NotFound, `no message at seq ${seq}`);
+        throw new ParleyError(ErrorCode.NotFound, `no message at seq ${seq}`);
       }
       const { message } = await changeMessage(
         context.services,

@@ -9,8 +9,9 @@ import {
   WorkspaceSlug,
 } from '@parley/protocol';
 import { z } from 'zod';
+import { ParleyError } from '../errors';
 import { decodePathSegment, type RequestTarget } from '../http/request-target';
-import { HttpError, readJson, sendJson } from '../http/respond';
+import { readJson, sendJson } from '../http/respond';
 import type { Services } from '../services';
 import type { Broadcaster } from '../socket/broadcast';
 import { accessRoutes } from './access-routes';
@@ -39,7 +40,7 @@ function compile(route: ApiRoute): CompiledRoute {
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new HttpError(ErrorCode.InvalidPayload, describeIssues(parsed.error, where).join('; '));
+  throw new ParleyError(ErrorCode.InvalidPayload, describeIssues(parsed.error, where).join('; '));
 }
 
 /**
@@ -84,9 +85,10 @@ export function createApiHandler({
     const match = matching.find(({ route }) => route.method === req.method);
     if (!match) {
       res.setHeader('allow', allowed.join(', '));
-      throw new HttpError(
+      throw new ParleyError(
         ErrorCode.InvalidPayload,
         `${req.method} is not allowed on ${target.path}`,
+        {},
         405,
       );
     }
@@ -94,18 +96,18 @@ export function createApiHandler({
     const caller = keyring.authenticate(req.headers.authorization);
     const decision = await rate.take(caller.name);
     if (!decision.allowed) {
-      throw new HttpError(
+      throw new ParleyError(
         ErrorCode.RateLimited,
         `too many requests for API key "${caller.name}"`,
-        429,
         { retryAfterMs: decision.retryAfterMs },
+        429,
       );
     }
     const params = Object.fromEntries(
       Object.entries(match.params).map(([name, value]) => {
         const decoded = decodePathSegment(value);
         if (decoded === undefined) {
-          throw new HttpError(ErrorCode.InvalidPayload, `${name}: not percent-encoded UTF-8`);
+          throw new ParleyError(ErrorCode.InvalidPayload, `${name}: not percent-encoded UTF-8`);
         }
         return [name, parse(PARAM_SCHEMAS[name] ?? WorkspaceSlug, decoded, name)];
       }),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApiConfig } from '../config';
-import { HttpError } from '../http/respond';
+import { ParleyError } from '../errors';
 
 /** Who is calling the server API: one configured key. */
 export interface ApiCaller {
@@ -22,12 +22,15 @@ export function createApiKeyring({ keys, revoked }: ApiConfig) {
     authenticate(authorization: string | undefined): ApiCaller {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
       if (!match?.[1]) {
-        throw new HttpError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
+        throw new ParleyError(
+          'unauthorized',
+          'missing API key: send "Authorization: Bearer <key>"',
+        );
       }
       const key = byDigest.get(digest(match[1]));
-      if (!key) throw new HttpError('unauthorized', 'unknown API key');
+      if (!key) throw new ParleyError('unauthorized', 'unknown API key');
       if (revokedNames.has(key.name)) {
-        throw new HttpError('unauthorized', `API key "${key.name}" has been revoked`);
+        throw new ParleyError('unauthorized', `API key "${key.name}" has been revoked`);
       }
       return { name: key.name, workspaces: key.workspaces };
     },

@@ -19,7 +19,7 @@ import {
   SetTopicRequest,
 } from '@parley/protocol';
 import type { z } from 'zod';
-import { HttpError } from '../http/respond';
+import { ParleyError } from '../errors';
 import { listMembers } from '../members/members';
 import { storeMessage } from '../messages/store-message';
 import { UNLIMITED_ROOMS } from '../rooms/room-creation';
@@ -56,7 +56,7 @@ export interface ApiRoute {
 export function roomRef({ params, caller }: ApiContext): RoomRef {
   const workspace = params.workspace ?? '';
   if (!callerMayUse(caller, workspace)) {
-    throw new HttpError(
+    throw new ParleyError(
       'forbidden',
       `API key "${caller.name}" does not allow workspace "${workspace}"`,
     );
@@ -67,7 +67,7 @@ export function roomRef({ params, caller }: ApiContext): RoomRef {
 export async function existingRoom(context: ApiContext): Promise<RoomRef> {
   const ref = roomRef(context);
   if (!(await context.services.stores.rooms.get(ref))) {
-    throw new HttpError(
+    throw new ParleyError(
       ErrorCode.NotFound,
       `no room "${ref.room}" in workspace "${ref.workspace}"`,
     );
@@ -165,7 +165,7 @@ export const apiRoutes: ApiRoute[] = [
       const { workspace, room } = roomRef(context);
       const { type, data } = context.body as z.output<typeof PublishEventRequest>;
       if (Buffer.byteLength(JSON.stringify(data)) > LIMITS.roomEventMaxBytes) {
-        throw new HttpError(
+        throw new ParleyError(
           'payload_too_large',
           `data must be at most ${LIMITS.roomEventMaxBytes} bytes as JSON`,
         );
@@ -231,7 +231,7 @@ export const apiRoutes: ApiRoute[] = [
         const outside =
           workspaces === '*' ? ['*'] : workspaces.filter((w) => !callerMayUse(caller, w));
         if (outside.length > 0) {
-          throw new HttpError(
+          throw new ParleyError(
             'forbidden',
             `API key "${caller.name}" cannot mint tokens for ${outside.join(', ')}`,
           );

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ParleyError } from '../errors';
 import type { Logger } from '../logger';
 import { throttledLog } from '../throttled-log';
-import { HttpError, sendError } from './respond';
+import { sendError } from './respond';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -22,7 +23,7 @@ export function guardRequests(
     report({ err: error, method: req.method });
     try {
       if (!res.headersSent) {
-        sendError(res, new HttpError('internal', 'unexpected server error; it was logged'));
+        sendError(res, new ParleyError('internal', 'unexpected server error; it was logged'));
       } else res.destroy();
     } catch {
       res.destroy();

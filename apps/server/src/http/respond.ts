@@ -1,31 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorCode, type ErrorDetail, errorBody } from '@parley/protocol';
-import { ParleyError } from '../socket/errors';
-
-export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
-  invalid_payload: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  not_joined: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  conflict: 409,
-  internal: 500,
-  unavailable: 503,
-};
-
-/** A ParleyError with an HTTP status of its own (405, 415, …) rather than its code's. */
-export class HttpError extends ParleyError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-    readonly status = HTTP_STATUS_OF[code],
-    detail: ErrorDetail = {},
-  ) {
-    super(code, message, detail);
-  }
-}
+import { ParleyError } from '../errors';
 
 /** The request body stopped arriving (the client aborted): nothing to answer, nothing to log. */
 export class RequestAborted extends Error {
@@ -49,8 +24,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /** Any ParleyError as HTTP: the same body a socket's ack carries, and `Retry-After`. */
 export function sendError(res: ServerResponse, error: ParleyError): void {
-  const { code, message, detail } = error;
-  const status = error instanceof HttpError ? error.status : HTTP_STATUS_OF[code];
+  const { code, message, detail, status } = error;
   if (detail.retryAfterMs !== undefined) {
     res.setHeader('retry-after', Math.ceil(detail.retryAfterMs / 1000));
   }
@@ -61,14 +35,15 @@ export function sendError(res: ServerResponse, error: ParleyError): void {
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!type.startsWith('application/json')) {
-    throw new HttpError(
+    throw new ParleyError(
       'invalid_payload',
       'send a JSON body with content-type: application/json',
+      {},
       415,
     );
   }
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-    throw new HttpError('payload_too_large', `body must be at most ${maxBytes} bytes`);
+    throw new ParleyError('payload_too_large', `body must be at most ${maxBytes} bytes`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -84,13 +59,13 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
     size += next.value.length;
     if (size > maxBytes) {
       await body.return?.();
-      throw new HttpError('payload_too_large', `body must be at most ${maxBytes} bytes`);
+      throw new ParleyError('payload_too_large', `body must be at most ${maxBytes} bytes`);
     }
     chunks.push(next.value);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new HttpError('invalid_payload', 'body is not valid JSON');
+    throw new ParleyError('invalid_payload', 'body is not valid JSON');
   }
 }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPath } from '@parley/protocol';
+import { ParleyError } from '../errors';
 import type { Services } from '../services';
-import { ParleyError } from '../socket/errors';
 import { StoreUnavailableError } from '../stores/errors';
 import { parseRequestTarget, type RequestTarget } from './request-target';
-import { HttpError, RequestAborted, sendError, sendJson } from './respond';
+import { RequestAborted, sendError, sendJson } from './respond';
 import { guestSessionRoute } from './session';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -34,12 +34,12 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = parseRequestTarget(req.url);
     try {
-      if (!target) throw new HttpError('invalid_payload', 'bad request target', 400);
+      if (!target) throw new ParleyError('invalid_payload', 'bad request target', {}, 400);
       const { path } = target;
       const methods = routes[path];
       if (path.startsWith('/api/')) applyCors(req, res, allowedOrigins);
       if (!methods && (await api(req, res, target))) return;
-      if (!methods) throw new HttpError('not_found', `no route ${path}`);
+      if (!methods) throw new ParleyError('not_found', `no route ${path}`);
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { allow: Object.keys(methods).join(', ') }).end();
         return;
@@ -47,7 +47,12 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
       const route = methods[req.method ?? 'GET'];
       if (!route) {
         res.setHeader('allow', Object.keys(methods).join(', '));
-        throw new HttpError('invalid_payload', `${req.method} is not allowed on ${path}`, 405);
+        throw new ParleyError(
+          'invalid_payload',
+          `${req.method} is not allowed on ${path}`,
+          {},
+          405,
+        );
       }
       await route(req, res);
     } catch (error) {
@@ -61,11 +66,11 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
       if (error instanceof StoreUnavailableError) {
         return sendError(
           res,
-          new HttpError('unavailable', 'storage did not answer; the outcome is unknown: retry'),
+          new ParleyError('unavailable', 'storage did not answer; the outcome is unknown: retry'),
         );
       }
       services.log.error({ err: error, path: target?.path }, 'http handler failed');
-      sendError(res, new HttpError('internal', 'unexpected server error; it was logged'));
+      sendError(res, new ParleyError('internal', 'unexpected server error; it was logged'));
     }
   };
 }

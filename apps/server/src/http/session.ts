@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeIssues, SessionRequest, type SessionResponse } from '@parley/protocol';
 import type { Identity, TokenService } from '../auth/tokens';
 import { addressKey } from '../clients/client-address';
+import { ParleyError } from '../errors';
 import type { Services } from '../services';
-import { HttpError, readJson, sendJson } from './respond';
+import { readJson, sendJson } from './respond';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -22,22 +23,22 @@ export function guestSessionRoute(services: Services) {
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!config.auth.guestTokens) {
-      throw new HttpError('forbidden', 'guest tokens are disabled on this server');
+      throw new ParleyError('forbidden', 'guest tokens are disabled on this server');
     }
     const parsed = SessionRequest.safeParse(await readJson(req, MAX_BODY_BYTES));
     if (!parsed.success) {
-      throw new HttpError('invalid_payload', describeIssues(parsed.error, 'body').join('; '));
+      throw new ParleyError('invalid_payload', describeIssues(parsed.error, 'body').join('; '));
     }
     const previous = await previousGuest(tokens, parsed.data.token);
     // A rename mints no new identity: only new guests spend the address's budget.
     if (perAddress && !previous) {
       const decision = await perAddress.take(addressKey(clientAddress(req)));
       if (!decision.allowed) {
-        throw new HttpError(
+        throw new ParleyError(
           'rate_limited',
           'too many guest sessions from your address; retry later',
-          429,
           { retryAfterMs: decision.retryAfterMs },
+          429,
         );
       }
     }

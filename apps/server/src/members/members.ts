@@ -6,8 +6,8 @@ import {
   type RoomMember,
   roleRank,
 } from '@parley/protocol';
+import { ParleyError } from '../errors';
 import type { Services } from '../services';
-import { ParleyError } from '../socket/errors';
 import type { RoomRecord, RoomRef } from '../stores/types';
 
 /**

@@ -1,7 +1,7 @@
 import { atLeast, ClientEvent, ErrorCode, LIMITS, type Role } from '@parley/protocol';
+import { ParleyError } from '../errors';
 import { refOf, requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
-import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
 import type { Amended } from '../stores/types';
 import { clearTyping } from '../typing/typing';

@@ -1,6 +1,6 @@
 import { ErrorCode, type Member, type MessageChange } from '@parley/protocol';
+import { ParleyError } from '../errors';
 import type { Services } from '../services';
-import { ParleyError } from '../socket/errors';
 import type {
   Amended,
   AppendOptions,

@@ -1,7 +1,7 @@
 import { ErrorCode, type Member, type Role, ServerEvent } from '@parley/protocol';
 import type { Admission } from '../access/room-access';
+import { ParleyError } from '../errors';
 import type { Services } from '../services';
-import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
 import { type ParleyNamespace, roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';

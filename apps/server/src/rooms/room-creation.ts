@@ -1,6 +1,6 @@
 import { ErrorCode, type Member } from '@parley/protocol';
 import type { ParleyConfig } from '../config';
-import { ParleyError } from '../socket/errors';
+import { ParleyError } from '../errors';
 import type { NewRoom, RoomRef, Stores } from '../stores/types';
 
 /** No limit on rooms: for the server API, whose keys are trusted and limited by rate. */

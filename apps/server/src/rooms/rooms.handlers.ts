@@ -7,8 +7,8 @@ import {
   type Role,
   roomMatches,
 } from '@parley/protocol';
+import { ParleyError } from '../errors';
 import { defineHandler } from '../socket/define-handler';
-import { ParleyError } from '../socket/errors';
 import type { ChatSession } from '../socket/session';
 import { LOBBY_CHANNEL } from '../socket/types';
 import type { HistoryStore, RoomRecord, RoomRef } from '../stores/types';

@@ -11,8 +11,8 @@ import {
   type PayloadOf,
 } from '@parley/protocol';
 import type { z } from 'zod';
+import { ParleyError } from '../errors';
 import { closeConnection } from './close';
-import { ParleyError } from './errors';
 import type { ChatSession } from './session';
 
 export interface Handler<E extends ClientEventName = ClientEventName> {

@@ -1,7 +1,7 @@
 import { ClientEvent, ErrorCode } from '@parley/protocol';
+import { ParleyError } from '../errors';
 import { requireJoined } from '../rooms/membership';
 import { defineHandler } from '../socket/define-handler';
-import { ParleyError } from '../socket/errors';
 import { announceTyping } from './typing';
 
 export const typingHandlers = [
