@@ -1,5 +1,5 @@
-import { describeStoreContract, describeWebhookQueueContract } from '../contract';
-import { describeAccessContract } from '../contract-access';
+import { describeAccessContract } from '../../../test/access-contract';
+import { describeStoreContract, describeWebhookQueueContract } from '../../../test/store-contract';
 import { createMemoryStores } from '.';
 import { createMemoryWebhookQueue } from './webhook-queue';
 

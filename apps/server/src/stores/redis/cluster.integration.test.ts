@@ -3,6 +3,7 @@ import { request } from '@parley/protocol/client';
 import pino from 'pino';
 import { createCluster } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeAccessContract } from '../../../test/access-contract';
 import {
   call,
   collect,
@@ -15,9 +16,8 @@ import {
 import { openRedisStores, uniquePrefix } from '../../../test/redis';
 import { startRedisCluster, type TestRedisCluster } from '../../../test/redis-cluster';
 import { command } from '../../../test/redis-sentinel';
+import { describeStoreContract, describeWebhookQueueContract } from '../../../test/store-contract';
 import type { Environment, RedisTopology } from '../../config';
-import { describeStoreContract, describeWebhookQueueContract } from '../contract';
-import { describeAccessContract } from '../contract-access';
 import { createRedisConnections } from './connections';
 import { clusterRediscovery } from './connections/node-redis-internals';
 import { redisKeys } from './keys';

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeAccessContract } from '../../../test/access-contract';
 import { openRedisStores, startRedis, type TestRedis, uniquePrefix } from '../../../test/redis';
-import { describeStoreContract, describeWebhookQueueContract } from '../contract';
-import { describeAccessContract } from '../contract-access';
+import { describeStoreContract, describeWebhookQueueContract } from '../../../test/store-contract';
 import { StoreUnavailableError } from '../errors';
 import { createRedisConnections } from './connections';
 import { redisKeys } from './keys';

@@ -6,7 +6,7 @@
 import { type HistoryEntry, isChange, type Member, type Message } from '@parley/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AppendedEntry, AppendResult, Stored, Stores } from './types';
+import type { AppendedEntry, AppendResult, Stored, Stores } from '../src/stores/types';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };

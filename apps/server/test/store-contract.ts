@@ -5,7 +5,6 @@
 import type { Member } from '@parley/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { messagesOf } from '../../test/helpers';
 import type {
   AppendedEntry,
   AppendResult,
@@ -13,7 +12,8 @@ import type {
   Stores,
   WebhookDelivery,
   WebhookQueue,
-} from './types';
+} from '../src/stores/types';
+import { messagesOf } from './helpers';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };
