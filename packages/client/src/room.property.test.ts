@@ -1,0 +1,208 @@
+import type { HistoryEntry, Member, Message, MessageChange } from '@parley/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ana, bo, ROOM } from '../test/fixtures';
+import { emptyRoom, type RoomAction, type RoomState, roomReducer } from './room';
+
+/**
+ * Whatever order a room's entries arrive in, however often, live or in pages read at any time
+ * since: the reducer holds each `seq` once, in order, and once every entry has arrived at least
+ * once it shows the messages as the log left them.
+ */
+
+const BASE = Date.UTC(2026, 0, 1);
+const time = (seq: number) => new Date(BASE + seq * 1000).toISOString();
+
+interface Step {
+  kind: 'message' | 'edit' | 'delete';
+  author: Member;
+  pick: number;
+}
+
+interface Log {
+  entries: HistoryEntry[];
+  /** Each message as it stood after the entry at `seq` (index `seq`). */
+  states: Map<number, Message>[];
+}
+
+function buildLog(steps: Step[]): Log {
+  const entries: HistoryEntry[] = [];
+  const states: Map<number, Message>[] = [new Map()];
+  let current = new Map<number, Message>();
+  for (const step of steps) {
+    const seq = entries.length + 1;
+    const alive = [...current.values()].filter((message) => !message.deleted);
+    const target = alive[step.pick % Math.max(alive.length, 1)];
+    if (step.kind === 'message' || !target) {
+      const message: Message = {
+        id: `m${seq}`,
+        room: ROOM,
+        seq,
+        author: step.author,
+        text: `text ${seq}`,
+        sentAt: time(seq),
+        clientMsgId: `c${seq}`,
+      };
+      entries.push(message);
+      current = new Map(current).set(seq, message);
+    } else {
+      const after: Message =
+        step.kind === 'edit'
+          ? { ...target, text: `edit ${seq}`, editedAt: time(seq) }
+          : (({ editedAt: _e, ...rest }) => ({ ...rest, text: '', deleted: true as const }))(
+              target,
+            );
+      const change: MessageChange = {
+        type: 'change',
+        id: `x${seq}`,
+        room: ROOM,
+        seq,
+        action: step.kind,
+        message: after,
+        by: target.author,
+        at: time(seq),
+      };
+      entries.push(change);
+      current = new Map(current).set(target.seq, after);
+    }
+    states.push(current);
+  }
+  return { entries, states };
+}
+
+/** An entry as a page read after the entry at `asOf` serves it: messages as they were then. */
+function readAt(log: Log, entry: HistoryEntry, asOf: number): HistoryEntry {
+  if ('type' in entry) return entry;
+  return log.states[asOf]?.get(entry.seq) ?? entry;
+}
+
+interface Delivery {
+  mode: 'live' | 'page' | 'recovery';
+  width: number;
+  lag: number;
+}
+
+function deliver(log: Log, index: number, { mode, width, lag }: Delivery): RoomAction {
+  const entry = log.entries[index];
+  if (!entry) throw new Error('no entry');
+  const n = log.entries.length;
+  if (mode === 'live') {
+    if (!('type' in entry)) return { type: 'message:new', payload: entry, me: 'nobody' };
+    if (entry.action === 'edit') {
+      return { type: 'message:updated', payload: { ...entry.message, changeSeq: entry.seq } };
+    }
+    return {
+      type: 'message:deleted',
+      payload: { room: ROOM, id: entry.message.id, seq: entry.message.seq, changeSeq: entry.seq },
+      now: BASE + entry.seq * 1000,
+    };
+  }
+  const from = Math.max(0, index - width + 1);
+  const asOf = Math.min(n, entry.seq + lag);
+  const page = log.entries.slice(from, index + 1).map((e) => readAt(log, e, asOf));
+  if (mode === 'page') {
+    return {
+      type: 'history',
+      purpose: { kind: 'older' },
+      result: { ok: true, messages: page, hasMore: from > 0 },
+    };
+  }
+  return {
+    type: 'join',
+    me: 'nobody',
+    result: {
+      ok: true,
+      room: {
+        name: ROOM,
+        topic: null,
+        memberCount: 1,
+        visibility: 'public',
+        readOnly: false,
+        lastSeq: asOf,
+        role: null,
+      },
+      messages: page,
+      members: [],
+      hasMore: from > 0,
+      recovered: true,
+    },
+  };
+}
+
+const step: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constantFrom('message', 'message', 'edit', 'delete'),
+  author: fc.constantFrom(ana, bo),
+  pick: fc.nat(),
+});
+
+const delivery: fc.Arbitrary<Delivery> = fc.record({
+  mode: fc.constantFrom('live', 'page', 'recovery'),
+  width: fc.integer({ min: 1, max: 6 }),
+  lag: fc.nat({ max: 40 }),
+});
+
+/** A log, and deliveries of its entries: every one at least once, in any order, some again. */
+const scenario = fc.array(step, { minLength: 1, maxLength: 40 }).chain((steps) => {
+  const log = buildLog(steps);
+  const indexes = log.entries.map((_, i) => i);
+  return fc.record({
+    log: fc.constant(log),
+    order: fc.shuffledSubarray(indexes, { minLength: indexes.length }),
+    again: fc.array(fc.nat({ max: indexes.length - 1 }), { maxLength: indexes.length }),
+    at: fc.array(fc.nat(), { minLength: indexes.length * 2, maxLength: indexes.length * 2 }),
+    how: fc.array(delivery, { minLength: indexes.length * 2, maxLength: indexes.length * 2 }),
+  });
+});
+
+function play(
+  log: Log,
+  order: number[],
+  again: number[],
+  at: number[],
+  how: Delivery[],
+): RoomState {
+  // The repeats go in at random places among the first deliveries.
+  const sequence = [...order];
+  again.forEach((index, i) => {
+    sequence.splice((at[i] ?? 0) % (sequence.length + 1), 0, index);
+  });
+  return sequence.reduce(
+    (state, index, i) =>
+      roomReducer(state, deliver(log, index, how[i] ?? { mode: 'live', width: 1, lag: 0 })),
+    emptyRoom(ROOM),
+  );
+}
+
+describe('the room reducer, fed any order of its entries', () => {
+  it('holds each seq once, in seq order', () => {
+    fc.assert(
+      fc.property(scenario, ({ log, order, again, at, how }) => {
+        const seqs = play(log, order, again, at, how).timeline.messages.map((m) => m.seq);
+        expect(seqs.every((seq) => seq !== undefined)).toBe(true);
+        for (let i = 1; i < seqs.length; i++) {
+          expect(seqs[i] as number).toBeGreaterThan(seqs[i - 1] as number);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('shows every message as the log left it once every entry has arrived', () => {
+    fc.assert(
+      fc.property(scenario, ({ log, order, again, at, how }) => {
+        const state = play(log, order, again, at, how);
+        const final = log.states.at(-1) ?? new Map<number, Message>();
+        const expected = [...final.values()]
+          .sort((a, b) => a.seq - b.seq)
+          .map((m) => ({ seq: m.seq, text: m.text, deleted: m.deleted === true }));
+        const shown = state.timeline.messages
+          .filter((m) => !m.hidden)
+          .map((m) => ({ seq: m.seq, text: m.text, deleted: m.deleted === true }));
+        expect(shown).toEqual(expected);
+        // Every entry of the log is held: no gap left, nothing to fetch.
+        expect(state.timeline.messages.map((m) => m.seq)).toEqual(log.entries.map((e) => e.seq));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

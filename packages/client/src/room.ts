@@ -1,0 +1,453 @@
+import {
+  type AckOf,
+  atLeast,
+  type ErrorBody,
+  isChange,
+  type Member,
+  type Role,
+  type ServerEventName,
+  type ServerPayloadOf,
+  type Visibility,
+} from '@parley/protocol';
+import { acknowledged, queued, resending } from './outbox';
+import {
+  applyDeletion,
+  applyEdit,
+  applyOwnChange,
+  type ChatMessage,
+  type Gap,
+  gapBefore,
+  keepUnsent,
+  mergeStored,
+  newestSeq,
+  openGaps,
+} from './timeline';
+import { type TypingEntry, typingChanged, typingExpired, typingStopped } from './typing';
+
+/**
+ * One room as a client holds it, and the pure reducer that the server's answers and events (and
+ * this client's own actions) apply to it: `roomReducer(state, action) => state`. It answers the
+ * same object when an action changes nothing, and keeps every slice that did not change (the
+ * timeline when only typing changed), so a view that selects a slice can skip re-rendering.
+ */
+
+/** What the server says of the room itself. */
+export interface RoomDetails {
+  topic: string | null;
+  /** Users online in the room (the server's count: `members` may be a sample). */
+  memberCount: number;
+  visibility: Visibility;
+  /** Only moderators and owners post. */
+  readOnly: boolean;
+  /** This user's role in the room; null for none (a visitor of a public room). */
+  role: Role | null;
+}
+
+/** The room's log as this client holds it. */
+export interface Timeline {
+  /** Stored entries by `seq` (change entries `hidden`), then local ones not stored yet. */
+  messages: readonly ChatMessage[];
+  /** Newest `seq` the server reported; `messages` may not reach it yet (see `gaps`). */
+  lastSeq: number;
+  /** Older entries exist before the first one held. */
+  hasMore: boolean;
+  loadingOlder: boolean;
+  /** Entries missing between ones held: what to fetch with `message:history`. */
+  gaps: readonly Gap[];
+}
+
+/** A transient event a backend published to the room (a progress bar, a price…). */
+export interface LiveEvent {
+  type: string;
+  data: unknown;
+  receivedAt: number;
+}
+
+export type Removal = Omit<ServerPayloadOf<'room:removed'>, 'room'>;
+
+export interface RoomState {
+  name: string;
+  details: RoomDetails;
+  timeline: Timeline;
+  /** Users present (up to the join answer's sample, then kept live by presence events). */
+  members: readonly Member[];
+  /** Others typing now. */
+  typing: readonly TypingEntry[];
+  /** The newest live event of each type, newest first. */
+  liveEvents: readonly LiveEvent[];
+  /** Messages of others that arrived while the room was not active. */
+  unread: number;
+  /** The room is the one in view: its messages are read as they come. */
+  active: boolean;
+  /** This socket is in the room now. */
+  joined: boolean;
+  /** Why the last join failed (`forbidden`: refused), until a join succeeds. */
+  error: ErrorBody | null;
+  /** This user was removed (or banned) from the room: nothing comes in until it is opened again. */
+  removed: Removal | null;
+}
+
+/** Live events kept: the newest of each type, up to this many types. */
+export const LIVE_EVENT_TYPES_KEPT = 5;
+
+/** The server events that concern one room. */
+export type RoomServerEvent = Extract<
+  ServerEventName,
+  | 'message:new'
+  | 'message:updated'
+  | 'message:deleted'
+  | 'presence:joined'
+  | 'presence:left'
+  | 'typing:changed'
+  | 'room:updated'
+  | 'room:event'
+  | 'room:role'
+  | 'room:removed'
+>;
+type Server<E extends RoomServerEvent> = { type: E; payload: ServerPayloadOf<E> };
+
+/** Why a page of history was asked for. */
+export type HistoryPurpose = { kind: 'older' } | { kind: 'gap'; gap: Gap };
+
+export type RoomAction =
+  /** The room is wanted (again): clears a refusal or removal; a join follows. */
+  | { type: 'open' }
+  | { type: 'focus' }
+  | { type: 'blur' }
+  /** The answer to `room:join`. `me`: this user's id, so their own messages count as read. */
+  | { type: 'join'; result: AckOf<'room:join'>; me: string }
+  | { type: 'loadingOlder' }
+  | { type: 'history'; purpose: HistoryPurpose; result: AckOf<'message:history'> }
+  /** A message this client wrote, pending. */
+  | { type: 'send'; message: ChatMessage }
+  /** A failed message sent again: pending. */
+  | { type: 'resend'; key: string }
+  /** The answer to `message:send`; `connected`: whether the socket still is. */
+  | { type: 'sendAck'; key: string; result: AckOf<'message:send'>; connected: boolean }
+  /** The answer to this user's own `message:edit` / `message:delete` (`by`: this user). */
+  | {
+      type: 'changeAck';
+      result: AckOf<'message:edit'> | AckOf<'message:delete'>;
+      by: Member;
+      now: number;
+    }
+  | (Server<'message:new'> & { me: string })
+  | Server<'message:updated'>
+  | (Server<'message:deleted'> & { now: number })
+  | Server<'presence:joined'>
+  | Server<'presence:left'>
+  | (Server<'typing:changed'> & { me: string; now: number })
+  | { type: 'typingExpired'; now: number }
+  | Server<'room:updated'>
+  | (Server<'room:event'> & { now: number })
+  | Server<'room:role'>
+  | Server<'room:removed'>
+  /** The connection dropped: the room is no longer joined until the client joins it again. */
+  | { type: 'disconnected' };
+
+export function emptyRoom(name: string): RoomState {
+  return {
+    name,
+    details: { topic: null, memberCount: 0, visibility: 'public', readOnly: false, role: null },
+    timeline: { messages: [], lastSeq: 0, hasMore: false, loadingOlder: false, gaps: [] },
+    members: [],
+    typing: [],
+    liveEvents: [],
+    unread: 0,
+    active: false,
+    joined: false,
+    error: null,
+    removed: null,
+  };
+}
+
+/** Whether this user may post in the room (a read-only room takes moderators and owners). */
+export function mayPost(details: Pick<RoomDetails, 'readOnly' | 'role'>): boolean {
+  return !details.readOnly || atLeast(details.role, 'moderator');
+}
+
+/** Actions that still apply to a room this user was removed from. */
+const AFTER_REMOVAL = new Set<RoomAction['type']>([
+  'open',
+  'focus',
+  'blur',
+  'send',
+  'resend',
+  'room:updated',
+  'room:role',
+  'disconnected',
+]);
+
+export function roomReducer(state: RoomState, action: RoomAction): RoomState {
+  if (state.removed && !AFTER_REMOVAL.has(action.type)) return state;
+  switch (action.type) {
+    case 'open':
+      return state.error || state.removed ? { ...state, error: null, removed: null } : state;
+    case 'focus':
+      return state.active && state.unread === 0 ? state : { ...state, active: true, unread: 0 };
+    case 'blur':
+      return state.active ? { ...state, active: false } : state;
+    case 'join':
+      return joined(state, action.result, action.me);
+    case 'loadingOlder':
+      return state.timeline.loadingOlder
+        ? state
+        : withTimeline(state, { ...state.timeline, loadingOlder: true });
+    case 'history':
+      return history(state, action.purpose, action.result);
+    case 'send':
+      return withMessages(state, queued(state.timeline.messages, action.message));
+    case 'resend':
+      return withMessages(state, resending(state.timeline.messages, action.key));
+    case 'sendAck': {
+      const { result } = action;
+      const gap = result.ok ? missingBefore(state.timeline, result.message.seq) : undefined;
+      const messages = acknowledged(state.timeline.messages, action.key, result, action.connected);
+      return withEntries(state, messages, result.ok ? [result.message.seq] : [], gap);
+    }
+    case 'changeAck': {
+      const { result } = action;
+      if (!result.ok) return state;
+      const gap =
+        result.changeSeq === undefined
+          ? undefined
+          : missingBefore(state.timeline, result.changeSeq);
+      const at = new Date(action.now).toISOString();
+      const messages = applyOwnChange(
+        state.timeline.messages,
+        result.message,
+        result.changeSeq,
+        action.by,
+        at,
+      );
+      const seqs = result.changeSeq === undefined ? [] : [result.changeSeq];
+      return withEntries(state, messages, seqs, gap);
+    }
+    case 'message:new': {
+      const message = action.payload;
+      const { timeline } = state;
+      const gap = missingBefore(timeline, message.seq);
+      const messages = mergeStored(timeline.messages, [message]);
+      const fresh = messages !== timeline.messages && !holds(timeline.messages, message.seq);
+      let next = withEntries(state, messages, [message.seq], gap);
+      next = withTyping(next, typingStopped(next.typing, new Set([message.author.id])));
+      if (fresh && message.author.id !== action.me && !state.active) {
+        next = { ...next, unread: next.unread + 1 };
+      }
+      return next;
+    }
+    case 'message:updated': {
+      const { changeSeq, ...message } = action.payload;
+      const gap = missingBefore(state.timeline, changeSeq);
+      const messages = applyEdit(state.timeline.messages, message, changeSeq);
+      return withEntries(state, messages, [changeSeq], gap);
+    }
+    case 'message:deleted': {
+      const { payload } = action;
+      const gap = missingBefore(state.timeline, payload.changeSeq);
+      const at = new Date(action.now).toISOString();
+      const messages = applyDeletion(state.timeline.messages, payload, at);
+      return withEntries(state, messages, [payload.changeSeq], gap);
+    }
+    case 'presence:joined': {
+      const { member } = action.payload;
+      if (state.members.some((known) => known.id === member.id)) return state;
+      return { ...state, members: [...state.members, member] };
+    }
+    case 'presence:left': {
+      const { member } = action.payload;
+      const members = state.members.filter((known) => known.id !== member.id);
+      const typing = typingStopped(state.typing, new Set([member.id]));
+      if (members.length === state.members.length && typing === state.typing) return state;
+      return { ...state, members, typing };
+    }
+    case 'typing:changed': {
+      const { user, typing } = action.payload;
+      if (user.id === action.me) return state;
+      return withTyping(state, typingChanged(state.typing, user, typing, action.now));
+    }
+    case 'typingExpired':
+      return withTyping(state, typingExpired(state.typing, action.now));
+    case 'room:updated': {
+      const { topic, memberCount, visibility, readOnly } = action.payload;
+      return withDetails(state, { ...state.details, topic, memberCount, visibility, readOnly });
+    }
+    case 'room:role': {
+      const { topic, memberCount, visibility, readOnly, role } = action.payload;
+      return withDetails(state, { topic, memberCount, visibility, readOnly, role });
+    }
+    case 'room:event': {
+      const { type, data } = action.payload;
+      const liveEvents = [
+        { type, data, receivedAt: action.now },
+        ...state.liveEvents.filter((event) => event.type !== type),
+      ].slice(0, LIVE_EVENT_TYPES_KEPT);
+      return { ...state, liveEvents };
+    }
+    case 'room:removed': {
+      const { room: _room, ...removal } = action.payload;
+      return {
+        ...state,
+        joined: false,
+        removed: removal,
+        typing: [],
+        timeline: state.timeline.loadingOlder
+          ? { ...state.timeline, loadingOlder: false }
+          : state.timeline,
+      };
+    }
+    case 'disconnected': {
+      if (!state.joined && state.typing.length === 0 && !state.timeline.loadingOlder) return state;
+      return {
+        ...state,
+        joined: false,
+        typing: [],
+        timeline: state.timeline.loadingOlder
+          ? { ...state.timeline, loadingOlder: false }
+          : state.timeline,
+      };
+    }
+  }
+}
+
+/**
+ * A join's answer applied to what the room held. Recovered: what came after `since` is merged.
+ * Not recovered (a first join, too much missed, a reset history): the page replaces the stored
+ * entries; unsent messages stay. Either way the log has no hole left after it.
+ */
+function joined(state: RoomState, result: AckOf<'room:join'>, me: string): RoomState {
+  if (!result.ok) {
+    return { ...state, joined: false, error: result.error };
+  }
+  const { room, messages: entries, members, recovered } = result;
+  const { timeline } = state;
+  const before = newestSeq(timeline.messages);
+  const messages = recovered
+    ? mergeStored(timeline.messages, entries)
+    : mergeStored(keepUnsent(timeline.messages), entries);
+  const missed = recovered
+    ? entries.filter((entry) => !isChange(entry) && entry.seq > before && entry.author.id !== me)
+        .length
+    : 0;
+  const authors = new Set(entries.flatMap((entry) => (isChange(entry) ? [] : [entry.author.id])));
+  return {
+    ...state,
+    details: sameDetails(state.details, room) ? state.details : detailsOf(room),
+    timeline: {
+      messages,
+      lastSeq: room.lastSeq,
+      // After a recovery, what was older is what it was; a page says for itself.
+      hasMore: recovered && before > 0 ? timeline.hasMore : result.hasMore,
+      loadingOlder: false,
+      gaps: [],
+    },
+    members,
+    typing: typingStopped(state.typing, authors),
+    unread: state.active ? 0 : state.unread + missed,
+    joined: true,
+    error: null,
+  };
+}
+
+function history(
+  state: RoomState,
+  purpose: HistoryPurpose,
+  result: AckOf<'message:history'>,
+): RoomState {
+  const { timeline } = state;
+  if (purpose.kind === 'older') {
+    if (!result.ok) {
+      return timeline.loadingOlder
+        ? withTimeline(state, { ...timeline, loadingOlder: false })
+        : state;
+    }
+    const messages = mergeStored(timeline.messages, result.messages);
+    return withTimeline(state, {
+      ...timeline,
+      messages,
+      hasMore: result.hasMore,
+      loadingOlder: false,
+      gaps: openGaps(messages, timeline.gaps),
+    });
+  }
+  // A gap's page: whatever it held, the gap is answered (entries the server no longer keeps
+  // will not come by asking again); a failure leaves it for the next join to recover.
+  if (!result.ok) return state;
+  const messages = mergeStored(timeline.messages, result.messages);
+  const gaps = openGaps(
+    messages,
+    timeline.gaps.flatMap((gap) => {
+      if (gap.before !== purpose.gap.before) return [gap];
+      // Below what the page reached, entries may still be missing (a gap wider than a page).
+      const oldest = result.messages[0]?.seq;
+      const floor = gap.before - gap.limit;
+      return oldest !== undefined && oldest > floor && result.hasMore
+        ? [{ before: oldest, limit: oldest - floor }]
+        : [];
+    }),
+  );
+  return withTimeline(state, {
+    ...timeline,
+    messages,
+    lastSeq: Math.max(timeline.lastSeq, ...result.messages.map((entry) => entry.seq)),
+    gaps,
+  });
+}
+
+/** The entries missing before `seq` arrived, given what the timeline holds and was told. */
+export function missingBefore(timeline: Timeline, seq: number): Gap | undefined {
+  return gapBefore(timeline.messages, seq, timeline.lastSeq);
+}
+
+function holds(list: readonly ChatMessage[], seq: number): boolean {
+  return list.some((message) => message.seq === seq);
+}
+
+/** New messages, with the `seq`s that arrived and the gap their arrival revealed. */
+function withEntries(
+  state: RoomState,
+  messages: readonly ChatMessage[],
+  seqs: readonly number[],
+  gap: Gap | undefined,
+): RoomState {
+  const { timeline } = state;
+  const lastSeq = Math.max(timeline.lastSeq, ...seqs);
+  const gaps = openGaps(messages, gap ? [...timeline.gaps, gap] : timeline.gaps);
+  if (messages === timeline.messages && lastSeq === timeline.lastSeq && gaps === timeline.gaps) {
+    return state;
+  }
+  return withTimeline(state, { ...timeline, messages, lastSeq, gaps });
+}
+
+function withMessages(state: RoomState, messages: readonly ChatMessage[]): RoomState {
+  return messages === state.timeline.messages
+    ? state
+    : withTimeline(state, { ...state.timeline, messages });
+}
+
+function withTimeline(state: RoomState, timeline: Timeline): RoomState {
+  return { ...state, timeline };
+}
+
+function withTyping(state: RoomState, typing: readonly TypingEntry[]): RoomState {
+  return typing === state.typing ? state : { ...state, typing };
+}
+
+function withDetails(state: RoomState, details: RoomDetails): RoomState {
+  return sameDetails(state.details, details) ? state : { ...state, details };
+}
+
+function detailsOf(room: RoomDetails): RoomDetails {
+  const { topic, memberCount, visibility, readOnly, role } = room;
+  return { topic, memberCount, visibility, readOnly, role };
+}
+
+function sameDetails(a: RoomDetails, b: RoomDetails): boolean {
+  return (
+    a.topic === b.topic &&
+    a.memberCount === b.memberCount &&
+    a.visibility === b.visibility &&
+    a.readOnly === b.readOnly &&
+    a.role === b.role
+  );
+}

@@ -1,0 +1,390 @@
+import type { Member } from '@parley/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createGuestSession, createParleyClient, type ParleyClient } from '../src/index';
+import { joined, person, room, sees, textsIn, WORKSPACE, waitFor } from './people';
+import { type NetworkProxy, startProxy } from './proxy';
+import { mintToken, type ParleyServer, startServer } from './server';
+
+let server: ParleyServer;
+const clients: ParleyClient[] = [];
+const proxies: NetworkProxy[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.dispose();
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function someone(name: string, options: Parameters<typeof person>[2] = {}) {
+  const client = await person(server.url, name, options);
+  clients.push(client);
+  return client;
+}
+
+async function proxy() {
+  const made = await startProxy(server.url);
+  proxies.push(made);
+  return made;
+}
+
+const seqsIn = (client: ParleyClient, name: string) =>
+  (room(client, name)?.timeline.messages ?? []).map((m) => m.seq);
+
+/** Sends and waits until the server has stored it (the sender sees it sent). */
+async function say(client: ParleyClient, name: string, text: string) {
+  client.send(name, text);
+  await sees(client, name, text);
+}
+
+describe('two people in a room', () => {
+  it('exchange messages, see each other present, and agree on the log', async () => {
+    const ana = await someone('Ana');
+    const bo = await someone('Bo');
+    ana.join('chat-side');
+    await joined(ana, 'chat-side');
+    const side = room(ana, 'chat-side');
+    ana.open('chat');
+    await joined(ana, 'chat');
+    bo.join('chat');
+    await joined(bo, 'chat');
+    await waitFor(ana, 'Bo present', (s) =>
+      (s.rooms.chat?.members ?? []).some((m) => m.name === 'Bo'),
+    );
+
+    const key = ana.send('chat', 'hello from Ana');
+    expect(room(ana, 'chat')?.timeline.messages.at(-1)).toMatchObject({
+      key,
+      delivery: 'pending',
+      text: 'hello from Ana',
+    });
+    await sees(bo, 'chat', 'hello from Ana');
+    await sees(ana, 'chat', 'hello from Ana');
+    await say(bo, 'chat', '안녕 Ana 👋');
+    await sees(ana, 'chat', '안녕 Ana 👋');
+
+    expect(textsIn(ana, 'chat')).toEqual(['hello from Ana', '안녕 Ana 👋']);
+    expect(textsIn(bo, 'chat')).toEqual(textsIn(ana, 'chat'));
+    expect(seqsIn(ana, 'chat')).toEqual([1, 2]);
+    expect(seqsIn(bo, 'chat')).toEqual([1, 2]);
+    // Another room's object did not change: a view of it skips all this.
+    expect(room(ana, 'chat-side')).toBe(side);
+    // The sender's own message kept its key from pending to sent.
+    expect(room(ana, 'chat')?.timeline.messages[0]?.key).toBe(key);
+    // Ana has the room in view; Bo joined it without: Ana's message is unread there.
+    expect(room(ana, 'chat')?.unread).toBe(0);
+    expect(room(bo, 'chat')?.unread).toBe(1);
+    bo.open('chat');
+    expect(room(bo, 'chat')?.unread).toBe(0);
+  });
+
+  it('edit and delete: the other side follows, the sender fills the change seq', async () => {
+    const ana = await someone('Ana');
+    const bo = await someone('Bo');
+    ana.open('edits');
+    bo.open('edits');
+    await joined(ana, 'edits');
+    await joined(bo, 'edits');
+    await say(ana, 'edits', 'tpyo');
+    const key = room(ana, 'edits')?.timeline.messages[0]?.key ?? '';
+    expect(await ana.edit('edits', key, 'typo')).toBeNull();
+    await waitFor(bo, 'the edit', () => textsIn(bo, 'edits')[0] === 'typo');
+    // Bo may not edit Ana's message: the refusal is data, for the app to word.
+    expect(await bo.edit('edits', key, 'mine now')).toMatchObject({
+      code: 'forbidden',
+      reason: 'not_author',
+    });
+    expect(await ana.delete('edits', key)).toBeNull();
+    await waitFor(
+      bo,
+      'the tombstone',
+      (s) => s.rooms.edits?.timeline.messages[0]?.deleted === true,
+    );
+    await say(bo, 'edits', 'after');
+    await sees(ana, 'edits', 'after');
+    // Message, edit, deletion, message: no gap on either side, nothing fetched twice.
+    expect(seqsIn(ana, 'edits')).toEqual([1, 2, 3, 4]);
+    expect(seqsIn(bo, 'edits')).toEqual([1, 2, 3, 4]);
+    expect(room(ana, 'edits')?.timeline.gaps).toEqual([]);
+  });
+
+  it('typing reaches the other person, and stops', async () => {
+    const ana = await someone('Ana');
+    const bo = await someone('Bo');
+    ana.open('typing');
+    bo.open('typing');
+    await joined(ana, 'typing');
+    await joined(bo, 'typing');
+    ana.setTyping('typing', true);
+    await waitFor(bo, 'Ana typing', (s) =>
+      (s.rooms.typing?.typing ?? []).some((t) => t.user.name === 'Ana'),
+    );
+    ana.setTyping('typing', false);
+    await waitFor(bo, 'Ana stopped', (s) => s.rooms.typing?.typing.length === 0);
+    // Sending ends typing too.
+    ana.setTyping('typing', true);
+    await waitFor(bo, 'Ana typing again', (s) => s.rooms.typing?.typing.length === 1);
+    ana.send('typing', 'done');
+    await sees(bo, 'typing', 'done');
+    expect(room(bo, 'typing')?.typing).toEqual([]);
+  });
+});
+
+describe('losing the connection', () => {
+  it('misses messages, then catches up with since: no gap, no duplicate', async () => {
+    const network = await proxy();
+    const ana = await someone('Ana', { via: network.url });
+    const bo = await someone('Bo');
+    const joins: unknown[] = [];
+    ana.socket.onAnyOutgoing((event, payload) => {
+      if (event === 'room:join') joins.push(payload);
+    });
+    ana.join('recover');
+    bo.open('recover');
+    await joined(ana, 'recover');
+    await joined(bo, 'recover');
+    await say(bo, 'recover', 'one');
+    await say(bo, 'recover', 'two');
+    await sees(ana, 'recover', 'two');
+
+    network.cut();
+    await waitFor(ana, 'the connection lost', (s) => s.rooms.recover?.joined === false);
+    for (const text of ['three', 'four', 'five', 'six']) await say(bo, 'recover', text);
+
+    network.restore();
+    await sees(ana, 'recover', 'six');
+    expect(textsIn(ana, 'recover')).toEqual(['one', 'two', 'three', 'four', 'five', 'six']);
+    expect(seqsIn(ana, 'recover')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(room(ana, 'recover')?.timeline.gaps).toEqual([]);
+    // The re-join asked for what came after what Ana had, naming it.
+    expect(joins).toEqual([
+      { room: 'recover' },
+      { room: 'recover', since: 2, sinceId: expect.any(String) },
+    ]);
+    // Missed while away and not in view: unread.
+    expect(room(ana, 'recover')?.unread).toBe(6);
+    expect(ana.getSnapshot().connection).toMatchObject({ status: 'connected', connections: 2 });
+  });
+
+  it('keeps a message written offline pending, and delivers it once after reconnecting', async () => {
+    const network = await proxy();
+    const ana = await someone('Ana', { via: network.url });
+    const bo = await someone('Bo');
+    ana.open('offline');
+    bo.open('offline');
+    await joined(ana, 'offline');
+    await joined(bo, 'offline');
+
+    network.cut();
+    await waitFor(ana, 'offline', (s) => s.connection.status !== 'connected');
+    const key = ana.send('offline', 'written offline');
+    // A round trip of Bo's comes after: Ana's message is still waiting.
+    await say(bo, 'offline', 'meanwhile');
+    expect(room(ana, 'offline')?.timeline.messages.find((m) => m.key === key)?.delivery).toBe(
+      'pending',
+    );
+
+    network.restore();
+    await sees(ana, 'offline', 'written offline');
+    await sees(bo, 'offline', 'written offline');
+    await say(bo, 'offline', 'after');
+    await sees(ana, 'offline', 'after');
+    expect(textsIn(bo, 'offline')).toEqual(['meanwhile', 'written offline', 'after']);
+    expect(textsIn(ana, 'offline')).toEqual(['meanwhile', 'written offline', 'after']);
+    const late = await someone('Cy');
+    late.join('offline');
+    await sees(late, 'offline', 'after');
+    expect(textsIn(late, 'offline')).toEqual(['meanwhile', 'written offline', 'after']);
+  });
+
+  it('resends with the same clientMsgId when the answer is lost: stored once', async () => {
+    const network = await proxy();
+    const ana = await someone('Ana', { via: network.url, ackTimeoutMs: 400 });
+    const bo = await someone('Bo');
+    const sent: { clientMsgId: string }[] = [];
+    let resent: () => void = () => {};
+    const resend = new Promise<void>((resolve) => {
+      resent = resolve;
+    });
+    ana.socket.onAnyOutgoing((event, payload) => {
+      if (event !== 'message:send') return;
+      sent.push(payload);
+      if (sent.length === 2) resent();
+    });
+    ana.open('lost');
+    bo.open('lost');
+    await joined(ana, 'lost');
+    await joined(bo, 'lost');
+
+    // Requests still reach the server; nothing comes back. The message is stored, the answer lost.
+    network.blackhole();
+    const key = ana.send('lost', 'did it arrive?');
+    await sees(bo, 'lost', 'did it arrive?');
+    await resend;
+    expect(room(ana, 'lost')?.timeline.messages.at(-1)).toMatchObject({ key, delivery: 'pending' });
+
+    network.cut();
+    await waitFor(ana, 'offline', (s) => s.connection.status !== 'connected');
+    network.restore();
+    await sees(ana, 'lost', 'did it arrive?');
+    await say(bo, 'lost', 'after');
+    await sees(ana, 'lost', 'after');
+
+    expect(new Set(sent.map((payload) => payload.clientMsgId)).size).toBe(1);
+    expect(textsIn(bo, 'lost')).toEqual(['did it arrive?', 'after']);
+    expect(textsIn(ana, 'lost')).toEqual(['did it arrive?', 'after']);
+    expect(room(ana, 'lost')?.timeline.messages[0]).toMatchObject({ key, seq: 1 });
+  });
+
+  it("reconnects at once on the browser's online event, not at the next retry", async () => {
+    const network = await proxy();
+    const target = new EventTarget();
+    const scope = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+    scope.addEventListener = target.addEventListener.bind(target);
+    scope.removeEventListener = target.removeEventListener.bind(target);
+    try {
+      const ana = await someone('Ana', {
+        via: network.url,
+        // A retry would come 20 s or more later: past the test's time.
+        socketOptions: { reconnectionDelay: 40_000, reconnectionDelayMax: 40_000 },
+      });
+      ana.join('online');
+      await joined(ana, 'online');
+      network.cut();
+      await waitFor(ana, 'reconnecting', (s) => s.connection.status === 'reconnecting');
+      target.dispatchEvent(new Event('offline'));
+      expect(ana.getSnapshot().connection.status).toBe('offline');
+      network.restore();
+      target.dispatchEvent(new Event('online'));
+      await joined(ana, 'online');
+      expect(ana.getSnapshot().connection.status).toBe('connected');
+      ana.dispose();
+    } finally {
+      delete scope.addEventListener;
+      delete scope.removeEventListener;
+    }
+  });
+});
+
+describe('the room list', () => {
+  it('shows rooms with live online counts', async () => {
+    const ana = await someone('Ana');
+    const bo = await someone('Bo');
+    const lobby = await someone('Lobby');
+    ana.join('lobby-a');
+    await joined(ana, 'lobby-a');
+    lobby.searchRooms('lobby-');
+    lobby.watchRoomList();
+    const count = (name: string) =>
+      lobby.getSnapshot().roomDirectory.shown?.rooms.find((r) => r.name === name)?.memberCount;
+    await waitFor(lobby, 'lobby-a with Ana', () => count('lobby-a') === 1);
+    expect(lobby.getSnapshot().roomDirectory.query).toBe('lobby-');
+
+    bo.join('lobby-a');
+    await waitFor(lobby, 'lobby-a with two', () => count('lobby-a') === 2);
+    bo.join('lobby-b');
+    await waitFor(lobby, 'lobby-b appearing', () => count('lobby-b') === 1);
+    await ana.leave('lobby-a');
+    await waitFor(lobby, 'lobby-a with one', () => count('lobby-a') === 1);
+    expect(lobby.getSnapshot().roomDirectory.shown?.rooms.map((r) => r.name)).toEqual([
+      'lobby-a',
+      'lobby-b',
+    ]);
+  });
+});
+
+describe('tokens', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  /** A session whose first token is `first`; renewing gets a guest token from the server. */
+  function sessionStartingWith(first: string, user: Member) {
+    let token = first;
+    let me = user;
+    let renewals = 0;
+    return {
+      session: {
+        token: () => token,
+        me: () => me,
+        async renew() {
+          renewals++;
+          const guest = await createGuestSession({ url: server.url, name: user.name });
+          token = await guest.token();
+          me = guest.me();
+        },
+      },
+      renewals: () => renewals,
+    };
+  }
+
+  it('renews a token the server refuses, then connects', async () => {
+    const user = { id: 'dee', name: 'Dee' };
+    const expired = mintToken({ sub: user.id, name: user.name, exp: now() - 60 });
+    const { session, renewals } = sessionStartingWith(expired, user);
+    const client = createParleyClient({ url: server.url, workspace: WORKSPACE, session });
+    clients.push(client);
+    client.join('renewed');
+    await joined(client, 'renewed');
+    expect(renewals()).toBe(1);
+    expect(client.getSnapshot().me.id).toMatch(/^guest_/);
+    expect(client.getSnapshot().connection).toMatchObject({ status: 'connected', refused: null });
+  });
+
+  it('renews when the token expires while connected, and joins again', async () => {
+    const user = { id: 'eve', name: 'Eve' };
+    const short = mintToken({ sub: user.id, name: user.name, exp: now() + 2 });
+    const { session, renewals } = sessionStartingWith(short, user);
+    const client = createParleyClient({
+      url: server.url,
+      workspace: WORKSPACE,
+      session,
+      transports: ['websocket'],
+    });
+    clients.push(client);
+    client.join('expiring');
+    await joined(client, 'expiring');
+    expect(client.getSnapshot().me.id).toBe('eve');
+    await waitFor(
+      client,
+      'the server closing',
+      (s) => s.connection.closedBecause === 'token_expired',
+    );
+    await waitFor(client, 'connected again', (s) => s.connection.connections === 2);
+    await joined(client, 'expiring');
+    expect(renewals()).toBe(1);
+  });
+
+  it('goes offline, refused, when the token does not open the workspace', async () => {
+    const token = mintToken({ sub: 'fay', name: 'Fay', ws: ['elsewhere'], exp: now() + 600 });
+    const client = createParleyClient({
+      url: server.url,
+      workspace: WORKSPACE,
+      session: { token: () => token, me: () => ({ id: 'fay', name: 'Fay' }) },
+    });
+    clients.push(client);
+    const snapshot = await waitFor(client, 'refused', (s) => s.connection.refused !== null);
+    expect(snapshot.connection).toMatchObject({
+      status: 'offline',
+      refused: 'forbidden',
+      error: { code: 'forbidden' },
+    });
+  });
+
+  it('goes offline, refused, when the token is refused and cannot be renewed', async () => {
+    const client = createParleyClient({
+      url: server.url,
+      workspace: WORKSPACE,
+      session: { token: () => 'not-a-token', me: () => ({ id: 'gus', name: 'Gus' }) },
+    });
+    clients.push(client);
+    const snapshot = await waitFor(client, 'refused', (s) => s.connection.refused !== null);
+    expect(snapshot.connection).toMatchObject({ status: 'offline', refused: 'unauthorized' });
+    // Refused, the client tries nothing more until the app calls `connect()`.
+    expect(client.socket.active).toBe(false);
+  });
+});
