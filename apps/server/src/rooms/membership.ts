@@ -1,12 +1,11 @@
-import { ErrorCode, type Member, type Role, ServerEvent } from '@parley/protocol';
+import { ErrorCode, type Role } from '@parley/protocol';
 import type { Admission } from '../access/room-access';
 import { ParleyError } from '../errors';
-import type { Services } from '../services';
+import { arrive, depart } from '../presence/room-presence';
 import type { ChatSession } from '../socket/session';
-import { type ParleyNamespace, roomChannel } from '../socket/types';
+import { roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
-import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 
 /**
  * The connection's role in a room it has joined. A room it has not joined answers `not_joined`
@@ -37,11 +36,10 @@ export function refOf(session: ChatSession, room: string): RoomRef {
 
 /**
  * Puts the connection in the room, if it may enter (creating the room when it is new and
- * creation is open: its creator owns it). Presence counts users: only a user's first connection
- * announces `presence:joined` and changes the room's online count. Answers the room as entered.
+ * creation is open: its creator owns it), and in its presence. Answers the room as entered.
  */
 export async function enterRoom(session: ChatSession, room: string): Promise<Admission> {
-  const { stores, access, roomCreation } = session.services;
+  const { access, roomCreation } = session.services;
   const ref = refOf(session, room);
   let admission = await access.admit(ref, session.visitor);
   if (!admission.record) {
@@ -54,80 +52,28 @@ export async function enterRoom(session: ChatSession, room: string): Promise<Adm
   // Subscribe before anything is read, so no message falls between the read and the broadcast.
   session.socket.join(roomChannel(room));
   session.joined.set(room, admission.role);
-  let firstConnection: boolean;
   try {
-    firstConnection = await stores.presence.add(ref, session.user, session.socket.id);
+    await arrive(session, ref);
   } catch (error) {
     session.joined.delete(room);
     session.socket.leave(roomChannel(room));
     throw error;
   }
-  if (firstConnection) {
-    reportArrival(session.services, ref, session.user);
-    session.socket
-      .to(roomChannel(room))
-      .emit(ServerEvent.PresenceJoined, { room, member: session.user });
-    announceRoom(session, room);
-  }
   return admission;
 }
 
 /**
- * Takes the connection out of the room; the user's last connection announces `presence:left`.
- * With `graceMs` (a connection that dropped, rather than one that left), the user still counts
- * for that long: back by then on any node (a reload, a move during a drain), nobody hears of it;
- * otherwise their departure is announced when it ends.
+ * Takes the connection out of the room (see `depart` for the grace of a dropped connection).
  */
 export async function exitRoom(
   session: ChatSession,
   room: string,
   { graceMs = 0 }: { graceMs?: number } = {},
 ): Promise<void> {
-  const { services } = session;
   clearTyping(session, room);
   if (session.joined.delete(room)) session.budget.releaseRoom();
   session.socket.leave(roomChannel(room));
-  const ref = refOf(session, room);
-  const { nsp } = session.socket;
-  const removal = await services.stores.presence.remove(
-    ref,
-    session.user.id,
-    session.socket.id,
-    graceMs,
-  );
-  if (removal === 'left') announceDeparture(services, nsp, ref, session.user);
-  if (removal === 'leaving') {
-    const userId = session.user.id;
-    services.track(
-      new Promise((resolve) => setTimeout(resolve, graceMs))
-        .then(() => services.stores.presence.settle(ref, userId))
-        .then((member) => member && announceDeparture(services, nsp, ref, member))
-        // Not settled here, it is settled by a sweep (on any node) once the store answers.
-        .catch((error: unknown) => {
-          if (!services.outage.failed('presence grace', error)) {
-            services.log.error({ err: error, ...ref }, 'ending a presence grace failed');
-          }
-        }),
-    );
-  }
-}
-
-/** A user left the room: the room's sockets, its watchers and the webhooks are told. */
-function announceDeparture(
-  services: Services,
-  nsp: ParleyNamespace,
-  ref: RoomRef,
-  member: Member,
-): void {
-  // The room may be empty now: an unused one starts counting its idle time.
-  services.track(
-    services.stores.rooms.touch(ref).catch((error: unknown) => {
-      services.log.debug({ err: error }, 'could not mark the room idle');
-    }),
-  );
-  reportDeparture(services, ref, member);
-  nsp.to(roomChannel(ref.room)).emit(ServerEvent.PresenceLeft, { room: ref.room, member });
-  services.roomAnnouncer.announce(nsp, ref.room);
+  await depart(session, refOf(session, room), graceMs);
 }
 
 /** The room's topic and online count go to the whole workspace, so lobbies stay live. */

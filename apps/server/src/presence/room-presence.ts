@@ -1,0 +1,72 @@
+import { type Member, ServerEvent } from '@parley/protocol';
+import type { Services } from '../services';
+import type { ChatSession } from '../socket/session';
+import { type ParleyNamespace, roomChannel } from '../socket/types';
+import type { RoomRef } from '../stores/types';
+import { reportArrival, reportDeparture } from '../webhooks/presence-events';
+
+/**
+ * Who is in a room, as everyone sees it: presence counts users, not connections, so only a user's
+ * first connection arrives (`presence:joined`, the room's online count, `member.joined`) and only
+ * the last one departs. Departures no handler could announce (a dead node, an outage) are the
+ * sweeper's (sweeper.ts).
+ */
+
+/** Records the connection in the room; announces the user when it is their first there. */
+export async function arrive(session: ChatSession, ref: RoomRef): Promise<void> {
+  const firstConnection = await session.services.stores.presence.add(
+    ref,
+    session.user,
+    session.socket.id,
+  );
+  if (!firstConnection) return;
+  reportArrival(session.services, ref, session.user);
+  session.socket
+    .to(roomChannel(ref.room))
+    .emit(ServerEvent.PresenceJoined, { room: ref.room, member: session.user });
+  session.services.roomAnnouncer.announce(session.socket.nsp, ref.room);
+}
+
+/**
+ * Takes the connection out of the room's presence; the user's last connection announces
+ * `presence:left`. With `graceMs` (a connection that dropped, rather than one that left), the user
+ * still counts for that long: back by then on any node (a reload, a move during a drain), nobody
+ * hears of it; otherwise their departure is announced when it ends.
+ */
+export async function depart(session: ChatSession, ref: RoomRef, graceMs: number): Promise<void> {
+  const { services } = session;
+  const { nsp } = session.socket;
+  const userId = session.user.id;
+  const removal = await services.stores.presence.remove(ref, userId, session.socket.id, graceMs);
+  if (removal === 'left') announceDeparture(services, nsp, ref, session.user);
+  if (removal !== 'leaving') return;
+  services.track(
+    new Promise((resolve) => setTimeout(resolve, graceMs))
+      .then(() => services.stores.presence.settle(ref, userId))
+      .then((member) => member && announceDeparture(services, nsp, ref, member))
+      // Not settled here, it is settled by a sweep (on any node) once the store answers.
+      .catch((error: unknown) => {
+        if (!services.outage.failed('presence grace', error)) {
+          services.log.error({ err: error, ...ref }, 'ending a presence grace failed');
+        }
+      }),
+  );
+}
+
+/** A user left the room: the room's sockets, its watchers and the webhooks are told. */
+function announceDeparture(
+  services: Services,
+  nsp: ParleyNamespace,
+  ref: RoomRef,
+  member: Member,
+): void {
+  // The room may be empty now: an unused one starts counting its idle time.
+  services.track(
+    services.stores.rooms.touch(ref).catch((error: unknown) => {
+      services.log.debug({ err: error }, 'could not mark the room idle');
+    }),
+  );
+  reportDeparture(services, ref, member);
+  nsp.to(roomChannel(ref.room)).emit(ServerEvent.PresenceLeft, { room: ref.room, member });
+  services.roomAnnouncer.announce(nsp, ref.room);
+}
