@@ -1,4 +1,5 @@
 import { type MembershipChange, ServerEvent } from '@parley/protocol';
+import { createRelay } from '../cluster/relay';
 import type { Logger } from '../logger';
 import { exitRoom } from '../rooms/membership';
 import { namespacesOf } from '../socket/engine-internals';
@@ -68,11 +69,5 @@ export function createMembershipChanges(
       );
     }
   };
-  if (crossNode) io.on('parley:membership', applyLocally);
-  return {
-    apply(change) {
-      applyLocally(change);
-      if (crossNode) io.serverSideEmit('parley:membership', change);
-    },
-  };
+  return { apply: createRelay(io, 'parley:membership', applyLocally, { crossNode }) };
 }

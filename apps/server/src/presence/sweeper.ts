@@ -1,4 +1,5 @@
 import { ServerEvent } from '@parley/protocol';
+import { createRelay } from '../cluster/relay';
 import { every } from '../every';
 import type { Services } from '../services';
 import { namespacesOf } from '../socket/engine-internals';
@@ -26,9 +27,14 @@ export function startPresenceSweeper(
   { intervalMs, crossNode }: { intervalMs: number; crossNode: boolean },
 ): PresenceSweeper {
   const { stores, log } = services;
-  io.on('presence:departed', (departures) => {
-    for (const departure of departures) announceLocally(io, departure);
-  });
+  const announce = createRelay(
+    io,
+    'presence:departed',
+    (departures) => {
+      for (const departure of departures) announceLocally(io, departure);
+    },
+    { crossNode },
+  );
 
   async function sweep(): Promise<void> {
     const departures = await stores.presence.sweep();
@@ -52,8 +58,7 @@ export function startPresenceSweeper(
       }),
     );
     log.info({ departures: announced.length }, 'announcing departures found by the sweep');
-    for (const departure of announced) announceLocally(io, departure);
-    if (crossNode) io.serverSideEmit('presence:departed', announced);
+    announce(announced);
   }
 
   const stop = every(intervalMs, sweep, {
