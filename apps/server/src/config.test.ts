@@ -47,6 +47,7 @@ describe('config', () => {
     });
     expect(config.http.originCheck).toBe(true);
     expect(config.auth.maxTtlSeconds).toBe(30 * 24 * 3600);
+    expect(config.fastPath).toBe(true);
     expect(warnings.join()).toMatch(/PARLEY_AUTH_SECRET is not set/);
   });
 
@@ -62,11 +63,18 @@ describe('config', () => {
       PARLEY_AUTH_SECRET: 'short',
       GUEST_TOKENS: 'maybe',
       TRANSPORTS: 'carrier-pigeon',
+      FAST_PATH: 'fastest',
     });
     expect(problems.map((p) => p.split(':')[0])).toEqual(
-      expect.arrayContaining(['PORT', 'PARLEY_AUTH_SECRET', 'GUEST_TOKENS', 'TRANSPORTS.0']),
+      expect.arrayContaining([
+        'PORT',
+        'PARLEY_AUTH_SECRET',
+        'GUEST_TOKENS',
+        'TRANSPORTS.0',
+        'FAST_PATH',
+      ]),
     );
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(5);
   });
 
   it('parses lists, flags and limits', () => {
@@ -75,6 +83,7 @@ describe('config', () => {
       CORS_ORIGINS: 'https://a.example, https://b.example',
       GUEST_TOKENS: 'off',
       TRANSPORTS: 'websocket',
+      FAST_PATH: 'false',
       RATE_MESSAGES_PER_SECOND: '5',
       RATE_MESSAGES_BURST: '8',
       PORT: '',
@@ -84,6 +93,7 @@ describe('config', () => {
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.auth.guestTokens).toBe(false);
     expect(config.transports).toEqual(['websocket']);
+    expect(config.fastPath).toBe(false);
     expect(config.limits.sendRates.sender).toEqual({ perSecond: 5, burst: 8 });
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { LIMITS } from '@parley/protocol';
+import { describeIssues, LIMITS } from '@parley/protocol';
 import { z } from 'zod';
 
 /**
@@ -41,7 +41,8 @@ const hostPort = z
   .transform((value) => {
     const at = value.lastIndexOf(':');
     return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
-  });
+  })
+  .refine(({ port }) => port >= 1 && port <= 65_535, 'port must be 1-65535');
 
 /**
  * One server API key: `name:key`, or `name:key:ws1+ws2` to limit it to some workspaces. The
@@ -74,6 +75,8 @@ const EnvSchema = z.object({
   TRANSPORTS: list
     .pipe(z.array(z.enum(['websocket', 'polling'])).min(1))
     .default(['polling', 'websocket']),
+  // Off: broadcasts take Socket.IO's own path (same bytes, slower); for ruling the fast path out.
+  FAST_PATH: flag.default(true),
   // A bucket per user per room (a channel's slow mode) and one per room for everyone, so the
   // history store's append script can take both in the same round trip as the message.
   RATE_MESSAGES_PER_SECOND: positiveInt(LIMITS.messagesPerSecond),
@@ -191,6 +194,11 @@ export interface ParleyConfig {
     maxTtlSeconds: number;
   };
   transports: ('websocket' | 'polling')[];
+  /**
+   * Broadcast frames written straight to idle sockets and writes batched per event-loop turn
+   * (socket/fast-path/); off, or when an upgrade changed what it reads, Socket.IO's own paths.
+   */
+  fastPath: boolean;
   limits: {
     /** A message must fit the sender's bucket in the room and the room's own. */
     sendRates: { sender: Rate; room: Rate };
@@ -354,11 +362,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
   );
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
-      ),
-    );
+    throw new ConfigError(describeIssues(parsed.error, 'environment'));
   }
   const env = parsed.data;
   const warnings: string[] = [];
@@ -479,6 +483,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
         maxTtlSeconds: env.TOKEN_MAX_TTL_SECONDS,
       },
       transports: env.TRANSPORTS,
+      fastPath: env.FAST_PATH,
       limits: {
         sendRates,
         events,

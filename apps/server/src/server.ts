@@ -29,17 +29,11 @@ import { createRoomCreation } from './rooms/room-creation';
 import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
-import { writeBroadcastFramesDirectly } from './socket/broadcast-frames';
 import { budgetOf, connectionBudget } from './socket/connection-budget';
-import {
-  type EngineConnection,
-  namespacesOf,
-  queuedPackets,
-  usableConnection,
-} from './socket/engine-internals';
+import { namespacesOf } from './socket/engine-internals';
+import { type FastPathStats, installFastPath } from './socket/fast-path';
 import { createSlowReaders } from './socket/slow-readers';
 import type { InterServerEvents, ParleyIo } from './socket/types';
-import { batchEngineWrites } from './socket/write-batching';
 import { createMemoryStores } from './stores/memory';
 import { createOutageLog } from './stores/outage-log';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
@@ -85,27 +79,15 @@ export interface ParleyServer {
   close(): Promise<void>;
   readonly io: ParleyIo;
   readonly httpServer: HttpServer;
-  /** What this node counted since it started: webhook events queued, coalesced, dropped, lost. */
-  counts(): { webhooks: ReturnType<Webhooks['counts']> };
+  /**
+   * What this node counted since it started: webhook events queued, coalesced, dropped, lost;
+   * what the fast path did (all zero while it is off).
+   */
+  counts(): { webhooks: ReturnType<Webhooks['counts']>; fastPath: FastPathStats };
 }
 
 /** How long shutdown waits for connections to write what is queued (the shutdown notice). */
 const SHUTDOWN_DRAIN_MS = 1000;
-
-/** Resolves once no connection has packets waiting to be written, or after `timeoutMs`. */
-async function drained(io: ParleyIo, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  // Broadcast frames written straight to TCP sockets (broadcast-frames.ts) are not in engine.io's
-  // queue: they are already in the socket, and ws closes after what the socket holds.
-  const waiting = () =>
-    [...namespacesOf(io).all()].some((namespace) =>
-      [...namespace.sockets.values()].some(
-        (socket) => usableConnection(socket.conn) && queuedPackets(socket.conn) > 0,
-      ),
-    );
-  while (waiting() && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-}
 
 /** How long a slow reader's connection may take to read why it is closed before it is cut. */
 const SLOW_READER_GRACE_MS = 10_000;
@@ -188,7 +170,6 @@ export function createParleyServer(
     graceMs: SLOW_READER_GRACE_MS,
     log,
   });
-  const mayQueue = (connection: EngineConnection) => slowReaders.admit(connection);
   attachChat(io, services);
   deliverStoredMessages(io, services);
   const broadcast = createBroadcaster(io, { crossNode: config.redis !== undefined });
@@ -209,7 +190,6 @@ export function createParleyServer(
   io.attach(httpServer);
   // Draining: new sessions are answered 503, so a load balancer retries them on another node.
   refuseNewSessionsWhile(httpServer, () => closing);
-  let internalsWarned = false;
   function onConnectionClose(this: object): void {
     const address = budgetOf(this)?.address;
     if (address !== undefined) gate.closed(address);
@@ -221,23 +201,18 @@ export function createParleyServer(
     if (budget.address !== undefined) connection.on('close', onConnectionClose);
     // The handshake request is not needed once a connection is up; keeping it costs memory.
     connection.request = null;
-    if (!usableConnection(connection)) {
-      // A dependency upgrade moved what these read: run without them (slower, as correct).
-      if (!internalsWarned)
-        log.warn(
-          'engine.io internals differ: write batching, direct frames and the slow-reader cap are off',
-        );
-      internalsWarned = true;
-      return;
-    }
-    batchEngineWrites(connection);
-    writeBroadcastFramesDirectly(connection, mayQueue);
   });
+  // Broadcast frames and write batching, behind the one seam (socket/fast-path/).
+  const fastPath = installFastPath(
+    io,
+    { enabled: config.fastPath, mayQueue: (connection) => slowReaders.admit(connection) },
+    log,
+  );
 
   return {
     io,
     httpServer,
-    counts: () => ({ webhooks: webhooks.counts() }),
+    counts: () => ({ webhooks: webhooks.counts(), fastPath: fastPath.stats() }),
 
     async listen() {
       await stores.open();
@@ -287,7 +262,7 @@ export function createParleyServer(
       // Departures during shutdown reach the other nodes' lobbies before the adapter closes.
       await services.roomAnnouncer.flushAll();
       // Closing the engine discards what a connection has not written yet: let it drain first.
-      await drained(io, SHUTDOWN_DRAIN_MS);
+      await fastPath.drained(SHUTDOWN_DRAIN_MS);
       // Disconnects every socket (running their presence cleanup) and stops the HTTP server;
       // clients see a transport close and reconnect, to another node when there is one.
       await new Promise<void>((resolve) => io.close(() => resolve()));

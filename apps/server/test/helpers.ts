@@ -38,6 +38,7 @@ export function testConfig(overrides: Environment = {}): ParleyConfig {
     MAX_CONNECTIONS_PER_ADDRESS: '0',
     // Departures at once: the tests of the grace set their own.
     PRESENCE_GRACE_MS: '0',
+    FAST_PATH: process.env.FAST_PATH, // CI runs the delivery tests again with it off
     ...overrides,
   }).config;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ErrorCode, type ErrorDetail, errorBody } from '@parley/protocol';
+import { errorBody } from '@parley/protocol';
 import { ParleyError } from '../errors';
 
 /** The request body stopped arriving (the client aborted): nothing to answer, nothing to log. */

@@ -1,4 +1,5 @@
 import type { RelayedBroadcast, ServerEventName, ServerPayloadOf } from '@parley/protocol';
+import { createRelay } from '../cluster/relay';
 import { namespacesOf } from './engine-internals';
 import { LOBBY_CHANNEL, type ParleyIo, roomChannel } from './types';
 
@@ -36,12 +37,7 @@ export function createBroadcaster(
     // The event and its payload were checked against each other where the broadcast began.
     (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
   };
-  if (crossNode) io.on('parley:broadcast', emitLocally);
-
-  const broadcast = (relayed: RelayedBroadcast) => {
-    emitLocally(relayed);
-    if (crossNode) io.serverSideEmit('parley:broadcast', relayed);
-  };
+  const broadcast = createRelay(io, 'parley:broadcast', emitLocally, { crossNode });
   return {
     toRoom: (workspace, room, event, payload) =>
       broadcast({ workspace, channels: [roomChannel(room)], event, payload }),

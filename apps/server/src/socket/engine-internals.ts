@@ -6,21 +6,36 @@ import { chatNamespace } from '@parley/protocol';
 import type { ParleyIo, ParleyNamespace } from './types';
 
 /**
- * The fence: the one module that reads private parts of Socket.IO, engine.io and ws. Everything
- * else uses the named accessors below. They were written against exactly these versions (pinned
- * in pnpm-workspace.yaml; engine-internals.test.ts fails when an upgrade changes them or the
- * shapes read here), and every optimisation built on them checks the shape on a live connection
- * first and steps aside when it differs (`usableConnection`), so an unexpected upgrade costs
- * speed, never correctness.
+ * The fence: the one module that reads private parts of Socket.IO, its adapter, engine.io and
+ * ws. Everything else uses the named accessors below; the fast path (fast-path/) is their main
+ * user. They were written against exactly these versions (pinned in pnpm-workspace.yaml;
+ * engine-internals.test.ts fails when an upgrade changes them or the shapes read here). At
+ * start-up the fast path compares the installed versions and what the adapter encodes
+ * (`startupDifferences`), and each connection's shape is checked before anything wraps it
+ * (`connectionDifference`): when something differs, the optimisations step aside, so an
+ * unexpected upgrade costs speed, never correctness.
  */
-export const KNOWN_VERSIONS = { 'socket.io': '4.8.4', 'engine.io': '6.6.12', ws: '8.21.3' };
+export const KNOWN_VERSIONS = {
+  'socket.io': '4.8.4',
+  'socket.io-adapter': '2.5.8',
+  'engine.io': '6.6.12',
+  ws: '8.21.3',
+};
+
+export type InstalledVersions = Record<keyof typeof KNOWN_VERSIONS, string>;
 
 /** The versions installed, as their packages say (found from each package's entry point). */
-export function installedVersions(): Record<keyof typeof KNOWN_VERSIONS, string> {
+export function installedVersions(): InstalledVersions {
   const socketIo = packageOf(createRequire(import.meta.url), 'socket.io');
+  const adapter = packageOf(createRequire(socketIo.path), 'socket.io-adapter');
   const engineIo = packageOf(createRequire(socketIo.path), 'engine.io');
   const ws = packageOf(createRequire(engineIo.path), 'ws');
-  return { 'socket.io': socketIo.version, 'engine.io': engineIo.version, ws: ws.version };
+  return {
+    'socket.io': socketIo.version,
+    'socket.io-adapter': adapter.version,
+    'engine.io': engineIo.version,
+    ws: ws.version,
+  };
 }
 
 function packageOf(require: NodeRequire, name: string): { path: string; version: string } {
@@ -35,6 +50,42 @@ function packageOf(require: NodeRequire, name: string): { path: string; version:
     if (parent === directory) throw new Error(`no package.json for ${name}`);
     directory = parent;
   }
+}
+
+/**
+ * What differs, before any connection, from what the fast path was written against: each
+ * version, and whether the adapter still builds a broadcast's WebSocket frame once for all
+ * recipients (`wsPreEncodedFrame`, from its private `_encode`). Empty: nothing.
+ */
+export function startupDifferences(
+  io: ParleyIo,
+  versions: InstalledVersions = installedVersions(),
+): string[] {
+  const differences: string[] = [];
+  for (const [name, known] of Object.entries(KNOWN_VERSIONS)) {
+    const installed = versions[name as keyof InstalledVersions];
+    if (installed !== known) differences.push(`${name} ${installed} (written for ${known})`);
+  }
+  if (!preEncodesFrames(io)) {
+    differences.push('the Socket.IO adapter does not pre-encode broadcast frames');
+  }
+  return differences;
+}
+
+/** Asks the main namespace's adapter to encode a packet, as it does for every broadcast. */
+function preEncodesFrames(io: ParleyIo): boolean {
+  const adapter = io.sockets.adapter as unknown as {
+    _encode?: (packet: object, options: { wsPreEncodedFrame?: unknown }) => unknown;
+  };
+  if (typeof adapter._encode !== 'function') return false;
+  const options: { wsPreEncodedFrame?: unknown } = {};
+  try {
+    adapter._encode({ type: 2, nsp: '/', data: ['probe'] }, options);
+  } catch {
+    return false;
+  }
+  const frame = options.wsPreEncodedFrame;
+  return Array.isArray(frame) && frame.length > 0 && frame.every((part) => Buffer.isBuffer(part));
 }
 
 // ---- Socket.IO: the namespaces that exist ----
@@ -120,7 +171,7 @@ interface QueuedPacket {
 
 /**
  * The TCP socket under a websocket transport (ws keeps it as `_socket`), while it is open. On
- * the hot path (every broadcast frame): `usableConnection` checked the shape once, so this
+ * the hot path (every broadcast frame): `connectionDifference` checked the shape once, so this
  * reads without checking again.
  */
 export function tcpSocketOf(transport: EngineTransport): NetSocket | undefined {
@@ -147,13 +198,24 @@ export function idleTcpSocketOf(connection: EngineConnection): NetSocket | undef
 }
 
 /**
- * Whether a connection has the shape the optimisations read: checked on live connections, so a
- * dependency upgrade that moved something turns them off instead of breaking delivery.
+ * What of a connection's shape differs from what the accessors read; undefined: nothing. Checked
+ * on every live connection before anything wraps it.
  */
-export function usableConnection(connection: unknown): connection is EngineConnection {
+export function connectionDifference(connection: unknown): string | undefined {
   const candidate = connection as Partial<EngineConnection> & { writeBuffer?: unknown };
-  if (!Array.isArray(candidate.writeBuffer) || typeof candidate.write !== 'function') return false;
+  if (!Array.isArray(candidate.writeBuffer)) return 'engine.io Socket#writeBuffer is not an array';
+  if (typeof candidate.write !== 'function') return 'engine.io Socket#write is not a function';
   const transport = candidate.transport;
-  if (!transport || typeof transport.name !== 'string') return false;
-  return transport.name !== 'websocket' || tcpSocketOf(transport) instanceof NetSocket;
+  if (!transport || typeof transport.name !== 'string') {
+    return 'engine.io Socket#transport has no name';
+  }
+  if (transport.name === 'websocket' && !(tcpSocketOf(transport) instanceof NetSocket)) {
+    return "the websocket transport's ws WebSocket#_socket is not a net.Socket";
+  }
+  return undefined;
+}
+
+/** Whether a connection has the shape the accessors read (see `connectionDifference`). */
+export function usableConnection(connection: unknown): connection is EngineConnection {
+  return connectionDifference(connection) === undefined;
 }

@@ -14,9 +14,10 @@ import { type EngineConnection, queuedBytes, queuedPackets, tcpSocketOf } from '
  * cut whatever it still holds. Volatile packets (typing) go first: Socket.IO drops them while the
  * transport is busy.
  *
- * Readers that keep up never pay for this: a packet that does not have to wait is not looked
- * at, and the queue is measured once every `CHECK_EVERY` packets waiting, so the cost per packet
- * is one comparison (the cap may be overshot by that many packets).
+ * Readers that keep up hardly pay for this: on the fast path (fast-path/) a broadcast that does
+ * not have to wait is not looked at, and the queue is measured once every `CHECK_EVERY` packets
+ * waiting, so the cost per packet is one comparison (the cap may be overshot by that many
+ * packets). The cap is a limit, not an optimisation: with the fast path off it stays on.
  */
 export interface SlowReaders {
   /** Asked before a packet waits in the connection's queue: false drops it. */

@@ -1,4 +1,4 @@
-import { type EngineConnection, idleTcpSocketOf } from './engine-internals';
+import { type EngineConnection, idleTcpSocketOf } from '../engine-internals';
 
 /**
  * A room broadcast is encoded once, down to the WebSocket frame: Socket.IO's adapter computes
@@ -14,8 +14,10 @@ import { type EngineConnection, idleTcpSocketOf } from './engine-internals';
  */
 export function writeBroadcastFramesDirectly(
   connection: EngineConnection,
-  /** Asked before a packet waits in engine.io's queue: false drops it (see slow-readers.ts). */
+  /** Asked before a packet waits in engine.io's queue: false drops it (see ../slow-readers.ts). */
   mayQueue: (connection: EngineConnection) => boolean = () => true,
+  /** Counted into the fast path's stats: frames that skipped engine.io. */
+  counts: { directFrames: number } = { directFrames: 0 },
 ): void {
   const write = connection.write;
   connection.write = function writeFrameOrPacket(this: EngineConnection, data, options, callback) {
@@ -23,6 +25,7 @@ export function writeBroadcastFramesDirectly(
     const socket = frame && callback === undefined ? idleTcpSocketOf(this) : undefined;
     if (socket) {
       socket.write(joined(frame as Buffer[]));
+      counts.directFrames++;
       return this;
     }
     if (!mayQueue(this)) return this;

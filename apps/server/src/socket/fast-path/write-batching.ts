@@ -1,5 +1,5 @@
 import type { Socket as NetSocket } from 'node:net';
-import { type EngineConnection, type EngineTransport, tcpSocketOf } from './engine-internals';
+import { type EngineConnection, type EngineTransport, tcpSocketOf } from '../engine-internals';
 
 /**
  * Under load a socket is written many times per event-loop turn: every broadcast writes one
@@ -16,6 +16,14 @@ import { type EngineConnection, type EngineTransport, tcpSocketOf } from './engi
  * so the frame's writes belong to the first flush until its uncork; corking on its payload
  * would hold even a lone frame back to the end of the turn (after the whole broadcast loop).
  */
+
+/** What batching did, counted into the fast path's stats. */
+export interface BatchingCounts {
+  /** Socket writes held in a cork to leave with the rest of their turn. */
+  heldWrites: number;
+  /** Corks released at the end of a turn: each sends what it held in one system call. */
+  batches: number;
+}
 
 /** One counter and one `setImmediate` for all sockets, not one timer per socket per turn. */
 let turn = 0;
@@ -51,7 +59,10 @@ class BatchedSocket {
   private readonly write: NetSocket['write'];
   private readonly uncork: NetSocket['uncork'];
 
-  constructor(private readonly socket: NetSocket) {
+  constructor(
+    private readonly socket: NetSocket,
+    private readonly counts: BatchingCounts,
+  ) {
     this.write = socket.write;
     this.uncork = socket.uncork;
     const batched = this;
@@ -78,6 +89,7 @@ class BatchedSocket {
       this.socket.cork();
       heldThisTurn.push(this);
     }
+    if (this.holding) this.counts.heldWrites++;
     // A write outside the writer's own cork is a whole frame (a prebuilt broadcast frame).
     if (this.outsideWriterCork()) this.frames++;
     const accepted = this.write.apply(target, args);
@@ -97,20 +109,24 @@ class BatchedSocket {
 
   release(): void {
     this.holding = false;
+    this.counts.batches++;
     // The original uncork: this flush ends the turn, it does not start the next one's count.
     this.uncork.call(this.socket);
   }
 }
 
-export function batchWritesPerTurn(socket: NetSocket): void {
-  new BatchedSocket(socket);
+export function batchWritesPerTurn(
+  socket: NetSocket,
+  counts: BatchingCounts = { heldWrites: 0, batches: 0 },
+): void {
+  new BatchedSocket(socket, counts);
 }
 
 /** Batches the writes of every websocket connection, including ones upgraded from polling. */
-export function batchEngineWrites(connection: EngineConnection): void {
+export function batchEngineWrites(connection: EngineConnection, counts: BatchingCounts): void {
   const batch = (transport: EngineTransport) => {
     const socket = tcpSocketOf(transport);
-    if (socket) batchWritesPerTurn(socket);
+    if (socket) batchWritesPerTurn(socket, counts);
   };
   if (connection.transport.name === 'websocket') batch(connection.transport);
   else connection.once('upgrade', batch);
