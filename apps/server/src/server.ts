@@ -11,7 +11,7 @@ import { Server } from 'socket.io';
 import { createJoinHook } from './access/join-hook';
 import { createMembershipChanges } from './access/membership-changes';
 import { createRoomAccess } from './access/room-access';
-import { createApiHandler } from './api/handler';
+import { createApiRoutes } from './api/http-routes';
 import { startTokenExpiry } from './auth/expiry';
 import { createTokenService } from './auth/tokens';
 import { attachChat } from './chat';
@@ -182,7 +182,7 @@ export function createParleyServer(
       createHttpHandler({
         services,
         ready: async () => !closing && (await stores.ready()),
-        api: createApiHandler({ services, broadcast }),
+        apiRoutes: createApiRoutes({ services, broadcast }),
       }),
       { log, onUnexpected: options.onUnexpectedError },
     ),

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpPath } from '@parley/protocol';
+import { API_PREFIX, HttpPath } from '@parley/protocol';
 import { ParleyError } from '../errors';
 import type { Services } from '../services';
 import { StoreUnavailableError } from '../stores/errors';
@@ -7,46 +7,91 @@ import { parseRequestTarget, type RequestTarget } from './request-target';
 import { RequestAborted, sendError, sendJson } from './respond';
 import { guestSessionRoute } from './session';
 
-type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One endpoint: a method and a path whose `{name}` segments are handed over as `params`. */
+export interface HttpRoute {
+  method: HttpMethod;
+  path: string;
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: { params: Record<string, string>; target: RequestTarget },
+  ): Promise<void>;
+}
 
 export interface HttpDeps {
   services: Services;
   /** False once shutdown started, or while a backing store is unreachable. */
   ready(): Promise<boolean>;
-  /** The server API: answers false for a path it does not serve. */
-  api(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<boolean>;
+  /** The server API's routes (api/http-routes.ts), their paths under `/api/v1` already. */
+  apiRoutes: HttpRoute[];
 }
 
-/** Every HTTP endpoint except Socket.IO's own, which the engine serves before this is called. */
-export function createHttpHandler({ services, ready, api }: HttpDeps) {
-  const routes: Record<string, Partial<Record<string, Route>>> = {
-    [HttpPath.Health]: { GET: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
-    [HttpPath.Ready]: {
-      GET: async (_req, res) =>
+interface CompiledRoute {
+  route: HttpRoute;
+  /** Exact paths are matched by lookup; paths with parameters by their pattern. */
+  pattern?: RegExp;
+}
+
+/**
+ * Every HTTP endpoint except Socket.IO's own (which the engine serves before this is called), in
+ * one table: probes, the guest session and the server API. One place decides 404, 405 (with
+ * `Allow`), OPTIONS, CORS for `/api/` and how an error is answered.
+ */
+export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
+  const routes: HttpRoute[] = [
+    {
+      method: 'GET',
+      path: HttpPath.Health,
+      handle: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    },
+    {
+      method: 'GET',
+      path: HttpPath.Ready,
+      handle: async (_req, res) =>
         (await ready())
           ? sendJson(res, 200, { status: 'ready' })
           : sendJson(res, 503, { status: 'unavailable' }),
     },
-    [HttpPath.Session]: { POST: guestSessionRoute(services) },
-  };
+    { method: 'POST', path: HttpPath.Session, handle: guestSessionRoute(services) },
+    ...apiRoutes,
+  ];
+  const exact = new Map<string, CompiledRoute[]>();
+  const patterned: CompiledRoute[] = [];
+  for (const route of routes) {
+    if (!route.path.includes('{')) {
+      exact.set(route.path, [...(exact.get(route.path) ?? []), { route }]);
+      continue;
+    }
+    const source = route.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
+    patterned.push({ route, pattern: new RegExp(`^${source}$`) });
+  }
   const allowedOrigins = new Set(services.config.http.corsOrigins);
+
+  const matching = (path: string) =>
+    exact.get(path)?.map(({ route }) => ({ route, params: {} })) ??
+    patterned.flatMap(({ route, pattern }) => {
+      const found = pattern?.exec(path);
+      return found ? [{ route, params: found.groups ?? {} }] : [];
+    });
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = parseRequestTarget(req.url);
     try {
       if (!target) throw new ParleyError('invalid_payload', 'bad request target', {}, 400);
       const { path } = target;
-      const methods = routes[path];
-      if (path.startsWith('/api/')) applyCors(req, res, allowedOrigins);
-      if (!methods && (await api(req, res, target))) return;
-      if (!methods) throw new ParleyError('not_found', `no route ${path}`);
+      if (path.startsWith(`${API_PREFIX}/`)) applyCors(req, res, allowedOrigins);
+      const found = matching(path);
+      if (found.length === 0) throw new ParleyError('not_found', `no route ${path}`);
+      const allowed = found.map(({ route }) => route.method);
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { allow: Object.keys(methods).join(', ') }).end();
+        res.writeHead(204, { allow: allowed.join(', ') }).end();
         return;
       }
-      const route = methods[req.method ?? 'GET'];
-      if (!route) {
-        res.setHeader('allow', Object.keys(methods).join(', '));
+      const match = found.find(({ route }) => route.method === (req.method ?? 'GET'));
+      if (!match) {
+        res.setHeader('allow', allowed.join(', '));
         throw new ParleyError(
           'invalid_payload',
           `${req.method} is not allowed on ${path}`,
@@ -54,7 +99,7 @@ export function createHttpHandler({ services, ready, api }: HttpDeps) {
           405,
         );
       }
-      await route(req, res);
+      await match.route.handle(req, res, { params: match.params, target });
     } catch (error) {
       // Errors meant for the caller, from the HTTP layer or from code shared with sockets.
       if (error instanceof ParleyError) return sendError(res, error);
