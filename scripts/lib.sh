@@ -32,15 +32,24 @@ ensure_pnpm() {
   PNPM=(npx --yes "pnpm@$PNPM_VERSION")
 }
 
+# For commands that use what `pnpm install` puts in node_modules (pnpm dev, pnpm turbo …): on a
+# fresh clone they would fail with "turbo: not found" or the like; this says what to run instead.
+require_installed() {
+  [[ -x "$ROOT/node_modules/.bin/turbo" && -d "$ROOT/apps/web/node_modules/next" ]] ||
+    die "the dependencies are not installed: run pnpm install, then this again (or ./scripts/start.sh, which installs everything and starts Parley)."
+}
+
 install_dependencies() {
   say "installing dependencies"
   (cd "$ROOT" && "${PNPM[@]}" install --frozen-lockfile --reporter=append-only >/dev/null) ||
     die "pnpm install failed (see above). Check your access to the npm registry and run this again."
 }
 
+can_apt_install() { [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; }
+
 # Installs Debian packages when running as root (CI, containers); otherwise says what to run.
 apt_install() {
-  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  if can_apt_install; then
     say "installing $* (apt-get)"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@") >/dev/null ||
       die "apt-get install $* failed; install them by hand and run this again."
@@ -49,13 +58,59 @@ apt_install() {
   fi
 }
 
+# The Debian font packages missing for Korean (CJK) and emoji text, one a line: without them
+# browsers draw those characters as boxes. No fontconfig (fc-list) counts as none installed.
+missing_fonts() {
+  local fonts
+  fonts="$(fc-list 2>/dev/null || true)"
+  grep -qi "Noto Sans CJK" <<<"$fonts" || echo fonts-noto-cjk
+  grep -qi "Noto Color Emoji" <<<"$fonts" || echo fonts-noto-color-emoji
+}
+
 # Browser tests drive Debian's Chromium; CJK and emoji fonts make screenshots show real text.
 ensure_chromium() {
   local missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
-  fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || missing+=(fonts-noto-color-emoji)
+  # shellcheck disable=SC2207 # package names: no spaces
+  missing+=($(missing_fonts))
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+}
+
+# For scripts/start.sh: a browser on this machine shows Korean and emoji, not boxes. Fonts are
+# installed when that is possible (root with apt-get); otherwise it says what to run and goes on,
+# since everything works without them. Machines without fontconfig (macOS, Windows, a server
+# browsed from elsewhere) have their own fonts or no browser: nothing to do there.
+ensure_fonts() {
+  command -v fc-list >/dev/null 2>&1 || return 0
+  local missing
+  # shellcheck disable=SC2207 # package names: no spaces
+  missing=($(missing_fonts))
+  ((${#missing[@]})) || return 0
+  if can_apt_install; then
+    say "installing fonts for Korean and emoji: ${missing[*]} (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") \
+      >/dev/null && return 0
+    say "warning: apt-get install ${missing[*]} failed; going on without them."
+  fi
+  say "Korean and emoji will show as boxes in a browser on this machine until you install fonts:"
+  say "  sudo apt-get install -y ${missing[*]}   (Debian/Ubuntu; elsewhere: Noto Sans CJK and Noto Color Emoji)"
+}
+
+# The browser origins of the web app in development at port $1, comma-separated: every address
+# `next dev` answers at (localhost, loopback, this machine's network addresses and name, as
+# apps/web/src/dev/dev-hosts.ts lists them for Next), so the server lets each of them in.
+dev_origins() {
+  node -e '
+    const os = require("node:os");
+    const hosts = new Set(["localhost", "127.0.0.1", "[::1]"]);
+    for (const a of Object.values(os.networkInterfaces()).flat()) {
+      if (a.internal) continue;
+      if (a.family === "IPv4") hosts.add(a.address);
+      else if (!a.address.toLowerCase().startsWith("fe80:")) hosts.add(`[${a.address}]`);
+    }
+    if (os.hostname()) hosts.add(os.hostname().toLowerCase());
+    console.log([...hosts].map((host) => `http://${host}:${process.argv[1]}`).join(","));
+  ' "$1"
 }
 
 # The server's Redis tests (and scripts/cluster.sh) start their own redis-server from the PATH.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Starts Parley for development: the server on :3001 and the web app on :3000.
+# Starts Parley for development: the server on :3001 and the web app on :3000, after installing
+# what they need (and fonts for Korean and emoji where it can). Ctrl+C stops both.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node
 ensure_pnpm
 install_dependencies
-say "starting Parley: server http://localhost:3001, web http://localhost:3000 (Ctrl+C stops both)"
-cd "$ROOT" && exec "${PNPM[@]}" turbo run dev
+ensure_fonts
+exec "$ROOT/scripts/dev.sh"

@@ -1,6 +1,6 @@
 import { HttpPath } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOM_PAGE_SIZE } from '../src/chat/room-directory';
 import {
@@ -13,6 +13,7 @@ import {
   type WebProcess,
   webApp,
 } from './harness';
+import { horizontalOverflow, isCutShort, lineCounts, oneLineEach } from './layout';
 import {
   composer,
   connected,
@@ -307,6 +308,155 @@ describe('screenshots for people to look at', () => {
   });
 });
 
+describe('who is signed in', () => {
+  it('the sidebar says so, and "Change name" comes back to the room with the new name', async () => {
+    const ana = await personInRoom('Ana', 'names');
+    const signedIn = ana.page.getByTestId('signed-in');
+    await signedIn.filter({ hasText: 'Signed in as Ana' }).waitFor();
+    await signedIn.getByRole('link', { name: 'Change name' }).click();
+    await ana.page.getByRole('heading', { name: 'Change your name' }).waitFor();
+    await ana.page.getByLabel('Display name').fill('Ana Banana');
+    await ana.page.getByRole('button', { name: 'Save name' }).click();
+    await ana.page.getByRole('heading', { name: '#names' }).waitFor();
+    await signedIn.filter({ hasText: 'Signed in as Ana Banana' }).waitFor();
+    await members(ana.page).getByText('Ana Banana').waitFor();
+    await ana.context.close();
+  });
+});
+
+describe('a 360 px phone', () => {
+  it('fits every screen in the width, with names and controls on one line', async () => {
+    const room = 'team-standup-and-quarterly-planning';
+    const context = await browser.person({ width: 360, height: 740 });
+    const page = await context.newPage();
+
+    await page.goto(web.url);
+    await page.getByLabel('Display name').waitFor();
+    await expectFits(page, 'name form', {
+      logo: page.locator('.brand'),
+      heading: page.getByRole('heading', { name: 'Welcome to Parley' }),
+      continue: page.getByRole('button', { name: 'Continue' }),
+    });
+    await page.getByLabel('Display name').fill('Ana Longname-Example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Rooms in lobby' }).waitFor();
+    await expectFits(page, 'lobby', lobbyTexts(page));
+
+    // A room of one's own (so its settings show), private and read-only (so its marks do).
+    await page.getByLabel('New room name').fill(room);
+    await page.getByLabel('Only people you add (private)').check();
+    await page.getByLabel('Read-only: only moderators and owners post').check();
+    await page.getByRole('button', { name: 'Create room' }).click();
+    const heading = page.getByRole('heading', { name: `#${room}` });
+    await heading.waitFor();
+    await connected(page);
+    await expectFits(page, 'room', {
+      logo: page.locator('.sidebar .brand'),
+      'joined room': page.locator(`[data-room-link="${room}"]`),
+      'browse rooms': page.getByRole('link', { name: 'Browse rooms' }),
+      heading,
+      online: page.locator('.room-header .online-count'),
+      connection: page.locator('.room-header [data-connection]'),
+      leave: page.getByRole('button', { name: 'Leave', exact: true }),
+    });
+    // The name is cut short on screen, and whole in its title (and to screen readers).
+    expect(await isCutShort(heading)).toBe(true);
+    expect(await heading.getAttribute('title')).toBe(`#${room}`);
+
+    await page.getByText('Members (1)').click();
+    const settings = page.getByRole('heading', { name: 'Room settings' });
+    await settings.scrollIntoViewIfNeeded();
+    await expectFits(page, 'room with its members and settings', {
+      members: page.getByText('Members (1)'),
+      manage: page.getByRole('heading', { name: 'Manage members' }),
+      settings,
+      save: page.getByRole('button', { name: 'Save settings' }),
+      leave: page.getByRole('button', { name: 'Leave', exact: true }),
+    });
+    await page.screenshot({ path: screenshotPath('room-phone-settings') });
+
+    await page.getByRole('link', { name: 'Browse rooms' }).click();
+    await roomCount(page, room).waitFor();
+    await expectFits(page, 'lobby with the room', {
+      ...lobbyTexts(page),
+      room: page.getByTestId('room-directory').locator('.room-name', { hasText: room }),
+      count: roomCount(page, room),
+    });
+
+    // Someone sent a link to the room: the name form names it.
+    const guest = await (await browser.person({ width: 360, height: 740 })).newPage();
+    await guest.goto(`${web.url}/w/lobby/${room}`);
+    await guest.getByRole('heading', { name: `Pick a name to join #${room}` }).waitFor();
+    expect(await horizontalOverflow(guest)).toBe(0);
+    await guest.context().close();
+    await context.close();
+  });
+});
+
+/** No sideways scrolling, and each of `texts` on one line. */
+async function expectFits(page: Page, screen: string, texts: Record<string, Locator>) {
+  expect(await horizontalOverflow(page), `${screen}: overflow`).toBe(0);
+  expect(await lineCounts(texts), `${screen}: lines`).toEqual(oneLineEach(texts));
+}
+
+function lobbyTexts(page: Page): Record<string, Locator> {
+  return {
+    logo: page.locator('.brand'),
+    'signed in as': page.locator('.signed-in-who'),
+    'change name': page.getByRole('button', { name: 'Change name' }),
+    switch: page.getByRole('button', { name: 'Switch' }),
+    join: page.getByRole('button', { name: 'Join', exact: true }),
+    create: page.getByRole('button', { name: 'Create room' }),
+  };
+}
+
+describe('the lobby', () => {
+  it('lists the rooms with people online first, busiest first, then the quiet ones, and keeps them so live', async () => {
+    const workspace = 'busy-and-quiet';
+    const maker = await joinedEverywhere(workspace, ['a-quiet', 'b-busy', 'c-quiet', 'd-busiest']);
+    for (const room of ['a-quiet', 'c-quiet'])
+      expect((await request(maker, 'room:leave', { room })).ok).toBe(true);
+    const other = await joinedEverywhere(workspace, ['d-busiest']);
+
+    const context = await browser.person();
+    const page = await context.newPage();
+    const missing: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 404) missing.push(response.url());
+    });
+    await page.goto(web.url);
+    await page.getByLabel('Display name').fill('Pat');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Workspace', { exact: true }).fill(workspace);
+    await page.getByRole('button', { name: 'Switch' }).click();
+
+    await roomCount(page, 'd-busiest').filter({ hasText: '2 online' }).waitFor();
+    expect(await sectionRooms(page, 'active')).toEqual(['d-busiest', 'b-busy']);
+    expect(await sectionRooms(page, 'quiet')).toEqual(['a-quiet', 'c-quiet']);
+    await page.getByRole('heading', { name: 'Active now (2)' }).waitFor();
+    await page.getByRole('heading', { name: 'No one online (2)' }).waitFor();
+    // Quiet rooms are not each marked "0 online": their heading says it once.
+    expect(await page.locator('[data-section="quiet"] [data-room-count]').count()).toBe(0);
+
+    // Someone comes into a quiet room: it moves up.
+    expect((await request(other, 'room:join', { room: 'c-quiet' })).ok).toBe(true);
+    await roomCount(page, 'c-quiet').waitFor();
+    expect(await sectionRooms(page, 'active')).toEqual(['d-busiest', 'b-busy', 'c-quiet']);
+    expect(await sectionRooms(page, 'quiet')).toEqual(['a-quiet']);
+
+    // The page has an icon of its own (no 404 for it, nor for anything else).
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    const iconResponse = await page.request.get(new URL(icon ?? '/favicon.ico', web.url).href);
+    expect(iconResponse.status()).toBe(200);
+    expect(iconResponse.headers()['content-type']).toContain('image/svg+xml');
+    expect(missing).toEqual([]);
+
+    maker.disconnect();
+    other.disconnect();
+    await context.close();
+  });
+});
+
 describe('a workspace with more rooms than a page', () => {
   it('lists the first page by name, the rest on "Show more rooms", and rooms starting with what is typed', async () => {
     const workspace = 'many-rooms';
@@ -392,6 +542,12 @@ async function joinedEverywhere(workspace: string, rooms: string[]): Promise<Cha
 
 function roomCount(page: Page, room: string | undefined) {
   return page.locator(`[data-room-count="${room}"]`);
+}
+
+/** The rooms of one part of the lobby's list ("active" or "quiet"), in its order. */
+async function sectionRooms(page: Page, section: 'active' | 'quiet'): Promise<string[]> {
+  const names = await page.locator(`[data-section="${section}"] .room-name`).allTextContents();
+  return names.map((name) => name.replace(/^#/, ''));
 }
 
 /** The rooms the lobby lists, in its order, without the "#". */

@@ -12,6 +12,7 @@ import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_MAIN = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const NEXT_BIN = join(WEB_DIR, 'node_modules', 'next', 'dist', 'bin', 'next');
+const DEV_SCRIPT = fileURLToPath(new URL('../../../scripts/dev.sh', import.meta.url));
 export const OUTPUT_DIR = join(WEB_DIR, 'test-results');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
@@ -127,21 +128,14 @@ export interface WebProcess {
   stop(): Promise<void>;
 }
 
-/**
- * The web app pointed at a Parley server: the production build (`next start`) by default, or
- * the development server (`next dev`, where React StrictMode runs effects twice) when asked.
- */
-export async function webApp(
-  serverUrl: string,
-  port: number,
-  mode: 'start' | 'dev' = 'start',
-): Promise<WebProcess> {
-  if (mode === 'start' && !existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
+/** The production build of the web app (`next start`) pointed at a Parley server. */
+export async function webApp(serverUrl: string, port: number): Promise<WebProcess> {
+  if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
     throw new Error('apps/web has no production build: run pnpm --filter @parley/web build');
   }
   const child = spawn(
     process.execPath,
-    [NEXT_BIN, mode, '--port', String(port), '--hostname', '127.0.0.1'],
+    [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'],
     {
       cwd: WEB_DIR,
       env: { ...process.env, PARLEY_SERVER_URL: serverUrl, NEXT_TELEMETRY_DISABLED: '1' },
@@ -150,6 +144,82 @@ export async function webApp(
   );
   await waitForOutput(child, /Ready in|ready on|started server/i, 'Web app');
   return { url: `http://127.0.0.1:${port}`, stop: () => stopProcess(child) };
+}
+
+export interface DevProcess {
+  serverUrl: string;
+  /** The web app at `host` (`127.0.0.1`, `localhost`, a network address). */
+  webUrl(host: string): string;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Ctrl+C, as a terminal sends it (SIGINT to the whole process group); what it did then. */
+  interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
+  /** For cleanup when a test failed first: SIGTERM, which the script passes on to its parts. */
+  stop(): void;
+}
+
+/**
+ * Parley as a developer runs it: `scripts/dev.sh` (what `pnpm dev` and scripts/start.sh run),
+ * so the server from source under `tsx watch` and `next dev` on all interfaces (no
+ * `--hostname`), with React StrictMode running effects twice, on free ports.
+ */
+export async function devScript(): Promise<DevProcess> {
+  const [webPort, serverPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    // What a developer's shell means by leaving it unset (vitest's is `test`).
+    NODE_ENV: 'development' as const,
+    PARLEY_WEB_PORT: String(webPort),
+    PARLEY_SERVER_PORT: String(serverPort),
+    ...PER_ADDRESS_LIMITS_OFF,
+    // A server stops only once the presence graces of its last visitors are over (3 s).
+    PRESENCE_GRACE_MS: '0',
+  };
+  // Its own process group (detached), which a terminal's Ctrl+C reaches as a whole.
+  const child = spawn('bash', [DEV_SCRIPT], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  try {
+    await Promise.all([
+      waitForOutput(child, /parley listening/, 'Parley server (dev)', 120_000),
+      waitForOutput(child, /Ready in/, 'Web app (next dev)', 120_000),
+    ]);
+  } catch (failure) {
+    group('SIGTERM');
+    throw failure;
+  }
+  return {
+    serverUrl: `http://127.0.0.1:${serverPort}`,
+    webUrl: (host) => `http://${host}:${webPort}`,
+    output: () => output,
+    async interrupt() {
+      group('SIGINT');
+      const result = await exited;
+      return { ...result, output };
+    },
+    stop() {
+      group('SIGTERM');
+    },
+  };
 }
 
 export interface BrowserHandle {

@@ -7,10 +7,11 @@ const LABELS: Record<ConnectionState, string> = {
   offline: 'Offline',
 };
 
+/** The connection's state: a coloured dot and a word (on phones the dot, the word in its title). */
 export function ConnectionPill({ state }: { state: ConnectionState }) {
   return (
-    <span className={`pill pill-${state}`} data-connection={state}>
-      {LABELS[state]}
+    <span className={`pill pill-${state}`} data-connection={state} title={LABELS[state]}>
+      <span className="pill-label">{LABELS[state]}</span>
     </span>
   );
 }

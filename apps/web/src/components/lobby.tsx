@@ -1,8 +1,9 @@
 'use client';
 
 import { ErrorCode } from '@parley/protocol';
-import { useRouter } from 'next/navigation';
+import { useRouter, useSearchParams } from 'next/navigation';
 import { type FormEvent, useEffect, useId, useState } from 'react';
+import { afterNameChange, CHANGE_NAME_PARAM } from '@/chat/name-change';
 import {
   isRoomName,
   isWorkspaceName,
@@ -22,17 +23,26 @@ import { CreateRoomForm } from './create-room-form';
 import { NameForm } from './name-form';
 import { NoticeBanner } from './notice-banner';
 import { RoomDirectoryCard } from './room-directory';
+import { SignedInAs } from './signed-in-as';
 
 export function Lobby() {
   const chat = useChat();
+  const router = useRouter();
+  // Opened from a room's "Change name": the name form first, then back to that room.
+  const changeFrom = useSearchParams().get(CHANGE_NAME_PARAM);
   const [editingName, setEditingName] = useState(false);
   const [workspace, setWorkspace] = useState(DEFAULT_WORKSPACE);
 
   useEffect(() => setWorkspace(lastWorkspace()), []);
 
+  function doneWithName() {
+    setEditingName(false);
+    if (changeFrom !== null) router.replace(afterNameChange(changeFrom));
+  }
+
   if (!chat.ready) return <main className="centered muted">Loading…</main>;
 
-  if (!chat.session || editingName) {
+  if (!chat.session || editingName || changeFrom !== null) {
     return (
       <main className="centered">
         <AppHeader />
@@ -43,9 +53,9 @@ export function Lobby() {
           submitLabel={chat.session ? 'Save name' : 'Continue'}
           onSubmit={async (name) => {
             await chat.signIn(name);
-            setEditingName(false);
+            doneWithName();
           }}
-          onCancel={chat.session ? () => setEditingName(false) : undefined}
+          onCancel={chat.session ? doneWithName : undefined}
         />
       </main>
     );
@@ -54,12 +64,14 @@ export function Lobby() {
   return (
     <main className="lobby">
       <AppHeader>
-        <span className="me">
-          You are <strong dir="auto">{chat.session.user.name}</strong>{' '}
-          <button type="button" className="link" onClick={() => setEditingName(true)}>
-            Change name
-          </button>
-        </span>
+        <SignedInAs
+          name={chat.session.user.name}
+          change={
+            <button type="button" className="link" onClick={() => setEditingName(true)}>
+              Change name
+            </button>
+          }
+        />
       </AppHeader>
       <WorkspacePicker
         workspace={workspace}

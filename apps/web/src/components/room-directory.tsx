@@ -1,15 +1,17 @@
 'use client';
 
-import { type ErrorBody, ErrorCode } from '@parley/protocol';
-import { useEffect, useId, useRef } from 'react';
+import { type ErrorBody, ErrorCode, type RoomSummary } from '@parley/protocol';
+import { useEffect, useId, useMemo, useRef } from 'react';
 import type { RoomDirectory, ShownRooms } from '@/chat/room-directory';
+import { byActivity } from '@/chat/room-sections';
 import { describeError } from '@/chat/words';
 import { PrivateMark } from './room-marks';
 
 /**
- * The lobby's list of rooms: a search box, a page of rooms by name with their online counts,
- * and "Show more rooms" while the server has more. The caller owns the search text and asks
- * for the pages.
+ * The lobby's list of rooms: a search box, the rooms with people online first (busiest
+ * first), then the quiet ones; "Show more rooms" while the server has more. Pages come by name,
+ * so the rooms with people online are those of the pages loaded. The caller owns the search
+ * text and asks for the pages.
  */
 export function RoomDirectoryCard({
   workspace,
@@ -29,24 +31,29 @@ export function RoomDirectoryCard({
   onOpen(room: string): void;
 }) {
   const id = useId();
-  const list = useRef<HTMLUListElement>(null);
+  const lists = useRef<HTMLDivElement>(null);
   const more = useRef<HTMLButtonElement>(null);
-  const focusFrom = useRef<number | null>(null);
+  const shownBefore = useRef<Set<string> | null>(null);
   const { shown, pending, error } = directory;
   const rooms = shown?.rooms ?? [];
+  const { active, quiet } = useMemo(() => byActivity(rooms), [rooms]);
   const searching = pending !== null && pending.cursor === undefined;
 
-  // After "Show more rooms", focus goes to the first room it added: the button may be gone,
-  // and a keyboard user goes on from there. Not when they went elsewhere meanwhile.
+  // After "Show more rooms", focus goes to the first room it added (by name, in whichever
+  // part it landed): the button may be gone, and a keyboard user goes on from there. Not when
+  // they went elsewhere meanwhile.
   useEffect(() => {
-    const from = focusFrom.current;
-    if (from === null || pending) return;
-    focusFrom.current = null;
-    const active = document.activeElement;
-    if (active !== more.current && active !== document.body) return;
-    list.current?.querySelectorAll('a')[from]?.focus();
-  }, [pending]);
+    const before = shownBefore.current;
+    if (before === null || pending) return;
+    shownBefore.current = null;
+    const focused = document.activeElement;
+    if (focused !== more.current && focused !== document.body) return;
+    const added = rooms.find((room) => !before.has(room.name));
+    if (!added) return;
+    lists.current?.querySelector<HTMLElement>(`[data-directory-room="${added.name}"]`)?.focus();
+  }, [pending, rooms]);
 
+  const listProps = { workspace, onOpen };
   return (
     <section className="card stack" aria-labelledby="rooms-heading">
       <h2 id="rooms-heading">Rooms in {workspace}</h2>
@@ -68,39 +75,33 @@ export function RoomDirectoryCard({
         {describeShown(shown)}
       </p>
       {rooms.length > 0 && (
-        <ul
-          ref={list}
+        <div
+          ref={lists}
           id={`${id}-list`}
-          className="room-directory"
+          className="room-sections"
           data-testid="room-directory"
           aria-busy={searching || undefined}
         >
-          {rooms.map((room) => (
-            <li key={room.name}>
-              <a
-                href={`/w/${workspace}/${room.name}`}
-                onClick={(event) => {
-                  event.preventDefault();
-                  onOpen(room.name);
-                }}
-              >
-                <span className="room-title">
-                  <span className="room-name">#{room.name}</span>
-                  <PrivateMark visibility={room.visibility} />
-                  {room.readOnly && <span className="muted read-only-mark">read-only</span>}
-                </span>
-                {room.topic && (
-                  <span className="muted topic" dir="auto">
-                    {room.topic}
-                  </span>
-                )}
-              </a>
-              <span className="count" data-room-count={room.name}>
-                {room.memberCount} online
-              </span>
-            </li>
-          ))}
-        </ul>
+          {active.length > 0 && (
+            <RoomList
+              {...listProps}
+              id={`${id}-active`}
+              heading="Active now"
+              note={shown?.nextCursor != null ? 'Among the rooms loaded so far.' : undefined}
+              rooms={active}
+              section="active"
+            />
+          )}
+          {quiet.length > 0 && (
+            <RoomList
+              {...listProps}
+              id={`${id}-quiet`}
+              heading="No one online"
+              rooms={quiet}
+              section="quiet"
+            />
+          )}
+        </div>
       )}
       {error && (
         <p className="hint error" role="alert">
@@ -117,13 +118,73 @@ export function RoomDirectoryCard({
           className="secondary more-rooms"
           aria-controls={`${id}-list`}
           onClick={() => {
-            focusFrom.current = rooms.length;
+            shownBefore.current = new Set(rooms.map((room) => room.name));
             onShowMore();
           }}
         >
           Show more rooms
         </button>
       )}
+    </section>
+  );
+}
+
+/** One part of the directory: a heading and its rooms. Active rooms say how many are online. */
+function RoomList({
+  id,
+  heading,
+  note,
+  rooms,
+  section,
+  workspace,
+  onOpen,
+}: {
+  id: string;
+  heading: string;
+  note?: string;
+  rooms: RoomSummary[];
+  section: 'active' | 'quiet';
+  workspace: string;
+  onOpen(room: string): void;
+}) {
+  return (
+    <section className="room-section" aria-labelledby={id} data-section={section}>
+      <h3 id={id}>
+        {heading} <span className="muted">({rooms.length})</span>
+      </h3>
+      {note && <p className="hint">{note}</p>}
+      <ul className="room-directory">
+        {rooms.map((room) => (
+          <li key={room.name}>
+            <a
+              href={`/w/${workspace}/${room.name}`}
+              data-directory-room={room.name}
+              onClick={(event) => {
+                event.preventDefault();
+                onOpen(room.name);
+              }}
+            >
+              <span className="room-title">
+                <span className="room-name" title={`#${room.name}`}>
+                  #{room.name}
+                </span>
+                <PrivateMark visibility={room.visibility} />
+                {room.readOnly && <span className="muted read-only-mark">read-only</span>}
+              </span>
+              {room.topic && (
+                <span className="muted topic" dir="auto">
+                  {room.topic}
+                </span>
+              )}
+            </a>
+            {room.memberCount > 0 && (
+              <span className="count" data-room-count={room.name}>
+                {room.memberCount} online
+              </span>
+            )}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

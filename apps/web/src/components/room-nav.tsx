@@ -1,6 +1,8 @@
 import Link from 'next/link';
+import { changeNameHref } from '@/chat/name-change';
 import type { WorkspaceSnapshot } from '@/chat/workspace-client';
 import { PrivateMark } from './room-marks';
+import { SignedInAs } from './signed-in-as';
 
 interface RoomNavProps {
   workspace: string;
@@ -24,9 +26,10 @@ export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavPro
               href={`/w/${workspace}/${view.name}`}
               aria-current={view.name === activeRoom ? 'page' : undefined}
               data-room-link={view.name}
+              title={`#${view.name}`}
             >
-              <span>
-                #{view.name}
+              <span className="joined-name">
+                <span className="ellipsis">#{view.name}</span>
                 <PrivateMark visibility={view.visibility} />
               </span>
               {view.unread > 0 && (
@@ -52,9 +55,10 @@ export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavPro
       <Link href="/" className="browse">
         Browse rooms
       </Link>
-      <p className="me muted" dir="auto">
-        {snapshot.me.name}
-      </p>
+      <SignedInAs
+        name={snapshot.me.name}
+        change={<Link href={changeNameHref(workspace, activeRoom)}>Change name</Link>}
+      />
     </nav>
   );
 }

@@ -10,12 +10,12 @@ import { postingRule, typingLine } from '@/chat/words';
 import type { WorkspaceClient, WorkspaceSnapshot } from '@/chat/workspace-client';
 import { AnnouncementRegion, NewMessageAnnouncer } from './announcer';
 import { Composer } from './composer';
-import { ConnectionBanner, ConnectionPill } from './connection-status';
+import { ConnectionBanner } from './connection-status';
 import { LiveEvents } from './live-events';
 import { MessageList } from './message-list';
 import { NameForm } from './name-form';
 import { NoticeBanner } from './notice-banner';
-import { RoomBadges } from './room-marks';
+import { RoomHeader } from './room-header';
 import { RoomNav } from './room-nav';
 import { RoomSidePanel } from './room-side-panel';
 
@@ -71,31 +71,15 @@ function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
         onLeave={(name) => void client.leave(name)}
       />
       <main className="room">
-        <header className="room-header">
-          <div>
-            <div className="room-title">
-              <h1>#{room}</h1>
-              {view && <RoomBadges visibility={view.visibility} readOnly={view.readOnly} />}
-            </div>
-            {view?.topic && (
-              <p className="topic" dir="auto">
-                {view.topic}
-              </p>
-            )}
-          </div>
-          <span className="muted">{view?.memberCount ?? 0} online</span>
-          <ConnectionPill state={snapshot.connection} />
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => {
-              void client.leave(room);
-              router.push('/');
-            }}
-          >
-            Leave
-          </button>
-        </header>
+        <RoomHeader
+          room={room}
+          view={view}
+          connection={snapshot.connection}
+          onLeave={() => {
+            void client.leave(room);
+            router.push('/');
+          }}
+        />
         <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
         <NoticeBanner
           notice={snapshot.notice}
