@@ -12,9 +12,6 @@ cd "$ROOT"
 # port of its own so it never touches a Redis on the default 6379.
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6390}"
 export PARLEY_AUTH_SECRET="${PARLEY_AUTH_SECRET:-parley-development-secret-do-not-use-in-production}"
-# The web app's origins at every address this machine answers at (as scripts/dev.sh allows them).
-CORS_ORIGINS="${CORS_ORIGINS:-$(dev_origins 3000)}"
-export CORS_ORIGINS
 export PRESENCE_TTL_SECONDS="${PRESENCE_TTL_SECONDS:-15}"
 
 redis_address="${REDIS_URL#redis://}"

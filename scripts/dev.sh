@@ -14,9 +14,11 @@ WEB_PORT="${PARLEY_WEB_PORT:-3000}"
 # How long each part may take to stop before it is killed: the server's own shutdown deadline.
 STOP_TIMEOUT_SECONDS=12
 export PARLEY_SERVER_URL="${PARLEY_SERVER_URL:-http://localhost:$SERVER_PORT}"
-# The server lets in browsers from every address the web app answers at, not only localhost.
-CORS_ORIGINS="${CORS_ORIGINS:-$(dev_origins "$WEB_PORT")}"
-export CORS_ORIGINS
+# The server lets in browsers from every address of this machine at :3000 by itself (config.ts);
+# on another web port, from localhost and loopback (set CORS_ORIGINS for more).
+if [[ "$WEB_PORT" != 3000 && -z "${CORS_ORIGINS:-}" ]]; then
+  export CORS_ORIGINS="http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT,http://[::1]:$WEB_PORT"
+fi
 if command -v pnpm >/dev/null 2>&1; then PNPM=(pnpm); else PNPM=(npx --yes "pnpm@$PNPM_VERSION"); fi
 # The output goes through a pipe (for the labels): keep Next's colours when it ends on a terminal.
 [[ -t 1 ]] && export FORCE_COLOR=1

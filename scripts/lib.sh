@@ -96,23 +96,6 @@ ensure_fonts() {
   say "  sudo apt-get install -y ${missing[*]}   (Debian/Ubuntu; elsewhere: Noto Sans CJK and Noto Color Emoji)"
 }
 
-# The browser origins of the web app in development at port $1, comma-separated: every address
-# `next dev` answers at (localhost, loopback, this machine's network addresses and name, as
-# apps/web/src/dev/dev-hosts.ts lists them for Next), so the server lets each of them in.
-dev_origins() {
-  node -e '
-    const os = require("node:os");
-    const hosts = new Set(["localhost", "127.0.0.1", "[::1]"]);
-    for (const a of Object.values(os.networkInterfaces()).flat()) {
-      if (a.internal) continue;
-      if (a.family === "IPv4") hosts.add(a.address);
-      else if (!a.address.toLowerCase().startsWith("fe80:")) hosts.add(`[${a.address}]`);
-    }
-    if (os.hostname()) hosts.add(os.hostname().toLowerCase());
-    console.log([...hosts].map((host) => `http://${host}:${process.argv[1]}`).join(","));
-  ' "$1"
-}
-
 # The server's Redis tests (and scripts/cluster.sh) start their own redis-server from the PATH.
 ensure_redis_server() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server

@@ -1,3 +1,5 @@
+import { hostname, networkInterfaces } from 'node:os';
+import { devHosts } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEVELOPMENT_AUTH_SECRET, parseConfig } from './config';
 
@@ -16,12 +18,15 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('config', () => {
   it('has working defaults for development, with a loud warning about the secret', () => {
     const { config, warnings } = parseConfig({});
-    expect(config.http).toEqual({
-      port: 3001,
-      host: '0.0.0.0',
-      corsOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
-      originCheck: true,
-    });
+    expect(config.http).toMatchObject({ port: 3001, host: '0.0.0.0', originCheck: true });
+    // The web app's dev server at every name of this machine: a phone on the network included.
+    const machine = devHosts(networkInterfaces(), hostname()).map((host) => `http://${host}:3000`);
+    expect(config.http.corsOrigins).toEqual(['http://localhost:3000', ...machine]);
+    expect(config.http.corsOrigins).toContain('http://127.0.0.1:3000');
+    expect(
+      parseConfig({ NODE_ENV: 'production', PARLEY_AUTH_SECRET: 'x'.repeat(32) }).config.http
+        .corsOrigins,
+    ).toEqual([]);
     expect(config.auth.secret).toBe(DEVELOPMENT_AUTH_SECRET);
     expect(config.auth.guestTokens).toBe(true);
     expect(config.limits).toMatchObject({

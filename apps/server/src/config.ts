@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { hostname } from 'node:os';
-import { describeIssues, LIMITS } from '@parley/protocol';
+import { hostname, networkInterfaces } from 'node:os';
+import { describeIssues, devHosts, LIMITS } from '@parley/protocol';
 import { z } from 'zod';
 
 /**
@@ -352,7 +352,15 @@ export class ConfigError extends Error {
   }
 }
 
-const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://127.0.0.1:3000'];
+/**
+ * Outside production, browsers may connect from the web app's dev server (port 3000) at every
+ * name this machine answers to: localhost, loopback, its network addresses (a phone on the same
+ * network) and its host name.
+ */
+function developmentOrigins(): string[] {
+  const hosts = ['localhost', ...devHosts(networkInterfaces(), hostname())];
+  return hosts.map((host) => `http://${host}:3000`);
+}
 
 /** Parses an environment into a config; throws one `ConfigError` listing every problem. */
 export function parseConfig(environment: Environment): LoadedConfig {
@@ -466,7 +474,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
         : undefined;
 
   const corsOrigins =
-    env.CORS_ORIGINS ?? (env.NODE_ENV === 'production' ? [] : DEVELOPMENT_ORIGINS);
+    env.CORS_ORIGINS ?? (env.NODE_ENV === 'production' ? [] : developmentOrigins());
   if (env.NODE_ENV === 'production' && corsOrigins.length === 0) {
     warnings.push('CORS_ORIGINS is empty: browsers on other origins cannot connect.');
   }

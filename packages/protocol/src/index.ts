@@ -1,5 +1,6 @@
 export * from './access';
 export * from './api';
+export * from './dev-hosts';
 export * from './errors';
 export * from './events';
 export * from './http';
