@@ -1,4 +1,4 @@
-import type { MembershipChanges } from './access/membership-changes';
+import type { MembershipChange } from '@parley/protocol';
 import type { RoomAccess } from './access/room-access';
 import type { TokenService } from './auth/tokens';
 import type { ClientAddressOf } from './clients/client-address';
@@ -32,4 +32,14 @@ export interface Services {
   outage: OutageLog;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
+}
+
+export interface MembershipChanges {
+  /**
+   * Applies a change to every socket of the user, on this node and (relayed, fire and forget)
+   * on every other: a removal makes each of theirs in the room leave it, told why; a role change
+   * is told to all of theirs in the workspace, and is what the joined ones' next send in a
+   * read-only room is judged by.
+   */
+  apply(change: MembershipChange): void;
 }

@@ -2,20 +2,11 @@ import { type MembershipChange, ServerEvent } from '@parley/protocol';
 import { createRelay } from '../cluster/relay';
 import type { Logger } from '../logger';
 import { exitRoom } from '../rooms/membership';
+import type { MembershipChanges } from '../services';
 import { namespacesOf } from '../socket/engine-internals';
 import { sessionOf } from '../socket/session';
 import { type ParleyIo, roomChannel } from '../socket/types';
 import type { RoomRef } from '../stores/types';
-
-export interface MembershipChanges {
-  /**
-   * Applies a change to every socket of the user, on this node and (relayed, fire and forget)
-   * on every other: a removal makes each of theirs in the room leave it, told why; a role change
-   * is told to all of theirs in the workspace, and is what the joined ones' next send in a
-   * read-only room is judged by.
-   */
-  apply(change: MembershipChange): void;
-}
 
 export function createMembershipChanges(
   io: ParleyIo,
