@@ -3,8 +3,8 @@ import type { NextConfig } from 'next';
 import { devHosts } from './src/dev/dev-hosts';
 
 const config: NextConfig = {
-  // The protocol package ships TypeScript source.
-  transpilePackages: ['@parley/protocol'],
+  // The protocol and client packages ship TypeScript source.
+  transpilePackages: ['@parley/protocol', '@parley/client'],
   reactStrictMode: true,
   poweredByHeader: false,
   // `next dev` answers at every address of this machine (it prints the network one), but serves

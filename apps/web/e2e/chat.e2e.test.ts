@@ -1,8 +1,8 @@
+import { ROOM_PAGE_SIZE } from '@parley/client';
 import { HttpPath } from '@parley/protocol';
 import { type ChatSocket, createChatClient, request } from '@parley/protocol/client';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOM_PAGE_SIZE } from '../src/chat/room-directory';
 import {
   type BrowserHandle,
   freePort,

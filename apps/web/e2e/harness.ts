@@ -5,8 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devHosts } from '@parley/protocol';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -174,6 +176,12 @@ export async function devScript(): Promise<DevProcess> {
     ...PER_ADDRESS_LIMITS_OFF,
     // A server stops only once the presence graces of its last visitors are over (3 s).
     PRESENCE_GRACE_MS: '0',
+    // At :3000 the server lets in the web app at every name of this machine by itself; on
+    // another port scripts/dev.sh lets in only loopback unless told more. The same names as at
+    // :3000, at this port: the tests open the app at the network address too.
+    CORS_ORIGINS: ['localhost', ...devHosts(networkInterfaces(), hostname())]
+      .map((host) => `http://${host}:${webPort}`)
+      .join(','),
   };
   // Its own process group (detached), which a terminal's Ctrl+C reaches as a whole.
   const child = spawn('bash', [DEV_SCRIPT], {

@@ -1,5 +1,7 @@
 'use client';
 
+import type { ParleyClient, SessionSource } from '@parley/client';
+import { useParleyClient } from '@parley/client/react';
 import {
   createContext,
   type ReactNode,
@@ -8,12 +10,23 @@ import {
   useEffect,
   useMemo,
   useState,
-  useSyncExternalStore,
 } from 'react';
-import { setClientSession, workspaceClient } from './registry';
+import {
+  followPageLifecycle,
+  type Holders,
+  held,
+  RELEASE_DELAY_MS,
+  released,
+  shownWorkspace,
+} from './registry';
 import { resolveServerUrl } from './server-url';
-import { createSession, loadSession, rememberedName, type StoredSession } from './session';
-import type { WorkspaceClient, WorkspaceSnapshot } from './workspace-client';
+import {
+  createSession,
+  loadSession,
+  rememberedName,
+  type StoredSession,
+  sessionSource,
+} from './session';
 
 interface ChatContextValue {
   /** False until the browser's stored session has been read (never during server rendering). */
@@ -26,7 +39,26 @@ interface ChatContextValue {
   signIn(name: string): Promise<void>;
 }
 
+interface ChatState {
+  serverUrl: string;
+  session: StoredSession | null;
+  /**
+   * What the workspace client asks for the token: one per sign-in, kept across renewals (the
+   * client renews by itself; a new source would be a new client).
+   */
+  source: SessionSource | null;
+  name: string;
+}
+
+interface WorkspaceClientValue {
+  /** The tab's client, for the workspace held last; null until it is made. */
+  client: ParleyClient | null;
+  /** Holds a workspace while a screen shows it; answers the release. */
+  hold(workspace: string): () => void;
+}
+
 const ChatContext = createContext<ChatContextValue | null>(null);
+const WorkspaceClientContext = createContext<WorkspaceClientValue | null>(null);
 
 export function ChatProvider({
   defaultServerUrl,
@@ -35,28 +67,37 @@ export function ChatProvider({
   defaultServerUrl: string;
   children: ReactNode;
 }) {
-  const [state, setState] = useState<{
-    serverUrl: string;
-    session: StoredSession | null;
-    name: string;
-  } | null>(null);
+  const [state, setState] = useState<ChatState | null>(null);
+
+  /** A session to use from now on (stored, or just signed in), with its source. */
+  const use = useCallback((serverUrl: string, session: StoredSession | null, name: string) => {
+    const source: SessionSource | null =
+      session &&
+      sessionSource(session, (renewed) =>
+        // Shown and kept; the client has it already, through the same source.
+        setState((current) =>
+          current?.source === source
+            ? { ...current, session: renewed, name: renewed.user.name }
+            : current,
+        ),
+      );
+    setState({ serverUrl, session, source, name });
+  }, []);
 
   useEffect(() => {
     const serverUrl = resolveServerUrl(defaultServerUrl);
-    setState({ serverUrl, session: loadSession(serverUrl), name: rememberedName() });
-  }, [defaultServerUrl]);
+    use(serverUrl, loadSession(serverUrl), rememberedName());
+  }, [defaultServerUrl, use]);
 
   const signIn = useCallback(
     async (name: string) => {
       if (!state) return;
       const session = await createSession(state.serverUrl, name, state.session?.token);
-      setState({ serverUrl: state.serverUrl, session, name: session.user.name });
+      // A new identity: the workspace client is made again with it.
+      use(state.serverUrl, session, session.user.name);
     },
-    [state],
+    [state, use],
   );
-
-  // Before any child asks for a workspace client, the clients know whose session to use.
-  if (state?.session) setClientSession(state.session);
 
   const value = useMemo<ChatContextValue>(
     () => ({
@@ -68,7 +109,48 @@ export function ChatProvider({
     }),
     [state, defaultServerUrl, signIn],
   );
-  return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;
+  return (
+    <ChatContext.Provider value={value}>
+      <WorkspaceClients serverUrl={state?.serverUrl} source={state?.source ?? null}>
+        {children}
+      </WorkspaceClients>
+    </ChatContext.Provider>
+  );
+}
+
+/**
+ * The tab's one workspace client: made (in an effect) for the workspace its screens hold, and
+ * disposed when the tab leaves that workspace (a screen holds another one, or none holds any),
+ * when the session changes, or when the app unmounts.
+ */
+function WorkspaceClients({
+  serverUrl,
+  source,
+  children,
+}: {
+  serverUrl: string | undefined;
+  source: SessionSource | null;
+  children: ReactNode;
+}) {
+  const [holders, setHolders] = useState<Holders>([]);
+  const workspace = shownWorkspace(holders);
+  const client = useParleyClient(
+    serverUrl && source && workspace ? { url: serverUrl, workspace, session: source } : null,
+  );
+  useEffect(() => (client ? followPageLifecycle(client) : undefined), [client]);
+
+  const hold = useCallback((wanted: string) => {
+    setHolders((current) => held(current, wanted));
+    return () => {
+      // A moment later: the screen that comes next may hold the same workspace.
+      setTimeout(() => setHolders((current) => released(current, wanted)), RELEASE_DELAY_MS);
+    };
+  }, []);
+
+  const value = useMemo(() => ({ client, hold }), [client, hold]);
+  return (
+    <WorkspaceClientContext.Provider value={value}>{children}</WorkspaceClientContext.Provider>
+  );
 }
 
 export function useChat(): ChatContextValue {
@@ -77,14 +159,14 @@ export function useChat(): ChatContextValue {
   return value;
 }
 
-/** The tab's client for a workspace and its live snapshot. Needs a session. */
-export function useWorkspace(workspace: string): {
-  client: WorkspaceClient;
-  snapshot: WorkspaceSnapshot;
-} {
-  const { session } = useChat();
-  if (!session) throw new Error('useWorkspace needs a session');
-  const client = workspaceClient(workspace);
-  const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot, client.getSnapshot);
-  return { client, snapshot };
+/**
+ * The tab's client for `workspace`, held while the component using it is mounted; null until
+ * it is made (and while there is no session). One client, so one socket, per tab.
+ */
+export function useWorkspaceClient(workspace: string): ParleyClient | null {
+  const value = useContext(WorkspaceClientContext);
+  if (!value) throw new Error('useWorkspaceClient must be used inside <ChatProvider>');
+  const { client, hold } = value;
+  useEffect(() => hold(workspace), [hold, workspace]);
+  return client?.workspace === workspace ? client : null;
 }

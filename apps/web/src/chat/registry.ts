@@ -1,50 +1,46 @@
-import type { StoredSession } from './session';
-import { createSession } from './session';
-import { WorkspaceClient } from './workspace-client';
+import type { ParleyClient } from '@parley/client';
 
 /**
- * The tab's workspace clients, one per workspace, created on first use and reused after: React
- * StrictMode's double renders and effects find the same client, so a tab never opens a second
- * socket for the same workspace.
+ * Which workspace the tab shows, so that it has one client (one socket) for it: every screen
+ * that shows a workspace holds it while it is mounted, and the tab's client is for the one held
+ * last. A screen that goes lets go of it a moment later (`RELEASE_DELAY_MS`), so that the next
+ * screen of the same workspace (a room, the lobby, another room) takes it over and the client
+ * stays; when nothing holds a workspace any more, or another one is held, its client goes.
  */
-const clients = new Map<string, WorkspaceClient>();
-let session: StoredSession | null = null;
 
-/** Points the clients at a session; a new token or server replaces them all. */
-export function setClientSession(next: StoredSession): void {
-  if (session && (session.token !== next.token || session.serverUrl !== next.serverUrl)) {
-    // A new identity or server: sockets must reconnect with the new token.
-    for (const client of clients.values()) client.dispose();
-    clients.clear();
-  }
-  session = next;
+/** Workspaces held, one entry per screen holding one, in the order they were taken. */
+export type Holders = readonly string[];
+
+export const RELEASE_DELAY_MS = 0;
+
+export function held(holders: Holders, workspace: string): Holders {
+  return [...holders, workspace];
 }
 
-export function workspaceClient(workspace: string): WorkspaceClient {
-  if (!session) throw new Error('workspaceClient needs a session first');
-  const current = session;
-  let client = clients.get(workspace);
-  if (!client) {
-    client = new WorkspaceClient(current.serverUrl, workspace, {
-      token: () => session?.token ?? '',
-      me: () => (session ?? current).user,
-      async renew() {
-        const active = session ?? current;
-        session = await createSession(active.serverUrl, active.user.name);
-      },
-    });
-    clients.set(workspace, client);
-  }
-  return client;
+/** One hold of `workspace` less (the newest, so the order of the others stays). */
+export function released(holders: Holders, workspace: string): Holders {
+  const index = holders.lastIndexOf(workspace);
+  return index < 0 ? holders : holders.toSpliced(index, 1);
 }
 
-if (typeof window !== 'undefined') {
-  // Leave cleanly when the tab goes away: the server sees the disconnect at once.
-  window.addEventListener('pagehide', () => {
-    for (const client of clients.values()) client.socket.disconnect();
-  });
-  // Back from the back/forward cache: the page lives again, so do its connections.
-  window.addEventListener('pageshow', (event) => {
-    if (event.persisted) for (const client of clients.values()) client.socket.connect();
-  });
+/** The workspace the tab shows: the one held last; null when none is. */
+export function shownWorkspace(holders: Holders): string | null {
+  return holders.at(-1) ?? null;
+}
+
+/**
+ * Leaves cleanly when the page goes away (the server sees the disconnection at once) and comes
+ * back when the back/forward cache brings the page back to life. Answers how to stop.
+ */
+export function followPageLifecycle(client: Pick<ParleyClient, 'connect' | 'disconnect'>) {
+  const onHide = () => client.disconnect();
+  const onShow = (event: PageTransitionEvent) => {
+    if (event.persisted) client.connect();
+  };
+  window.addEventListener('pagehide', onHide);
+  window.addEventListener('pageshow', onShow);
+  return () => {
+    window.removeEventListener('pagehide', onHide);
+    window.removeEventListener('pageshow', onShow);
+  };
 }

@@ -1,17 +1,17 @@
-import type {
-  AckOf,
-  Member,
-  PayloadInputOf,
-  Role,
-  RoomMember,
-  ServerPayloadOf,
+import type { ParleyClient } from '@parley/client';
+import {
+  type AckOf,
+  type ClientEventName,
+  ErrorCode,
+  fail,
+  type Member,
+  type PayloadInputOf,
+  type Role,
+  type RoomMember,
 } from '@parley/protocol';
-import { request } from '@parley/protocol/client';
 import { useCallback, useEffect, useState } from 'react';
-import { listen } from './listen';
 import { rosterPresence } from './roster';
 import { describeError } from './words';
-import type { WorkspaceClient } from './workspace-client';
 
 /**
  * What owners and moderators do besides chatting: create rooms, change them, and keep their
@@ -20,19 +20,29 @@ import type { WorkspaceClient } from './workspace-client';
 
 /** Creates a room the user then owns (without joining it). */
 export function createRoom(
-  client: WorkspaceClient,
+  client: ParleyClient | null,
   payload: PayloadInputOf<'room:create'>,
 ): Promise<AckOf<'room:create'>> {
-  return request(client.socket, 'room:create', payload);
+  return ask(client, 'room:create', payload);
+}
+
+/** A request through the client; `unavailable` while there is none yet, as when offline. */
+function ask<E extends ClientEventName>(
+  client: ParleyClient | null,
+  event: E,
+  payload: PayloadInputOf<E>,
+): Promise<AckOf<E>> {
+  if (!client) return Promise.resolve(fail(ErrorCode.Unavailable, 'not connected') as AckOf<E>);
+  return client.request(event, payload);
 }
 
 /** Changes a room's topic or read-only flag; the room hears of it as `room:updated`. */
 export async function configureRoom(
-  client: WorkspaceClient,
+  client: ParleyClient | null,
   room: string,
   change: { topic?: string | null; readOnly?: boolean },
 ): Promise<string | null> {
-  const result = await request(client.socket, 'room:update', { room, ...change });
+  const result = await ask(client, 'room:update', { room, ...change });
   return result.ok ? null : describeError(result.error, room);
 }
 
@@ -52,7 +62,7 @@ export interface RoomMembers {
  * and kept live from presence. `enabled` false asks nothing (the panel is not shown).
  */
 export function useRoomMembers(
-  client: WorkspaceClient,
+  client: ParleyClient | null,
   room: string,
   joined: boolean,
   enabled: boolean,
@@ -61,30 +71,29 @@ export function useRoomMembers(
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    if (!enabled || !joined) return;
+    if (!client || !enabled || !joined) return;
     let current = true;
-    const onJoined = ({ room: where, member }: ServerPayloadOf<'presence:joined'>) =>
-      follow(where, member, true);
-    const onLeft = ({ room: where, member }: ServerPayloadOf<'presence:left'>) =>
-      follow(where, member, false);
     function follow(where: string, member: Member, online: boolean) {
       if (where === room) setMembers((list) => list && rosterPresence(list, member, online));
     }
-    const stop = listen(client.socket, { 'presence:joined': onJoined, 'presence:left': onLeft });
-    void request(client.socket, 'member:list', { room }).then((result) => {
+    const stops = [
+      client.on('presence:joined', ({ room: where, member }) => follow(where, member, true)),
+      client.on('presence:left', ({ room: where, member }) => follow(where, member, false)),
+    ];
+    void client.request('member:list', { room }).then((result) => {
       if (!current) return;
       setMembers(result.ok ? result.members : null);
       setError(result.ok ? null : describeError(result.error, room));
     });
     return () => {
       current = false;
-      stop();
+      for (const stop of stops) stop();
     };
   }, [client, room, joined, enabled]);
 
   const add = useCallback<RoomMembers['add']>(
     async ({ userId, name }, role) => {
-      const result = await request(client.socket, 'member:add', { room, userId, name, role });
+      const result = await ask(client, 'member:add', { room, userId, name, role });
       if (!result.ok) return describeError(result.error, room);
       const added = result.member;
       setMembers((list) =>
@@ -99,7 +108,7 @@ export function useRoomMembers(
 
   const remove = useCallback<RoomMembers['remove']>(
     async (userId, banSeconds) => {
-      const result = await request(client.socket, 'member:remove', { room, userId, banSeconds });
+      const result = await ask(client, 'member:remove', { room, userId, banSeconds });
       if (!result.ok) return describeError(result.error, room);
       setMembers((list) => list?.filter((m) => m.id !== userId) ?? null);
       return null;

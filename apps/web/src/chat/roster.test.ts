@@ -1,6 +1,6 @@
+import { fromStored, localMessage } from '@parley/client';
 import type { Message, RoomMember } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
-import { fromStored, localMessage } from './messages';
 import {
   addCandidates,
   assignableRoles,
@@ -54,7 +54,9 @@ describe('message actions', () => {
     expect(mayEdit('ana', stored())).toBe(true);
     expect(mayEdit('bo', stored())).toBe(false);
     expect(mayEdit('ana', stored(ana, { deleted: true, text: '' }))).toBe(false);
-    expect(mayEdit('ana', localMessage(ana, 'pending', 'p'))).toBe(false);
+    expect(mayEdit('ana', localMessage(ana, 'pending', 'p', new Date(0).toISOString()))).toBe(
+      false,
+    );
   });
 
   it("offers deleting on your own messages, and on anyone's to moderators and owners", () => {

@@ -1,5 +1,5 @@
+import type { ChatMessage } from '@parley/client';
 import { atLeast, type Member, type Role, type RoomMember, roleRank } from '@parley/protocol';
-import type { ChatMessage } from './messages';
 
 /**
  * Who may do what to whom in a room, as the members panel and the message actions show it, and

@@ -1,3 +1,4 @@
+import type { SessionSource } from '@parley/client';
 import { HttpErrorResponse, HttpPath, type Member, SessionResponse } from '@parley/protocol';
 
 /** A guest identity kept in this browser, per server. */
@@ -58,4 +59,26 @@ export async function createSession(
   localStorage.setItem(sessionKey(serverUrl), JSON.stringify(session));
   localStorage.setItem(NAME_KEY, session.user.name);
   return session;
+}
+
+/**
+ * What a workspace client asks for its token and identity: the stored session, renewed (under
+ * the same name) when the server refuses its token. The client renews once; if the server
+ * refuses the renewed token too, or the renewal fails, the connection stays refused and the
+ * person picks their name again. `onRenewed` hears of each new session, to show and keep it.
+ */
+export function sessionSource(
+  initial: StoredSession,
+  onRenewed: (session: StoredSession) => void,
+): SessionSource {
+  let current = initial;
+  return {
+    token: () => current.token,
+    me: () => current.user,
+    async renew() {
+      // An expired token cannot be renamed: the renewed guest may be a new user.
+      current = await createSession(current.serverUrl, current.user.name);
+      onRenewed(current);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { type ErrorBody, Refusal } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import {
+  connectionLine,
   describeError,
   postingRule,
   refusalLine,
@@ -143,5 +144,23 @@ describe('postingRule', () => {
   it('says who may post in a read-only room, and whether you may', () => {
     expect(postingRule('news', false)).toMatch(/only its moderators and owners can post/);
     expect(postingRule('news', true)).toMatch(/You can\.$/);
+  });
+});
+
+describe('connectionLine', () => {
+  const refused = (refused: 'unauthorized' | 'forbidden' | null, error: ErrorBody | null = null) =>
+    connectionLine({ refused, error });
+
+  it('says why a refused connection stays off, and what to do', () => {
+    expect(refused('unauthorized')).toBe('Your session has expired. Pick your name again.');
+    expect(refused('forbidden')).toBe("You don't have access to this workspace.");
+    expect(refused(null, { code: 'not_found', message: 'unknown namespace' })).toBe(
+      'This workspace does not exist.',
+    );
+  });
+
+  it('says nothing of its own while the connection comes back by itself', () => {
+    expect(refused(null)).toBeUndefined();
+    expect(refused(null, { code: 'unavailable', message: 'xhr poll error' })).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import type { ConnectionState } from '@parley/client';
 import { type ErrorBody, ErrorCode, type Role, roleRank } from '@parley/protocol';
 
 /** "Ana is typing…", "Ana and Bo are typing…", "Ana, Bo and 2 others are typing…". */
@@ -39,6 +40,22 @@ export function describeError(error: ErrorBody, room?: string): string {
     case ErrorCode.Internal:
       return 'Something went wrong on the server. Try again.';
   }
+}
+
+/**
+ * Why the connection is off, when the server said why and waiting will not bring it back: the
+ * session (refused again after a renewal) or the workspace. Undefined otherwise (offline, or a
+ * server that cannot be reached: the connection comes back by itself).
+ */
+export function connectionLine(
+  connection: Pick<ConnectionState, 'refused' | 'error'>,
+): string | undefined {
+  if (connection.refused === ErrorCode.Unauthorized) {
+    return 'Your session has expired. Pick your name again.';
+  }
+  if (connection.refused === ErrorCode.Forbidden) return "You don't have access to this workspace.";
+  if (connection.error?.code === ErrorCode.NotFound) return 'This workspace does not exist.';
+  return undefined;
 }
 
 const untilFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -1,19 +1,23 @@
 'use client';
 
-import type { Member } from '@parley/protocol';
+import { useParley } from '@parley/client/react';
 import { useEffect, useRef, useState } from 'react';
-import type { ChatMessage } from '@/chat/messages';
-import type { Announcement } from '@/chat/workspace-client';
+import { useMe, useRoleChange, useTimeline } from '@/chat/hooks';
+import { roleChangeLine } from '@/chat/words';
 
 /**
- * Tells screen readers about new messages from others, one line each. A separate live region,
- * so loading older history or one's own sends is not read out.
+ * Tells screen readers about new messages from others in the room, one line each. A separate
+ * live region, so loading older history or one's own sends is not read out.
  */
-export function NewMessageAnnouncer({ messages, me }: { messages: ChatMessage[]; me: Member }) {
+export function NewMessageAnnouncer({ room }: { room: string }) {
+  const client = useParley();
+  const messages = useTimeline(client, room)?.messages;
+  const me = useMe(client);
   const newestSeen = useRef<number | null>(null);
   const [announcement, setAnnouncement] = useState('');
 
   useEffect(() => {
+    if (!messages) return;
     const stored = messages.filter((message) => message.seq !== undefined);
     const newest = stored.at(-1)?.seq ?? 0;
     if (newestSeen.current === null) {
@@ -37,13 +41,17 @@ export function NewMessageAnnouncer({ messages, me }: { messages: ChatMessage[];
 }
 
 /**
- * Reads out the workspace's announcements (a role given to this user) politely, without
- * taking focus. Only those made while it shows: one made before it mounted (on another screen)
- * was read there already.
+ * Reads out news of this user's roles (a room they were added to, a new role) politely,
+ * without taking focus. Only what came while it shows: news from before it mounted (on another
+ * screen) was read there already.
  */
-export function AnnouncementRegion({ announcement }: { announcement: Announcement | null }) {
-  const [shownFrom] = useState(() => announcement?.id ?? 0);
-  const text = announcement && announcement.id > shownFrom ? announcement.text : '';
+export function AnnouncementRegion() {
+  const change = useRoleChange(useParley());
+  const [shownFrom] = useState(() => change?.id ?? 0);
+  const text =
+    change && change.id > shownFrom
+      ? roleChangeLine(change.room, change.previous, change.role)
+      : '';
   return (
     <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-announcements="">
       {text}

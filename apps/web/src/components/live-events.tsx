@@ -1,4 +1,6 @@
-import type { LiveEvent } from '@/chat/room-view';
+'use client';
+
+import { useLiveEvents, useParley } from '@parley/client/react';
 
 // Long enough for a progress figure or a price, short enough for one line.
 const PREVIEW_CHARS = 120;
@@ -9,7 +11,8 @@ function preview(data: unknown): string {
 }
 
 /** The newest live event of each type a backend pushed into the room (not stored). */
-export function LiveEvents({ events }: { events: LiveEvent[] }) {
+export function LiveEvents({ room }: { room: string }) {
+  const events = useLiveEvents(useParley(), room);
   if (events.length === 0) return null;
   return (
     <section className="live-events" aria-label="Live updates">

@@ -1,5 +1,7 @@
 'use client';
 
+import { SEARCH_DEBOUNCE_MS, searchPrefix } from '@parley/client';
+import { ParleyProvider, useParley, useRoomList } from '@parley/client/react';
 import { ErrorCode } from '@parley/protocol';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { type FormEvent, useEffect, useId, useState } from 'react';
@@ -12,16 +14,15 @@ import {
   WORKSPACE_RULES,
 } from '@/chat/names';
 import { DEFAULT_WORKSPACE, lastWorkspace, rememberWorkspace } from '@/chat/preferences';
-import { useChat, useWorkspace } from '@/chat/provider';
+import { useChat, useWorkspaceClient } from '@/chat/provider';
 import { createRoom } from '@/chat/room-admin';
-import { SEARCH_DEBOUNCE_MS, searchPrefix } from '@/chat/room-directory';
 import { describeError } from '@/chat/words';
 import { AnnouncementRegion } from './announcer';
 import { AppHeader } from './app-header';
 import { ConnectionBanner } from './connection-status';
 import { CreateRoomForm } from './create-room-form';
 import { NameForm } from './name-form';
-import { NoticeBanner } from './notice-banner';
+import { RemovalNotices } from './notice-banner';
 import { RoomDirectoryCard } from './room-directory';
 import { SignedInAs } from './signed-in-as';
 
@@ -132,15 +133,30 @@ function WorkspacePicker({
   );
 }
 
+/** The workspace's client, for every part of the lobby. */
 function WorkspaceRooms({ workspace }: { workspace: string }) {
+  const client = useWorkspaceClient(workspace);
+  return (
+    <ParleyProvider client={client}>
+      <LobbyRooms workspace={workspace} />
+    </ParleyProvider>
+  );
+}
+
+function LobbyRooms({ workspace }: { workspace: string }) {
   const router = useRouter();
-  const { client, snapshot } = useWorkspace(workspace);
-  useEffect(() => client.watchRoomList(), [client]);
+  const client = useParley();
+  const directory = useRoomList(client);
+  useEffect(() => {
+    if (!client) return;
+    client.watchRoomList();
+    return () => client.unwatchRoomList();
+  }, [client]);
   // The search survives a visit to a room: the client keeps it, and the box starts from it.
-  const [search, setSearch] = useState(() => client.getSnapshot().roomDirectory.query);
+  const [search, setSearch] = useState(() => client?.getSnapshot().roomDirectory.query ?? '');
   const prefix = searchPrefix(search);
   useEffect(() => {
-    if (prefix === client.getSnapshot().roomDirectory.query) return;
+    if (!client || prefix === client.getSnapshot().roomDirectory.query) return;
     const timer = setTimeout(() => client.searchRooms(prefix), SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
   }, [client, prefix]);
@@ -161,20 +177,16 @@ function WorkspaceRooms({ workspace }: { workspace: string }) {
 
   return (
     <>
-      <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
-      <NoticeBanner
-        notice={snapshot.notice}
-        takeFocus={true}
-        onDismiss={() => client.dismissNotice()}
-      />
-      <AnnouncementRegion announcement={snapshot.announcement} />
+      <ConnectionBanner />
+      <RemovalNotices takeFocus={true} />
+      <AnnouncementRegion />
       <RoomDirectoryCard
         workspace={workspace}
-        directory={snapshot.roomDirectory}
+        directory={directory}
         search={search}
         onSearchChange={setSearch}
-        onShowMore={() => client.showMoreRooms()}
-        onRetry={() => client.searchRooms(snapshot.roomDirectory.query)}
+        onShowMore={() => client?.showMoreRooms()}
+        onRetry={() => client?.searchRooms(directory.query)}
         onOpen={openRoom}
       />
       <form className="card stack" onSubmit={submit} noValidate>

@@ -1,10 +1,13 @@
 'use client';
 
+import type { ChatMessage } from '@parley/client';
 import { LIMITS, MessageText, textLength } from '@parley/protocol';
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
-import type { ChatMessage } from '@/chat/messages';
+import { describeError } from '@/chat/words';
 
 export interface MessageItemProps {
+  /** The room it is in: the words for why it failed name it. */
+  room: string;
   message: ChatMessage;
   canEdit: boolean;
   canDelete: boolean;
@@ -26,6 +29,7 @@ const EXCERPT_CHARS = 40;
  * and Edit / Delete where this user may. Editing happens in place; deleting asks first.
  */
 export function MessageItem({
+  room,
   message,
   canEdit,
   canDelete,
@@ -123,7 +127,7 @@ export function MessageItem({
       {message.delivery === 'pending' && <span className="status">Sending…</span>}
       {message.delivery === 'failed' && (
         <span className="status failed" role="alert">
-          {message.error ?? 'Not sent.'}{' '}
+          {message.error ? describeError(message.error, room) : 'Not sent.'}{' '}
           <button type="button" className="link" onClick={() => onRetry(message.key)}>
             Retry
           </button>

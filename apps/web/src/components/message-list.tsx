@@ -1,45 +1,55 @@
 'use client';
 
-import type { Member, Role } from '@parley/protocol';
-import { useLayoutEffect, useRef } from 'react';
-import { type ChatMessage, groupByAuthor } from '@/chat/messages';
+import { groupByAuthor } from '@parley/client';
+import { useParley } from '@parley/client/react';
+import { memo, useCallback, useLayoutEffect, useRef } from 'react';
+import { useMe, useMyRole, useTimeline } from '@/chat/hooks';
 import { mayDelete, mayEdit } from '@/chat/roster';
-import { MessageItem, type MessageItemProps } from './message-item';
-
-interface MessageListProps extends Pick<MessageItemProps, 'onRetry' | 'onEdit' | 'onDelete'> {
-  room: string;
-  messages: ChatMessage[];
-  me: Member;
-  /** This user's role in the room: moderators and owners may delete anyone's messages. */
-  role: Role | null;
-  hasMore: boolean;
-  loadingOlder: boolean;
-  onLoadOlder(): void;
-}
+import { describeError } from '@/chat/words';
+import { MessageItem } from './message-item';
 
 // Within this distance of an edge counts as "at" it.
 const EDGE_PX = 48;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const NO_MESSAGES: readonly never[] = [];
 
 /**
  * The room's messages, grouped by author. Stays pinned to the bottom while the reader is there,
  * keeps the reader's place when older messages are added above, and loads them when scrolled
  * to the top.
+ *
+ * It reads the room's timeline (and this user's role and identity) through selectors, and takes
+ * nothing else from its parent but the room's name: typing, presence, live events and other
+ * rooms re-render neither it nor its messages (message-list.test.tsx).
  */
-export function MessageList({
-  room,
-  messages,
-  me,
-  role,
-  hasMore,
-  loadingOlder,
-  onLoadOlder,
-  onRetry,
-  onEdit,
-  onDelete,
-}: MessageListProps) {
+export const MessageList = memo(function MessageList({ room }: { room: string }) {
+  const client = useParley();
+  const timeline = useTimeline(client, room);
+  const role = useMyRole(client, room);
+  const me = useMe(client);
+  const messages = timeline?.messages ?? NO_MESSAGES;
+  const hasMore = timeline?.hasMore ?? false;
+  const loadingOlder = timeline?.loadingOlder ?? false;
+
+  const onLoadOlder = useCallback(() => void client?.loadOlder(room), [client, room]);
+  const onRetry = useCallback((key: string) => client?.retry(room, key), [client, room]);
+  const onEdit = useCallback(
+    async (key: string, text: string) => {
+      const error = client ? await client.edit(room, key, text) : null;
+      return error && describeError(error, room);
+    },
+    [client, room],
+  );
+  const onDelete = useCallback(
+    async (key: string) => {
+      const error = client ? await client.delete(room, key) : null;
+      return error && describeError(error, room);
+    },
+    [client, room],
+  );
+
   const scroller = useRef<HTMLElement>(null);
   const atBottom = useRef(true);
   const previous = useRef<{ firstKey?: string; scrollHeight: number }>({ scrollHeight: 0 });
@@ -108,6 +118,7 @@ export function MessageList({
               {group.messages.map((message) => (
                 <MessageItem
                   key={message.key}
+                  room={room}
                   message={message}
                   canEdit={mayEdit(me.id, message)}
                   canDelete={mayDelete(role, me.id, message)}
@@ -122,7 +133,7 @@ export function MessageList({
       </ol>
     </section>
   );
-}
+});
 
 function formatTime(iso: string | undefined): string {
   return iso ? timeFormat.format(new Date(iso)) : '';

@@ -1,6 +1,6 @@
 import type { Member } from '@parley/protocol';
 
-export function PresenceList({ members, me }: { members: Member[]; me: Member }) {
+export function PresenceList({ members, me }: { members: readonly Member[]; me: Member }) {
   const sorted = [...members].sort((a, b) =>
     a.id === me.id ? -1 : b.id === me.id ? 1 : a.name.localeCompare(b.name),
   );

@@ -1,8 +1,8 @@
 'use client';
 
+import type { RoomDirectory, ShownRooms } from '@parley/client';
 import { type ErrorBody, ErrorCode, type RoomSummary } from '@parley/protocol';
 import { useEffect, useId, useMemo, useRef } from 'react';
-import type { RoomDirectory, ShownRooms } from '@/chat/room-directory';
 import { byActivity } from '@/chat/room-sections';
 import { describeError } from '@/chat/words';
 import { PrivateMark } from './room-marks';

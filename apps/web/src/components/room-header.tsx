@@ -1,5 +1,7 @@
-import type { RoomView } from '@/chat/room-view';
-import type { ConnectionState } from '@/chat/workspace-client';
+'use client';
+
+import { useParley } from '@parley/client/react';
+import { useRoomDetails } from '@/chat/hooks';
 import { ConnectionPill } from './connection-status';
 import { RoomBadges } from './room-marks';
 
@@ -9,32 +11,23 @@ import { RoomBadges } from './room-marks';
  * connection and Leave on the right. Nothing in the row wraps, so on a phone the name keeps
  * the width the others leave it instead of breaking every few letters.
  */
-export function RoomHeader({
-  room,
-  view,
-  connection,
-  onLeave,
-}: {
-  room: string;
-  view: RoomView | undefined;
-  connection: ConnectionState;
-  onLeave(): void;
-}) {
+export function RoomHeader({ room, onLeave }: { room: string; onLeave(): void }) {
+  const details = useRoomDetails(useParley(), room);
   return (
     <header className="room-header">
       <div className="room-heading">
         <h1 title={`#${room}`}>#{room}</h1>
         <p className="room-meta muted">
-          <span className="online-count">{view?.memberCount ?? 0} online</span>
-          {view && <RoomBadges visibility={view.visibility} readOnly={view.readOnly} />}
+          <span className="online-count">{details?.memberCount ?? 0} online</span>
+          {details && <RoomBadges visibility={details.visibility} readOnly={details.readOnly} />}
         </p>
-        {view?.topic && (
+        {details?.topic && (
           <p className="topic" dir="auto">
-            {view.topic}
+            {details.topic}
           </p>
         )}
       </div>
-      <ConnectionPill state={connection} />
+      <ConnectionPill />
       <button type="button" className="secondary" onClick={onLeave}>
         Leave
       </button>

@@ -1,18 +1,23 @@
+'use client';
+
+import { useParley } from '@parley/client/react';
 import Link from 'next/link';
+import { useJoinedRooms, useMe } from '@/chat/hooks';
 import { changeNameHref } from '@/chat/name-change';
-import type { WorkspaceSnapshot } from '@/chat/workspace-client';
+import { useChat } from '@/chat/provider';
 import { PrivateMark } from './room-marks';
 import { SignedInAs } from './signed-in-as';
 
 interface RoomNavProps {
   workspace: string;
-  snapshot: WorkspaceSnapshot;
   activeRoom: string;
-  onLeave(room: string): void;
 }
 
 /** The rooms this tab has joined, with unread counts for the ones not in view. */
-export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavProps) {
+export function RoomNav({ workspace, activeRoom }: RoomNavProps) {
+  const client = useParley();
+  const rooms = useJoinedRooms(client);
+  const me = useMe(client, useChat().session?.user);
   return (
     <nav className="sidebar" aria-label="Your rooms">
       <Link href="/" className="brand">
@@ -20,7 +25,7 @@ export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavPro
       </Link>
       <p className="muted workspace-name">{workspace}</p>
       <ul className="joined-rooms">
-        {Object.values(snapshot.rooms).map((view) => (
+        {rooms.map((view) => (
           <li key={view.name} className={view.name === activeRoom ? 'active' : undefined}>
             <Link
               href={`/w/${workspace}/${view.name}`}
@@ -44,7 +49,7 @@ export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavPro
                 type="button"
                 className="icon"
                 aria-label={`Leave #${view.name}`}
-                onClick={() => onLeave(view.name)}
+                onClick={() => void client?.leave(view.name)}
               >
                 ×
               </button>
@@ -56,7 +61,7 @@ export function RoomNav({ workspace, snapshot, activeRoom, onLeave }: RoomNavPro
         Browse rooms
       </Link>
       <SignedInAs
-        name={snapshot.me.name}
+        name={me.name}
         change={<Link href={changeNameHref(workspace, activeRoom)}>Change name</Link>}
       />
     </nav>

@@ -1,20 +1,19 @@
 'use client';
 
+import { ParleyProvider, useOpenRoom, useParley } from '@parley/client/react';
+import { ErrorCode } from '@parley/protocol';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useEffect, useSyncExternalStore } from 'react';
+import { useRoomStatus, useUnreadTotal } from '@/chat/hooks';
 import { rememberWorkspace } from '@/chat/preferences';
-import { useChat, useWorkspace } from '@/chat/provider';
-import { mayPost, type RoomView } from '@/chat/room-view';
-import { postingRule, typingLine } from '@/chat/words';
-import type { WorkspaceClient, WorkspaceSnapshot } from '@/chat/workspace-client';
-import { AnnouncementRegion, NewMessageAnnouncer } from './announcer';
-import { Composer } from './composer';
+import { useChat, useWorkspaceClient } from '@/chat/provider';
+import { describeError } from '@/chat/words';
+import { AnnouncementRegion } from './announcer';
 import { ConnectionBanner } from './connection-status';
-import { LiveEvents } from './live-events';
-import { MessageList } from './message-list';
 import { NameForm } from './name-form';
-import { NoticeBanner } from './notice-banner';
+import { RemovalNotices } from './notice-banner';
+import { RoomBody } from './room-body';
 import { RoomHeader } from './room-header';
 import { RoomNav } from './room-nav';
 import { RoomSidePanel } from './room-side-panel';
@@ -37,118 +36,69 @@ export function RoomScreen({ workspace, room }: { workspace: string; room: strin
   return <JoinedRoom workspace={workspace} room={room} />;
 }
 
+/** The workspace's client, for every part of the screen. */
 function JoinedRoom({ workspace, room }: { workspace: string; room: string }) {
-  const { client, snapshot } = useWorkspace(workspace);
-  const view = snapshot.rooms[room];
+  const client = useWorkspaceClient(workspace);
+  return (
+    <ParleyProvider client={client}>
+      <RoomLayout workspace={workspace} room={room} />
+    </ParleyProvider>
+  );
+}
 
+function RoomLayout({ workspace, room }: { workspace: string; room: string }) {
+  const client = useParley();
   const router = useRouter();
+  // Open (joined, in view) while shown; afterwards it stays joined, counting unread messages.
+  useOpenRoom(client, room);
+  useEffect(() => rememberWorkspace(workspace), [workspace]);
 
-  useEffect(() => {
-    client.open(room);
-    rememberWorkspace(workspace);
-    return () => client.blur(room);
-  }, [client, room, workspace]);
-
+  const { known, error, removed } = useRoomStatus(client, room);
   // Removed from this room (in every tab at once): back to the lobby, which says why. Checked
-  // against the client, not only this render: opening the room again clears an older notice.
-  const notice = snapshot.notice;
+  // against the client, not only this render: opening the room again clears an older removal.
   useEffect(() => {
-    if (notice?.room !== room) return;
-    const now = client.getSnapshot();
-    if (now.notice === notice && !now.rooms[room]) router.replace('/');
-  }, [client, room, router, notice]);
+    if (removed && client?.getSnapshot().rooms[room]?.removed) router.replace('/');
+  }, [client, room, router, removed]);
 
-  useDocumentTitle(snapshot, room);
+  useDocumentTitle(room);
   // On narrow screens the member list starts folded, so the conversation keeps the space.
   const narrow = useMediaQuery('(max-width: 960px)');
+  const refused = error?.code === ErrorCode.Forbidden;
 
   return (
     <div className="app">
-      <RoomNav
-        workspace={workspace}
-        snapshot={snapshot}
-        activeRoom={room}
-        onLeave={(name) => void client.leave(name)}
-      />
+      <RoomNav workspace={workspace} activeRoom={room} />
       <main className="room">
         <RoomHeader
           room={room}
-          view={view}
-          connection={snapshot.connection}
           onLeave={() => {
-            void client.leave(room);
+            void client?.leave(room);
             router.push('/');
           }}
         />
-        <ConnectionBanner state={snapshot.connection} error={snapshot.connectionError} />
-        <NoticeBanner
-          notice={snapshot.notice}
-          takeFocus={false}
-          onDismiss={() => client.dismissNotice()}
-        />
-        <AnnouncementRegion announcement={snapshot.announcement} />
-        {view?.error && (
+        <ConnectionBanner />
+        <RemovalNotices takeFocus={false} />
+        <AnnouncementRegion />
+        {error && (
           <p className="banner banner-offline" role="alert" data-room-error="">
-            {view.error}
+            {describeError(error, room)}
           </p>
         )}
-        {view?.refused ? (
+        {refused ? (
           <p className="refused">
             <Link href="/">Back to the lobby</Link>
           </p>
-        ) : view ? (
-          <RoomBody room={room} view={view} snapshot={snapshot} client={client} />
+        ) : known ? (
+          <RoomBody room={room} />
         ) : null}
       </main>
-      <RoomSidePanel client={client} snapshot={snapshot} room={room} view={view} narrow={narrow} />
+      <RoomSidePanel room={room} narrow={narrow} />
     </div>
   );
 }
 
-function RoomBody({
-  room,
-  view,
-  snapshot,
-  client,
-}: {
-  room: string;
-  view: RoomView;
-  snapshot: WorkspaceSnapshot;
-  client: WorkspaceClient;
-}) {
-  const typingNames = useMemo(() => view.typing.map((entry) => entry.user.name), [view.typing]);
-  return (
-    <>
-      <MessageList
-        room={room}
-        messages={view.messages}
-        me={snapshot.me}
-        role={view.role}
-        hasMore={view.hasMore}
-        loadingOlder={view.loadingOlder}
-        onLoadOlder={() => void client.loadOlder(room)}
-        onRetry={(key) => client.retry(room, key)}
-        onEdit={(key, text) => client.editMessage(room, key, text)}
-        onDelete={(key) => client.deleteMessage(room, key)}
-      />
-      <NewMessageAnnouncer messages={view.messages} me={snapshot.me} />
-      <LiveEvents events={view.liveEvents} />
-      <p className="typing" data-testid="typing">
-        {typingLine(typingNames)}
-      </p>
-      <Composer
-        room={room}
-        canPost={mayPost(view)}
-        rule={view.readOnly ? postingRule(room, mayPost(view)) : null}
-        onSend={(text) => client.send(room, text)}
-        onTyping={(typing) => client.setTyping(room, typing)}
-      />
-    </>
-  );
-}
-
-function useDocumentTitle(snapshot: WorkspaceSnapshot, room: string) {
-  const unread = Object.values(snapshot.rooms).reduce((sum, view) => sum + view.unread, 0);
+function useDocumentTitle(room: string) {
+  const unread = useUnreadTotal(useParley());
   useEffect(() => {
     document.title = `${unread > 0 ? `(${unread}) ` : ''}#${room} · Parley`;
   }, [unread, room]);

@@ -1,11 +1,11 @@
 'use client';
 
+import { useParley, usePresence } from '@parley/client/react';
 import { atLeast } from '@parley/protocol';
 import { useMemo } from 'react';
+import { useMe, usePresentEverywhere, useRoomDetails, useRoomStatus } from '@/chat/hooks';
 import { configureRoom, useRoomMembers } from '@/chat/room-admin';
-import type { RoomView } from '@/chat/room-view';
 import { addCandidates } from '@/chat/roster';
-import type { WorkspaceClient, WorkspaceSnapshot } from '@/chat/workspace-client';
 import { MembersPanel } from './members-panel';
 import { PresenceList } from './presence-list';
 import { RoomSettings } from './room-settings';
@@ -14,42 +14,30 @@ import { RoomSettings } from './room-settings';
  * Who is here; and for the room's moderators and owners, its members and settings. On narrow
  * screens it starts folded, so the conversation keeps the space.
  */
-export function RoomSidePanel({
-  client,
-  snapshot,
-  room,
-  view,
-  narrow,
-}: {
-  client: WorkspaceClient;
-  snapshot: WorkspaceSnapshot;
-  room: string;
-  view: RoomView | undefined;
-  narrow: boolean;
-}) {
-  const moderates = atLeast(view?.role, 'moderator');
-  const roster = useRoomMembers(client, room, view?.joined ?? false, moderates);
-  const { rooms, me } = snapshot;
+export function RoomSidePanel({ room, narrow }: { room: string; narrow: boolean }) {
+  const client = useParley();
+  const details = useRoomDetails(client, room);
+  const { joined } = useRoomStatus(client, room);
+  const { members } = usePresence(client, room);
+  const me = useMe(client);
+  const moderates = atLeast(details?.role, 'moderator');
+  const roster = useRoomMembers(client, room, joined, moderates);
+  const present = usePresentEverywhere(client);
   const candidates = useMemo(
-    () =>
-      addCandidates(
-        Object.values(rooms).map((joined) => joined.members),
-        roster.members ?? [],
-        me.id,
-      ),
-    [rooms, roster.members, me.id],
+    () => addCandidates(present, roster.members ?? [], me.id),
+    [present, roster.members, me.id],
   );
   return (
     <aside className="side-panel">
       <details className="collapsible" open={!narrow}>
-        <summary>Members ({view?.members.length ?? 0})</summary>
-        <PresenceList members={view?.members ?? []} me={me} />
-        {view && moderates && (
+        <summary>Members ({members.length})</summary>
+        <PresenceList members={members} me={me} />
+        {details && moderates && (
           <>
             <MembersPanel
               room={room}
               me={me}
-              role={view.role}
+              role={details.role}
               members={roster.members}
               error={roster.error}
               candidates={candidates}
@@ -58,8 +46,8 @@ export function RoomSidePanel({
             />
             <RoomSettings
               room={room}
-              topic={view.topic}
-              readOnly={view.readOnly}
+              topic={details.topic}
+              readOnly={details.readOnly}
               onSave={(change) => configureRoom(client, room, change)}
             />
           </>
