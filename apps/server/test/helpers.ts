@@ -13,6 +13,8 @@ import type { Socket } from 'socket.io-client';
 import { createTokenService } from '../src/auth/tokens';
 import { type Environment, type ParleyConfig, parseConfig } from '../src/config';
 import { createParleyServer, type ParleyServer } from '../src/server';
+import { namespacesOf } from '../src/socket/engine-internals';
+import type { Stores } from '../src/stores/types';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 
@@ -63,13 +65,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Boots a real server on a free loopback port. Every client it hands out is closed with it. */
-export async function startServer(overrides: Environment = {}): Promise<TestServer> {
+/**
+ * Boots a real server on a free loopback port. Every client it hands out is closed with it.
+ * `stores`: stores of the test's own making (in memory), for a test that watches them — the
+ * webhook queues, say, to know when every delivery is done with.
+ */
+export async function startServer(
+  overrides: Environment = {},
+  { stores }: { stores?: Stores } = {},
+): Promise<TestServer> {
   const config = testConfig(overrides);
   // What the last-resort guard catches is a bug: it fails the test at close.
   const unexpected: unknown[] = [];
   const server = createParleyServer(config, {
     onUnexpectedError: (error) => unexpected.push(error),
+    ...(stores && { stores }),
   });
   const url = await server.listen();
   const tokens = createTokenService(config.auth.secret);
@@ -189,11 +199,48 @@ export function collect<E extends ServerEventName>(
   return seen;
 }
 
-/** Lets in-flight packets land: a round trip through the server on each socket. */
+/**
+ * A round trip through the server on each socket: whatever the server had sent a socket before
+ * it answered reaches the socket first (Socket.IO keeps one connection's packets in order).
+ *
+ * That proves a negative only for what the server would have sent *before* answering: the
+ * effects of calls the test already had answered, on one node with the in-memory stores (they
+ * broadcast before they answer). It proves nothing about what travels another way: across
+ * nodes (Redis pub/sub, on connections of their own), after a timer (room counts are coalesced,
+ * ROOM_ANNOUNCE_INTERVAL_MS in server.ts), or because of another connection's close the server
+ * may not have read yet (see `disconnectHandled`). For those, wait for a sentinel that travels
+ * the same path behind it — a message in the same room, a presence event from the same node (not
+ * typing: it is volatile, and may be dropped), a room count announced after it — and assert once
+ * the sentinel is in.
+ */
 export async function settle(...sockets: ChatSocket[]): Promise<void> {
   await Promise.all(sockets.map((socket) => request(socket, 'room:list', {}, 3000)));
 }
 
+/**
+ * Disconnects a client, and resolves once its server has handled the close: the connection's
+ * `disconnect` has fired there, so its cleanup (presence, typing) has begun. A client's
+ * `disconnect()` only sends a packet: without this, the server may read another socket's next
+ * request before it. On the in-memory stores the cleanup ends before the server reads anything
+ * else, so a `settle` of another socket afterwards comes after all of it; across nodes (Redis),
+ * follow it with a sentinel on the same path instead.
+ */
+export async function disconnectHandled(t: TestServer, socket: ChatSocket): Promise<void> {
+  const id = socket.id;
+  const serverSide = [...namespacesOf(t.server.io).all()]
+    .map((namespace) => (id === undefined ? undefined : namespace.sockets.get(id)))
+    .find((found) => found !== undefined);
+  if (!serverSide) throw new Error('the server does not know this socket');
+  const handled = new Promise<void>((resolve) => serverSide.once('disconnect', () => resolve()));
+  socket.disconnect();
+  await handled;
+}
+
+/**
+ * For pacing a load and for waiting out a TTL or a delay the test is about. Never to let things
+ * settle (poll the condition: `expect.poll`), nor to prove that something did not happen (a
+ * sentinel: see `settle`).
+ */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

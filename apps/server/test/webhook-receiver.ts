@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { WebhookLane, WebhookQueue } from '../src/stores/types';
 
 export interface ReceivedWebhook {
   /** The exact body, as the signature covers it. */
@@ -93,4 +94,15 @@ export function countById(received: ReceivedWebhook[]): Map<string, number> {
 export function typesOf(received: ReceivedWebhook[]): string[] {
   const byId = new Map(received.map((r) => [r.json.id, r.json.type]));
   return [...byId.values()].sort();
+}
+
+/**
+ * Deliveries still in the queues: due, waiting for a retry, or in flight (a delivery leaves its
+ * queue only once acknowledged or given up). Zero once every node sending from them has stopped
+ * (stopping waits for what it has in flight) means that what a receiver got is all it will ever
+ * get: how a test proves "no duplicate, no further attempt" without waiting a fixed time.
+ */
+export async function queuedDeliveries(queues: Record<WebhookLane, WebhookQueue>): Promise<number> {
+  const sizes = await Promise.all(Object.values(queues).map((queue) => queue.size()));
+  return sizes.reduce((sum, size) => sum + size, 0);
 }

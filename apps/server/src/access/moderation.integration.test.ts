@@ -36,11 +36,13 @@ async function twoNodes(prefix = uniquePrefix()) {
 describe('removing someone from a room', () => {
   it('takes every tab of theirs out of it on every node at once, and tells them why', async () => {
     const { owner, boOnA, boOnB, witness } = await twoNodes();
-    const removedA = nextEvent(boOnA, 'room:removed', () => true, 1000);
-    const removedB = nextEvent(boOnB, 'room:removed', () => true, 1000);
-    const left = nextEvent(witness, 'presence:left', (e) => e.member.id === 'bo', 1000);
+    const removedA = nextEvent(boOnA, 'room:removed');
+    const removedB = nextEvent(boOnB, 'room:removed');
+    const left = nextEvent(witness, 'presence:left', (e) => e.member.id === 'bo');
     await call(owner, 'member:remove', { room: 'vault', userId: 'bo' });
-    // Within a second (the waits above time out after one), both tabs, and the others know.
+    // Both tabs, and the others, are told at once: nothing else would ever tell the tab on the
+    // other node (no sweep, no expiry), so hearing it at all within the waits above is the proof
+    // (no tighter deadline: a loaded machine may take a moment).
     expect(await removedA).toEqual({ room: 'vault', reason: 'removed' });
     expect(await removedB).toEqual({ room: 'vault', reason: 'removed' });
     expect(await left).toMatchObject({ room: 'vault', member: { id: 'bo' } });
@@ -68,7 +70,7 @@ describe('removing someone from a room', () => {
     await call(first.owner, 'room:create', { room: 'hall' });
     await call(first.owner, 'room:join', { room: 'hall' });
     await call(first.boOnA, 'room:join', { room: 'hall' });
-    const banned = nextEvent(first.boOnA, 'room:removed', (e) => e.room === 'hall', 1000);
+    const banned = nextEvent(first.boOnA, 'room:removed', (e) => e.room === 'hall');
     await call(first.owner, 'member:remove', { room: 'hall', userId: 'bo', banSeconds: 3600 });
     const told = await banned;
     expect(told).toMatchObject({ room: 'hall', reason: 'banned' });
@@ -123,7 +125,7 @@ describe('removing someone from a room', () => {
     await call(owner, 'member:add', { room: 'vault', userId: 'bo', role: 'moderator' });
     // The role change reaches both of Bo's connections, the one on the other node through Redis.
     expect(await send(boOnA, 'b')).toMatchObject({ ok: true });
-    await expect.poll(async () => (await send(boOnB, 'c')).ok).toBe(true);
+    await expect.poll(async () => (await send(boOnB, 'c')).ok, { timeout: 5000 }).toBe(true);
   });
 
   it('tells every tab of a user that they were added or their role changed, joined or not', async () => {
@@ -132,7 +134,7 @@ describe('removing someone from a room', () => {
     const deeToken = await b.token('Dee', { sub: 'dee' });
     const deeOnA = await a.connect('acme', deeToken);
     const deeOnB = await b.connect('acme', deeToken);
-    const told = [deeOnA, deeOnB].map((tab) => nextEvent(tab, 'room:role', () => true, 1000));
+    const told = [deeOnA, deeOnB].map((tab) => nextEvent(tab, 'room:role'));
     await call(owner, 'member:add', { room: 'vault', userId: 'dee' });
     for (const event of await Promise.all(told)) {
       expect(event).toEqual({
@@ -147,7 +149,7 @@ describe('removing someone from a room', () => {
     expect((await call(deeOnB, 'room:list', {})).rooms.map((r) => r.name)).toContain('vault');
 
     const promoted = [boOnA, boOnB].map((tab) =>
-      nextEvent(tab, 'room:role', (e) => e.room === 'vault', 1000),
+      nextEvent(tab, 'room:role', (e) => e.room === 'vault'),
     );
     await call(owner, 'member:add', { room: 'vault', userId: 'bo', role: 'moderator' });
     for (const event of await Promise.all(promoted)) expect(event.role).toBe('moderator');
@@ -157,7 +159,7 @@ describe('removing someone from a room', () => {
     // An admin stays owner whatever is stored for them, and is told so.
     const admin = await b.connect('acme', await b.token('Ada', { sub: 'ada', admin: true }));
     await call(admin, 'room:join', { room: 'vault' });
-    const adminTold = nextEvent(admin, 'room:role', () => true, 1000);
+    const adminTold = nextEvent(admin, 'room:role');
     await call(owner, 'member:add', { room: 'vault', userId: 'ada', role: 'member' });
     expect((await adminTold).role).toBe('owner');
     await call(admin, 'member:remove', { room: 'vault', userId: 'eve' });

@@ -306,7 +306,9 @@ describe('a JWKS endpoint that is down or broken', () => {
     expect(await problemOf(verifying)).toBe('keys_unavailable');
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(JWKS_TIMEOUT_MS - 50);
-    expect(elapsed).toBeLessThan(JWKS_TIMEOUT_MS + 1000);
+    // Given up at the timeout, not left waiting: twice the timeout leaves room for a loaded
+    // machine (a verification that never gave up would hit the test's own timeout instead).
+    expect(elapsed).toBeLessThan(2 * JWKS_TIMEOUT_MS);
     // HS256 does not wait on the provider.
     const { token } = await tokens.issue({ name: 'Ana', ttlSeconds: 60 });
     expect(await problemOf(tokens.verify(token))).toBeUndefined();

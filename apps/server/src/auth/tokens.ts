@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DisplayName,
-  GUEST_ID_PREFIX,
-  issuePaths,
-  type Member,
-  RoomPattern,
-  TokenClaims,
-  UserId,
-  WorkspaceSlug,
-} from '@parley/protocol';
+import { GUEST_ID_PREFIX, issuePaths, type Member, TokenClaims } from '@parley/protocol';
 import { SignJWT } from 'jose';
 import type { AccessConfig } from '../config';
 import { Hs256Error, verifyHs256 } from './hs256';

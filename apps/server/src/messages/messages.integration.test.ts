@@ -67,13 +67,15 @@ describe('messages', () => {
       clientMsgId: 'retry-1',
     });
     expect(again.message).toEqual(first.message);
+    // The sentinel: the next message reaches Bo after anything the resend broadcast.
+    const twiceAtBo = nextEvent(bo, 'message:new', (m) => m.text === 'twice');
     const next = await call(ana, 'message:send', {
       room: 'general',
       text: 'twice',
       clientMsgId: 'retry-2',
     });
     expect(next.message.seq).toBe(first.message.seq + 1);
-    await settle(bo);
+    await twiceAtBo;
     expect(seenByBo.map((m) => m.text)).toEqual(['once', 'twice']);
     const history = await call(bo, 'message:history', { room: 'general' });
     expect(history.messages.map((m) => m.seq)).toEqual([1, 2]);
@@ -106,6 +108,7 @@ describe('messages', () => {
     const seenByBo = collect(bo, 'message:new');
     await call(bo, 'room:leave', { room: 'general' });
     await call(ana, 'message:send', { room: 'general', text: 'gone?', clientMsgId: 'g' });
+    // Broadcast (on one node) before Ana's send was answered: Bo's round trip comes after it.
     await settle(bo);
     expect(seenByBo).toEqual([]);
     const send = await request(bo, 'message:send', {

@@ -3,12 +3,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   call,
   collect,
+  disconnectHandled,
   messagesOf,
   nextEvent,
   settle,
   startServer,
   type TestServer,
 } from '../../test/helpers';
+
+/** How often at most a room's count is announced: ROOM_ANNOUNCE_INTERVAL_MS in server.ts. */
+const ANNOUNCE_INTERVAL_MS = 200;
 
 let t: TestServer;
 beforeEach(async () => {
@@ -73,7 +77,9 @@ describe('rooms and presence', () => {
     expect((await call(watcher, 'room:join', { room: 'general' })).members).toHaveLength(2);
 
     await call(tab1, 'room:leave', { room: 'general' });
-    tab2.disconnect();
+    // Once the server has handled tab 2's close (its cleanup runs on the in-memory stores
+    // before the server reads anything else), the watcher's round trip comes after all of it.
+    await disconnectHandled(t, tab2);
     await settle(watcher);
     expect(leftEvents).toEqual([]);
 
@@ -125,9 +131,13 @@ describe('rooms and presence', () => {
     const joiners = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => t.connect('acme', await t.token(`U${i}`))),
     );
+    const stormStarted = Date.now();
     await Promise.all(joiners.map((socket) => call(socket, 'room:join', { room: 'storm' })));
+    const stormMs = Date.now() - stormStarted;
     await expect.poll(() => counts.at(-1)?.memberCount).toBe(20);
-    expect(counts.length).toBeLessThanOrEqual(3);
+    // One count per interval the joins took at most (and the last): 3 allowed whenever they
+    // take less than an interval, as on any quick machine; more only if the joins took longer.
+    expect(counts.length).toBeLessThanOrEqual(Math.floor(stormMs / ANNOUNCE_INTERVAL_MS) + 3);
   });
 
   it('room:list pages the workspace rooms by name, with online counts, and searches by prefix', async () => {

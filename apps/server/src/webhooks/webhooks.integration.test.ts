@@ -8,12 +8,16 @@ import {
   connected,
   nextEvent,
   openClient,
-  sleep,
   startServer,
   type TestServer,
   testConfig,
 } from '../../test/helpers';
-import { startWebhookReceiver, typesOf, type WebhookReceiver } from '../../test/webhook-receiver';
+import {
+  queuedDeliveries,
+  startWebhookReceiver,
+  typesOf,
+  type WebhookReceiver,
+} from '../../test/webhook-receiver';
 import { createTokenService } from '../auth/tokens';
 import { createParleyServer } from '../server';
 import { createMemoryStores } from '../stores/memory';
@@ -52,7 +56,8 @@ function signatureValid(body: string, header: string | string[] | undefined): bo
 
 describe('webhooks', () => {
   it('a socket user joining, sending and leaving reaches the receiver: each event once, signed, as the schema says', async () => {
-    t = await startServer(webhookEnv());
+    const stores = createMemoryStores(testConfig().limits);
+    t = await startServer(webhookEnv(), { stores });
     const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
     const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
 
@@ -71,7 +76,10 @@ describe('webhooks', () => {
     await call(ana, 'room:leave', { room: 'general' });
     bo.disconnect();
     await receiver.waitFor((r) => typesOf(r).length === 7);
-    await sleep(150);
+    // Stopped (it waits for the deliveries in flight, and sends what is due once more) with
+    // nothing left queued: the receiver has everything it will ever get.
+    await t.close();
+    expect(await queuedDeliveries(stores.webhookQueues)).toBe(0);
 
     expect(typesOf(receiver.received)).toEqual([
       'member.joined',
@@ -121,7 +129,8 @@ describe('webhooks', () => {
       if (request.json.type !== 'message.created') return 200;
       return before === 0 ? 500 : before === 1 ? 'drop' : 200;
     };
-    t = await startServer(webhookEnv());
+    const stores = createMemoryStores(testConfig().limits);
+    t = await startServer(webhookEnv(), { stores });
     const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
     const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
     await call(ana, 'room:join', { room: 'general' });
@@ -133,7 +142,10 @@ describe('webhooks', () => {
     await atBo;
     const created = () => receiver.received.filter((r) => r.json.type === 'message.created');
     await receiver.waitFor(() => created().length === 3);
-    await sleep(300); // delivered: no fourth attempt
+    // Delivered, so no fourth attempt: once the server has stopped with nothing left queued,
+    // none can come.
+    await t.close();
+    expect(await queuedDeliveries(stores.webhookQueues)).toBe(0);
     const attempts = created();
     expect(attempts).toHaveLength(3);
     expect(new Set(attempts.map((a) => a.json.id)).size).toBe(1);
@@ -162,8 +174,12 @@ describe('webhooks', () => {
         },
       }),
     );
-    const config = testConfig(webhookEnv({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '200' }));
-    const server = createParleyServer(config, { logger });
+    const timeoutMs = 1000;
+    const config = testConfig(
+      webhookEnv({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: String(timeoutMs) }),
+    );
+    const stores = createMemoryStores(config.limits);
+    const server = createParleyServer(config, { logger, stores });
     const url = await server.listen();
     const tokens = createTokenService(config.auth.secret);
     const ana = openClient(
@@ -176,12 +192,16 @@ describe('webhooks', () => {
       await call(ana, 'room:join', { room: 'general' });
       const startedAt = Date.now();
       await call(ana, 'message:send', { room: 'general', text: 'x', clientMsgId: 'x' });
-      expect(Date.now() - startedAt).toBeLessThan(150); // not held up by the hanging receiver
+      // Not held up by the hanging receiver: answered before its attempt could even time out
+      // (a send that waited for it would take the whole timeout; this one takes milliseconds).
+      expect(Date.now() - startedAt).toBeLessThan(timeoutMs);
       const created = () => receiver.received.filter((r) => r.json.type === 'message.created');
-      await receiver.waitFor(() => created().length === 3);
+      await receiver.waitFor(() => created().length === 3, 3 * timeoutMs);
       const givenUp = () => lines.filter((line) => line.includes('webhook delivery given up'));
-      while (givenUp().length === 0) await sleep(20);
-      await sleep(300);
+      await expect.poll(() => givenUp().length, { timeout: 5000 }).toBeGreaterThan(0);
+      // Given up: once the server has stopped with nothing left queued, no fourth attempt.
+      await server.close();
+      expect(await queuedDeliveries(stores.webhookQueues)).toBe(0);
       expect(created()).toHaveLength(3);
       expect(JSON.parse(givenUp()[0] ?? '{}')).toMatchObject({
         level: 50,
@@ -190,7 +210,7 @@ describe('webhooks', () => {
         reason: 'answered 503',
       });
       const failures = lines.map((line) => JSON.parse(line)).filter((l) => l.attempt === 1);
-      expect(failures[0]).toMatchObject({ reason: 'no answer within 200 ms' });
+      expect(failures[0]).toMatchObject({ reason: `no answer within ${timeoutMs} ms` });
     } finally {
       ana.close();
       await server.close();
@@ -199,7 +219,8 @@ describe('webhooks', () => {
 
   it('announces a message published through the server API, with its integration author', async () => {
     const key = 'k'.repeat(32);
-    t = await startServer(webhookEnv({ PARLEY_API_KEYS: `backend:${key}` }));
+    const stores = createMemoryStores(testConfig().limits);
+    t = await startServer(webhookEnv({ PARLEY_API_KEYS: `backend:${key}` }), { stores });
     const response = await fetch(`${t.url}/api/v1/workspaces/acme/rooms/deploys/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -208,7 +229,8 @@ describe('webhooks', () => {
     expect(response.status).toBe(201);
     const { message } = (await response.json()) as { message: unknown };
     await receiver.waitFor((r) => r.length === 1);
-    await sleep(100);
+    await t.close(); // stopped with nothing left queued: no second delivery can come
+    expect(await queuedDeliveries(stores.webhookQueues)).toBe(0);
     expect(receiver.received).toHaveLength(1);
     const event = WebhookEvent.parse(receiver.received[0]?.json);
     expect(event).toMatchObject({ type: 'message.created', workspace: 'acme' });
