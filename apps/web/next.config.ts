@@ -1,6 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { NextConfig } from 'next';
-import { devHosts } from './src/dev/dev-hosts';
+import { devHosts } from '@parley/protocol';
 
 const config: NextConfig = {
   // The protocol and client packages ship TypeScript source.
