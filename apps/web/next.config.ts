@@ -1,6 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
-import type { NextConfig } from 'next';
 import { devHosts } from '@parley/protocol';
+import type { NextConfig } from 'next';
 
 const config: NextConfig = {
   // The protocol and client packages ship TypeScript source.
