@@ -28,7 +28,9 @@ export function attachChat(io: ParleyIo, services: Services): void {
   });
 
   const workspaces = io.of(CHAT_NAMESPACE_PATTERN);
-  workspaces.use(authenticateHandshake(services.tokens));
+  workspaces.use(
+    authenticateHandshake(services.tokens, (code) => services.metrics.handshake('workspace', code)),
+  );
   workspaces.on('connection', (socket) => {
     const session = createSession(socket, services);
     registerHandlers(session, handlers);

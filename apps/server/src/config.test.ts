@@ -339,4 +339,24 @@ describe('config', () => {
       /^TOKEN_ALGORITHMS/,
     );
   });
+
+  it('serves metrics by default, without a key; METRICS=false turns them off', () => {
+    expect(parseConfig({}).config.metrics).toEqual({ enabled: true, key: undefined });
+    expect(parseConfig({ METRICS: 'false' }).config.metrics).toEqual({
+      enabled: false,
+      key: undefined,
+    });
+    const key = 'k'.repeat(16);
+    expect(parseConfig({ METRICS_KEY: key }).config.metrics).toEqual({ enabled: true, key });
+    // A key for metrics that are off does nothing: said, not refused.
+    expect(parseConfig({ METRICS: 'off', METRICS_KEY: key }).warnings).toContainEqual(
+      expect.stringMatching(/^METRICS_KEY is set but METRICS=false/),
+    );
+  });
+
+  it('refuses a short metrics key, one with spaces and a METRICS that is not a flag', () => {
+    const problems = problemsOf({ METRICS: 'maybe', METRICS_KEY: 'short' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS', 'METRICS_KEY']);
+    expect(problemsOf({ METRICS_KEY: 'has spaces in it, sixteen+' })[0]).toMatch(/^METRICS_KEY/);
+  });
 });

@@ -166,6 +166,13 @@ const EnvSchema = z.object({
     .default(['RS256', 'ES256', 'EdDSA']),
   TOKEN_ISSUER: z.string().min(1).optional(),
   TOKEN_AUDIENCE: z.string().min(1).optional(),
+  // Prometheus metrics at /metrics (docs/observability.md).
+  METRICS: flag.default(true),
+  METRICS_KEY: z
+    .string()
+    .min(16, 'must be at least 16 characters (use: openssl rand -base64 32)')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
 });
 
 export type Environment = Record<string, string | undefined>;
@@ -253,6 +260,14 @@ export interface ParleyConfig {
   api: ApiConfig;
   webhooks: WebhookConfig;
   access: AccessConfig;
+  metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** `GET /metrics` is served; off: 404 (the server still counts, for nobody). */
+  enabled: boolean;
+  /** Set: `/metrics` needs `Authorization: Bearer <key>`. */
+  key?: string;
 }
 
 export interface ApiKeyConfig {
@@ -454,6 +469,9 @@ export function parseConfig(environment: Environment): LoadedConfig {
       }
     }
   }
+  if (!env.METRICS && env.METRICS_KEY) {
+    warnings.push('METRICS_KEY is set but METRICS=false: /metrics is not served.');
+  }
   const keyNames = env.PARLEY_API_KEYS.map((key) => key.name);
   if (new Set(keyNames).size !== keyNames.length) {
     problems.push('PARLEY_API_KEYS: key names must be unique');
@@ -572,6 +590,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
               }
             : undefined,
       },
+      metrics: { enabled: env.METRICS, key: env.METRICS_KEY },
     },
   };
 }

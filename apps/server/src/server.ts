@@ -23,6 +23,7 @@ import { guardRequests } from './http/guard';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
+import { createMetrics } from './metrics';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import { createRoomAnnouncer } from './rooms/room-announcer';
 import { createRoomCreation } from './rooms/room-creation';
@@ -30,10 +31,10 @@ import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { budgetOf, connectionBudget } from './socket/connection-budget';
-import { namespacesOf } from './socket/engine-internals';
+import { engineConnections, namespacesOf } from './socket/engine-internals';
 import { type FastPathStats, installFastPath } from './socket/fast-path';
 import { createSlowReaders } from './socket/slow-readers';
-import type { InterServerEvents, ParleyIo } from './socket/types';
+import { type InterServerEvents, isRoomChannel, type ParleyIo } from './socket/types';
 import { createMemoryStores } from './stores/memory';
 import { createOutageLog } from './stores/outage-log';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
@@ -107,8 +108,10 @@ export function createParleyServer(
   let sweeper: PresenceSweeper | undefined;
   let roomExpiry: RoomExpiry | undefined;
 
+  // Per server, not prom-client's global registry: tests run several servers in one process.
+  const metrics = createMetrics({ defaults: config.metrics.enabled });
   const clientAddress = createClientAddress(config.clients);
-  const gate = createConnectionGate(config, clientAddress);
+  const gate = createConnectionGate(config, clientAddress, metrics);
   const io: ParleyIo = new Server<
     IncomingClientEvents,
     ServerToClientEvents,
@@ -129,6 +132,7 @@ export function createParleyServer(
     log,
     durable: config.redis !== undefined,
     track: (work) => services.track(work),
+    attempted: (lane, outcome) => metrics.webhookAttempt(lane, outcome),
   });
 
   const access = createRoomAccess(
@@ -138,7 +142,8 @@ export function createParleyServer(
   const services: Services = {
     config,
     stores,
-    outage: createOutageLog(log),
+    outage: createOutageLog(log, { counted: () => metrics.storeUnavailable() }),
+    metrics,
     tokens: createTokenService(config.auth.secret, {
       maxTtlSeconds: config.auth.maxTtlSeconds,
       identityProvider: config.access.identityProvider,
@@ -169,6 +174,7 @@ export function createParleyServer(
     maxBytes: config.limits.bufferedBytesPerConnection,
     graceMs: SLOW_READER_GRACE_MS,
     log,
+    closed: () => metrics.slowReaderClosed(),
   });
   attachChat(io, services);
   deliverStoredMessages(io, services);
@@ -208,6 +214,14 @@ export function createParleyServer(
     { enabled: config.fastPath, mayQueue: (connection) => slowReaders.admit(connection) },
     log,
   );
+
+  metrics.watch({
+    connections: () => connectionsByTransport(io),
+    roomsActive: () => roomsWithSockets(io),
+    fastPath: () => fastPath.stats(),
+    webhookEvents: () => webhooks.counts(),
+    webhookBacklog: () => webhooks.backlog(),
+  });
 
   return {
     io,
@@ -276,4 +290,25 @@ export function createParleyServer(
       log.info('shut down');
     },
   };
+}
+
+/** Engine connections by transport: one pass over them, when Prometheus scrapes. */
+function connectionsByTransport(io: ParleyIo): Record<'websocket' | 'polling', number> {
+  const open = { websocket: 0, polling: 0 };
+  for (const connection of engineConnections(io)) {
+    if (connection.transport.name === 'websocket') open.websocket++;
+    else open.polling++;
+  }
+  return open;
+}
+
+/** Chat rooms (not lobbies, not sockets' own rooms) this node has sockets in. */
+function roomsWithSockets(io: ParleyIo): number {
+  let rooms = 0;
+  for (const namespace of namespacesOf(io).all()) {
+    for (const channel of namespace.adapter.rooms.keys()) {
+      if (isRoomChannel(channel)) rooms++;
+    }
+  }
+  return rooms;
 }

@@ -4,6 +4,7 @@ import type { TokenService } from './auth/tokens';
 import type { ClientAddressOf } from './clients/client-address';
 import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { RoomAnnouncer } from './rooms/room-announcer';
 import type { RoomCreation } from './rooms/room-creation';
 import type { OutageLog } from './stores/outage-log';
@@ -30,6 +31,8 @@ export interface Services {
   membershipChanges: MembershipChanges;
   /** Counts failures to reach the store: a line when an outage starts and ends, not per call. */
   outage: OutageLog;
+  /** What the server counts for Prometheus (metrics/): small functions, no prom-client. */
+  metrics: Metrics;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

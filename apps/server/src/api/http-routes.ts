@@ -58,6 +58,7 @@ export function createApiRoutes({
       const caller = keyring.authenticate(req.headers.authorization);
       const decision = await rate.take(caller.name);
       if (!decision.allowed) {
+        services.metrics.rateLimited('api');
         throw new ParleyError(
           ErrorCode.RateLimited,
           `too many requests for API key "${caller.name}"`,

@@ -14,8 +14,16 @@ function refusal(code: ErrorCodeType, message: string): ExtendedError {
  * Namespace middleware: only a valid token whose `ws` claim covers the namespace's workspace
  * gets in. Identity is put on `socket.data` for the handlers.
  */
-export function authenticateHandshake(tokens: TokenService) {
-  return async (socket: ParleySocket, next: (error?: ExtendedError) => void) => {
+export function authenticateHandshake(
+  tokens: TokenService,
+  counted: (code: 'ok' | ErrorCodeType) => void = () => {},
+) {
+  const answer = (next: (error?: ExtendedError) => void, error?: ExtendedError) => {
+    counted((error?.data as { code?: ErrorCodeType } | undefined)?.code ?? 'ok');
+    next(error);
+  };
+  return async (socket: ParleySocket, done: (error?: ExtendedError) => void) => {
+    const next = (error?: ExtendedError) => answer(done, error);
     const workspace = workspaceOfNamespace(socket.nsp.name);
     if (!workspace) return next(refusal(ErrorCode.NotFound, 'unknown namespace'));
     try {

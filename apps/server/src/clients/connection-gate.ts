@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ParleyConfig } from '../config';
+import type { Metrics } from '../metrics';
 import { TokenBucket } from '../socket/token-bucket';
 import { addressKey, type ClientAddressOf } from './client-address';
 
@@ -25,6 +26,7 @@ const FORGET_AFTER_MS = 60_000;
 export function createConnectionGate(
   { http, clients }: Pick<ParleyConfig, 'http' | 'clients'>,
   clientAddress: ClientAddressOf,
+  metrics: Pick<Metrics, 'handshake' | 'rateLimited'>,
 ): ConnectionGate {
   const origins = new Set(http.corsOrigins);
   const open = new Map<string, number>();
@@ -50,27 +52,44 @@ export function createConnectionGate(
     return entry.bucket.take();
   }
 
+  const refuse = (
+    answer: (error: string | null, ok: boolean) => void,
+    code: 'forbidden' | 'rate_limited',
+    why: string,
+  ) => {
+    metrics.handshake('engine', code);
+    if (code === 'rate_limited') metrics.rateLimited('connections');
+    answer(why, false);
+  };
+
   return {
     allowRequest(req, answer) {
       const origin = req.headers.origin;
       // Only browsers send an Origin; native clients, which send none, are not concerned.
       if (http.originCheck && origin !== undefined && !origins.has(origin)) {
-        return answer(`forbidden: origin ${origin.slice(0, 100)} is not allowed`, false);
+        return refuse(
+          answer,
+          'forbidden',
+          `forbidden: origin ${origin.slice(0, 100)} is not allowed`,
+        );
       }
       const key = addressKey(clientAddress(req));
       if (maxConnectionsPerAddress > 0 && (open.get(key) ?? 0) >= maxConnectionsPerAddress) {
-        return answer(
+        return refuse(
+          answer,
+          'rate_limited',
           `rate_limited: ${maxConnectionsPerAddress} connections are open from your address already`,
-          false,
         );
       }
       const waitMs = takeConnection(key);
       if (waitMs > 0) {
-        return answer(
+        return refuse(
+          answer,
+          'rate_limited',
           `rate_limited: too many new connections from your address; retry in ${Math.ceil(waitMs / 1000)} s`,
-          false,
         );
       }
+      metrics.handshake('engine', 'ok');
       answer(null, true);
     },
     opened(req) {

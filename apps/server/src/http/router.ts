@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PREFIX, HttpPath } from '@parley/protocol';
 import { ParleyError } from '../errors';
+import { metricsRoutes } from '../metrics';
 import type { Services } from '../services';
 import { StoreUnavailableError } from '../stores/errors';
 import { parseRequestTarget, type RequestTarget } from './request-target';
@@ -36,8 +37,9 @@ interface CompiledRoute {
 
 /**
  * Every HTTP endpoint except Socket.IO's own (which the engine serves before this is called), in
- * one table: probes, the guest session and the server API. One place decides 404, 405 (with
- * `Allow`), OPTIONS, CORS for `/api/` and how an error is answered.
+ * one table: probes, the guest session, Prometheus' `/metrics` and the server API. One place
+ * decides 404, 405 (with `Allow`), OPTIONS, CORS for `/api/` and how an error is answered, and
+ * counts every answer by route pattern (never the raw path: label values stay a fixed set).
  */
 export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
   const routes: HttpRoute[] = [
@@ -55,6 +57,7 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
           : sendJson(res, 503, { status: 'unavailable' }),
     },
     { method: 'POST', path: HttpPath.Session, handle: guestSessionRoute(services) },
+    ...metricsRoutes(services.metrics, services.config.metrics),
     ...apiRoutes,
   ];
   const exact = new Map<string, CompiledRoute[]>();
@@ -78,18 +81,23 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = parseRequestTarget(req.url);
+    // What the request is counted under: its route's pattern once one matched.
+    const counted = { route: 'unmatched', method: 'other' };
     try {
       if (!target) throw new ParleyError('invalid_payload', 'bad request target', {}, 400);
       const { path } = target;
       if (path.startsWith(`${API_PREFIX}/`)) applyCors(req, res, allowedOrigins);
       const found = matching(path);
       if (found.length === 0) throw new ParleyError('not_found', `no route ${path}`);
+      counted.route = found[0]?.route.path ?? 'unmatched';
       const allowed = found.map(({ route }) => route.method);
       if (req.method === 'OPTIONS') {
+        counted.method = 'OPTIONS';
         res.writeHead(204, { allow: allowed.join(', ') }).end();
         return;
       }
       const match = found.find(({ route }) => route.method === (req.method ?? 'GET'));
+      counted.method = match?.route.method ?? 'other';
       if (!match) {
         res.setHeader('allow', allowed.join(', '));
         throw new ParleyError(
@@ -109,6 +117,7 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
         return;
       }
       if (error instanceof StoreUnavailableError) {
+        services.metrics.storeUnavailable();
         return sendError(
           res,
           new ParleyError('unavailable', 'storage did not answer; the outcome is unknown: retry'),
@@ -116,6 +125,8 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
       }
       services.log.error({ err: error, path: target?.path }, 'http handler failed');
       sendError(res, new ParleyError('internal', 'unexpected server error; it was logged'));
+    } finally {
+      services.metrics.httpRequest(counted.route, counted.method, res.statusCode);
     }
   };
 }

@@ -34,6 +34,7 @@ export function guestSessionRoute(services: Services) {
     if (perAddress && !previous) {
       const decision = await perAddress.take(addressKey(clientAddress(req)));
       if (!decision.allowed) {
+        services.metrics.rateLimited('guest_tokens');
         throw new ParleyError(
           'rate_limited',
           'too many guest sessions from your address; retry later',

@@ -11,7 +11,7 @@ import type { RoomRef } from '../stores/types';
  * order even when several nodes store entries for the same room at once. The socket that caused
  * an entry is skipped: it has the result in its acknowledgement (its other tabs still get it).
  */
-export function deliverStoredMessages(io: ParleyIo, { stores }: Services): void {
+export function deliverStoredMessages(io: ParleyIo, { stores, metrics }: Services): void {
   // The local adapter's room map: a room is in it only while this node has sockets in it (a
   // workspace's namespace, only while it has sockets at all). Every other room's entries are
   // skipped by the store before it decodes them.
@@ -21,8 +21,13 @@ export function deliverStoredMessages(io: ParleyIo, { stores }: Services): void 
   stores.history.onAppended(({ ref, entry, origin }) => {
     const namespace = namespacesOf(io).of(ref.workspace);
     if (!namespace) return;
-    const local = namespace.local.to(roomChannel(ref.room));
+    const channel = roomChannel(ref.room);
+    const local = namespace.local.to(channel);
     const room = origin ? local.except(origin) : local;
+    // Counted per broadcast, not per socket: the room's size (less the sender, when it is here).
+    const sockets = namespace.adapter.rooms.get(channel);
+    const size = sockets?.size ?? 0;
+    metrics.fannedOut(origin && sockets?.has(origin) ? size - 1 : size);
     if (!isChange(entry)) {
       room.emit(ServerEvent.MessageNew, entry);
       return;

@@ -42,6 +42,7 @@ export async function storeMessage(
   // Only the node that stored it announces it, so a cluster sends one event; a resend that
   // answered the original (created: false) was announced the first time.
   if ('created' in result && result.created) {
+    services.metrics.messageStored();
     services.webhooks.emit('message.created', ref.workspace, {
       room: ref.room,
       message: result.message,

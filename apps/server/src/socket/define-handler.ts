@@ -1,6 +1,7 @@
 import {
   type AckDataOf,
   type AckOf,
+  ClientEvent,
   type ClientEventName,
   CloseReason,
   clientEvents,
@@ -12,6 +13,7 @@ import {
 } from '@parley/protocol';
 import type { z } from 'zod';
 import { ParleyError } from '../errors';
+import type { RateLimitKind } from '../metrics';
 import { closeConnection } from './close';
 import type { ChatSession } from './session';
 
@@ -29,6 +31,14 @@ export function defineHandler<E extends ClientEventName>(
 }
 
 type Ack = (result: AckOf<ClientEventName>) => void;
+
+/** Which limit a handler's `rate_limited` answer comes from, for the metrics. */
+const RATE_LIMIT_OF: Partial<Record<ClientEventName, RateLimitKind>> = {
+  [ClientEvent.MessageSend]: 'messages',
+  [ClientEvent.TypingSet]: 'typing',
+  [ClientEvent.RoomCreate]: 'room_creates',
+  [ClientEvent.RoomJoin]: 'room_creates',
+};
 
 /** Handlers by event name, built once and shared by every connection. */
 export type HandlerTable = ReadonlyMap<string, Handler>;
@@ -51,10 +61,18 @@ export function registerHandlers(session: ChatSession, table: HandlerTable): voi
     // one that closed the connection (per-event listeners skip those): an event of a socket
     // already gone must not run, or a join would leave presence nobody will clear.
     if (!session.socket.connected) return;
+    const started = performance.now();
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
     const handler = typeof event === 'string' ? table.get(event) : undefined;
+    // Counted under the protocol's name, or `other`: never under a name a client made up.
+    const { metrics } = session.services;
+    metrics.eventReceived(handler?.event);
     const done = (handler ? dispatch(session, handler, args) : refuseUnknown(session, event)).then(
-      (result) => ack?.(result),
+      (result) => {
+        const code = result.ok ? 'ok' : result.error.code;
+        metrics.answered(handler?.event, code, (performance.now() - started) / 1000);
+        ack?.(result);
+      },
     );
     session.services.track(done);
   });
@@ -75,6 +93,7 @@ function admit(session: ChatSession): AckOf<ClientEventName> | undefined {
   }
   const waitMs = session.budget.takeEvent();
   if (waitMs === 0) return undefined;
+  session.services.metrics.rateLimited('events');
   if (session.budget.flooding) {
     closeConnection(
       session.socket,
@@ -121,7 +140,12 @@ async function dispatch(
       );
     return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
   } catch (error) {
-    if (error instanceof ParleyError) return fail(error.code, error.message, error.detail);
+    if (error instanceof ParleyError) {
+      if (error.code === ErrorCode.RateLimited) {
+        session.services.metrics.rateLimited(RATE_LIMIT_OF[event] ?? 'other');
+      }
+      return fail(error.code, error.message, error.detail);
+    }
     if (session.services.outage.failed(event, error)) {
       return fail(
         ErrorCode.Unavailable,

@@ -119,6 +119,17 @@ export function namespacesOf(io: ParleyIo): NamespaceDirectory {
   return directory;
 }
 
+/**
+ * The engine's open connections, for counting them by transport (the metrics). `clients` is
+ * documented in engine.io's README but typed `protected`; absent, there is nothing to count.
+ */
+export function engineConnections(io: ParleyIo): Iterable<{ transport: { name: string } }> {
+  const clients = (io.engine as unknown as { clients?: unknown }).clients;
+  return clients && typeof clients === 'object'
+    ? (Object.values(clients) as { transport: { name: string } }[])
+    : [];
+}
+
 // ---- engine.io: one client connection ----
 
 /** What of an engine.io connection the optimisations read and wrap. */

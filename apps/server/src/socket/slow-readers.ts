@@ -30,10 +30,13 @@ export function createSlowReaders({
   maxBytes,
   graceMs,
   log,
+  closed: counted = () => {},
 }: {
   maxBytes: number;
   graceMs: number;
   log: Logger;
+  /** Told of each connection closed, for the metrics. */
+  closed?: () => void;
 }): SlowReaders {
   const closed = throttledLog(log, 'warn', 'closed connections that read too slowly');
   // While a connection is being told why it closes, its last packets must pass.
@@ -41,6 +44,7 @@ export function createSlowReaders({
 
   function close(connection: EngineConnection, waiting: number): void {
     closed({ waitingBytes: waiting, maxBytes });
+    counted();
     closing = true;
     try {
       const speaker = budgetOf(connection)?.speaker;

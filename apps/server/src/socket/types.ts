@@ -35,5 +35,12 @@ export const LOBBY_CHANNEL = 'lobby';
 
 /** Socket.IO room of a chat room: prefixed so it can never collide with a socket's own room. */
 export function roomChannel(room: string): string {
-  return `room:${room}`;
+  return `${ROOM_CHANNEL_PREFIX}${room}`;
+}
+
+const ROOM_CHANNEL_PREFIX = 'room:';
+
+/** Whether a Socket.IO room is a chat room's (not a lobby, not a socket's own). */
+export function isRoomChannel(channel: string): boolean {
+  return channel.startsWith(ROOM_CHANNEL_PREFIX);
 }

@@ -16,7 +16,10 @@ export interface OutageLog {
   stop(): void;
 }
 
-export function createOutageLog(log: Logger, { summaryMs = 10_000 } = {}): OutageLog {
+export function createOutageLog(
+  log: Logger,
+  { summaryMs = 10_000, counted = () => {} }: { summaryMs?: number; counted?: () => void } = {},
+): OutageLog {
   let since: number | undefined;
   let total = 0;
   let window = new Map<string, number>();
@@ -46,6 +49,7 @@ export function createOutageLog(log: Logger, { summaryMs = 10_000 } = {}): Outag
   return {
     failed(where, error) {
       if (!(error instanceof StoreUnavailableError)) return false;
+      counted();
       total += 1;
       window.set(where, (window.get(where) ?? 0) + 1);
       if (since === undefined) {

@@ -15,6 +15,9 @@ export interface WebhookDispatcher {
   stop(options?: { lastPass?: boolean }): Promise<void>;
 }
 
+/** How an attempt ended: delivered, failed and rescheduled, or failed for the last time. */
+export type AttemptOutcome = 'delivered' | 'retried' | 'given_up';
+
 export interface DispatcherOptions {
   queue: WebhookQueue;
   config: Pick<WebhookConfig, 'secret' | 'timeoutMs' | 'maxAttempts' | 'retryBaseMs'>;
@@ -26,6 +29,8 @@ export interface DispatcherOptions {
    * other nodes queued, and those whose claim lapsed (a node died mid-delivery).
    */
   pollIntervalMs?: number;
+  /** Told how each attempt ended (the metrics). */
+  attempted?: (outcome: AttemptOutcome) => void;
 }
 
 /**
@@ -39,6 +44,7 @@ export function startWebhookDispatcher({
   log,
   concurrency = 8,
   pollIntervalMs = 1000,
+  attempted = () => {},
 }: DispatcherOptions): WebhookDispatcher {
   // Long enough for one attempt and its acknowledgement; a lapsed lease means a duplicate.
   const leaseMs = config.timeoutMs + 5000;
@@ -119,16 +125,19 @@ export function startWebhookDispatcher({
       attempt: delivery.attempt,
     };
     if (outcome.ok) {
+      attempted('delivered');
       await queue.ack(delivery.id);
       log.debug({ ...fields, status: outcome.status }, 'webhook delivered');
       return;
     }
     if (delivery.attempt >= config.maxAttempts) {
+      attempted('given_up');
       await queue.ack(delivery.id);
       log.error({ ...fields, reason: outcome.reason }, 'webhook delivery given up');
       return;
     }
     const delayMs = retryDelayMs(delivery.attempt, config.retryBaseMs);
+    attempted('retried');
     if (await queue.retry(delivery, delayMs)) wakeAfter(delayMs);
     log.debug({ ...fields, reason: outcome.reason, retryInMs: delayMs }, 'webhook attempt failed');
     failing({ ...fields, reason: outcome.reason, retryInMs: delayMs });

@@ -1,7 +1,7 @@
 import type { WebhookConfig } from '../config';
 import type { Logger } from '../logger';
 import type { WebhookLane, WebhookQueue } from '../stores/types';
-import { startWebhookDispatcher, type WebhookDispatcher } from './dispatcher';
+import { type AttemptOutcome, startWebhookDispatcher, type WebhookDispatcher } from './dispatcher';
 import {
   createWebhookEmitter,
   disabledWebhooks,
@@ -20,6 +20,8 @@ export interface Webhooks {
   stop(): Promise<void>;
   /** What happened to the events since start: queued, coalesced, dropped (and why), lost. */
   counts(): WebhookCounts & PresenceCounts;
+  /** Deliveries waiting in each lane's queue (with Redis: the cluster's). */
+  backlog(): Promise<Record<WebhookLane, number>>;
 }
 
 export interface WebhookOptions {
@@ -28,6 +30,8 @@ export interface WebhookOptions {
   track(work: Promise<unknown>): void;
   /** Whether the queue outlives this process (Redis): then what is left is sent by other nodes. */
   durable: boolean;
+  /** Told how each delivery attempt ended, for the metrics. */
+  attempted?: (lane: WebhookLane, outcome: AttemptOutcome) => void;
   /** For tests: how often to look for deliveries queued elsewhere or left by a dead node. */
   pollIntervalMs?: number;
 }
@@ -44,6 +48,7 @@ export function createWebhooks(config: WebhookConfig, options: WebhookOptions): 
       start() {},
       async stop() {},
       counts: () => ({ queued: 0, droppedQueueFull: 0, lost: 0, coalesced: 0, overBudget: 0 }),
+      backlog: async () => ({ messages: 0, presence: 0 }),
     };
   }
   const log = options.log.child({ component: 'webhooks' });
@@ -64,6 +69,12 @@ export function createWebhooks(config: WebhookConfig, options: WebhookOptions): 
   return {
     emitter,
     counts: () => ({ ...emitter.counts, ...presence.counts }),
+    async backlog() {
+      const [messages = 0, presence = 0] = await Promise.all(
+        LANES.map((lane) => options.queues[lane].size()),
+      );
+      return { messages, presence };
+    },
     start() {
       for (const lane of LANES) {
         if (dispatchers.has(lane)) continue;
@@ -75,6 +86,7 @@ export function createWebhooks(config: WebhookConfig, options: WebhookOptions): 
             log,
             concurrency: CONCURRENCY[lane],
             pollIntervalMs: options.pollIntervalMs,
+            attempted: (outcome) => options.attempted?.(lane, outcome),
           }),
         );
       }
