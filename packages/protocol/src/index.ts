@@ -7,6 +7,7 @@ export * from './http';
 export * from './issues';
 export * from './limits';
 export * from './names';
+export * from './ops';
 export * from './result';
 export * from './roles';
 export * from './schemas';
