@@ -24,6 +24,7 @@ import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
 import { createMetrics } from './metrics';
+import { createNodeReporter } from './ops/node-report';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import { createRoomAnnouncer } from './rooms/room-announcer';
 import { createRoomCreation } from './rooms/room-creation';
@@ -38,6 +39,7 @@ import { type InterServerEvents, isRoomChannel, type ParleyIo } from './socket/t
 import { createMemoryStores } from './stores/memory';
 import { createOutageLog } from './stores/outage-log';
 import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
+import { heartbeatTimings } from './stores/redis/presence';
 import type { Stores } from './stores/types';
 import { createWebhooks, type Webhooks } from './webhooks';
 
@@ -163,6 +165,7 @@ export function createParleyServer(
       track: (work) => services.track(work),
       forget: (ref, userId) => access.forget(ref, userId),
     }),
+    nodeReport: () => reporter.report(),
     track(work) {
       inFlight.add(work);
       work.finally(() => inFlight.delete(work)).catch(() => {});
@@ -215,6 +218,27 @@ export function createParleyServer(
     log,
   );
 
+  // What this node tells the cluster with every heartbeat: the operations overview reads it.
+  const reporter = createNodeReporter({
+    nodeId: config.nodeId,
+    io,
+    messagesStored: () => metrics.messagesStoredTotal(),
+    deliveries: () => {
+      const { directFrames, heldWrites } = fastPath.stats();
+      return directFrames + heldWrites;
+    },
+  });
+  const reportTimings = heartbeatTimings(config.presence.ttlSeconds * 1000);
+  let reports: NodeJS.Timeout | undefined;
+  /** The last report's write: shutdown waits for it, so none lands after the node is forgotten. */
+  let reporting: Promise<void> = Promise.resolve();
+  const writeReport = () => {
+    reporting = stores.nodes
+      .report(reporter.report({ interval: true }), reportTimings.aliveMs)
+      .catch((error: unknown) => log.debug({ err: error }, 'node report failed; retrying'));
+    return reporting;
+  };
+
   metrics.watch({
     connections: () => connectionsByTransport(io),
     roomsActive: () => roomsWithSockets(io),
@@ -231,6 +255,8 @@ export function createParleyServer(
     async listen() {
       await stores.open();
       webhooks.start();
+      await writeReport();
+      reports = setInterval(writeReport, reportTimings.everyMs);
       // A node dead for the presence TTL must be noticed within it: sweep six times as often.
       sweeper = startPresenceSweeper(io, services, {
         intervalMs: (config.presence.ttlSeconds * 1000) / 6,
@@ -266,6 +292,7 @@ export function createParleyServer(
       }
       log.info('shutting down');
       sweeper?.stop();
+      clearInterval(reports);
       roomExpiry?.stop();
       tokenExpiry.stop();
       for (const namespace of namespacesOf(io).all()) {
@@ -285,6 +312,10 @@ export function createParleyServer(
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await services.roomAnnouncer.flushAll();
       await webhooks.stop();
+      reporter.stop();
+      // Gone from the operations overview at once, not when its report lapses.
+      await reporting;
+      await stores.nodes.forget(config.nodeId).catch(() => {});
       await stores.close();
       services.outage.stop();
       log.info('shut down');

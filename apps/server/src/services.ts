@@ -8,7 +8,7 @@ import type { Metrics } from './metrics';
 import type { RoomAnnouncer } from './rooms/room-announcer';
 import type { RoomCreation } from './rooms/room-creation';
 import type { OutageLog } from './stores/outage-log';
-import type { Stores } from './stores/types';
+import type { NodeReport, Stores } from './stores/types';
 import type { WebhookEmitter } from './webhooks';
 
 /** What every handler may use; built once per server in `server.ts`. */
@@ -33,6 +33,8 @@ export interface Services {
   outage: OutageLog;
   /** What the server counts for Prometheus (metrics/): small functions, no prom-client. */
   metrics: Metrics;
+  /** This node as it is now, as its heartbeat reports it (the operations overview). */
+  nodeReport(): NodeReport;
   /** Keeps a piece of work until it settles, so shutdown can wait for what is in flight. */
   track(work: Promise<unknown>): void;
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type {
   AppendedEntry,
   AppendResult,
+  NodeReport,
   Stored,
   Stores,
   WebhookDelivery,
@@ -567,6 +568,63 @@ export function describeStoreContract(
       const late = { author: guest(9), text: 'again', clientMsgId: 'c' };
       expect(stored(await stores.history.append(general, late, { rates })).created).toBe(true);
       await stores.close();
+    });
+  });
+
+  describe(`${name}: node reports`, () => {
+    const report = (id: string, overrides: Partial<NodeReport> = {}): NodeReport => ({
+      id,
+      startedAt: '2026-12-01T10:00:00.000Z',
+      reportedAt: '2026-12-01T10:00:05.000Z',
+      connections: 3,
+      rooms: 2,
+      eventLoopLagMs: 1.5,
+      heapUsedBytes: 50_000_000,
+      messagesStored: 7,
+      deliveries: 21,
+      busiestRooms: [
+        { workspace: 'acme', room: 'general', sockets: 2 },
+        { workspace: 'acme', room: 'Ünïcode 💬', sockets: 1 },
+      ],
+      ...overrides,
+    });
+    const byId = (reports: NodeReport[]) => [...reports].sort((a, b) => a.id.localeCompare(b.id));
+
+    it("keeps each node's latest report, replaced by the next and dropped when forgotten", async () => {
+      const { nodes, close } = await open();
+      expect(await nodes.all()).toEqual([]);
+      await nodes.report(report('node-a'), 60_000);
+      await nodes.report(report('node-b', { connections: 0, busiestRooms: [] }), 60_000);
+      expect(byId(await nodes.all())).toEqual([
+        report('node-a'),
+        report('node-b', { connections: 0, busiestRooms: [] }),
+      ]);
+      await nodes.report(report('node-a', { messagesStored: 8 }), 60_000);
+      expect(byId(await nodes.all()).map((r) => [r.id, r.messagesStored])).toEqual([
+        ['node-a', 8],
+        ['node-b', 7],
+      ]);
+      await nodes.forget('node-a');
+      await nodes.forget('never-reported');
+      expect((await nodes.all()).map((r) => r.id)).toEqual(['node-b']);
+      await close();
+    });
+
+    it('a report lapses once its TTL passes unless renewed', async () => {
+      const { nodes, close } = await open();
+      await nodes.report(report('steady'), 60_000);
+      await nodes.report(report('dying'), 150);
+      expect((await nodes.all()).length).toBe(2);
+      const deadline = Date.now() + 3000;
+      while ((await nodes.all()).some((r) => r.id === 'dying')) {
+        if (Date.now() > deadline) throw new Error('the lapsed report is still listed');
+        await sleep(25);
+      }
+      expect((await nodes.all()).map((r) => r.id)).toEqual(['steady']);
+      // Renewed, it is back.
+      await nodes.report(report('dying'), 60_000);
+      expect(byId(await nodes.all()).map((r) => r.id)).toEqual(['dying', 'steady']);
+      await close();
     });
   });
 

@@ -3,9 +3,9 @@
  * processes on free loopback ports, and Debian's Chromium driven by playwright-core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devHosts } from '@parley/protocol';
@@ -123,6 +123,51 @@ export async function parleyServer(env: Record<string, string> = {}): Promise<Pa
   };
   await server.start();
   return server;
+}
+
+export interface RedisProcess {
+  url: string;
+  /** Stops it and removes its files. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A redis-server of the test's own on a free loopback port (never the machine's 6379), kept in
+ * memory only: what two Parley nodes share to run as one cluster.
+ */
+export async function redisServer(): Promise<RedisProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'parley-web-redis-'));
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    await waitForOutput(child, /Ready to accept connections/, 'redis-server', 10_000);
+  } catch (failure) {
+    await stopProcess(child, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw failure;
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await stopProcess(child, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface WebProcess {

@@ -322,6 +322,7 @@ describe('OpenAPI document', () => {
         'PUT /api/v1/workspaces/{workspace}/rooms/{room}/members/{userId}',
         'DELETE /api/v1/workspaces/{workspace}/rooms/{room}/members/{userId}',
         'DELETE /api/v1/workspaces/{workspace}/rooms/{room}/messages/{seq}',
+        'GET /api/v1/ops',
       ].sort(),
     );
   });
@@ -396,6 +397,7 @@ describe('OpenAPI document', () => {
         '/workspaces/{workspace}/rooms/{room}/messages/{seq}',
         '/workspaces/acme/rooms/general/messages/999',
       ],
+      ['GET', '/ops', '/ops'],
     ];
     for (const [method, template, path, body] of calls) {
       const response = await api(path, {

@@ -14,6 +14,7 @@ import { readJson, sendJson } from '../http/respond';
 import type { HttpRoute } from '../http/router';
 import type { Services } from '../services';
 import type { Broadcaster } from '../socket/broadcast';
+import { StoreUnavailableError } from '../stores/errors';
 import { accessRoutes } from './access-routes';
 import { createApiKeyring } from './keys';
 import { buildOpenApi } from './openapi';
@@ -56,7 +57,12 @@ export function createApiRoutes({
     path: `${API_PREFIX}${route.path}`,
     async handle(req, res, { params: raw, target }) {
       const caller = keyring.authenticate(req.headers.authorization);
-      const decision = await rate.take(caller.name);
+      const decision = await rate.take(caller.name).catch((error: unknown) => {
+        if (route.availableWithoutStore && error instanceof StoreUnavailableError) {
+          return { allowed: true as const };
+        }
+        throw error;
+      });
       if (!decision.allowed) {
         services.metrics.rateLimited('api');
         throw new ParleyError(

@@ -7,6 +7,7 @@ import {
   LIMITS,
   MintTokenRequest,
   MintTokenResponse,
+  OpsOverview,
   PublishEventRequest,
   PublishEventResponse,
   PublishMessageRequest,
@@ -22,6 +23,7 @@ import type { z } from 'zod';
 import { ParleyError } from '../errors';
 import { listMembers } from '../members/members';
 import { storeMessage } from '../messages/store-message';
+import { opsOverview } from '../ops/overview';
 import { UNLIMITED_ROOMS } from '../rooms/room-creation';
 import { roomDirectory } from '../rooms/room-directory';
 import type { Services } from '../services';
@@ -49,6 +51,11 @@ export interface ApiRoute {
   status: number;
   /** The error statuses this route can answer besides 401, 429 and 503 (every route has those). */
   errors: number[];
+  /**
+   * The route answers while the store is unreachable (the operations overview): then the key's
+   * rate limit, which lives in the store, is not applied.
+   */
+  availableWithoutStore?: boolean;
   handle(context: ApiContext): Promise<{ status?: number; body: unknown }>;
 }
 
@@ -246,6 +253,25 @@ export const apiRoutes: ApiRoute[] = [
         admin,
       });
       return { body: { token, user: identity.user, expiresAt: identity.expiresAt.toISOString() } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/ops',
+    summary:
+      "The operations overview: every live node as its last heartbeat reported it (this node's report is made now), the busiest rooms summed over the nodes' reports, whether the store answers and how fast, and the webhook backlog per lane. Read from the stores, never by asking each node's sockets. Answered while the store is down (with what could be read). Only for a key that opens every workspace (`*`).",
+    response: OpsOverview,
+    status: 200,
+    errors: [403],
+    availableWithoutStore: true,
+    async handle({ caller, services }) {
+      if (caller.workspaces !== '*') {
+        throw new ParleyError(
+          'forbidden',
+          `API key "${caller.name}" is limited to some workspaces; the operations overview needs "*"`,
+        );
+      }
+      return { body: await opsOverview(services, services.nodeReport()) };
     },
   },
 ];

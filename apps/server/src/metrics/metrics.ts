@@ -22,6 +22,8 @@ export interface Metrics {
   answered(event: ClientEventName | undefined, code: 'ok' | ErrorCode, seconds: number): void;
   /** A new message was stored (not a resend answered with the original). */
   messageStored(): void;
+  /** How many `messageStored` counted since the server started (the node's heartbeat report). */
+  messagesStoredTotal(): number;
   /** One stored entry went out to `recipients` local sockets of its room (counted per broadcast). */
   fannedOut(recipients: number): void;
   /** A limit refused something. */
@@ -334,6 +336,7 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
     messageStored() {
       stored++;
     },
+    messagesStoredTotal: () => stored,
     fannedOut(recipients) {
       fanOut.observe(recipients);
     },

@@ -351,12 +351,60 @@ export interface MemberStore {
   ): Promise<{ names: string[]; next: string | null }>;
 }
 
+/** One of a node's busiest rooms, as it reported them: its own sockets there. */
+export interface ReportedRoom {
+  workspace: string;
+  room: string;
+  sockets: number;
+}
+
+/**
+ * What a node says about itself with every heartbeat, for the operations overview. Bounded:
+ * at most `NODE_REPORT_MAX_ROOMS` rooms, so a report costs the same whatever the node holds.
+ */
+export interface NodeReport {
+  /** NODE_ID. */
+  id: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601: when the report was made. */
+  reportedAt: string;
+  connections: number;
+  /** Chat rooms with at least one of this node's sockets. */
+  rooms: number;
+  eventLoopLagMs: number;
+  heapUsedBytes: number;
+  /** Since the node started. */
+  messagesStored: number;
+  deliveries: number;
+  /** This node's rooms with the most of its sockets, most first. */
+  busiestRooms: ReportedRoom[];
+}
+
+export const NODE_REPORT_MAX_ROOMS = 20;
+
+/**
+ * The nodes' latest reports, shared by the cluster: each node writes its own with every
+ * heartbeat, and a report lapses `ttlMs` after it was written, so a node that stopped reporting
+ * (it died) drops out by itself. Reading costs the number of live nodes, never a scan.
+ */
+export interface NodeReportStore {
+  /** Replaces the node's report (by `report.id`), kept for `ttlMs`. */
+  report(report: NodeReport, ttlMs: number): Promise<void>;
+  /** Every report that has not lapsed, in no particular order. */
+  all(): Promise<NodeReport[]>;
+  /** Drops a node's report at once (it is shutting down). */
+  forget(id: string): Promise<void>;
+}
+
 export interface Stores {
   history: HistoryStore;
   rooms: RoomStore;
   members: MemberStore;
   presence: PresenceStore;
   occupancy: OccupancyStore;
+  /** The nodes' heartbeat reports (the operations overview). */
+  nodes: NodeReportStore;
   /**
    * One queue per lane, each with its own capacity, so a flood of presence events can never
    * crowd out `message.*` ones.

@@ -2,6 +2,7 @@ import type { ParleyConfig } from '../../config';
 import type { Stores } from '../types';
 import { createMemoryHistoryStore } from './history';
 import { createMemoryMemberStore } from './members';
+import { createMemoryNodeReportStore } from './nodes';
 import { createMemoryOccupancyStore } from './occupancy';
 import { createMemoryPresenceStore } from './presence';
 import { createMemoryRateLimiter, createMemoryTokenBuckets } from './rate-limiter';
@@ -35,6 +36,7 @@ export function createMemoryStores(
     members: createMemoryMemberStore(),
     presence,
     occupancy: createMemoryOccupancyStore(presence),
+    nodes: createMemoryNodeReportStore(),
     webhookQueues: {
       messages: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),
       presence: createMemoryWebhookQueue({ capacity: webhookQueueCapacity }),

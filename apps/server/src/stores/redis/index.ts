@@ -6,6 +6,7 @@ import type { RedisConnections } from './connections';
 import { createRedisHistoryStore, type Replication } from './history';
 import { redisKeys } from './keys';
 import { createRedisMemberStore } from './members';
+import { createRedisNodeReportStore } from './nodes';
 import { createRedisOccupancyStore } from './occupancy';
 import { createRedisPresenceStore, heartbeatTimings } from './presence';
 import { createRedisRateLimiter } from './rate-limiter';
@@ -89,6 +90,7 @@ export function createRedisStores(
     presence: guard('presence', presence),
     rateLimiter: scopedRateLimiter,
     occupancy: guard('occupancy', createRedisOccupancyStore(commands, keys)),
+    nodes: guard('nodes', createRedisNodeReportStore(commands, keys)),
     webhookQueues: {
       messages: webhookLane('messages'),
       presence: webhookLane('presence'),

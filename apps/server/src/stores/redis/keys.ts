@@ -5,7 +5,7 @@ import type { RoomRef, WebhookLane } from '../types';
  * hash tag (the part in braces), so they land in one Redis Cluster slot:
  * - a room's history: `{acme/general}`;
  * - a workspace's rooms and presence: `{acme}` (presence counts per room are kept per workspace);
- * - a node's liveness and its connections: `{node:<id>}`;
+ * - a node's liveness, its connections and its report: `{node:<id>}`;
  * - each webhook lane: `{webhooks}` (messages), `{webhooks:presence}`.
  */
 export function redisKeys(prefix: string) {
@@ -88,6 +88,10 @@ export function redisKeys(prefix: string) {
     nodeConnections: (id: string) => `${node(id)}:connections`,
     /** Held by the one survivor cleaning up after a dead node. */
     reaper: (id: string) => `${node(id)}:reaper`,
+    /** The node's latest heartbeat report (JSON), expiring unless renewed. */
+    nodeReport: (id: string) => `${node(id)}:report`,
+    /** Sorted set of the ids of nodes that reported, scored by when their report lapses (ms). */
+    nodeReports: `${prefix}node-reports`,
     /** Set of the ids of every node that registered and has not been cleaned up. */
     nodes: `${prefix}nodes`,
     /** Token bucket of one key of a scoped rate limiter (an API key's name, say). */
