@@ -348,6 +348,10 @@ describe('config', () => {
     });
     const key = 'k'.repeat(16);
     expect(parseConfig({ METRICS_KEY: key }).config.metrics).toEqual({ enabled: true, key });
+    expect(parseConfig({ METRICS_PORT: '9464' }).config.metrics.port).toBe(9464);
+    expect(problemsOf({ METRICS_PORT: '70000' }).map((p) => p.split(':')[0])).toEqual([
+      'METRICS_PORT',
+    ]);
     // A key for metrics that are off does nothing: said, not refused.
     expect(parseConfig({ METRICS: 'off', METRICS_KEY: key }).warnings).toContainEqual(
       expect.stringMatching(/^METRICS_KEY is set but METRICS=false/),

@@ -168,6 +168,8 @@ const EnvSchema = z.object({
   TOKEN_AUDIENCE: z.string().min(1).optional(),
   // Prometheus metrics at /metrics (docs/observability.md).
   METRICS: flag.default(true),
+  // Set: /metrics on a listener of its own (a private network's port), not on the public one.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   METRICS_KEY: z
     .string()
     .min(16, 'must be at least 16 characters (use: openssl rand -base64 32)')
@@ -268,6 +270,11 @@ export interface MetricsConfig {
   enabled: boolean;
   /** Set: `/metrics` needs `Authorization: Bearer <key>`. */
   key?: string;
+  /**
+   * Set: `/metrics` is served on this port (same HOST) by a listener of its own, and the public
+   * port answers 404 for it — for a scrape network that clients cannot reach.
+   */
+  port?: number;
 }
 
 export interface ApiKeyConfig {
@@ -590,7 +597,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
               }
             : undefined,
       },
-      metrics: { enabled: env.METRICS, key: env.METRICS_KEY },
+      metrics: { enabled: env.METRICS, key: env.METRICS_KEY, port: env.METRICS_PORT },
     },
   };
 }

@@ -24,6 +24,7 @@ import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
 import { createMetrics } from './metrics';
+import { createMetricsListener } from './metrics/listener';
 import { createNodeReporter } from './ops/node-report';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
 import { createRoomAnnouncer } from './rooms/room-announcer';
@@ -87,6 +88,8 @@ export interface ParleyServer {
    * what the fast path did (all zero while it is off).
    */
   counts(): { webhooks: ReturnType<Webhooks['counts']>; fastPath: FastPathStats };
+  /** Where `/metrics` is served when METRICS_PORT gives it a listener of its own (once listening). */
+  metricsUrl(): string | undefined;
 }
 
 /** How long shutdown waits for connections to write what is queued (the shutdown notice). */
@@ -247,10 +250,17 @@ export function createParleyServer(
     webhookBacklog: () => webhooks.backlog(),
   });
 
+  const metricsListener = createMetricsListener(metrics, config.metrics, {
+    host: config.http.host,
+    log,
+  });
+  let metricsUrl: string | undefined;
+
   return {
     io,
     httpServer,
     counts: () => ({ webhooks: webhooks.counts(), fastPath: fastPath.stats() }),
+    metricsUrl: () => metricsUrl,
 
     async listen() {
       await stores.open();
@@ -269,6 +279,7 @@ export function createParleyServer(
           track: services.track,
         });
       }
+      metricsUrl = await metricsListener.listen();
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
@@ -317,6 +328,7 @@ export function createParleyServer(
       await reporting;
       await stores.nodes.forget(config.nodeId).catch(() => {});
       await stores.close();
+      await metricsListener.close();
       services.outage.stop();
       log.info('shut down');
     },

@@ -57,7 +57,10 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
           : sendJson(res, 503, { status: 'unavailable' }),
     },
     { method: 'POST', path: HttpPath.Session, handle: guestSessionRoute(services) },
-    ...metricsRoutes(services.metrics, services.config.metrics),
+    // On the public port unless a port of their own is set (server.ts serves them there).
+    ...(services.config.metrics.port === undefined
+      ? metricsRoutes(services.metrics, services.config.metrics)
+      : []),
     ...apiRoutes,
   ];
   const exact = new Map<string, CompiledRoute[]>();

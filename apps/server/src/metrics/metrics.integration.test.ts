@@ -166,4 +166,27 @@ describe('/metrics', () => {
     t = await startServer({ METRICS: 'false' });
     expect((await fetch(`${t.url}/metrics`)).status).toBe(404);
   });
+
+  it('is served on its own port with METRICS_PORT, and not on the public one', async () => {
+    t = await startServer({ METRICS_PORT: '0', METRICS_KEY });
+    const own = t.server.metricsUrl();
+    expect(own).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(own).not.toBe(t.url);
+    expect((await fetch(`${t.url}/metrics`)).status).toBe(404);
+    // Only /metrics there, behind the same key: nothing of the chat or the API.
+    expect((await fetch(`${own}/metrics`)).status).toBe(401);
+    for (const path of ['/healthz', '/api/v1/session', '/socket.io/?EIO=4&transport=polling']) {
+      expect((await fetch(`${own}${path}`)).status, path).toBe(404);
+    }
+    const answer = await fetch(`${own}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_KEY}` },
+    });
+    expect(answer.status).toBe(200);
+    const samples = parseMetrics(await answer.text());
+    expect(samples.some((sample) => sample.name === 'parley_connections')).toBe(true);
+    await t.close();
+    t = undefined;
+    // Closed with the server.
+    await expect(fetch(`${own}/metrics`)).rejects.toThrow();
+  });
 });
