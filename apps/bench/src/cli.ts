@@ -9,6 +9,7 @@ import { renderProfile } from './profile/top-frames';
 import {
   type BenchReport,
   checkGoals,
+  computeMetricsCost,
   computeRatios,
   findProblems,
   renderMarkdown,
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
         logDir: runDir,
         authSecret,
         cpus: options.pin?.serverCpus,
+        baselineMain: options.baselineMain,
       });
       try {
         return await work(target);
@@ -219,6 +221,7 @@ async function main(): Promise<number> {
   report.durationSeconds = Math.round((finishedAt - startedAt) / 100) / 10;
   report.machine.loadAverageAtEnd = currentLoadAverage();
   report.ratios = computeRatios(report);
+  report.metricsCost = computeMetricsCost(report);
   report.goals = checkGoals(report);
   const markdown = renderMarkdown(report);
   const json = `${JSON.stringify(report, null, 2)}\n`;

@@ -15,7 +15,18 @@ export const SCENARIOS = [
   'replicated-acks',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-const TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
+/** What a run measures unless --targets says otherwise. */
+const DEFAULT_TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
+/**
+ * Also selectable: Parley with METRICS=false, with /metrics scraped every second (issue 14), and
+ * from another build (--baseline-main).
+ */
+const TARGETS: readonly TargetName[] = [
+  ...DEFAULT_TARGETS,
+  'parley-no-metrics',
+  'parley-scraped',
+  'parley-baseline',
+];
 
 export interface BenchOptions {
   quick: boolean;
@@ -88,13 +99,19 @@ export interface BenchOptions {
   pin?: { serverCpus: string; generatorCpus: string };
   /** Where results go: latest.json / latest.md and one folder per run. */
   outDir: string;
+  /** The main.js of another Parley build, run by the `parley-baseline` target. */
+  baselineMain?: string;
 }
 
 const HELP = `pnpm bench [-- options]
 
   --quick                 small sizes and short windows (about a minute): the CI smoke test
   --scenarios LIST        ${SCENARIOS.join(',')} (default: all)
-  --targets LIST          ${TARGETS.join(',')} (default: all)
+  --targets LIST          ${TARGETS.join(',')}
+                          (default: ${DEFAULT_TARGETS.join(',')}; parley-no-metrics is Parley with
+                          METRICS=false, parley-scraped Parley with /metrics fetched every second,
+                          parley-baseline Parley from the build given with --baseline-main)
+  --baseline-main PATH    parley-baseline: another build's apps/server/dist/main.js (e.g. before a change)
   --receivers N           fan-out: receivers in the room (1000)
   --same-load-rate N      latency: msg/s for every target (default: half of bare Socket.IO's fan-out peak)
   --same-load-rounds N    latency: rounds, targets alternating; the median p99 is reported (5)
@@ -179,17 +196,23 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'no-pin': { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'baseline-main': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return 'help';
   const quick = values.quick ?? false;
+  const targets = list(values.targets, TARGETS, DEFAULT_TARGETS);
+  if (targets.includes('parley-baseline') && !values['baseline-main'])
+    throw new Error(
+      '--targets parley-baseline needs --baseline-main PATH (another build’s main.js)',
+    );
   const roomSize = positive(values['room-size'], 10);
   const cores = availableParallelism();
   return {
     quick,
     scenarios: list(values.scenarios, SCENARIOS, SCENARIOS),
-    targets: list(values.targets, TARGETS, TARGETS),
+    targets,
     workers: positive(values.workers, 2),
     warmupMs: quick ? 100 : 500,
     stepMs: positive(values['step-seconds'], quick ? 0.4 : 2) * 1000,
@@ -251,6 +274,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     build: !values['no-build'],
     check: values.check ?? false,
     outDir: resolve(values.out ?? RESULTS_DIR),
+    baselineMain:
+      values['baseline-main'] === undefined ? undefined : resolve(values['baseline-main']),
     pin:
       values['no-pin'] || cores < 2
         ? undefined

@@ -34,6 +34,8 @@ export interface BenchReport {
   /** Parley only: bare Socket.IO and ws have no room list. */
   bigWorkspace: PerTarget<BigWorkspaceResult>;
   ratios?: Ratio[];
+  /** METRICS on (and scraped) against METRICS=false, when the run had those variants. */
+  metricsCost?: MetricsCostRatio[];
   goals?: Goal[];
   profiles?: ParleyProfiles;
   /** Scenarios or targets that failed, with why: the rest of the report still stands. */
@@ -97,15 +99,34 @@ function halfOf(result: FanoutResult | undefined): Measurement | undefined {
   return result?.atFraction.find((entry) => entry.fraction === 0.5)?.measurement;
 }
 
+/** A figure every target may have: the rows of both ratio tables. */
+type Figure = [
+  metric: string,
+  better: Ratio['better'],
+  pick: (name: TargetName) => number | undefined,
+];
+
+/**
+ * The cost of metrics (issue 14): Parley as it ships (METRICS on, never scraped), scraped every
+ * second, with METRICS=false, and a baseline build (before metrics), each figure side by side.
+ */
+export interface MetricsCostRatio {
+  metric: string;
+  better: 'higher' | 'lower';
+  on?: number;
+  off?: number;
+  scraped?: number;
+  baseline?: number;
+  onVsOff?: number;
+  scrapedVsOff?: number;
+  onVsBaseline?: number;
+}
+
 export function computeRatios(report: BenchReport): Ratio[] {
   const rows: Ratio[] = [];
-  const add = (
-    metric: string,
-    better: Ratio['better'],
-    pick: (name: TargetName) => number | undefined,
-  ) => {
+  for (const [metric, better, pick] of figures(report)) {
     const [parley, socketio, ws] = (['parley', 'socketio', 'ws'] as const).map(pick);
-    if (parley === undefined) return;
+    if (parley === undefined) continue;
     rows.push({
       metric,
       better,
@@ -115,7 +136,50 @@ export function computeRatios(report: BenchReport): Ratio[] {
       parleyVsSocketio: ratio(parley, socketio),
       parleyVsWs: ratio(parley, ws),
     });
-  };
+  }
+  const workspace = smallestAndLargest(report.bigWorkspace.parley);
+  if (workspace) {
+    const { smallest, largest } = workspace;
+    const rooms = `${int(largest.rooms)} rooms`;
+    const growth = `${rooms} ÷ ${int(smallest.rooms)}`;
+    const parleyOnly = (metric: string, parley: number | undefined) =>
+      rows.push({ metric, better: 'lower', parley, baselines: 'n/a' });
+    parleyOnly(`big workspace: room:list p99 ms, ${rooms}`, largest.lists.all.latency.p99Ms);
+    parleyOnly(
+      `big workspace: room:list p99, ${growth}`,
+      ratio(largest.lists.all.latency.p99Ms, smallest.lists.all.latency.p99Ms),
+    );
+    parleyOnly(`big workspace: message:send ack p99 ms, ${rooms}`, largest.ack.p99Ms);
+    parleyOnly(
+      `big workspace: message:send ack p99, ${growth}`,
+      ratio(largest.ack.p99Ms, smallest.ack.p99Ms),
+    );
+  }
+  return rows;
+}
+
+/**
+ * The cost of metrics (issue 14), figure by figure. Empty unless the run had Parley and
+ * `parley-no-metrics` or `parley-baseline` (or `parley-scraped` and `parley-no-metrics`).
+ */
+export function computeMetricsCost(report: BenchReport): MetricsCostRatio[] {
+  const rows: MetricsCostRatio[] = [];
+  for (const [metric, better, pick] of figures(report)) {
+    const [on, off, scraped, baseline] = (
+      ['parley', 'parley-no-metrics', 'parley-scraped', 'parley-baseline'] as const
+    ).map(pick);
+    const onVsOff = ratio(on, off);
+    const scrapedVsOff = ratio(scraped, off);
+    const onVsBaseline = ratio(on, baseline);
+    if (onVsOff === undefined && scrapedVsOff === undefined && onVsBaseline === undefined) continue;
+    rows.push({ metric, better, on, off, scraped, baseline, onVsOff, scrapedVsOff, onVsBaseline });
+  }
+  return rows;
+}
+
+function figures(report: BenchReport): Figure[] {
+  const rows: Figure[] = [];
+  const add = (...figure: Figure) => rows.push(figure);
   add(
     'fan-out: deliveries/s at saturation',
     'higher',
@@ -127,7 +191,7 @@ export function computeRatios(report: BenchReport): Ratio[] {
     (name) => report.fanout[name]?.peak.deliveriesPerServerCpuSecond,
   );
   add(
-    'fan-out: p99 ms at half of bare Socket.IO’s saturation (same load)',
+    `fan-out: p99 ms at the same load, ${sameLoadLabel(report)}`,
     'lower',
     (name) => report.sameLoad?.byTarget[name]?.latency.p99Ms,
   );
@@ -152,24 +216,6 @@ export function computeRatios(report: BenchReport): Ratio[] {
     (name) => report.idleMemory[name]?.rssPerSocketBytes,
   );
   add('connect + join per second', 'higher', (name) => report.connectRate[name]?.joinsPerSec);
-  const workspace = smallestAndLargest(report.bigWorkspace.parley);
-  if (workspace) {
-    const { smallest, largest } = workspace;
-    const rooms = `${int(largest.rooms)} rooms`;
-    const growth = `${rooms} ÷ ${int(smallest.rooms)}`;
-    const parleyOnly = (metric: string, parley: number | undefined) =>
-      rows.push({ metric, better: 'lower', parley, baselines: 'n/a' });
-    parleyOnly(`big workspace: room:list p99 ms, ${rooms}`, largest.lists.all.latency.p99Ms);
-    parleyOnly(
-      `big workspace: room:list p99, ${growth}`,
-      ratio(largest.lists.all.latency.p99Ms, smallest.lists.all.latency.p99Ms),
-    );
-    parleyOnly(`big workspace: message:send ack p99 ms, ${rooms}`, largest.ack.p99Ms);
-    parleyOnly(
-      `big workspace: message:send ack p99, ${growth}`,
-      ratio(largest.ack.p99Ms, smallest.ack.p99Ms),
-    );
-  }
   return rows;
 }
 
@@ -687,6 +733,33 @@ export function renderMarkdown(report: BenchReport): string {
           row.baselines ?? times(row.parleyVsSocketio),
           row.baselines ?? times(row.parleyVsWs),
         ]),
+      )}`,
+    );
+  }
+  if (report.metricsCost?.length) {
+    const label = (name: TargetName) => TARGET_LABELS[name];
+    const rows = report.metricsCost;
+    const columns: [string, (row: MetricsCostRatio) => string][] = [
+      ['metric', (row) => row.metric],
+      ['better', (row) => row.better],
+      [label('parley'), (row) => String(row.on ?? '–')],
+      [label('parley-no-metrics'), (row) => String(row.off ?? '–')],
+      [label('parley-scraped'), (row) => String(row.scraped ?? '–')],
+      [label('parley-baseline'), (row) => String(row.baseline ?? '–')],
+      ['on ÷ off', (row) => times(row.onVsOff)],
+      ['scraped ÷ off', (row) => times(row.scrapedVsOff)],
+      ['on ÷ baseline', (row) => times(row.onVsBaseline)],
+    ];
+    // Only the columns this run has figures for.
+    const shown = columns.filter(
+      ([, cell], index) => index < 2 || rows.some((row) => cell(row) !== '–'),
+    );
+    parts.push(
+      `### Metrics: on against off\n\n${label('parley')}: as it ships (METRICS on, /metrics never fetched)${
+        report.options.baselineMain ? `; baseline build: \`${report.options.baselineMain}\`` : ''
+      }. Same figures as above: on "higher is better" rows a ratio under 1 is a cost, on "lower" rows a ratio over 1.\n\n${table(
+        shown.map(([header]) => header),
+        rows.map((row) => shown.map(([, cell]) => cell(row))),
       )}`,
     );
   }

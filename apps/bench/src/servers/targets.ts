@@ -11,6 +11,12 @@ export type TargetName =
   | 'ws'
   | 'socketio'
   | 'parley'
+  // Parley with METRICS=false, and Parley with /metrics scraped every second while measured:
+  // the cost of metrics (issue 14), side by side with `parley`. Only when asked for (--targets).
+  | 'parley-no-metrics'
+  | 'parley-scraped'
+  // Parley from another build (--baseline-main): the same node before a change, side by side.
+  | 'parley-baseline'
   | 'parley-redis'
   // Two nodes over a Redis with a replica, acknowledging without and with `WAIT 1`
   // (replicated-acks scenario only: not among --targets).
@@ -47,12 +53,17 @@ export interface StartOptions {
   authSecret: string;
   /** Pin every server process (nodes and Redis) to these CPUs. */
   cpus?: string;
+  /** The `main.js` the `parley-baseline` target runs (another build of apps/server). */
+  baselineMain?: string;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   ws: 'ws ceiling',
   socketio: 'bare Socket.IO',
   parley: 'Parley',
+  'parley-no-metrics': 'Parley, METRICS=false',
+  'parley-scraped': 'Parley, /metrics scraped every 1 s',
+  'parley-baseline': 'Parley, baseline build',
   'parley-redis': 'Parley ×2 + Redis',
   'parley-redis-replica': 'Parley ×2 + Redis and replica, no WAIT',
   'parley-redis-wait': 'Parley ×2 + Redis and replica, WAIT 1',
@@ -105,6 +116,9 @@ const UNLIMITED = {
  * window, or taken for the same users returning in it. No scenario measures either.
  */
 const IMMEDIATE = { SHUTDOWN_DRAIN_MS: '0', PRESENCE_GRACE_MS: '0' };
+
+/** How often the `parley-scraped` target's /metrics is fetched, as a Prometheus would. */
+export const SCRAPE_INTERVAL_MS = 1000;
 
 interface NodeServer {
   child: ChildProcess;
@@ -214,11 +228,12 @@ async function startParleyNode(
   name: string,
   options: StartOptions,
   extraEnv: Record<string, string>,
+  main = PARLEY_MAIN,
 ): Promise<NodeServer> {
   const port = await freePort();
   return startNodeServer(
     name,
-    PARLEY_MAIN,
+    main,
     [],
     {
       NODE_ENV: 'production',
@@ -241,18 +256,18 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
       return startBareServer(name, 'bare-ws.mjs', options);
     case 'socketio':
       return startBareServer(name, 'bare-socketio.mjs', options);
-    case 'parley': {
-      const node = await startParleyNode('parley', options, {});
-      return {
-        name,
-        urls: [node.url],
-        pids: () => [node.child.pid ?? 0],
-        memory: () => readMemory(node.child),
-        memoryOfAll: () => readMemory(node.child),
-        profile: () => startProfile(node.child),
-        failure: () => failureOf([node]),
-        stop: () => stopProcess(node.child, 12_000),
-      };
+    case 'parley':
+      return startSingleParley(name, options, {});
+    case 'parley-no-metrics':
+      // No /metrics route and no Node process metrics (event-loop delay, GC observers). The
+      // counters on the paths clients drive are kept either way (the heartbeat reads them).
+      return startSingleParley(name, options, { METRICS: 'false' });
+    case 'parley-baseline':
+      if (!options.baselineMain) throw new Error('parley-baseline needs --baseline-main PATH');
+      return startSingleParley(name, options, {}, options.baselineMain);
+    case 'parley-scraped': {
+      const target = await startSingleParley(name, options, {});
+      return scrapedEverySecond(target);
     }
     case 'parley-redis':
       return startParleyOverRedis(name, options, {});
@@ -263,6 +278,59 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
       // default (half of REDIS_COMMAND_TIMEOUT_MS).
       return startParleyOverRedis(name, options, { replica: true, waitReplicas: 1 });
   }
+}
+
+/** One Parley node, in memory; `env` on top of the bench's settings. */
+async function startSingleParley(
+  name: TargetName,
+  options: StartOptions,
+  env: Record<string, string>,
+  main?: string,
+): Promise<RunningTarget> {
+  const node = await startParleyNode(name, options, env, main);
+  return {
+    name,
+    urls: [node.url],
+    pids: () => [node.child.pid ?? 0],
+    memory: () => readMemory(node.child),
+    memoryOfAll: () => readMemory(node.child),
+    profile: () => startProfile(node.child),
+    failure: () => failureOf([node]),
+    stop: () => stopProcess(node.child, 12_000),
+  };
+}
+
+/**
+ * Fetches the target's /metrics every `SCRAPE_INTERVAL_MS` from start to stop, over one
+ * keep-alive connection, reading each answer whole: a Prometheus scraping the node throughout
+ * every measured window. A scrape that is not answered 200 makes the target fail.
+ */
+function scrapedEverySecond(target: RunningTarget): RunningTarget {
+  const url = `${target.urls[0]}/metrics`;
+  let scrapeFailure: string | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  const scrape = async () => {
+    try {
+      const response = await fetch(url);
+      const body = await response.text();
+      if (response.status !== 200 || !body.includes('parley_'))
+        scrapeFailure = `GET /metrics answered ${response.status}`;
+    } catch (error) {
+      scrapeFailure ??= `GET /metrics failed: ${(error as Error).message}`;
+    }
+  };
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(scrape);
+  }, SCRAPE_INTERVAL_MS);
+  return {
+    ...target,
+    failure: () => target.failure() ?? (scrapeFailure && `parley-scraped: ${scrapeFailure}`),
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      await target.stop();
+    },
+  };
 }
 
 /**
