@@ -39,7 +39,12 @@ import { createSlowReaders } from './socket/slow-readers';
 import { type InterServerEvents, isRoomChannel, type ParleyIo } from './socket/types';
 import { createMemoryStores } from './stores/memory';
 import { createOutageLog } from './stores/outage-log';
-import { createRedisAdapter, createRedisConnections, createRedisStores } from './stores/redis';
+import {
+  createRedisAdapter,
+  createRedisConnections,
+  createRedisStores,
+  type StoreObserver,
+} from './stores/redis';
 import { heartbeatTimings } from './stores/redis/presence';
 import type { Stores } from './stores/types';
 import { createWebhooks, type Webhooks } from './webhooks';
@@ -59,7 +64,7 @@ export interface ParleyServerOptions {
  * The one place that picks where state and broadcasts live: Redis when configured (stores and
  * the Socket.IO adapter on the same connections), otherwise this process's memory.
  */
-function chooseBackend(config: ParleyConfig, log: Logger) {
+function chooseBackend(config: ParleyConfig, log: Logger, observer: StoreObserver) {
   if (!config.redis) return { stores: createMemoryStores(config.limits), adapter: undefined };
   const connections = createRedisConnections(config.redis, log);
   const stores = createRedisStores(
@@ -70,6 +75,7 @@ function chooseBackend(config: ParleyConfig, log: Logger) {
       presenceTtlMs: config.presence.ttlSeconds * 1000,
       limits: config.limits,
       replication: config.redis.replication,
+      observer,
     },
     log,
   );
@@ -106,15 +112,15 @@ export function createParleyServer(
   options: ParleyServerOptions = {},
 ): ParleyServer {
   const log = (options.logger ?? createLogger(config)).child({ node: config.nodeId });
-  const backend = chooseBackend(config, log);
+  // Per server, not prom-client's global registry: tests run several servers in one process.
+  const metrics = createMetrics({ defaults: config.metrics.enabled });
+  const backend = chooseBackend(config, log, metrics);
   const stores = options.stores ?? backend.stores;
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
   let sweeper: PresenceSweeper | undefined;
   let roomExpiry: RoomExpiry | undefined;
 
-  // Per server, not prom-client's global registry: tests run several servers in one process.
-  const metrics = createMetrics({ defaults: config.metrics.enabled });
   const clientAddress = createClientAddress(config.clients);
   const gate = createConnectionGate(config, clientAddress, metrics);
   const io: ParleyIo = new Server<

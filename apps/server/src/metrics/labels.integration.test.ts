@@ -63,7 +63,10 @@ async function allowedLabels(): Promise<Record<string, (value: string) => boolea
       'lost',
       'coalesced',
       'over_budget',
+      'skipped',
     ]),
+    // Redis stores (this test runs in memory: none appear; the Redis test checks their names).
+    store: (value) => /^[a-zA-Z.-]+( rate)?$/.test(value),
     path: oneOf(['direct', 'batched']),
     le: (value) => value === '+Inf' || Number.isFinite(Number(value)),
   };

@@ -3,6 +3,7 @@ import { request } from '@parley/protocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, nextEvent, startServer, type TestServer } from '../../test/helpers';
 import { parseMetrics, sampleValue, scrape } from '../../test/metrics';
+import { startRedis, uniquePrefix } from '../../test/redis';
 
 const API_KEY = 'backend-key-0123456789abcdefghij';
 const METRICS_KEY = 'metrics-key-0123456789abcdef';
@@ -188,5 +189,39 @@ describe('/metrics', () => {
     t = undefined;
     // Closed with the server.
     await expect(fetch(`${own}/metrics`)).rejects.toThrow();
+  });
+
+  it('times every Redis store call by store, and counts announcements delivered or skipped', async () => {
+    const redis = await startRedis();
+    try {
+      t = await startServer({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix() });
+      const ana = await t.connect('acme', await t.token('Ana'));
+      const bo = await t.connect('acme', await t.token('Bo'));
+      await call(ana, ClientEvent.RoomJoin, { room: 'general' });
+      await call(bo, ClientEvent.RoomJoin, { room: 'general' });
+      await call(ana, ClientEvent.RoomJoin, { room: 'quiet' });
+      const heard = nextEvent(bo, ServerEvent.MessageNew, (message) => message.text === 'hi');
+      await call(ana, ClientEvent.MessageSend, { room: 'general', text: 'hi', clientMsgId: 'h1' });
+      await heard;
+      // A room with no socket on this node once Ana leaves it: its announcement is skipped.
+      await call(ana, ClientEvent.RoomLeave, { room: 'quiet' });
+      const samples = await scrape(t.url);
+      const count = (store: string) =>
+        sampleValue(samples, 'parley_store_call_duration_seconds_count', { store });
+      expect(count('history')).toBeGreaterThanOrEqual(1);
+      expect(count('presence')).toBeGreaterThanOrEqual(3);
+      expect(sampleValue(samples, 'parley_announcements_total', { outcome: 'delivered' })).toBe(1);
+      const stores = new Set(
+        samples
+          .filter((sample) => sample.name === 'parley_store_call_duration_seconds_count')
+          .map((sample) => sample.labels.store),
+      );
+      // Store names only: never a room, user or key.
+      for (const store of stores) expect(store).toMatch(/^[a-z.-]+( rate)?$/i);
+    } finally {
+      await t?.close();
+      t = undefined;
+      await redis.stop();
+    }
   });
 });

@@ -32,6 +32,10 @@ export interface Metrics {
   slowReaderClosed(): void;
   /** A store call failed as `unavailable` (Redis unreachable or past its deadline). */
   storeUnavailable(): void;
+  /** A Redis store call ended (answered or failed) after `seconds`; `store` names its store. */
+  storeCall(store: string, seconds: number): void;
+  /** A stored entry's announcement came in over pub/sub: for this node's sockets, or skipped. */
+  announcementHeard(delivered: boolean): void;
   /** An HTTP request (not Socket.IO's) was answered; `route`: the matched pattern. */
   httpRequest(route: string, method: string, status: number): void;
   /** A webhook delivery attempt ended. */
@@ -181,6 +185,29 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
     collect() {
       this.reset();
       this.inc(stored);
+    },
+  });
+  const storeCalls = new Histogram({
+    name: 'parley_store_call_duration_seconds',
+    help: 'Time a Redis store call took, answered or failed, by store (history, rooms, presence, …).',
+    labelNames: ['store'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  // Store names come from the code (stores/redis/index.ts), never from a request: a bounded set,
+  // and one labels object each, made on first use.
+  const storeLabels = new Map<string, { store: string }>();
+  let announcedDelivered = 0;
+  let announcedSkipped = 0;
+  new Counter({
+    name: 'parley_announcements_total',
+    help: "Stored entries announced over Redis pub/sub: delivered to this node's sockets, or skipped on the header (no socket in the room here).",
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'delivered' }, announcedDelivered);
+      this.inc({ outcome: 'skipped' }, announcedSkipped);
     },
   });
   const fanOut = new Histogram({
@@ -349,6 +376,18 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
     storeUnavailable() {
       unavailable++;
       lastUnavailableAt = Date.now();
+    },
+    storeCall(store, seconds) {
+      let labels = storeLabels.get(store);
+      if (!labels) {
+        labels = { store };
+        storeLabels.set(store, labels);
+      }
+      storeCalls.observe(labels, seconds);
+    },
+    announcementHeard(delivered) {
+      if (delivered) announcedDelivered++;
+      else announcedSkipped++;
     },
     httpRequest(route, method, status) {
       const bounded = METHODS.has(method) ? method : OTHER;

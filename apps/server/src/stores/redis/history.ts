@@ -59,6 +59,8 @@ export function createRedisHistoryStore(
   keys: RedisKeys,
   retention: number,
   replication?: Replication,
+  /** Told of each announcement heard: for sockets here, or skipped on its header. */
+  heard?: (delivered: boolean) => void,
 ): HistoryStore {
   const subscribers: { listener: (appended: AppendedEntry) => void; wants: RoomFilter }[] = [];
   const deliver = (appended: AppendedEntry, interested: typeof subscribers) => {
@@ -77,6 +79,7 @@ export function createRedisHistoryStore(
   const hear = (payload: string) => {
     const { ref, rest } = announcedRoom(payload);
     const interested = subscribers.filter(({ wants }) => wants(ref));
+    heard?.(interested.length > 0);
     if (interested.length === 0) return;
     const { origin, seq, json } = announcedMessage(payload, rest);
     const appended = { ref, entry: decode(json, seq), origin: origin || undefined };

@@ -25,6 +25,13 @@ export interface RedisStoreOptions {
   replication?: Omit<Replication, 'waitFor'>;
   /** Webhook deliveries Redis keeps at most per lane (waiting for a receiver that is down, say). */
   webhookQueueCapacity?: number;
+  /** Told of every store call's duration and every announcement heard (the metrics). */
+  observer?: StoreObserver;
+}
+
+export interface StoreObserver {
+  storeCall(store: string, seconds: number): void;
+  announcementHeard(delivered: boolean): void;
 }
 
 /**
@@ -41,7 +48,7 @@ export function createRedisStores(
 ): Stores {
   const { commands, subscriber } = connections;
   const guard = <T extends object>(name: string, store: T) =>
-    reportingUnavailable(name, store, connections.deadline);
+    reportingUnavailable(name, store, connections.deadline, options.observer?.storeCall);
   const keys = redisKeys(options.keyPrefix);
   const presence = createRedisPresenceStore(commands, keys, {
     nodeId: options.nodeId,
@@ -83,6 +90,7 @@ export function createRedisStores(
           ...options.replication,
           waitFor: connections.waitForReplicas,
         },
+        options.observer?.announcementHeard,
       ),
     ),
     rooms: guard('rooms', createRedisRoomStore(commands, keys)),

@@ -46,6 +46,8 @@ export function reportingUnavailable<T extends object>(
   name: string,
   store: T,
   deadline: Deadline,
+  /** Told how long each call took (answered or failed), for the metrics. */
+  timed?: (store: string, seconds: number) => void,
 ): T {
   const wrapped: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(store)) {
@@ -55,12 +57,17 @@ export function reportingUnavailable<T extends object>(
     }
     const what = `${name}.${key}`;
     wrapped[key] = (...args: unknown[]) => {
+      const started = timed && performance.now();
       const result: unknown = value.apply(store, args);
       if (!(result instanceof Promise)) return result;
-      return deadline.within(result, what).catch((error: unknown) => {
+      const guarded = deadline.within(result, what).catch((error: unknown) => {
         if (error instanceof StoreUnavailableError || !isUnreachable(error)) throw error;
         throw new StoreUnavailableError(`${what}: Redis is unreachable`, { cause: error });
       });
+      if (!timed || started === undefined) return guarded;
+      const done = () => timed(name, (performance.now() - started) / 1000);
+      guarded.then(done, done);
+      return guarded;
     };
   }
   return wrapped as T;
