@@ -211,6 +211,9 @@ describe('/metrics', () => {
       expect(count('history')).toBeGreaterThanOrEqual(1);
       expect(count('presence')).toBeGreaterThanOrEqual(3);
       expect(sampleValue(samples, 'parley_announcements_total', { outcome: 'delivered' })).toBe(1);
+      const utilization = sampleValue(samples, 'parley_event_loop_utilization');
+      expect(utilization).toBeGreaterThan(0);
+      expect(utilization).toBeLessThanOrEqual(1);
       const stores = new Set(
         samples
           .filter((sample) => sample.name === 'parley_store_call_duration_seconds_count')

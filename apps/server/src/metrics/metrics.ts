@@ -187,6 +187,19 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
       this.inc(stored);
     },
   });
+  // Busy share of the event loop since the previous scrape (0-1): lag says how late timers are,
+  // this how close the node is to saturation.
+  let lastUtilization = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'parley_event_loop_utilization',
+    help: 'Share of time the event loop was busy since the previous scrape (0 to 1).',
+    registers,
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, lastUtilization).utilization);
+      lastUtilization = now;
+    },
+  });
   const storeCalls = new Histogram({
     name: 'parley_store_call_duration_seconds',
     help: 'Time a Redis store call took, answered or failed, by store (history, rooms, presence, …).',
