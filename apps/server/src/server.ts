@@ -33,7 +33,7 @@ import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { budgetOf, connectionBudget } from './socket/connection-budget';
-import { engineConnections, namespacesOf } from './socket/engine-internals';
+import { engineConnections, namespacesOf, waitingBytes } from './socket/engine-internals';
 import { type FastPathStats, installFastPath } from './socket/fast-path';
 import { createSlowReaders } from './socket/slow-readers';
 import { type InterServerEvents, isRoomChannel, type ParleyIo } from './socket/types';
@@ -251,6 +251,7 @@ export function createParleyServer(
   metrics.watch({
     connections: () => connectionsByTransport(io),
     roomsActive: () => roomsWithSockets(io),
+    waitingBytes: () => waitingBytes(io),
     fastPath: () => fastPath.stats(),
     webhookEvents: () => webhooks.counts(),
     webhookBacklog: () => webhooks.backlog(),

@@ -68,6 +68,7 @@ async function allowedLabels(): Promise<Record<string, (value: string) => boolea
     // Redis stores (this test runs in memory: none appear; the Redis test checks their names).
     store: (value) => /^[a-zA-Z.-]+( rate)?$/.test(value),
     path: oneOf(['direct', 'batched']),
+    of: oneOf(['all', 'largest']),
     le: (value) => value === '+Inf' || Number.isFinite(Number(value)),
   };
 }

@@ -211,6 +211,11 @@ describe('/metrics', () => {
       expect(count('history')).toBeGreaterThanOrEqual(1);
       expect(count('presence')).toBeGreaterThanOrEqual(3);
       expect(sampleValue(samples, 'parley_announcements_total', { outcome: 'delivered' })).toBe(1);
+      // Nothing waits for these readers: both keep up.
+      expect(sampleValue(samples, 'parley_waiting_bytes', { of: 'all' })).toBeGreaterThanOrEqual(0);
+      expect(sampleValue(samples, 'parley_waiting_bytes', { of: 'largest' })).toBeLessThanOrEqual(
+        sampleValue(samples, 'parley_waiting_bytes', { of: 'all' }),
+      );
       const utilization = sampleValue(samples, 'parley_event_loop_utilization');
       expect(utilization).toBeGreaterThan(0);
       expect(utilization).toBeLessThanOrEqual(1);

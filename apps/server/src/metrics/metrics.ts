@@ -63,6 +63,8 @@ export interface MetricSources {
   connections(): Record<'websocket' | 'polling', number>;
   /** Chat rooms that have sockets on this node now. */
   roomsActive(): number;
+  /** Bytes waiting to reach clients now: all connections together, and the most for one. */
+  waitingBytes(): { total: number; max: number };
   fastPath(): { directFrames: number; heldWrites: number; batches: number };
   webhookEvents(): {
     queued: number;
@@ -198,6 +200,17 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
       const now = performance.eventLoopUtilization();
       this.set(performance.eventLoopUtilization(now, lastUtilization).utilization);
       lastUtilization = now;
+    },
+  });
+  new Gauge({
+    name: 'parley_waiting_bytes',
+    help: 'Bytes waiting to reach clients (queued and in TCP buffers): all connections, and the most for one (slow readers are cut past MAX_BUFFERED_BYTES).',
+    labelNames: ['of'],
+    registers,
+    collect() {
+      const waiting = sources?.waitingBytes() ?? { total: 0, max: 0 };
+      this.set({ of: 'all' }, waiting.total);
+      this.set({ of: 'largest' }, waiting.max);
     },
   });
   const storeCalls = new Histogram({

@@ -123,11 +123,27 @@ export function namespacesOf(io: ParleyIo): NamespaceDirectory {
  * The engine's open connections, for counting them by transport (the metrics). `clients` is
  * documented in engine.io's README but typed `protected`; absent, there is nothing to count.
  */
-export function engineConnections(io: ParleyIo): Iterable<{ transport: { name: string } }> {
+export function engineConnections(io: ParleyIo): Iterable<EngineConnection> {
   const clients = (io.engine as unknown as { clients?: unknown }).clients;
   return clients && typeof clients === 'object'
-    ? (Object.values(clients) as { transport: { name: string } }[])
+    ? (Object.values(clients) as EngineConnection[])
     : [];
+}
+
+/**
+ * Bytes waiting to reach each connection's client (engine.io's queue and the TCP socket's
+ * buffer), summed, and the largest: what slow readers hold on this node now (the metrics).
+ */
+export function waitingBytes(io: ParleyIo): { total: number; max: number } {
+  let total = 0;
+  let max = 0;
+  for (const connection of engineConnections(io)) {
+    const waiting =
+      queuedBytes(connection) + (tcpSocketOf(connection.transport)?.writableLength ?? 0);
+    total += waiting;
+    if (waiting > max) max = waiting;
+  }
+  return { total, max };
 }
 
 // ---- engine.io: one client connection ----
