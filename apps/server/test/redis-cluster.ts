@@ -4,14 +4,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis';
 import {
   command,
+  freePort,
   type RedisNode,
   type RedisProcess,
   redisProcess,
   waitFor,
-} from './redis-sentinel';
+} from './redis-process';
 
 /**
  * A Redis Cluster of the test's own: masters and their replicas, each a real redis-server on a

@@ -1,15 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
-import { freePort } from './redis';
+import {
+  command,
+  freePort,
+  type RedisNode,
+  type RedisProcess,
+  redisProcess,
+  waitFor,
+} from './redis-process';
 
-export interface RedisNode {
-  host: string;
-  port: number;
-}
+export type { RedisNode } from './redis-process';
+
+const HOST = '127.0.0.1';
 
 /**
  * A Sentinel group of the test's own: a master, its replicas and three sentinels, each a real
@@ -59,92 +62,6 @@ export interface SentinelGroupOptions {
   failoverTimeoutMs?: number;
   /** An append-only file on every data node: synced on every write (`true`, 'always') or once a second. */
   persistent?: boolean | 'always' | 'everysec';
-}
-
-const HOST = '127.0.0.1';
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-/** One redis-server process that can be killed and started again with the same arguments. */
-export interface RedisProcess {
-  port: number;
-  readonly alive: boolean;
-  start(): Promise<void>;
-  /** SIGKILL, and waits for the process to be gone (its port free again). */
-  kill(): Promise<void>;
-}
-
-export function redisProcess(port: number, args: string[]): RedisProcess {
-  let child: ChildProcess | undefined;
-  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-  return {
-    port,
-    get alive() {
-      return alive();
-    },
-    async start() {
-      if (alive()) throw new Error(`redis-server on ${port} is already running`);
-      let output = '';
-      const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      started.stdout?.on('data', (chunk) => {
-        output += chunk;
-      });
-      started.stderr?.on('data', (chunk) => {
-        output += chunk;
-      });
-      running.add(started);
-      started.once('exit', () => running.delete(started));
-      child = started;
-      await waitFor(`redis-server on ${port} to answer PING`, 10_000, async () => {
-        if (started.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-        return (await command({ host: HOST, port }, ['PING'])) === 'PONG';
-      });
-    },
-    async kill() {
-      const current = child;
-      child = undefined;
-      if (!current || current.exitCode !== null || current.signalCode !== null) return;
-      const exited = new Promise((resolve) => current.once('exit', resolve));
-      current.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-/**
- * One command on a connection of its own; undefined when the node does not answer (down,
- * starting, or not listening yet). A connection per command: the nodes come and go.
- */
-export async function command(node: RedisNode, args: string[]): Promise<unknown> {
-  const client = createClient({
-    socket: { host: node.host, port: node.port, reconnectStrategy: false, connectTimeout: 500 },
-  });
-  // A refused connection is the answer "not there", not an error to report.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await client.sendCommand(args);
-  } catch {
-    return undefined;
-  } finally {
-    if (client.isOpen) client.destroy();
-  }
-}
-
-/** Polls `check` until it answers true; throws, naming what was awaited, after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** A RESP2 flat list of alternating names and values (as SENTINEL MASTER answers), as a record. */

@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -12,6 +10,7 @@ import {
   type RedisConnections,
 } from '../src/stores/redis';
 import type { Stores } from '../src/stores/types';
+import { freePort, redisProcess } from './redis-process';
 
 /**
  * A real redis-server of the test's own, on a free loopback port (never the machine's 6379),
@@ -34,47 +33,7 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** One PING over a raw socket: answers whether a Redis answered PONG. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-async function waitForPing(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited: ${log()}`);
-    if (await ping(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not answer PING within 10 s: ${log()}`);
-}
+export { freePort } from './redis-process';
 
 /**
  * Starts redis-server. `persistent`: an append-only file synced on every write, as production
@@ -102,53 +61,21 @@ export async function startRedis({
     ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
   ];
-  let child: ChildProcess | undefined;
+  const server = redisProcess(port, args);
 
-  const launch = async () => {
-    let output = '';
-    const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    started.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    started.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    running.add(started);
-    started.once('exit', () => running.delete(started));
-    child = started;
-    await waitForPing(port, started, () => output);
-  };
-
-  const signal = (name: NodeJS.Signals) => {
-    if (!child || child.exitCode !== null) throw new Error(`redis-server is not running (${name})`);
-    child.kill(name);
-  };
-  // A test that fails while Redis is paused must not leave it stopped for the next one.
-  const resume = () => {
-    if (child && child.exitCode === null) child.kill('SIGCONT');
-  };
-
-  const kill = async () => {
-    const current = child;
-    // A paused process is killed all the same, but let it run so it can exit at once.
-    current?.kill('SIGCONT');
-    child = undefined;
-    if (!current || current.exitCode !== null || current.signalCode !== null) return;
-    const exited = new Promise((resolve) => current.once('exit', resolve));
-    current.kill('SIGKILL');
-    await exited;
-  };
-
-  await launch();
+  await server.start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    kill,
-    restart: launch,
-    pause: () => signal('SIGSTOP'),
-    resume,
+    kill: () => server.kill(),
+    restart: () => server.start(),
+    pause: () => server.signal('SIGSTOP'),
+    // A test that fails while Redis is paused must not leave it stopped for the next one.
+    resume: () => {
+      if (server.alive) server.signal('SIGCONT');
+    },
     async stop() {
-      await kill();
+      await server.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };

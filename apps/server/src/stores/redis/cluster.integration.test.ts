@@ -15,7 +15,7 @@ import {
 } from '../../../test/helpers';
 import { openRedisStores, uniquePrefix } from '../../../test/redis';
 import { startRedisCluster, type TestRedisCluster } from '../../../test/redis-cluster';
-import { command } from '../../../test/redis-sentinel';
+import { command } from '../../../test/redis-process';
 import { describeStoreContract, describeWebhookQueueContract } from '../../../test/store-contract';
 import type { Environment, RedisTopology } from '../../config';
 import { createRedisConnections } from './connections';
