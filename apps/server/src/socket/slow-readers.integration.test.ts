@@ -2,6 +2,7 @@ import type { Socket as NetSocket } from 'node:net';
 import type { ChatSocket } from '@parley/protocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+import { sampleValue, scrape } from '../../test/metrics';
 
 let t: TestServer;
 afterEach(() => t.close());
@@ -39,13 +40,28 @@ describe('a client that stops reading', () => {
     tcpOf(slow).pause();
     const text = 'x'.repeat(4000);
     let sent = 0;
+    // What the operator sees while it happens: the bytes waiting for the largest reader, scraped
+    // between sends (the largest is the slow one: the others read everything).
+    let largestSeen = 0;
     // Until the server gives up on the slow reader: a bounded number, far past any socket buffer.
     while (!left && sent < 6000) {
       await call(sender, 'message:send', { room: 'general', text, clientMsgId: `m${sent}` });
       sent++;
+      if (sent % 20 === 0 && !left) {
+        const samples = await scrape(t.url);
+        const largest = sampleValue(samples, 'parley_waiting_bytes', { of: 'largest' });
+        expect(sampleValue(samples, 'parley_waiting_bytes', { of: 'all' })).toBeGreaterThanOrEqual(
+          largest,
+        );
+        largestSeen = Math.max(largestSeen, largest);
+      }
     }
     await slowLeft;
     expect(sent).toBeLessThan(6000);
+    // It rose past a quarter of the cap before the cut (the cap is checked every 32 packets).
+    expect(largestSeen).toBeGreaterThan(64 * 1024);
+    const after = await scrape(t.url);
+    expect(sampleValue(after, 'parley_slow_reader_disconnects_total')).toBe(1);
 
     // Everyone else got every message, in order, while it happened.
     await settle(healthy);
