@@ -20,6 +20,7 @@ export const ClientEvent = {
   MemberRemove: 'member:remove',
   MessageEdit: 'message:edit',
   MessageDelete: 'message:delete',
+  PresenceList: 'presence:list',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -37,6 +38,7 @@ export const ServerEvent = {
   MessageDeleted: 'message:deleted',
   RoomRemoved: 'room:removed',
   RoomRole: 'room:role',
+  PresenceChanged: 'presence:changed',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -59,7 +61,7 @@ export const clientEvents = {
   [ClientEvent.RoomJoin]: {
     payload: s.RoomJoinPayload,
     ack: s.RoomJoinAck,
-    summary: `Join a room (creating it if new, within the creation limits: \`rate_limited\` when the user or the workspace creates rooms too fast, \`forbidden\` when the workspace holds as many rooms as it may). Answers the latest page of history, or with \`since\` everything after it, and up to ${LIMITS.joinMembersMax} of the members present (\`room.memberCount\` counts them all). Joining a room already joined answers the same again.`,
+    summary: `Join a room (creating it if new, within the creation limits: \`rate_limited\` when the user or the workspace creates rooms too fast, \`forbidden\` when the workspace holds as many rooms as it may). Answers the latest page of history, or with \`since\` everything after it, and the members present: all of them in \`members\` presence (\`room.presence\`), up to ${LIMITS.joinMembersMax} of them in \`count\` presence (\`room.memberCount\` counts them all; \`presence:list\` pages through them). Joining a room already joined answers the same again.`,
   },
   [ClientEvent.RoomLeave]: {
     payload: s.RoomLeavePayload,
@@ -130,6 +132,11 @@ export const clientEvents = {
     summary:
       "Delete a message of a joined room: your own, or anyone's as a moderator or owner. Everyone gets `message:deleted`; history keeps a tombstone at its `seq` (`deleted: true`, no text), and the deletion is an entry with the next `seq`. Deleting again changes nothing more.",
   },
+  [ClientEvent.PresenceList]: {
+    payload: s.PresenceListPayload,
+    ack: s.PresenceListAck,
+    summary: `One page of the users present in a joined room (at most \`limit\`, default ${LIMITS.presencePageDefault}, at most ${LIMITS.presencePageMax}), and \`nextCursor\` for the next. For rooms in \`count\` presence (too many online to send every arrival and departure), it is how a client shows who is there, on demand.`,
+  },
 } as const satisfies Record<ClientEventName, ClientEventSpec>;
 
 /** The server→client contract. */
@@ -140,11 +147,18 @@ export const serverEvents = {
   },
   [ServerEvent.PresenceJoined]: {
     payload: s.PresenceChange,
-    summary: "A user's first socket joined the room (further tabs of the same user are silent).",
+    summary:
+      "A user's first socket joined the room (further tabs of the same user are silent). Rooms in `members` presence only; when several users come and go within one short window (a fifth of a second) they arrive together as `presence:changed` instead.",
   },
   [ServerEvent.PresenceLeft]: {
     payload: s.PresenceChange,
-    summary: "A user's last socket left the room or disconnected.",
+    summary:
+      "A user's last socket left the room or disconnected. Rooms in `members` presence only; batched like `presence:joined`.",
+  },
+  [ServerEvent.PresenceChanged]: {
+    payload: s.PresenceChanged,
+    summary:
+      'Several users arrived or left within one short window, as one event: apply `left`, then `joined`, by member `id`. Rooms in `members` presence only. A room that grows past the server\'s threshold sends no arrivals or departures at all: its `room:updated` says `presence: "count"`, and keeps the count live.',
   },
   [ServerEvent.TypingChanged]: {
     payload: s.TypingChanged,
@@ -155,7 +169,7 @@ export const serverEvents = {
   [ServerEvent.RoomUpdated]: {
     payload: s.RoomUpdated,
     summary:
-      "A room's online count or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced: at most a few times a second per room, always with the current figures.",
+      "A room's online count, presence mode or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced: at most a few times a second per room, always with the current figures. When `presence` turns from `count` back to `members`, fetch the list (`presence:list`): arrivals and departures are sent again from then on.",
   },
   [ServerEvent.RoomEvent]: {
     payload: s.RoomEvent,

@@ -22,6 +22,9 @@ export const LIMITS = {
   roomListPageDefault: 50,
   /** Members a `room:join` answer lists at most (the room's count is exact). */
   joinMembersMax: 100,
+  /** `presence:list` page size: the largest and the default. */
+  presencePageMax: 100,
+  presencePageDefault: 50,
   /** Per user per room: sustained messages per second and the burst allowed on top. */
   messagesPerSecond: 10,
   messageBurst: 20,

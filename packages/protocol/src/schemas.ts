@@ -171,7 +171,20 @@ export const RoomSummary = z
   .meta({ id: 'RoomSummary', description: 'A room as listed.' });
 export type RoomSummary = z.infer<typeof RoomSummary>;
 
+/**
+ * How a room tells its sockets who is in it. Up to the server's threshold of users online
+ * (`PRESENCE_MEMBERS_MAX`, at most `LIMITS.joinMembersMax`) every arrival and departure is
+ * sent; above it, only the count (`room:updated`), and `presence:list` pages through who is there.
+ */
+export const PresenceMode = z.enum(['members', 'count']).meta({
+  id: 'PresenceMode',
+  description:
+    '`members`: arrivals and departures are sent (`presence:joined`, `presence:left`, `presence:changed`) and the join answer lists everyone present. `count`: the room is too big for that; only `memberCount` is kept live (`room:updated`), and `presence:list` pages through who is present.',
+});
+export type PresenceMode = z.infer<typeof PresenceMode>;
+
 export const RoomInfo = RoomSummary.extend({
+  presence: PresenceMode,
   lastSeq: z.int().nonnegative().meta({ description: '`seq` of the newest entry; 0 if none.' }),
   role: Role.nullable().meta({ description: "The caller's role in the room; null for none." }),
 }).meta({ id: 'RoomInfo', description: 'A room as seen on joining it.' });
@@ -234,6 +247,22 @@ export const MessageHistoryPayload = z.object({
     }),
 });
 export const TypingSetPayload = z.object({ room: RoomName, typing: z.boolean() });
+export const PresenceListPayload = z.object({
+  room: RoomName,
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,1024}$/, 'cursor must be a nextCursor the server gave')
+    .optional()
+    .meta({ description: "The previous answer's `nextCursor`." }),
+  limit: z
+    .int()
+    .min(1)
+    .max(LIMITS.presencePageMax)
+    .optional()
+    .meta({
+      description: `Most users to answer, 1-${LIMITS.presencePageMax}; default ${LIMITS.presencePageDefault}.`,
+    }),
+});
 /** A message to change: where it is (`seq`) and which it is (`id`, checked against what is there). */
 const MessageRef = {
   room: RoomName,
@@ -274,6 +303,16 @@ export const MessageHistoryAck = z.object({
   hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
 });
 export const TypingSetAck = z.object({});
+export const PresenceListAck = z.object({
+  members: z.array(Member).meta({
+    description:
+      'Users present, at most `limit` (a page before the last may hold fewer). Someone who came or went while you paged may appear twice or not at all: key them by `id`.',
+  }),
+  nextCursor: z.string().nullable().meta({
+    description: 'Pass as `cursor` for the next page; null when this page is the last.',
+  }),
+  memberCount: z.int().nonnegative().meta({ description: 'Users online in the room now.' }),
+});
 const ChangeSeq = Seq.optional().meta({
   description:
     'The `seq` of the change entry this made; absent when nothing changed (a repeat). The sender gets no `message:updated`/`message:deleted` of its own: this fills that `seq`.',
@@ -284,6 +323,11 @@ export const MessageDeleteAck = z.object({ message: Message, changeSeq: ChangeSe
 // ---- Server → client payloads ----
 
 export const PresenceChange = z.object({ room: RoomName, member: Member });
+export const PresenceChanged = z.object({
+  room: RoomName,
+  joined: z.array(Member).meta({ description: 'Users who arrived (and are still there).' }),
+  left: z.array(Member).meta({ description: 'Users who left (and have not come back).' }),
+});
 export const TypingChanged = z.object({ room: RoomName, user: Member, typing: z.boolean() });
 export const RoomUpdated = z.object({
   room: RoomName,
@@ -291,6 +335,7 @@ export const RoomUpdated = z.object({
   memberCount: z.int().nonnegative(),
   visibility: Visibility,
   readOnly: z.boolean(),
+  presence: PresenceMode,
 });
 /** A message as it is after an edit, with the `seq` of the change entry that made it so. */
 export const MessageUpdated = Message.extend({

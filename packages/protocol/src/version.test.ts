@@ -8,8 +8,11 @@ describe('protocol version', () => {
   //
   // 2: who may do what (private rooms, roles, members, bans, edits and deletions). History
   // holds change entries beside messages, and rooms say their visibility and the caller's role.
-  it('is 2 for this set of events and error codes', () => {
-    expect(PROTOCOL_VERSION).toBe(2);
+  //
+  // 3: presence modes: a room past the server's threshold sends only its count (`presence`
+  // on rooms), `presence:list` pages through who is there, and `presence:changed` batches.
+  it('is 3 for this set of events and error codes', () => {
+    expect(PROTOCOL_VERSION).toBe(3);
     expect(Object.values(ClientEvent)).toEqual([
       'room:join',
       'room:leave',
@@ -24,6 +27,7 @@ describe('protocol version', () => {
       'member:remove',
       'message:edit',
       'message:delete',
+      'presence:list',
     ]);
     expect(Object.values(ServerEvent)).toEqual([
       'message:new',
@@ -38,6 +42,7 @@ describe('protocol version', () => {
       'message:deleted',
       'room:removed',
       'room:role',
+      'presence:changed',
     ]);
     expect(ERROR_CODES).toHaveLength(10);
   });
