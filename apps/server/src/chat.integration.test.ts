@@ -28,9 +28,14 @@ describe('workspace isolation', () => {
     await call(inB, 'room:join', { room: 'general' });
     await ownCount;
     const seen = [
-      ...['message:new', 'presence:joined', 'presence:left', 'typing:changed', 'room:updated'].map(
-        (event) => collect(inB, event as 'message:new'),
-      ),
+      ...[
+        'message:new',
+        'presence:joined',
+        'presence:left',
+        'presence:changed',
+        'typing:changed',
+        'room:updated',
+      ].map((event) => collect(inB, event as 'message:new')),
     ];
     // Same room name in workspace a: separate room, separate history, separate presence.
     const joined = await call(inA, 'room:join', { room: 'general' });
@@ -49,7 +54,14 @@ describe('workspace isolation', () => {
     await Promise.all([cyArrived, cyCounted]);
     expect(seen.flat()).toEqual([
       { room: 'general', member: { id: 'cy', name: 'Cy' } },
-      { room: 'general', topic: null, memberCount: 2, visibility: 'public', readOnly: false },
+      {
+        room: 'general',
+        topic: null,
+        memberCount: 2,
+        visibility: 'public',
+        readOnly: false,
+        presence: 'members',
+      },
     ]);
     expect((await call(inB, 'message:history', { room: 'general' })).messages).toEqual([]);
     expect((await call(inB, 'room:list', {})).rooms.map((r) => r.memberCount)).toEqual([2]);

@@ -2,6 +2,7 @@ import { CHAT_NAMESPACE_PATTERN, ErrorCode } from '@parley/protocol';
 import { authenticateHandshake } from './auth/handshake';
 import { memberHandlers } from './members/members.handlers';
 import { messageHandlers } from './messages/messages.handlers';
+import { presenceHandlers } from './presence/presence.handlers';
 import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
@@ -15,6 +16,7 @@ const handlers = handlerTable([
   ...messageHandlers,
   ...typingHandlers,
   ...memberHandlers,
+  ...presenceHandlers,
 ]);
 
 /** Serves every workspace as the dynamic namespace `/chat/<workspace>`. */

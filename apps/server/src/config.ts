@@ -131,6 +131,14 @@ const EnvSchema = z.object({
   // Below 3 s a heartbeat every TTL/3 would be too tight to survive a short pause.
   PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).default(30),
   PRESENCE_GRACE_MS: limitOrOff(3000),
+  // Past this many users online a room sends only its count; 0 always. At most what a join
+  // answer lists, so a room that sends arrivals and departures has given everyone the whole list.
+  PRESENCE_MEMBERS_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.joinMembersMax)
+    .default(LIMITS.joinMembersMax),
   NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z, a-z, 0-9, ".", "_" and "-"')
@@ -258,6 +266,11 @@ export interface ParleyConfig {
      * a reload, or a move to another node during a drain, is then no departure and no arrival.
      */
     graceMs: number;
+    /**
+     * Rooms with more users online than this send only their count (`room:updated`), not every
+     * arrival and departure: presence traffic in a big room stays bounded as people come and go.
+     */
+    membersMax: number;
   };
   api: ApiConfig;
   webhooks: WebhookConfig;
@@ -559,7 +572,11 @@ export function parseConfig(environment: Environment): LoadedConfig {
             }),
           }
         : undefined,
-      presence: { ttlSeconds: env.PRESENCE_TTL_SECONDS, graceMs: env.PRESENCE_GRACE_MS },
+      presence: {
+        ttlSeconds: env.PRESENCE_TTL_SECONDS,
+        graceMs: env.PRESENCE_GRACE_MS,
+        membersMax: env.PRESENCE_MEMBERS_MAX,
+      },
       api: {
         keys: env.PARLEY_API_KEYS,
         revoked: env.PARLEY_API_KEYS_REVOKED,

@@ -164,6 +164,7 @@ export function createParleyServer(
     webhooks: webhooks.emitter,
     roomAnnouncer: createRoomAnnouncer(stores, {
       intervalMs: ROOM_ANNOUNCE_INTERVAL_MS,
+      membersMax: config.presence.membersMax,
       track: (work) => services.track(work),
     }),
     roomCreation: createRoomCreation(stores, config.rooms, config.access),

@@ -254,3 +254,32 @@ export function messagesOf(entries: readonly HistoryEntry[]): Message[] {
 export function untyped(socket: ChatSocket): Socket {
   return socket as unknown as Socket;
 }
+
+/** One arrival or departure a socket heard. */
+export interface PresenceHeard {
+  room: string;
+  id: string;
+  joined: boolean;
+}
+
+/**
+ * Every arrival and departure a socket hears, in order, whichever event carried it: a lone
+ * `presence:joined` / `presence:left`, or several at once in `presence:changed` (left first).
+ * Arrivals and departures go out per room once per window (the room announcer), after the
+ * call that caused them has answered: to prove one did not happen, wait for a later one in the
+ * same room (a sentinel user joining) to be heard.
+ */
+export function presenceLog(socket: ChatSocket): PresenceHeard[] {
+  const heard: PresenceHeard[] = [];
+  socket.on('presence:joined', ({ room, member }) =>
+    heard.push({ room, id: member.id, joined: true }),
+  );
+  socket.on('presence:left', ({ room, member }) =>
+    heard.push({ room, id: member.id, joined: false }),
+  );
+  socket.on('presence:changed', ({ room, joined, left }) => {
+    for (const member of left) heard.push({ room, id: member.id, joined: false });
+    for (const member of joined) heard.push({ room, id: member.id, joined: true });
+  });
+  return heard;
+}

@@ -216,6 +216,55 @@ export function describeStoreContract(
       await close();
     });
 
+    it('pages through everyone present, also while others come and go, ending with no cursor', async () => {
+      const { presence, close } = await open();
+      // Past Redis's small-hash encoding (128 or 512 fields, by configuration), where HSCAN
+      // walks in batches; ids of any script.
+      const ids = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? `사용자${i}` : `u${i}`));
+      for (const [i, id] of ids.entries()) await presence.add(general, { id, name: id }, `s${i}`);
+      const seen = new Set<string>();
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await presence.page(general, cursor, 25);
+        expect(page.members.length).toBeLessThanOrEqual(25);
+        // By id, after the cursor: nobody twice.
+        for (const member of page.members) expect(seen.has(member.id)).toBe(false);
+        for (const member of page.members) seen.add(member.id);
+        // Someone new arrives and one of the first leaves between pages.
+        await presence.add(general, { id: `late${pages}`, name: 'Late' }, `late${pages}`);
+        await presence.remove(general, ids[pages] as string, `s${pages}`);
+        cursor = page.nextCursor ?? undefined;
+        if (cursor !== undefined) expect(cursor).toMatch(/^[A-Za-z0-9_-]{1,1024}$/);
+        pages++;
+      } while (cursor !== undefined && pages < 600);
+      expect(cursor).toBeUndefined();
+      expect(pages).toBeGreaterThan(3);
+      // Everyone there throughout was met.
+      for (const id of ids.slice(pages)) expect(seen).toContain(id);
+      // An empty room is one last page.
+      expect(await presence.page({ workspace: 'acme', room: 'empty' }, undefined, 25)).toEqual({
+        members: [],
+        nextCursor: null,
+      });
+      await close();
+    });
+
+    it('takes a cursor it never gave as a position or refuses it as invalid_payload', async () => {
+      const { presence, close } = await open();
+      await presence.add(general, ana, 's1');
+      for (const cursor of ['0', 'abc', '9'.repeat(19), 'x'.repeat(1024), '-_-']) {
+        const outcome = await presence.page(general, cursor, 10).then(
+          (page) => page,
+          (error: unknown) => error,
+        );
+        if (outcome instanceof Error) {
+          expect(outcome).toMatchObject({ code: 'invalid_payload' });
+        } else expect(Array.isArray((outcome as { members: unknown[] }).members)).toBe(true);
+      }
+      await close();
+    });
+
     it('adding the same connection twice counts it once', async () => {
       const { presence, close } = await open();
       expect(await presence.add(general, ana, 's1')).toBe(true);

@@ -143,6 +143,7 @@ describe('removing someone from a room', () => {
         memberCount: 3,
         visibility: 'private',
         readOnly: false,
+        presence: 'members',
         role: 'member',
       });
     }

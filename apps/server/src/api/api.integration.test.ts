@@ -181,6 +181,7 @@ describe('publishing into rooms', () => {
       room: 'launch',
       topic: 'Ship on Friday 🚀',
       memberCount: 0,
+      presence: 'members',
       ...open,
     });
     const joined = await call(lobby, 'room:join', { room: 'launch' });

@@ -24,6 +24,7 @@ import { ParleyError } from '../errors';
 import { listMembers } from '../members/members';
 import { storeMessage } from '../messages/store-message';
 import { opsOverview } from '../ops/overview';
+import { presenceModeOf } from '../presence/mode';
 import { UNLIMITED_ROOMS } from '../rooms/room-creation';
 import { roomDirectory } from '../rooms/room-directory';
 import type { Services } from '../services';
@@ -197,7 +198,14 @@ export const apiRoutes: ApiRoute[] = [
       const record = await stores.rooms.setTopic(ref, topic ? topic : null);
       const memberCount = await stores.presence.count(ref);
       const { visibility, readOnly } = record;
-      const update = { room: ref.room, topic: record.topic, memberCount, visibility, readOnly };
+      const update = {
+        room: ref.room,
+        topic: record.topic,
+        memberCount,
+        visibility,
+        readOnly,
+        presence: presenceModeOf(memberCount, context.services.config.presence.membersMax),
+      };
       // A private room's topic is for its members: lobbies never hear of it.
       if (visibility === 'private') {
         context.broadcast.toRoom(ref.workspace, ref.room, ServerEvent.RoomUpdated, update);

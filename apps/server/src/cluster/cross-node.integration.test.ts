@@ -133,6 +133,7 @@ describe('across nodes', () => {
       memberCount: 1,
       visibility: 'public',
       readOnly: false,
+      presence: 'members',
     });
     const bo = await b.connect('acme', await b.token('Bo'));
     await call(bo, 'room:join', { room: 'design' });
@@ -241,15 +242,23 @@ describe('across nodes', () => {
     await call(inAcme, 'message:send', { room: 'general', text: 'acme only', clientMsgId: 'a' });
     await call(inAcme, 'room:join', { room: 'secret' });
     // Dee joins other/general on A and says something there: her count goes out after acme's
-    // (same node, same announcing pass or a later one), her message after acme's (one seq
-    // ordered feed of stored entries, published after it).
+    // (same node: acme's rooms were announced, their figures read and published on the same
+    // Redis connections, before her join began), her message after acme's (one seq ordered feed
+    // of stored entries, published after it).
     const deeCounted = nextEvent(otherLobby, 'room:updated', (u) => u.memberCount === 2);
     const deeHeard = nextEvent(inOther, 'message:new');
     await call(deeOnA, 'room:join', { room: 'general' });
     await call(deeOnA, 'message:send', { room: 'general', text: 'other only', clientMsgId: 'd' });
     await Promise.all([deeCounted, deeHeard]);
     expect(otherUpdates).toEqual([
-      { room: 'general', topic: null, memberCount: 2, visibility: 'public', readOnly: false },
+      {
+        room: 'general',
+        topic: null,
+        memberCount: 2,
+        visibility: 'public',
+        readOnly: false,
+        presence: 'members',
+      },
     ]);
     expect(heard.map((m) => m.text)).toEqual(['other only']);
     expect((await call(otherLobby, 'room:list', {})).rooms.map((r) => r.name)).toEqual(['general']);

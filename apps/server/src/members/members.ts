@@ -7,6 +7,7 @@ import {
   roleRank,
 } from '@parley/protocol';
 import { ParleyError } from '../errors';
+import { presenceModeOf } from '../presence/mode';
 import type { Services } from '../services';
 import type { RoomRecord, RoomRef } from '../stores/types';
 
@@ -83,7 +84,15 @@ export async function addMember(
     kind: 'role',
     ...ref,
     userId: target.userId,
-    told: { room: ref.room, topic, memberCount, visibility, readOnly, role: target.role },
+    told: {
+      room: ref.room,
+      topic,
+      memberCount,
+      visibility,
+      readOnly,
+      presence: presenceModeOf(memberCount, services.config.presence.membersMax),
+      role: target.role,
+    },
   });
   return {
     id: target.userId,

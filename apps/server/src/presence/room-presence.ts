@@ -1,14 +1,14 @@
-import { type Member, ServerEvent } from '@parley/protocol';
+import type { Member } from '@parley/protocol';
 import type { Services } from '../services';
 import type { ChatSession } from '../socket/session';
-import { type ParleyNamespace, roomChannel } from '../socket/types';
+import type { ParleyNamespace } from '../socket/types';
 import type { RoomRef } from '../stores/types';
 import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 
 /**
  * Who is in a room, as everyone sees it: presence counts users, not connections, so only a user's
- * first connection arrives (`presence:joined`, the room's online count, `member.joined`) and only
- * the last one departs. Departures no handler could announce (a dead node, an outage) are the
+ * first connection arrives (told to the room by the announcer, batched per room, with the online
+ * count; `member.joined` to webhooks) and only the last one departs. Departures no handler could announce (a dead node, an outage) are the
  * sweeper's (sweeper.ts).
  */
 
@@ -21,10 +21,12 @@ export async function arrive(session: ChatSession, ref: RoomRef): Promise<void> 
   );
   if (!firstConnection) return;
   reportArrival(session.services, ref, session.user);
-  session.socket
-    .to(roomChannel(ref.room))
-    .emit(ServerEvent.PresenceJoined, { room: ref.room, member: session.user });
-  session.services.roomAnnouncer.announce(session.socket.nsp, ref.room);
+  session.services.roomAnnouncer.arrived(
+    session.socket.nsp,
+    ref.room,
+    session.user,
+    session.socket.id,
+  );
 }
 
 /**
@@ -67,6 +69,5 @@ function announceDeparture(
     }),
   );
   reportDeparture(services, ref, member);
-  nsp.to(roomChannel(ref.room)).emit(ServerEvent.PresenceLeft, { room: ref.room, member });
-  services.roomAnnouncer.announce(nsp, ref.room);
+  services.roomAnnouncer.departed(nsp, ref.room, member);
 }

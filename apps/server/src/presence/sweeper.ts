@@ -10,6 +10,8 @@ import {
   roomChannel,
 } from '../socket/types';
 import { reportDeparture } from '../webhooks/presence-events';
+import { presenceModeOf } from './mode';
+import { presenceEvents } from './presence-events';
 
 export interface PresenceSweeper {
   stop(): void;
@@ -30,9 +32,7 @@ export function startPresenceSweeper(
   const announce = createRelay(
     io,
     'presence:departed',
-    (departures) => {
-      for (const departure of departures) announceLocally(io, departure);
-    },
+    (departures) => announceLocally(io, departures, services.config.presence.membersMax),
     { crossNode },
   );
 
@@ -68,12 +68,29 @@ export function startPresenceSweeper(
   return { stop };
 }
 
-function announceLocally(io: ParleyIo, departure: AnnouncedDeparture): void {
-  const namespace = namespacesOf(io).of(departure.workspace);
-  if (!namespace) return;
-  const { room, member, topic, memberCount, visibility, readOnly } = departure;
-  namespace.local.to(roomChannel(room)).emit(ServerEvent.PresenceLeft, { room, member });
-  namespace.local
-    .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
-    .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly });
+/**
+ * Tells this node's sockets of the departures, room by room as the announcer would (one event per
+ * room for any number of departures, none past the room's presence threshold), then the counts.
+ */
+function announceLocally(io: ParleyIo, departures: AnnouncedDeparture[], membersMax: number): void {
+  const byRoom = new Map<string, AnnouncedDeparture[]>();
+  for (const departure of departures) {
+    const key = `${departure.workspace}\u0000${departure.room}`;
+    byRoom.set(key, [...(byRoom.get(key) ?? []), departure]);
+  }
+  for (const group of byRoom.values()) {
+    // Read after every removal of the group, so the last figures are as good as any.
+    const last = group[group.length - 1] as AnnouncedDeparture;
+    const namespace = namespacesOf(io).of(last.workspace);
+    if (!namespace) continue;
+    const { room, topic, memberCount, visibility, readOnly } = last;
+    const presence = presenceModeOf(memberCount, membersMax);
+    const changes = group.map(({ member }) => ({ member, joined: false }));
+    for (const { event, payload } of presenceEvents(room, changes, presence)) {
+      namespace.local.to(roomChannel(room)).emit(event, payload as never);
+    }
+    namespace.local
+      .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
+      .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly, presence });
+  }
 }

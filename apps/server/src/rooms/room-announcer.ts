@@ -1,60 +1,128 @@
-import { ServerEvent, workspaceOfNamespace } from '@parley/protocol';
+import { type Member, ServerEvent, workspaceOfNamespace } from '@parley/protocol';
+import { presenceModeOf } from '../presence/mode';
+import { type PresenceChangeOf, presenceEvents } from '../presence/presence-events';
 import { LOBBY_CHANNEL, type ParleyNamespace, roomChannel } from '../socket/types';
 import type { Stores } from '../stores/types';
 
 /**
- * Tells a room's members and the workspace's lobbies (sockets that listed its rooms) the room's
- * online count and topic, at most once per `intervalMs` per room: a join storm costs one
- * broadcast per room per interval, and the count is read when it is sent, so never stale.
+ * Tells a room's members who came and went, and them and the workspace's lobbies (sockets that
+ * listed its rooms) the room's online count, presence mode and topic. A quiet room hears of a
+ * change at once; what happens in the `intervalMs` after that waits for the window's end and goes
+ * out together, then the next window starts (only if something happened). So a room costs at most
+ * one presence event and one count per window whatever its size or churn, and the figures are
+ * read when they are sent, so never stale. Rooms past `membersMax` users online get the count
+ * only (presence-events.ts). One room's sends go out in order, each after the one before.
  */
 export interface RoomAnnouncer {
+  /** The room's count or topic changed. */
   announce(namespace: ParleyNamespace, room: string): void;
+  /** A user arrived in the room (their first connection there). */
+  arrived(namespace: ParleyNamespace, room: string, member: Member, connectionId: string): void;
+  /** A user left the room (their last connection there). */
+  departed(namespace: ParleyNamespace, room: string, member: Member): void;
   /** From now on announce at once, and send what is waiting (the node is shutting down). */
   flushAll(): Promise<void>;
 }
 
+/** A room's open window: the last change of each user in it, in the order they happened. */
+interface Window {
+  namespace: ParleyNamespace;
+  room: string;
+  changes: Map<string, PresenceChangeOf>;
+  /** Something happened since the last send. */
+  due: boolean;
+  /** The room's last send: the next one waits for it, so one room's events never overtake. */
+  sending: Promise<void>;
+  timer?: NodeJS.Timeout;
+}
+
 export function createRoomAnnouncer(
   stores: Pick<Stores, 'rooms' | 'presence'>,
-  { intervalMs, track }: { intervalMs: number; track(work: Promise<unknown>): void },
+  {
+    intervalMs,
+    membersMax,
+    track,
+  }: { intervalMs: number; membersMax: number; track(work: Promise<unknown>): void },
 ): RoomAnnouncer {
-  const waiting = new Map<string, { namespace: ParleyNamespace; room: string }>();
-  let timer: NodeJS.Timeout | undefined;
+  const windows = new Map<string, Window>();
   let immediate = false;
 
-  async function send(namespace: ParleyNamespace, room: string): Promise<void> {
+  async function send(
+    namespace: ParleyNamespace,
+    room: string,
+    changes: Iterable<PresenceChangeOf>,
+  ): Promise<void> {
     const ref = { workspace: workspaceOfNamespace(namespace.name) ?? '', room };
     const [record, memberCount] = await Promise.all([
       stores.rooms.get(ref),
       stores.presence.count(ref),
     ]);
+    const presence = presenceModeOf(memberCount, membersMax);
+    for (const { event, payload, except } of presenceEvents(room, changes, presence)) {
+      const to = namespace.to(roomChannel(room));
+      (except ? to.except(except) : to).emit(event, payload as never);
+    }
     if (!record) return;
     const { topic, visibility, readOnly } = record;
     // A private room's figures are its members' business: lobbies never hear of it.
     namespace
       .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
-      .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly });
+      .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly, presence });
   }
 
-  async function flush(): Promise<void> {
-    timer = undefined;
-    const batch = [...waiting.values()];
-    waiting.clear();
-    await Promise.allSettled(batch.map(({ namespace, room }) => send(namespace, room)));
+  function sendNow(key: string, window: Window): void {
+    const { namespace, room, changes } = window;
+    window.changes = new Map();
+    window.due = false;
+    // Lost when the store is unreachable, as a broadcast is: the next change sends fresh figures.
+    window.sending = window.sending
+      .then(() => send(namespace, room, changes.values()))
+      .catch(() => {});
+    track(window.sending);
+    clearTimeout(window.timer);
+    if (immediate) return;
+    window.timer = setTimeout(() => {
+      if (window.due) sendNow(key, window);
+      else windows.delete(key);
+    }, intervalMs);
+  }
+
+  function note(namespace: ParleyNamespace, room: string, change?: PresenceChangeOf): void {
+    const key = `${namespace.name}\u0000${room}`;
+    let window = windows.get(key);
+    const opening = window === undefined;
+    if (!window) {
+      window = { namespace, room, changes: new Map(), due: false, sending: Promise.resolve() };
+      windows.set(key, window);
+    }
+    if (change) {
+      // A later change of the same user replaces the earlier one and goes last: what is sent is
+      // where each user ended up, in the order they got there.
+      window.changes.delete(change.member.id);
+      window.changes.set(change.member.id, change);
+    }
+    window.due = true;
+    if (opening || immediate) sendNow(key, window);
   }
 
   return {
     announce(namespace, room) {
-      if (immediate) {
-        track(send(namespace, room));
-        return;
-      }
-      waiting.set(`${namespace.name}\u0000${room}`, { namespace, room });
-      timer ??= setTimeout(() => track(flush()), intervalMs);
+      note(namespace, room);
+    },
+    arrived(namespace, room, member, connectionId) {
+      note(namespace, room, { member, joined: true, connectionId });
+    },
+    departed(namespace, room, member) {
+      note(namespace, room, { member, joined: false });
     },
     async flushAll() {
       immediate = true;
-      clearTimeout(timer);
-      await flush();
+      for (const [key, window] of windows) {
+        if (window.due) sendNow(key, window);
+        clearTimeout(window.timer);
+      }
+      await Promise.all([...windows.values()].map((window) => window.sending));
+      windows.clear();
     },
   };
 }

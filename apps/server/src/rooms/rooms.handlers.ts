@@ -8,6 +8,7 @@ import {
   roomMatches,
 } from '@parley/protocol';
 import { ParleyError } from '../errors';
+import { presenceModeOf } from '../presence/mode';
 import { defineHandler } from '../socket/define-handler';
 import type { ChatSession } from '../socket/session';
 import { LOBBY_CHANNEL } from '../socket/types';
@@ -37,6 +38,7 @@ export const roomHandlers = [
     const messages = recovered ?? page?.messages ?? [];
     return {
       room: roomInfo(
+        session,
         record,
         room,
         Math.max(memberCount, members.length),
@@ -97,7 +99,7 @@ export const roomHandlers = [
       outcome === 'created'
         ? [0, 0]
         : await Promise.all([stores.presence.count(ref), stores.history.lastSeq(ref)]);
-    return { room: roomInfo(record, room, memberCount, lastSeq, 'owner') };
+    return { room: roomInfo(session, record, room, memberCount, lastSeq, 'owner') };
   }),
 
   defineHandler(ClientEvent.RoomUpdate, async (session, { room, topic, readOnly }) => {
@@ -119,12 +121,13 @@ export const roomHandlers = [
       stores.presence.count(ref),
       stores.history.lastSeq(ref),
     ]);
-    return { room: roomInfo(record, room, memberCount, lastSeq, role) };
+    return { room: roomInfo(session, record, room, memberCount, lastSeq, role) };
   }),
 ];
 
 /** A room as its events answer it. */
 export function roomInfo(
+  session: ChatSession,
   record: RoomRecord | undefined,
   name: string,
   memberCount: number,
@@ -137,6 +140,7 @@ export function roomInfo(
     memberCount,
     visibility: record?.visibility ?? 'public',
     readOnly: record?.readOnly ?? false,
+    presence: presenceModeOf(memberCount, session.services.config.presence.membersMax),
     lastSeq,
     role,
   } as const;

@@ -6,6 +6,7 @@ import {
   disconnectHandled,
   messagesOf,
   nextEvent,
+  presenceLog,
   settle,
   startServer,
   type TestServer,
@@ -53,41 +54,47 @@ describe('rooms and presence', () => {
   it('a user with three tabs is one member: joined on the first, left after the last', async () => {
     const watcher = await t.connect('acme', await t.token('Watcher', { sub: 'w' }));
     await call(watcher, 'room:join', { room: 'general' });
-    const joinedEvents = collect(watcher, 'presence:joined');
-    const leftEvents = collect(watcher, 'presence:left');
+    const heard = presenceLog(watcher);
     const counts = collect(watcher, 'room:updated');
+    /** Someone else arrives: heard after anything the calls before it caused. */
+    let sentinels = 0;
+    const sentinel = async () => {
+      const id = `sentinel-${++sentinels}`;
+      const socket = await t.connect('acme', await t.token(id, { sub: id }));
+      await call(socket, 'room:join', { room: 'general' });
+      await expect.poll(() => heard.some((h) => h.id === id)).toBe(true);
+    };
+    const ana = () => heard.filter((h) => h.id === 'ana');
 
     const anaToken = await t.token('Ana', { sub: 'ana' });
     const tab1 = await t.connect('acme', anaToken);
     const tab2 = await t.connect('acme', anaToken);
     const tab3 = await t.connect('acme', anaToken);
     for (const tab of [tab1, tab2, tab3]) await call(tab, 'room:join', { room: 'general' });
-    await settle(watcher);
-    expect(joinedEvents).toEqual([{ room: 'general', member: { id: 'ana', name: 'Ana' } }]);
+    await sentinel();
+    expect(ana()).toEqual([{ room: 'general', id: 'ana', joined: true }]);
     // Counts are coalesced: the lobby hears the latest one shortly after.
     await expect
       .poll(() => counts.at(-1))
       .toEqual({
         room: 'general',
         topic: null,
-        memberCount: 2,
+        memberCount: 3,
         visibility: 'public',
         readOnly: false,
+        presence: 'members',
       });
-    expect((await call(watcher, 'room:join', { room: 'general' })).members).toHaveLength(2);
+    expect((await call(watcher, 'room:join', { room: 'general' })).members).toHaveLength(3);
 
     await call(tab1, 'room:leave', { room: 'general' });
-    // Once the server has handled tab 2's close (its cleanup runs on the in-memory stores
-    // before the server reads anything else), the watcher's round trip comes after all of it.
     await disconnectHandled(t, tab2);
-    await settle(watcher);
-    expect(leftEvents).toEqual([]);
+    await sentinel();
+    expect(ana()).toHaveLength(1);
 
-    const left = nextEvent(watcher, 'presence:left');
     tab3.disconnect();
-    expect(await left).toEqual({ room: 'general', member: { id: 'ana', name: 'Ana' } });
-    await expect.poll(() => counts.at(-1)).toMatchObject({ memberCount: 1 });
-    expect(joinedEvents).toHaveLength(1);
+    await expect.poll(() => ana()).toHaveLength(2);
+    expect(ana()[1]).toEqual({ room: 'general', id: 'ana', joined: false });
+    await expect.poll(() => counts.at(-1)).toMatchObject({ memberCount: 3 });
   });
 
   it('room:updated reaches lobbies (sockets that listed the rooms) and members, not idle sockets', async () => {
@@ -105,6 +112,7 @@ describe('rooms and presence', () => {
       memberCount: 1,
       visibility: 'public',
       readOnly: false,
+      presence: 'members',
     });
     expect(await anaHeard).toEqual({
       room: 'design',
@@ -112,6 +120,7 @@ describe('rooms and presence', () => {
       memberCount: 1,
       visibility: 'public',
       readOnly: false,
+      presence: 'members',
     });
     const emptied = nextEvent(
       lobby,
@@ -248,13 +257,16 @@ describe('rooms and presence', () => {
   it('joining twice is idempotent: no second presence event, the same answer', async () => {
     const watcher = await t.connect('acme', await t.token('W'));
     await call(watcher, 'room:join', { room: 'general' });
-    const joined = collect(watcher, 'presence:joined');
-    const ana = await t.connect('acme', await t.token('Ana'));
+    const heard = presenceLog(watcher);
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
     await call(ana, 'room:join', { room: 'general' });
     const again = await call(ana, 'room:join', { room: 'general' });
-    await settle(watcher);
-    expect(joined).toHaveLength(1);
     expect(again.room.memberCount).toBe(2);
+    // A sentinel arrives after both joins: heard after anything they caused.
+    const cy = await t.connect('acme', await t.token('Cy', { sub: 'cy' }));
+    await call(cy, 'room:join', { room: 'general' });
+    await expect.poll(() => heard.some((h) => h.id === 'cy')).toBe(true);
+    expect(heard.filter((h) => h.id === 'ana')).toHaveLength(1);
   });
 
   it('refuses joining more rooms than allowed per connection', async () => {

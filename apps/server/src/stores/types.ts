@@ -229,6 +229,12 @@ export interface PresenceStore {
   settle(ref: RoomRef, userId: string): Promise<Member | undefined>;
   /** The users present, at most `limit` of them (which ones, beyond that, is unspecified). */
   members(ref: RoomRef, limit?: number): Promise<Member[]>;
+  /**
+   * One page of the users present, about `limit` of them, from `cursor` (a `nextCursor` this
+   * store gave; absent: the start). A full walk meets everyone present throughout it at least
+   * once. A cursor the store could not have given throws ParleyError `invalid_payload`.
+   */
+  page(ref: RoomRef, cursor: string | undefined, limit: number): Promise<PresencePage>;
   count(ref: RoomRef): Promise<number>;
   /** Online user count of each of these rooms of the workspace (0 for an empty one). */
   counts(workspace: string, rooms: string[]): Promise<Map<string, number>>;
@@ -239,6 +245,12 @@ export interface PresenceStore {
    * by one call on one node only, so it is announced once.
    */
   sweep(): Promise<Departure[]>;
+}
+
+export interface PresencePage {
+  members: Member[];
+  /** Where the next page starts; null when this one was the last. */
+  nextCursor: string | null;
 }
 
 /** A user who left a room without a live handler to say so. */

@@ -84,6 +84,18 @@ export function createMemoryPresenceStore(): MemoryPresenceStore {
       }
       return members;
     },
+    async page(ref, cursor, limit) {
+      // By user id, after the cursor (the last id of the previous page, base64url): no one twice.
+      const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString();
+      const present = rooms.get(refKey(ref));
+      const ids = [...(present?.keys() ?? [])].filter((id) => after === undefined || id > after);
+      ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const members = ids.slice(0, limit).flatMap((id) => present?.get(id)?.member ?? []);
+      const last = members[members.length - 1];
+      const nextCursor =
+        ids.length > limit && last ? Buffer.from(last.id).toString('base64url') : null;
+      return { members, nextCursor };
+    },
     async count(ref) {
       return rooms.get(refKey(ref))?.size ?? 0;
     },

@@ -67,6 +67,8 @@ export function redisKeys(prefix: string) {
     connections: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:connections`,
     /** Hash of user id -> member (JSON), for one room. */
     members: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:members`,
+    /** Sorted set of the user ids of `members` (all scored 0): pages through them by id. */
+    presentIds: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:ids`,
     /** Hash of user id -> connection count, for one room. */
     userConnections: (ref: RoomRef) =>
       `${workspace(ref.workspace)}:presence:${ref.room}:user-connections`,

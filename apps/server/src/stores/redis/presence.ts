@@ -10,6 +10,7 @@ interface PresenceKeys {
   userConnections: string;
   counts: string;
   departing: string;
+  presentIds: string;
 }
 
 function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: PresenceKeys): void {
@@ -19,6 +20,7 @@ function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: Pre
     keys.userConnections,
     keys.counts,
     keys.departing,
+    keys.presentIds,
   ]);
 }
 
@@ -28,14 +30,15 @@ function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: Pre
  * stopped counting, and nobody was told they left). 0 otherwise, also for a connection already
  * added.
  *
- * KEYS: connections, members, user connections, workspace counts, departing.
+ * KEYS: connections, members, user connections, workspace counts, departing, present ids.
  * ARGV: connection id, user id, member JSON, room.
  */
 export const addConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 5,
+  NUMBER_OF_KEYS: 6,
   SCRIPT: `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[6], 0, ARGV[2])
 if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return 0 end
 if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return 0 end
 redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
@@ -60,6 +63,7 @@ redis.call('HDEL', KEYS[3], user)
 redis.call('HDEL', KEYS[5], user)
 local member = redis.call('HGET', KEYS[2], user)
 redis.call('HDEL', KEYS[2], user)
+redis.call('ZREM', KEYS[6], user)
 if redis.call('HINCRBY', KEYS[4], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[2]) end
 return {2, member}`;
 
@@ -72,7 +76,7 @@ return {2, member}`;
  * KEYS: as above. ARGV: connection id, room, grace ms ('0': none), now ms.
  */
 export const removeConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 5,
+  NUMBER_OF_KEYS: 6,
   SCRIPT: `
 local user = redis.call('HGET', KEYS[1], ARGV[1])
 if not user then return {0} end
@@ -105,7 +109,7 @@ ${LEAVE_LUA}`,
  * KEYS: as above. ARGV: user id, room, now ms.
  */
 export const settleDepartureScript = defineScript({
-  NUMBER_OF_KEYS: 5,
+  NUMBER_OF_KEYS: 6,
   SCRIPT: `
 local user = ARGV[1]
 local due = tonumber(redis.call('HGET', KEYS[5], user))
@@ -116,6 +120,50 @@ ${LEAVE_LUA}`,
     parser.push(userId, room, String(now));
   },
   transformReply: ([outcome, member]: [number, string?]) => ({ outcome, member }),
+});
+
+/**
+ * One page of a room's members by user id: up to ARGV[2] member JSONs after the id ARGV[1] (''
+ * from the start), then the id to continue after, or false when this page is the last. An index
+ * out of step with the members (none: rooms entered before it existed) is rebuilt first.
+ *
+ * KEYS: members, present ids. ARGV: after, limit.
+ */
+export const presencePageScript = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `
+if redis.call('ZCARD', KEYS[2]) ~= redis.call('HLEN', KEYS[1]) then
+  redis.call('DEL', KEYS[2])
+  local all = redis.call('HKEYS', KEYS[1])
+  for first = 1, #all, 500 do
+    local batch = {}
+    for i = first, math.min(first + 499, #all) do
+      batch[#batch + 1] = 0
+      batch[#batch + 1] = all[i]
+    end
+    redis.call('ZADD', KEYS[2], unpack(batch))
+  end
+end
+local limit = tonumber(ARGV[2])
+local from = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
+local ids = redis.call('ZRANGEBYLEX', KEYS[2], from, '+', 'LIMIT', 0, limit + 1)
+local more = #ids > limit
+if more then table.remove(ids) end
+if #ids == 0 then return {{}, false} end
+return {redis.call('HMGET', KEYS[1], unpack(ids)), more and ids[#ids]}`,
+  parseCommand(
+    parser,
+    keys: { members: string; presentIds: string },
+    after: string,
+    limit: number,
+  ) {
+    parser.pushKeys([keys.members, keys.presentIds]);
+    parser.push(after, String(limit));
+  },
+  transformReply: ([members, next]: [Array<string | null>, string | null]) => ({
+    members: members.filter((json): json is string => json !== null),
+    next,
+  }),
 });
 
 export interface NodePresenceOptions {
@@ -181,6 +229,7 @@ export function createRedisPresenceStore(
     userConnections: keys.userConnections(ref),
     counts: keys.counts(ref.workspace),
     departing: keys.departing(ref),
+    presentIds: keys.presentIds(ref),
   });
   const entryOf = (ref: RoomRef, connectionId: string, userId: string) =>
     JSON.stringify([ref.workspace, ref.room, connectionId, userId] satisfies NodeEntry);
@@ -323,6 +372,19 @@ export function createRedisPresenceStore(
           ? (await client.hRandFieldCountWithValues(key, limit)).map(({ value }) => value)
           : await client.hVals(key);
       return all.map((json) => JSON.parse(json) as Member);
+    },
+    async page(ref, cursor, limit) {
+      // By user id, after the cursor (the last id of the previous page, base64url): no one twice.
+      const after = cursor === undefined ? '' : Buffer.from(cursor, 'base64url').toString();
+      const { members, next } = await client.presencePage(
+        { members: keys.members(ref), presentIds: keys.presentIds(ref) },
+        after,
+        limit,
+      );
+      return {
+        members: members.map((json) => JSON.parse(json) as Member),
+        nextCursor: next ? Buffer.from(next).toString('base64url') : null,
+      };
     },
     async count(ref) {
       return client.hLen(keys.members(ref));

@@ -38,6 +38,33 @@ describeWebhookQueueContract('redis', async ({ capacity }) => {
   };
 });
 
+describe('redis: presence pages', () => {
+  it('rebuild their index when it is missing or out of step (rooms entered before it existed)', async () => {
+    const prefix = uniquePrefix();
+    const stores = await openRedisStores(redis.url, { prefix });
+    const ref = { workspace: 'acme', room: 'old' };
+    try {
+      for (let i = 0; i < 30; i++) {
+        await stores.presence.add(ref, { id: `u${i}`, name: `U${i}` }, `s${i}`);
+      }
+      const ids = redisKeys(prefix).presentIds(ref);
+      await stores.connections.commands.del(ids);
+      await stores.connections.commands.zAdd(ids, { score: 0, value: 'ghost' });
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await stores.presence.page(ref, cursor, 7);
+        seen.push(...page.members.map((member) => member.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `u${i}`).sort());
+      expect(await stores.connections.commands.zCard(ids)).toBe(30);
+    } finally {
+      await stores.close();
+    }
+  });
+});
+
 describe('redis: webhook queue during an outage', () => {
   it('reports unavailable while Redis is down, and serves again once it is back', async () => {
     const own = await startRedis();

@@ -3,6 +3,7 @@ import { markOccupiedScript } from '../occupancy';
 import {
   addConnectionScript,
   forgetDepartureScript,
+  presencePageScript,
   removeConnectionScript,
   settleDepartureScript,
 } from '../presence';
@@ -20,6 +21,7 @@ export const scripts = {
   removeConnection: removeConnectionScript,
   settleDeparture: settleDepartureScript,
   forgetDeparture: forgetDepartureScript,
+  presencePage: presencePageScript,
   markOccupied: markOccupiedScript,
   createRoom: createRoomScript,
   indexRooms: indexRoomsScript,
