@@ -12,7 +12,10 @@ import { devHosts } from '@parley/protocol';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
-const SERVER_MAIN = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
+/** The built server; `PARLEY_SERVER_MAIN` points at another build (one made elsewhere). */
+const SERVER_MAIN =
+  process.env.PARLEY_SERVER_MAIN ??
+  fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const NEXT_BIN = join(WEB_DIR, 'node_modules', 'next', 'dist', 'bin', 'next');
 const DEV_SCRIPT = fileURLToPath(new URL('../../../scripts/dev.sh', import.meta.url));
 export const OUTPUT_DIR = join(WEB_DIR, 'test-results');

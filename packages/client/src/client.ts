@@ -12,6 +12,7 @@ import { type ChatSocket, createChatClient, DEFAULT_ACK_TIMEOUT_MS } from '@parl
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
 import { createConnectionDriver } from './client/connection-driver';
 import { createOutboxDelivery } from './client/outbox-delivery';
+import { createPresenceRefetch } from './client/presence-refetch';
 import { createRequests } from './client/requests';
 import { createRoomJoins } from './client/room-joins';
 import { createRoomList } from './client/room-list';
@@ -20,6 +21,7 @@ import { createSnapshotStore } from './client/snapshot-store';
 import { createTypingSignals } from './client/typing-signals';
 import { type ConnectionState, initialConnection } from './connection';
 import { listen, type ServerEventHandlers } from './listen';
+import type { PresencePage, PresencePageRequest } from './presence';
 import type { RoomState } from './room';
 import { emptyDirectory, type RoomDirectory } from './room-directory';
 import type { SessionSource } from './session';
@@ -42,6 +44,8 @@ export interface ParleyClientOptions {
   autoConnect?: boolean;
   /** The clock (ms since the epoch); tests may fix it. */
   now?: () => number;
+  /** Random numbers in [0, 1) (`Math.random`), for the jitter of refetches; tests may fix it. */
+  random?: () => number;
 }
 
 /** News for this user: they were given a role in a room (or it changed). */
@@ -107,6 +111,13 @@ export interface ParleyClient {
   loadOlder(room: string): Promise<void>;
   /** Says whether this user is typing (call it on every keystroke: it is throttled). */
   setTyping(room: string, typing: boolean): void;
+  /**
+   * One page of who is present in a joined room (`presence:list`): `members`, `nextCursor` (pass
+   * it as `cursor` for the next page; null after the last) and the room's `memberCount`. For a
+   * room in `count` presence, whose `members` are only a sample; key the pages by member id.
+   * Errors as data (`unavailable` at once when not connected, `not_joined`…).
+   */
+  listPresence(room: string, page?: PresencePageRequest): Promise<PresencePage>;
 
   /** Shows the room list: its first page now and after every reconnection. */
   watchRoomList(): void;
@@ -187,11 +198,18 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     forgetTyping: typing.forget,
   });
   const roomList = createRoomList({ store, socket, requests });
+  const presence = createPresenceRefetch({
+    store,
+    requests,
+    random: options.random ?? Math.random,
+  });
 
-  // A room's change may call for more: the history for its new gaps, a timer for its typing.
+  // A room's change may call for more: the history for its new gaps, a timer for its typing,
+  // its member list fetched again once it is stale.
   store.onRoomChange((room, before, after) => {
     if (after.timeline.gaps !== before.timeline.gaps) rooms.fetchGaps(room);
     if (after.typing !== before.typing) typing.scheduleExpiry();
+    if (after.membersStatus !== before.membersStatus) presence.roomChanged(room, before, after);
   });
 
   const connection = createConnectionDriver({
@@ -208,6 +226,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
       rooms.forgetConnection();
       outbox.forgetConnection();
       typing.forgetConnection();
+      presence.forgetConnection();
     },
     onDisconnected: rooms.markDisconnected,
   });
@@ -228,6 +247,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     stopListening();
     connection.dispose();
     typing.dispose();
+    presence.dispose();
     socket.disconnect();
   }
 
@@ -250,6 +270,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     delete: outbox.delete,
     loadOlder: rooms.loadOlder,
     setTyping: typing.setTyping,
+    listPresence: presence.list,
     watchRoomList: roomList.watch,
     unwatchRoomList: roomList.unwatch,
     searchRooms: roomList.searchRooms,

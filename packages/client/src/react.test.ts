@@ -2,7 +2,7 @@
 import { act, createElement, StrictMode, useEffect } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ana, bo, joinAnswer, ROOM, stored } from '../test/fixtures';
+import { ana, bo, info, joinAnswer, ROOM, stored } from '../test/fixtures';
 import {
   createParleyClient,
   type ParleyClient,
@@ -15,6 +15,7 @@ import {
   useConnection,
   useParleyClient,
   usePresence,
+  usePresencePages,
   useRoom,
   useRoomList,
   useTyping,
@@ -164,6 +165,90 @@ describe('the hooks select slices', () => {
   it('answer a fallback while there is no client', () => {
     render(createElement(WithoutClient));
     expect(seen).toEqual(['connecting', undefined, [], null]);
+  });
+});
+
+let presenceSeen: ReturnType<typeof usePresence> | undefined;
+function Who({ store }: { store: ParleyStore }) {
+  presenceSeen = usePresence(store, ROOM);
+  return null;
+}
+
+let view: ReturnType<typeof usePresencePages> | undefined;
+function Pages({ client, room }: { client: Pick<ParleyClient, 'listPresence'>; room: string }) {
+  view = usePresencePages(client, room, { limit: 2 });
+  return null;
+}
+
+describe('presence in a big room', () => {
+  it('usePresence says the mode, the count and whether the list is complete', () => {
+    const store = fakeStore();
+    render(createElement(Who, { store }));
+    const seen = () => presenceSeen;
+    expect(seen()).toMatchObject({ mode: 'members', count: 1, status: 'live', complete: true });
+    act(() =>
+      store.room({
+        type: 'join',
+        me: ana.id,
+        result: joinAnswer([stored(1)], {
+          room: info({ lastSeq: 1, presence: 'count', memberCount: 240 }),
+          members: [ana, bo],
+        }),
+      }),
+    );
+    expect(seen()).toMatchObject({
+      mode: 'count',
+      count: 240,
+      memberCount: 240,
+      members: [ana, bo],
+      status: 'sample',
+      complete: false,
+    });
+  });
+
+  it('usePresencePages asks for pages on demand, one at a time, and forgets them for another room', async () => {
+    const cy = { id: 'cy', name: 'Cy' };
+    const asked: unknown[] = [];
+    const answers: ((value: Awaited<ReturnType<ParleyClient['listPresence']>>) => void)[] = [];
+    const client: Pick<ParleyClient, 'listPresence'> = {
+      listPresence: (room, page) => {
+        asked.push({ room, ...page });
+        return new Promise((resolve) => answers.push(resolve));
+      },
+    };
+    const container = document.createElement('div');
+    root = createRoot(container);
+    act(() => root?.render(createElement(Pages, { client, room: ROOM })));
+    expect(view).toMatchObject({ started: false, loading: false, members: [] });
+    expect(asked).toEqual([]);
+
+    act(() => view?.loadMore());
+    act(() => view?.loadMore());
+    expect(asked).toEqual([{ room: ROOM, limit: 2 }]);
+    expect(view?.loading).toBe(true);
+    await act(async () =>
+      answers[0]?.({ ok: true, members: [ana, bo], nextCursor: 'c1', memberCount: 3 }),
+    );
+    expect(view).toMatchObject({ members: [ana, bo], done: false, memberCount: 3, loading: false });
+
+    act(() => view?.loadMore());
+    expect(asked.at(-1)).toEqual({ room: ROOM, cursor: 'c1', limit: 2 });
+    await act(async () =>
+      answers[1]?.({ ok: true, members: [bo, cy], nextCursor: null, memberCount: 3 }),
+    );
+    expect(view).toMatchObject({ members: [ana, bo, cy], done: true });
+    act(() => view?.loadMore());
+    expect(asked).toHaveLength(2);
+
+    // Another room: the pages start afresh, and a late answer for the first is not added.
+    act(() => root?.render(createElement(Pages, { client, room: 'other' })));
+    expect(view).toMatchObject({ started: false, members: [] });
+    act(() => view?.loadMore());
+    act(() => view?.reset());
+    await act(async () =>
+      answers[2]?.({ ok: true, members: [cy], nextCursor: null, memberCount: 1 }),
+    );
+    expect(view).toMatchObject({ started: false, members: [], loading: false });
   });
 });
 

@@ -4,8 +4,10 @@ import {
   createContext,
   createElement,
   type ReactNode,
+  useCallback,
   useContext,
   useEffect,
+  useReducer,
   useRef,
   useState,
   useSyncExternalStore,
@@ -17,7 +19,14 @@ import {
   type ParleySnapshot,
 } from './client';
 import { type ConnectionState, initialConnection } from './connection';
-import type { LiveEvent, RoomState } from './room';
+import {
+  emptyPresencePages,
+  mayLoadMore,
+  nextPageRequest,
+  type PresencePages,
+  presencePagesReducer,
+} from './presence';
+import type { LiveEvent, MembersStatus, RoomState } from './room';
 import { emptyDirectory, type RoomDirectory } from './room-directory';
 import type { TypingEntry } from './typing';
 
@@ -36,7 +45,14 @@ const noSubscription = () => () => {};
 const EMPTY: readonly never[] = [];
 const NO_CONNECTION: ConnectionState = initialConnection();
 const NO_DIRECTORY: RoomDirectory = emptyDirectory();
-const NO_PRESENCE: Presence = { members: EMPTY, memberCount: 0 };
+const NO_PRESENCE: Presence = {
+  mode: 'members',
+  count: 0,
+  members: EMPTY,
+  status: 'live',
+  complete: true,
+  memberCount: 0,
+};
 
 /**
  * The slice `select` picks from the client's snapshot, kept as the same object while `isEqual`
@@ -117,24 +133,90 @@ export function useTyping(
 }
 
 export interface Presence {
+  /**
+   * `members`: arrivals and departures come live, `members` is everyone (once `complete`).
+   * `count`: a big room: show `count`, and list who is here on demand (`usePresencePages`).
+   */
+  mode: RoomState['details']['presence'];
+  /** The server's count of users online. */
+  count: number;
   members: RoomState['members'];
-  /** The server's count of users online (the members may be a sample of a big room). */
+  /** How far `members` can be trusted: `live`, a `sample` (count mode), `stale` (being fetched). */
+  status: MembersStatus;
+  /** `members` is everyone present (`status` is `live`). */
+  complete: boolean;
+  /** The same as `count` (its name before presence modes). */
   memberCount: number;
 }
 
+/** Who is present in a room, and how far the list can be trusted (see `Presence`). */
 export function usePresence(client: ParleyStore | null | undefined, room: string): Presence {
   return useParleySelector(
     client,
     (snapshot) => {
       const state = snapshot.rooms[room];
+      if (!state) return NO_PRESENCE;
+      const count = state.details.memberCount;
       return {
-        members: state?.members ?? EMPTY,
-        memberCount: state?.details.memberCount ?? 0,
+        mode: state.details.presence,
+        count,
+        members: state.members,
+        status: state.membersStatus,
+        complete: state.membersStatus === 'live',
+        memberCount: count,
       };
     },
     NO_PRESENCE,
     shallowEqual,
   );
+}
+
+export interface PresencePagesView extends PresencePages {
+  /** Asks for the next page (the first, at first), unless one is on its way or all were read. */
+  loadMore(): void;
+  /** Forgets the pages read, to read them afresh. */
+  reset(): void;
+}
+
+/**
+ * Who is present in a room, page by page on demand (`client.listPresence`): for a room in `count`
+ * presence, whose live `members` are only a sample. Nothing is asked until `loadMore()`; the
+ * pages are forgotten when the client or the room changes. Members are keyed by id (a user who
+ * came and went while paging is listed once).
+ */
+export function usePresencePages(
+  client: Pick<ParleyClient, 'listPresence'> | null | undefined,
+  room: string,
+  { limit }: { limit?: number } = {},
+): PresencePagesView {
+  const [pages, dispatch] = useReducer(presencePagesReducer, undefined, emptyPresencePages);
+  const latest = useRef(pages);
+  useEffect(() => {
+    latest.current = pages;
+  });
+  /** Bumped when the pages are forgotten: a page asked for before is not added. */
+  const generation = useRef(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the pages belong to this client and room: a new one starts afresh.
+  useEffect(() => {
+    generation.current++;
+    dispatch({ type: 'reset' });
+  }, [client, room]);
+  const loadMore = useCallback(() => {
+    const current = latest.current;
+    if (!client || !mayLoadMore(current)) return;
+    const asked = generation.current;
+    // Marked at once, so a second click before the render does not ask for the same page.
+    latest.current = presencePagesReducer(current, { type: 'loading' });
+    dispatch({ type: 'loading' });
+    void client.listPresence(room, nextPageRequest(current, limit)).then((result) => {
+      if (generation.current === asked) dispatch({ type: 'page', result });
+    });
+  }, [client, room, limit]);
+  const reset = useCallback(() => {
+    generation.current++;
+    dispatch({ type: 'reset' });
+  }, []);
+  return { ...pages, loadMore, reset };
 }
 
 /** The newest transient event of each type a backend published to the room. */

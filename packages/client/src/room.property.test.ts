@@ -118,6 +118,7 @@ function deliver(log: Log, index: number, { mode, width, lag }: Delivery): RoomA
         memberCount: 1,
         visibility: 'public',
         readOnly: false,
+        presence: 'members',
         lastSeq: asOf,
         role: null,
       },
@@ -206,3 +207,185 @@ describe('the room reducer, fed any order of its entries', () => {
     );
   });
 });
+
+/**
+ * Presence: whoever comes and goes, however the server batches it (a lone change as
+ * `presence:joined`/`presence:left`, several in one window as one `presence:changed`, with each
+ * user once, where they ended up, in any order within the event), the room's members are always
+ * exactly who is present. And a room that was in `count` presence, then back in `members`, ends
+ * with exactly who is present once its list is fetched again, whenever the fetch was read and
+ * whatever arrived while it was on its way.
+ */
+const PEOPLE: Member[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({
+  id,
+  name: id.toUpperCase(),
+}));
+
+interface PresenceHistory {
+  initial: Set<string>;
+  /** Each window's toggles (a user arriving if absent, leaving if present). */
+  windows: number[][];
+  /** Users who came and went within a window (no change) listed in its event anyway. */
+  noise: boolean[];
+  /** Sort keys to shuffle each event's lists. */
+  order: number[];
+}
+
+const presenceHistory: fc.Arbitrary<PresenceHistory> = fc.record({
+  initial: fc.subarray(PEOPLE.map((p) => p.id)).map((ids) => new Set(ids)),
+  windows: fc.array(fc.array(fc.nat({ max: PEOPLE.length - 1 }), { minLength: 1, maxLength: 6 }), {
+    maxLength: 12,
+  }),
+  noise: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+  order: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+});
+
+function person(id: string): Member {
+  return PEOPLE.find((p) => p.id === id) as Member;
+}
+
+/**
+ * The truths (who is present before any window, then after each one) and the events the server
+ * sends, each with the truth after its window (a window that changed nothing sends nothing).
+ */
+function eventTruths({ initial, windows, noise, order }: PresenceHistory) {
+  const truths = [new Set(initial)];
+  const paired: { event: RoomAction; truth: Set<string> }[] = [];
+  const shuffle = (members: Member[]) =>
+    members
+      .map((m, i) => ({ m, key: order[PEOPLE.indexOf(m)] ?? i }))
+      .sort((x, y) => x.key - y.key)
+      .map(({ m }) => m);
+  windows.forEach((toggles, w) => {
+    const before = truths.at(-1) as Set<string>;
+    const after = new Set(before);
+    const touched = new Set<string>();
+    for (const index of toggles) {
+      const id = (PEOPLE[index] as Member).id;
+      touched.add(id);
+      if (after.has(id)) after.delete(id);
+      else after.add(id);
+    }
+    truths.push(after);
+    const joined: Member[] = [];
+    const left: Member[] = [];
+    for (const id of touched) {
+      const changed = before.has(id) !== after.has(id);
+      if (!changed && !noise[w]) continue;
+      (after.has(id) ? joined : left).push(person(id));
+    }
+    if (joined.length + left.length === 0) return;
+    const member = joined[0] ?? left[0];
+    const event: RoomAction =
+      joined.length + left.length === 1 && member
+        ? {
+            type: joined.length ? 'presence:joined' : 'presence:left',
+            payload: { room: ROOM, member },
+          }
+        : {
+            type: 'presence:changed',
+            payload: { room: ROOM, joined: shuffle(joined), left: shuffle(left) },
+          };
+    paired.push({ event, truth: after });
+  });
+  return { truths, paired };
+}
+
+const idsOf = (state: RoomState) => state.members.map((m) => m.id);
+const sorted = (ids: Iterable<string>) => [...ids].sort();
+
+function joinedWith(presence: 'members' | 'count', members: Member[], memberCount: number) {
+  return roomReducer(emptyRoom(ROOM), {
+    type: 'join',
+    me: 'nobody',
+    result: {
+      ok: true,
+      room: {
+        name: ROOM,
+        topic: null,
+        memberCount,
+        visibility: 'public',
+        readOnly: false,
+        presence,
+        lastSeq: 0,
+        role: null,
+      },
+      messages: [],
+      members,
+      hasMore: false,
+      recovered: false,
+    },
+  });
+}
+
+describe('the room reducer, fed arrivals and departures however batched', () => {
+  it('holds exactly who is present after every event, each once', () => {
+    fc.assert(
+      fc.property(presenceHistory, (history) => {
+        const { truths, paired } = eventTruths(history);
+        let state = joinedWith('members', [...(truths[0] ?? [])].map(person), truths[0]?.size ?? 0);
+        for (const { event, truth } of paired) {
+          state = roomReducer(state, event);
+          expect(sorted(idsOf(state))).toEqual(sorted(truth));
+          expect(new Set(idsOf(state)).size).toBe(state.members.length);
+        }
+        expect(sorted(idsOf(state))).toEqual(sorted(truths.at(-1) ?? []));
+        expect(state.membersStatus).toBe('live');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('after count presence, ends with exactly who is present once the list is fetched again', () => {
+    fc.assert(
+      fc.property(
+        presenceHistory,
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.subarray(PEOPLE.map((p) => p.id)),
+        (history, flipAt, readAt, appliedAt, sample) => {
+          const { truths, paired } = eventTruths(history);
+          const n = paired.length;
+          // Events before the flip are not sent (count presence); from it on, they are.
+          const flip = flipAt % (n + 1);
+          // The fetch reads the list after some of the events sent since, and its answer is
+          // applied after as many or more of them.
+          const read = flip + (readAt % (n - flip + 1));
+          const applied = read + (appliedAt % (n - read + 1));
+          const truthAt = (i: number) => (i === 0 ? truths[0] : paired[i - 1]?.truth) ?? new Set();
+          let state = joinedWith('count', sample.map(person), 200);
+          expect(state.membersStatus).toBe('sample');
+          state = roomReducer(state, {
+            type: 'room:updated',
+            payload: {
+              room: ROOM,
+              topic: null,
+              memberCount: truthAt(flip).size,
+              visibility: 'public',
+              readOnly: false,
+              presence: 'members',
+            },
+          });
+          expect(state.membersStatus).toBe('stale');
+          for (let i = flip; i < n; i++) {
+            if (i === applied) state = fetched(state, truthAt(read));
+            state = roomReducer(state, (paired[i] as { event: RoomAction }).event);
+          }
+          if (applied === n) state = fetched(state, truthAt(read));
+          expect(state.membersStatus).toBe('live');
+          expect(sorted(idsOf(state))).toEqual(sorted(truthAt(n)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function fetched(state: RoomState, present: Set<string>): RoomState {
+  const members = [...present].map(person);
+  return roomReducer(state, {
+    type: 'membersFetched',
+    result: { ok: true, members, memberCount: members.length },
+  });
+}

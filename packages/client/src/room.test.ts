@@ -70,6 +70,35 @@ const states = {
     emptyRoom(ROOM),
     join(fail(ErrorCode.Forbidden, 'private room', { reason: 'private_room' })),
   ),
+  'count presence': reduce(
+    emptyRoom(ROOM),
+    join(
+      joinAnswer([stored(1)], {
+        room: info({ lastSeq: 1, presence: 'count', memberCount: 250 }),
+        members: [ana, bo],
+      }),
+    ),
+  ),
+  'members stale': reduce(
+    emptyRoom(ROOM),
+    join(
+      joinAnswer([stored(1)], {
+        room: info({ lastSeq: 1, presence: 'count', memberCount: 250 }),
+        members: [ana, bo],
+      }),
+    ),
+    {
+      type: 'room:updated',
+      payload: {
+        room: ROOM,
+        topic: null,
+        memberCount: 3,
+        visibility: 'public',
+        readOnly: false,
+        presence: 'members',
+      },
+    },
+  ),
 } satisfies Record<string, RoomState>;
 type From = keyof typeof states;
 
@@ -641,6 +670,7 @@ describe('presence, typing, room changes and live events', () => {
           memberCount: 7,
           visibility: 'public',
           readOnly: true,
+          presence: 'members',
         },
       },
       check: (next, before) => {
@@ -658,7 +688,14 @@ describe('presence, typing, room changes and live events', () => {
       from: 'joined',
       action: {
         type: 'room:updated',
-        payload: { room: ROOM, topic: null, memberCount: 1, visibility: 'public', readOnly: false },
+        payload: {
+          room: ROOM,
+          topic: null,
+          memberCount: 1,
+          visibility: 'public',
+          readOnly: false,
+          presence: 'members',
+        },
       },
       check: unchanged,
     },
@@ -667,7 +704,14 @@ describe('presence, typing, room changes and live events', () => {
       from: 'removed',
       action: {
         type: 'room:updated',
-        payload: { room: ROOM, topic: null, memberCount: 4, visibility: 'public', readOnly: false },
+        payload: {
+          room: ROOM,
+          topic: null,
+          memberCount: 4,
+          visibility: 'public',
+          readOnly: false,
+          presence: 'members',
+        },
       },
       check: (next) => expect(next.details.memberCount).toBe(4),
     },
@@ -682,6 +726,7 @@ describe('presence, typing, room changes and live events', () => {
           memberCount: 2,
           visibility: 'private',
           readOnly: true,
+          presence: 'members',
           role: 'moderator',
         },
       },
@@ -689,6 +734,7 @@ describe('presence, typing, room changes and live events', () => {
         expect(next.details).toEqual({
           topic: 'plans',
           memberCount: 2,
+          presence: 'members',
           visibility: 'private',
           readOnly: true,
           role: 'moderator',
@@ -739,6 +785,232 @@ describe('presence, typing, room changes and live events', () => {
       ['c', 3],
       ['a', 2],
     ]);
+  });
+});
+
+describe('presence modes: members, count, and the list fetched again', () => {
+  const dee = { id: 'dee', name: 'Dee' };
+  const updated = (presence: 'members' | 'count', memberCount: number): RoomAction => ({
+    type: 'room:updated',
+    payload: {
+      room: ROOM,
+      topic: null,
+      memberCount,
+      visibility: 'public',
+      readOnly: false,
+      presence,
+    },
+  });
+  const changed = (left: (typeof ana)[], joined: (typeof ana)[]): RoomAction => ({
+    type: 'presence:changed',
+    payload: { room: ROOM, left, joined },
+  });
+  const fetched = (...members: (typeof ana)[]): RoomAction => ({
+    type: 'membersFetched',
+    result: { ok: true, members, memberCount: members.length },
+  });
+  const ids = (state: RoomState) => state.members.map((m) => m.id).sort();
+
+  it('the states start as their names say', () => {
+    expect(states.joined).toMatchObject({ membersStatus: 'live', membersHeard: {} });
+    expect(states.joined.details.presence).toBe('members');
+    expect(states['count presence'].details).toMatchObject({ presence: 'count', memberCount: 250 });
+    expect(states['count presence'].membersStatus).toBe('sample');
+    expect(states['members stale'].membersStatus).toBe('stale');
+    expect(states['members stale'].details).toMatchObject({ presence: 'members', memberCount: 3 });
+  });
+
+  const cases: (Case & { name: string })[] = [
+    {
+      name: 'presence:changed (left, then joined; who left stops typing)',
+      from: 'bo typing',
+      action: changed([bo], [cy, dee]),
+      check: (next) => {
+        expect(next.members).toEqual([ana, cy, dee]);
+        expect(next.typing).toEqual([]);
+        expect(next.membersStatus).toBe('live');
+      },
+    },
+    {
+      name: 'presence:changed of someone in both lists (joined wins: where they ended up)',
+      from: 'joined',
+      action: changed([bo], [bo]),
+      check: (next) => expect(next.members).toEqual([ana, bo]),
+    },
+    {
+      name: 'presence:changed that changes nothing (present joins, absent leaves)',
+      from: 'joined',
+      action: changed([cy], [ana]),
+      check: unchanged,
+    },
+    {
+      name: 'presence:changed, empty',
+      from: 'joined',
+      action: changed([], []),
+      check: unchanged,
+    },
+    {
+      name: 'a join answer in count presence (a sample; the count is everyone)',
+      from: 'joined',
+      action: join(
+        joinAnswer([stored(1)], {
+          room: info({ lastSeq: 1, presence: 'count', memberCount: 500 }),
+          members: [bo, cy],
+        }),
+      ),
+      check: (next) => {
+        expect(next.members).toEqual([bo, cy]);
+        expect(next.membersStatus).toBe('sample');
+        expect(next.details).toMatchObject({ presence: 'count', memberCount: 500 });
+      },
+    },
+    {
+      name: 'a join answer in members presence ends a stale list',
+      from: 'members stale',
+      action: join(joinAnswer([stored(1)], { members: [ana, cy] })),
+      check: (next) => {
+        expect(next.members).toEqual([ana, cy]);
+        expect(next).toMatchObject({ membersStatus: 'live', membersHeard: {} });
+      },
+    },
+    {
+      name: 'room:updated to count (the list becomes a sample, kept as it was)',
+      from: 'joined',
+      action: updated('count', 101),
+      check: (next, before) => {
+        expect(next.membersStatus).toBe('sample');
+        expect(next.members).toBe(before.members);
+        expect(next.details).toMatchObject({ presence: 'count', memberCount: 101 });
+      },
+    },
+    {
+      name: 'room:updated in count (the count follows)',
+      from: 'count presence',
+      action: updated('count', 260),
+      check: (next, before) => {
+        expect(next.details.memberCount).toBe(260);
+        expect(next.membersStatus).toBe('sample');
+        expect(next.members).toBe(before.members);
+      },
+    },
+    {
+      name: 'room:updated from count back to members (the list is stale)',
+      from: 'count presence',
+      action: updated('members', 90),
+      check: (next) => {
+        expect(next).toMatchObject({ membersStatus: 'stale', membersHeard: {} });
+        expect(next.details).toMatchObject({ presence: 'members', memberCount: 90 });
+      },
+    },
+    {
+      name: 'room:updated in members while stale (still stale)',
+      from: 'members stale',
+      action: updated('members', 4),
+      check: (next) => {
+        expect(next.membersStatus).toBe('stale');
+        expect(next.details.memberCount).toBe(4);
+      },
+    },
+    {
+      name: 'room:updated back to count while stale (a sample again)',
+      from: 'members stale',
+      action: updated('count', 150),
+      check: (next) => expect(next).toMatchObject({ membersStatus: 'sample', membersHeard: {} }),
+    },
+    {
+      name: 'room:role says count presence too',
+      from: 'joined',
+      action: {
+        type: 'room:role',
+        payload: {
+          room: ROOM,
+          topic: null,
+          memberCount: 300,
+          visibility: 'public',
+          readOnly: false,
+          presence: 'count',
+          role: 'member',
+        },
+      },
+      check: (next) => {
+        expect(next.membersStatus).toBe('sample');
+        expect(next.details).toMatchObject({ presence: 'count', role: 'member' });
+      },
+    },
+    {
+      name: 'presence:left in count presence (leaves the sample; the count is the server’s)',
+      from: 'count presence',
+      action: { type: 'presence:left', payload: { room: ROOM, member: bo } },
+      check: (next) => {
+        expect(next.members).toEqual([ana]);
+        expect(next.membersStatus).toBe('sample');
+        expect(next.details.memberCount).toBe(250);
+      },
+    },
+    {
+      name: 'presence:changed in count presence (still a sample of who is here)',
+      from: 'count presence',
+      action: changed([ana], [cy]),
+      check: (next) => {
+        expect(ids(next)).toEqual(['bo', 'cy']);
+        expect(next.membersStatus).toBe('sample');
+        expect(next.membersHeard).toEqual({});
+      },
+    },
+    {
+      name: 'presence events while stale are applied, and kept for the fetched list',
+      from: 'members stale',
+      action: changed([bo], [cy]),
+      check: (next) => {
+        expect(ids(next)).toEqual(['ana', 'cy']);
+        expect(next.membersHeard).toEqual({
+          bo: { member: bo, present: false },
+          cy: { member: cy, present: true },
+        });
+      },
+    },
+    {
+      name: 'the list fetched again (live, what was heard meanwhile on top)',
+      from: 'members stale',
+      action: fetched(ana, bo, dee),
+      check: (next) => {
+        expect(next.members).toEqual([ana, bo, dee]);
+        expect(next).toMatchObject({ membersStatus: 'live', membersHeard: {} });
+        const heardFirst = reduce(
+          states['members stale'],
+          changed([bo], [cy]),
+          // Read before Cy came and Bo went: what was heard wins.
+          fetched(ana, bo, dee),
+        );
+        expect(ids(heardFirst)).toEqual(['ana', 'cy', 'dee']);
+        expect(heardFirst.membersStatus).toBe('live');
+      },
+    },
+    {
+      name: 'a list fetched when it is no longer stale is not used',
+      from: 'count presence',
+      action: fetched(ana),
+      check: unchanged,
+    },
+    {
+      name: 'a failed fetch leaves the list stale',
+      from: 'members stale',
+      action: {
+        type: 'membersFetched',
+        result: fail(ErrorCode.NotJoined, 'not in the room'),
+      },
+      check: unchanged,
+    },
+    {
+      name: 'a fetched list after the removal is not used',
+      from: 'removed',
+      action: fetched(ana),
+      check: unchanged,
+    },
+  ];
+  it.each(cases)('$from + $name', ({ from, action, check }) => {
+    const before = states[from];
+    check(roomReducer(before, action), before);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   type ErrorBody,
   isChange,
   type Member,
+  type PresenceMode,
   type Role,
   type ServerEventName,
   type ServerPayloadOf,
@@ -36,6 +37,11 @@ export interface RoomDetails {
   topic: string | null;
   /** Users online in the room (the server's count: `members` may be a sample). */
   memberCount: number;
+  /**
+   * How the server tells who is here: `members`, every arrival and departure; `count` (a big
+   * room), only `memberCount` is kept live, and `presence:list` pages through who is present.
+   */
+  presence: PresenceMode;
   visibility: Visibility;
   /** Only moderators and owners post. */
   readOnly: boolean;
@@ -65,12 +71,42 @@ export interface LiveEvent {
 
 export type Removal = Omit<ServerPayloadOf<'room:removed'>, 'room'>;
 
+/**
+ * How far a room's `members` can be trusted:
+ * - `live`: everyone present, kept live by arrivals and departures (`members` presence).
+ * - `sample`: the room is in `count` presence: some of those present (the join answer's sample,
+ *   and what was known when the room grew), not kept live; `details.memberCount` counts everyone.
+ * - `stale`: the room came back to `members` presence: the list is out of date until it is
+ *   fetched again (`presence:list`), which the client does by itself after a short random delay.
+ */
+export type MembersStatus = 'live' | 'sample' | 'stale';
+
+/** An arrival (`present: true`) or departure heard while the list was stale. */
+export interface PresenceHeard {
+  member: Member;
+  present: boolean;
+}
+
+/** Everyone present, as `presence:list` pages answered them (walked to the last page). */
+export type PresenceFetch =
+  | { ok: true; members: readonly Member[]; memberCount: number }
+  | Extract<AckOf<'presence:list'>, { ok: false }>;
+
 export interface RoomState {
   name: string;
   details: RoomDetails;
   timeline: Timeline;
-  /** Users present (up to the join answer's sample, then kept live by presence events). */
+  /**
+   * Users present: everyone while `membersStatus` is `live`; otherwise a sample (`count`
+   * presence) or an outdated list (`stale`, until fetched again).
+   */
   members: readonly Member[];
+  membersStatus: MembersStatus;
+  /**
+   * While `stale`: the latest arrival or departure of each user heard since, by id, applied over
+   * the list fetched again (it may have been read before them). Empty otherwise.
+   */
+  membersHeard: Readonly<Record<string, PresenceHeard>>;
   /** Others typing now. */
   typing: readonly TypingEntry[];
   /** The newest live event of each type, newest first. */
@@ -87,6 +123,8 @@ export interface RoomState {
   removed: Removal | null;
 }
 
+const NOTHING_HEARD: Readonly<Record<string, PresenceHeard>> = Object.freeze({});
+
 /** Live events kept: the newest of each type, up to this many types. */
 export const LIVE_EVENT_TYPES_KEPT = 5;
 
@@ -98,6 +136,7 @@ export type RoomServerEvent = Extract<
   | 'message:deleted'
   | 'presence:joined'
   | 'presence:left'
+  | 'presence:changed'
   | 'typing:changed'
   | 'room:updated'
   | 'room:event'
@@ -136,6 +175,9 @@ export type RoomAction =
   | (Server<'message:deleted'> & { now: number })
   | Server<'presence:joined'>
   | Server<'presence:left'>
+  | Server<'presence:changed'>
+  /** Everyone present, fetched again (`presence:list`, every page) after the list went stale. */
+  | { type: 'membersFetched'; result: PresenceFetch }
   | (Server<'typing:changed'> & { me: string; now: number })
   | { type: 'typingExpired'; now: number }
   | Server<'room:updated'>
@@ -148,9 +190,18 @@ export type RoomAction =
 export function emptyRoom(name: string): RoomState {
   return {
     name,
-    details: { topic: null, memberCount: 0, visibility: 'public', readOnly: false, role: null },
+    details: {
+      topic: null,
+      memberCount: 0,
+      presence: 'members',
+      visibility: 'public',
+      readOnly: false,
+      role: null,
+    },
     timeline: { messages: [], lastSeq: 0, hasMore: false, loadingOlder: false, gaps: [] },
     members: [],
+    membersStatus: 'live',
+    membersHeard: NOTHING_HEARD,
     typing: [],
     liveEvents: [],
     unread: 0,
@@ -249,18 +300,14 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       const messages = applyDeletion(state.timeline.messages, payload, at);
       return withEntries(state, messages, [payload.changeSeq], gap);
     }
-    case 'presence:joined': {
-      const { member } = action.payload;
-      if (state.members.some((known) => known.id === member.id)) return state;
-      return { ...state, members: [...state.members, member] };
-    }
-    case 'presence:left': {
-      const { member } = action.payload;
-      const members = state.members.filter((known) => known.id !== member.id);
-      const typing = typingStopped(state.typing, new Set([member.id]));
-      if (members.length === state.members.length && typing === state.typing) return state;
-      return { ...state, members, typing };
-    }
+    case 'presence:joined':
+      return presenceChanged(state, [], [action.payload.member]);
+    case 'presence:left':
+      return presenceChanged(state, [action.payload.member], []);
+    case 'presence:changed':
+      return presenceChanged(state, action.payload.left, action.payload.joined);
+    case 'membersFetched':
+      return membersFetched(state, action.result);
     case 'typing:changed': {
       const { user, typing } = action.payload;
       if (user.id === action.me) return state;
@@ -269,12 +316,14 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
     case 'typingExpired':
       return withTyping(state, typingExpired(state.typing, action.now));
     case 'room:updated': {
-      const { topic, memberCount, visibility, readOnly } = action.payload;
-      return withDetails(state, { ...state.details, topic, memberCount, visibility, readOnly });
+      const { topic, memberCount, visibility, readOnly, presence } = action.payload;
+      const details = { ...state.details, topic, memberCount, presence, visibility, readOnly };
+      return withPresenceMode(withDetails(state, details), presence);
     }
     case 'room:role': {
-      const { topic, memberCount, visibility, readOnly, role } = action.payload;
-      return withDetails(state, { topic, memberCount, visibility, readOnly, role });
+      const { topic, memberCount, visibility, readOnly, role, presence } = action.payload;
+      const details = { topic, memberCount, presence, visibility, readOnly, role };
+      return withPresenceMode(withDetails(state, details), presence);
     }
     case 'room:event': {
       const { type, data } = action.payload;
@@ -342,10 +391,74 @@ function joined(state: RoomState, result: AckOf<'room:join'>, me: string): RoomS
       gaps: [],
     },
     members,
+    membersStatus: room.presence === 'members' ? 'live' : 'sample',
+    membersHeard: NOTHING_HEARD,
     typing: typingStopped(state.typing, authors),
     unread: state.active ? 0 : state.unread + missed,
     joined: true,
     error: null,
+  };
+}
+
+/**
+ * Arrivals and departures (a lone `presence:joined`/`presence:left`, or a `presence:changed`
+ * batch): `left` first, then `joined`, by id. Applied whatever the list's status: to a sample it
+ * stays a sample of who is present; while stale they are also kept, to apply over the list
+ * fetched again.
+ */
+function presenceChanged(
+  state: RoomState,
+  left: readonly Member[],
+  joined: readonly Member[],
+): RoomState {
+  const gone = new Set(left.map((member) => member.id));
+  const arriving = new Map(joined.map((member) => [member.id, member]));
+  for (const id of arriving.keys()) gone.delete(id);
+  const present = new Set(state.members.map((member) => member.id));
+  const added = [...arriving.values()].filter((member) => !present.has(member.id));
+  const removes = state.members.some((member) => gone.has(member.id));
+  const members =
+    removes || added.length > 0
+      ? [...state.members.filter((member) => !gone.has(member.id)), ...added]
+      : state.members;
+  const typing = typingStopped(state.typing, gone);
+  let membersHeard = state.membersHeard;
+  if (state.membersStatus === 'stale' && (left.length > 0 || joined.length > 0)) {
+    const heard = { ...membersHeard };
+    for (const member of left) heard[member.id] = { member, present: false };
+    for (const member of joined) heard[member.id] = { member, present: true };
+    membersHeard = heard;
+  }
+  if (members === state.members && typing === state.typing && membersHeard === state.membersHeard) {
+    return state;
+  }
+  return { ...state, members, typing, membersHeard };
+}
+
+/** The room's presence mode as the server now says it, and what that makes of its list. */
+function withPresenceMode(state: RoomState, mode: RoomDetails['presence']): RoomState {
+  const status: MembersStatus =
+    mode === 'count' ? 'sample' : state.membersStatus === 'sample' ? 'stale' : state.membersStatus;
+  if (status === state.membersStatus) return state;
+  return { ...state, membersStatus: status, membersHeard: NOTHING_HEARD };
+}
+
+/**
+ * The list fetched again after it went stale: what was heard meanwhile goes over it. Dropped
+ * when the list is no longer stale (the room went back to `count`, or a join answered it).
+ */
+function membersFetched(state: RoomState, result: PresenceFetch): RoomState {
+  if (state.membersStatus !== 'stale' || !result.ok) return state;
+  const byId = new Map(result.members.map((member) => [member.id, member]));
+  for (const [id, { member, present }] of Object.entries(state.membersHeard)) {
+    if (present) byId.set(id, member);
+    else byId.delete(id);
+  }
+  return {
+    ...state,
+    members: [...byId.values()],
+    membersStatus: 'live',
+    membersHeard: NOTHING_HEARD,
   };
 }
 
@@ -438,14 +551,15 @@ function withDetails(state: RoomState, details: RoomDetails): RoomState {
 }
 
 function detailsOf(room: RoomDetails): RoomDetails {
-  const { topic, memberCount, visibility, readOnly, role } = room;
-  return { topic, memberCount, visibility, readOnly, role };
+  const { topic, memberCount, presence, visibility, readOnly, role } = room;
+  return { topic, memberCount, presence, visibility, readOnly, role };
 }
 
 function sameDetails(a: RoomDetails, b: RoomDetails): boolean {
   return (
     a.topic === b.topic &&
     a.memberCount === b.memberCount &&
+    a.presence === b.presence &&
     a.visibility === b.visibility &&
     a.readOnly === b.readOnly &&
     a.role === b.role

@@ -62,6 +62,7 @@ export function info(extra: Partial<RoomInfo> = {}): RoomInfo {
     memberCount: 1,
     visibility: 'public',
     readOnly: false,
+    presence: 'members',
     lastSeq: 0,
     role: null,
     ...extra,

@@ -80,6 +80,8 @@ function fieldTable(schema: JsonSchema): string {
   if (schema.$ref) return `${typeOf(schema)}\n`;
   const union = schema.anyOf ?? schema.oneOf;
   if (union && !schema.properties) return `One of: ${union.map(typeOf).join(', or ')}.\n`;
+  // A named value that is not an object (an enum such as PresenceMode): its values.
+  if (schema.enum || schema.const !== undefined) return `One of: ${typeOf(schema)}.\n`;
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return '`{}` (no fields)\n';
   const required = new Set(schema.required ?? []);

@@ -280,7 +280,7 @@ export const RoomJoinAck = z.object({
     description: 'Oldest first: messages, and (with `since`) the changes made meanwhile.',
   }),
   members: z.array(Member).meta({
-    description: `Users present in the room, the joiner included: all of them up to ${LIMITS.joinMembersMax}, beyond that ${LIMITS.joinMembersMax} of them (\`room.memberCount\` counts everyone).`,
+    description: `Users present in the room, the joiner included: all of them when \`room.presence\` is \`members\` (never more than ${LIMITS.joinMembersMax}: the server's PRESENCE_MEMBERS_MAX is at most that), else ${LIMITS.joinMembersMax} of them (\`room.memberCount\` counts everyone; \`presence:list\` pages through them).`,
   }),
   hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
   recovered: z.boolean().meta({

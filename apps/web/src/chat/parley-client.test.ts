@@ -39,6 +39,7 @@ const info = (extra: Partial<RoomInfo> = {}): RoomInfo => ({
   memberCount: 1,
   visibility: 'private',
   readOnly: false,
+  presence: 'members',
   lastSeq: 0,
   role: 'owner',
   ...extra,
@@ -94,6 +95,7 @@ describe('who may post', () => {
         memberCount: 3,
         visibility: 'private',
         readOnly: true,
+        presence: 'members',
       },
     });
     expect(state.details).toMatchObject({ readOnly: true, topic: 'news only', role: 'member' });
@@ -109,6 +111,7 @@ describe('who may post', () => {
         memberCount: 2,
         visibility: 'private',
         readOnly: true,
+        presence: 'members',
         role,
       },
     });

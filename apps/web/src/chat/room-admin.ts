@@ -79,6 +79,11 @@ export function useRoomMembers(
     const stops = [
       client.on('presence:joined', ({ room: where, member }) => follow(where, member, true)),
       client.on('presence:left', ({ room: where, member }) => follow(where, member, false)),
+      // Several at once: who left, then who came.
+      client.on('presence:changed', ({ room: where, left, joined }) => {
+        for (const member of left) follow(where, member, false);
+        for (const member of joined) follow(where, member, true);
+      }),
     ];
     void client.request('member:list', { room }).then((result) => {
       if (!current) return;

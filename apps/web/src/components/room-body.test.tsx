@@ -73,6 +73,7 @@ function fakeClient() {
             memberCount: 1,
             visibility: 'public',
             readOnly: false,
+            presence: 'members',
             lastSeq: 3,
             role: null,
           },
@@ -174,6 +175,7 @@ describe("a room's conversation", () => {
           memberCount: 2,
           visibility: 'public',
           readOnly: false,
+          presence: 'members',
         },
       }),
     );

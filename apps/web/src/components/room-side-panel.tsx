@@ -1,6 +1,6 @@
 'use client';
 
-import { useParley, usePresence } from '@parley/client/react';
+import { useParley, usePresence, usePresencePages } from '@parley/client/react';
 import { atLeast } from '@parley/protocol';
 import { useMemo } from 'react';
 import { useMe, usePresentEverywhere, useRoomDetails, useRoomStatus } from '@/chat/hooks';
@@ -18,7 +18,9 @@ export function RoomSidePanel({ room, narrow }: { room: string; narrow: boolean 
   const client = useParley();
   const details = useRoomDetails(client, room);
   const { joined } = useRoomStatus(client, room);
-  const { members } = usePresence(client, room);
+  const presence = usePresence(client, room);
+  const pages = usePresencePages(client, room);
+  const { members } = presence;
   const me = useMe(client);
   const moderates = atLeast(details?.role, 'moderator');
   const roster = useRoomMembers(client, room, joined, moderates);
@@ -30,8 +32,12 @@ export function RoomSidePanel({ room, narrow }: { room: string; narrow: boolean 
   return (
     <aside className="side-panel">
       <details className="collapsible" open={!narrow}>
-        <summary>Members ({members.length})</summary>
-        <PresenceList members={members} me={me} />
+        <summary>
+          {presence.mode === 'count'
+            ? `${presence.count} online`
+            : `Members (${presence.status === 'live' ? members.length : presence.count})`}
+        </summary>
+        <PresenceList room={room} presence={presence} pages={pages} me={me} />
         {details && moderates && (
           <>
             <MembersPanel

@@ -47,6 +47,8 @@ export function createServerEventHandlers(deps: {
       dispatch(payload.room, { type: ServerEvent.PresenceJoined, payload }),
     [ServerEvent.PresenceLeft]: (payload) =>
       dispatch(payload.room, { type: ServerEvent.PresenceLeft, payload }),
+    [ServerEvent.PresenceChanged]: (payload) =>
+      dispatch(payload.room, { type: ServerEvent.PresenceChanged, payload }),
     [ServerEvent.TypingChanged]: (payload) =>
       dispatch(payload.room, {
         type: ServerEvent.TypingChanged,
@@ -55,7 +57,7 @@ export function createServerEventHandlers(deps: {
         now: now(),
       }),
     [ServerEvent.RoomUpdated]: (payload) => {
-      const { room: name, ...summary } = payload;
+      const { room: name, presence: _presence, ...summary } = payload;
       const current = store.get().roomDirectory;
       const directory = roomUpdated(current, { name, ...summary });
       if (directory !== current) store.set({ roomDirectory: directory });
@@ -77,7 +79,7 @@ export function createServerEventHandlers(deps: {
       dispatch(room, { type: ServerEvent.RoomRemoved, payload });
     },
     [ServerEvent.RoomRole]: (payload) => {
-      const { room: name, role, ...summary } = payload;
+      const { room: name, role, presence: _presence, ...summary } = payload;
       const previous = roleBefore(name, payload.visibility);
       const { roomDirectory, roleChange } = store.get();
       store.set({
