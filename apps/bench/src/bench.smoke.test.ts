@@ -109,4 +109,44 @@ describe('pnpm bench --quick', () => {
     expect(markdown).toContain('### Big workspace');
     expect(markdown).toContain('### Replicated acks');
   });
+
+  it('measures presence churn on Parley: frames by event name, CPU, latency, and the curves', async () => {
+    const churnOut = join(out, 'presence-churn');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        ...['--import', 'tsx', 'src/cli.ts', '--', '--quick', '--scenarios', 'presence-churn'],
+        ...['--targets', 'parley,socketio', '--out', churnOut],
+      ],
+      { cwd: BENCH_DIR, timeout: 100_000, maxBuffer: 16 * 2 ** 20 },
+    );
+    expect(stdout).toContain('### Presence churn');
+    const report = JSON.parse(readFileSync(join(churnOut, 'latest.json'), 'utf8')) as BenchReport;
+    expect(report.errors).toEqual([]);
+    // Bare Socket.IO has no presence: skipped, not measured.
+    expect(report.presenceChurn?.socketio).toBeUndefined();
+    const sizes = report.presenceChurn?.parley?.sizes ?? [];
+    expect(sizes.map((size) => size.members)).toEqual(report.options.presenceChurn.sizes);
+    for (const size of sizes) {
+      const at = `presence churn at ${size.members} members`;
+      expect(size.connected, at).toBe(size.members);
+      expect(size.noChurn.framesPerSecByEvent['message:new'], `${at}: messages`).toBeGreaterThan(0);
+      expect(size.noChurn.latency.samples, `${at}: latency`).toBeGreaterThan(0);
+      // Whatever the churn is announced with (presence:joined/left, room:updated, presence:changed):
+      // more frames than the messages alone.
+      const { 'message:new': messages = 0, ...announcements } = size.churn.framesPerSecByEvent;
+      expect(messages, `${at}: messages with churn`).toBeGreaterThan(0);
+      expect(
+        Object.values(announcements).reduce((total, n) => total + n, 0),
+        `${at}: churn announced`,
+      ).toBeGreaterThan(0);
+      expect(size.churn.joinsPerSec, `${at}: churn`).toBeGreaterThan(0);
+      expect(size.churn.serverCpuPercent, `${at}: CPU`).toBeGreaterThan(0);
+    }
+    for (const figure of ['frames', 'cpu', 'p99']) {
+      expect(readFileSync(join(churnOut, `presence-churn-${figure}.svg`), 'utf8')).toContain(
+        '<polyline',
+      );
+    }
+  });
 });

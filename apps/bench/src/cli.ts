@@ -12,6 +12,7 @@ import {
   computeMetricsCost,
   computeRatios,
   findProblems,
+  presenceChurnCharts,
   renderMarkdown,
 } from './report';
 import { BIG_WORKSPACE_TARGETS, runBigWorkspace } from './scenarios/big-workspace';
@@ -21,6 +22,7 @@ import { runCrossNode } from './scenarios/cross-node';
 import { runFanout, sameLoadRateFor } from './scenarios/fanout';
 import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
+import { hasPresence, runPresenceChurn } from './scenarios/presence-churn';
 import { profileParley } from './scenarios/profile-parley';
 import { runReplicatedAcks } from './scenarios/replicated-acks';
 import { runSameLoad } from './scenarios/same-load';
@@ -189,6 +191,22 @@ async function main(): Promise<number> {
           );
           break;
         }
+        case 'presence-churn': {
+          const measured = options.targets.filter(hasPresence);
+          if (measured.length < options.targets.length)
+            log('presence-churn: n/a for bare Socket.IO and ws (no presence)');
+          report.presenceChurn ??= {};
+          const results = report.presenceChurn;
+          await perTarget(
+            scenario,
+            measured,
+            (name) => runPresenceChurn(context, name),
+            (name, result) => {
+              results[name] = result;
+            },
+          );
+          break;
+        }
       }
       log(`  (${scenario}: ${Math.round((Date.now() - scenarioStart) / 1000)} s)`);
     }
@@ -228,6 +246,9 @@ async function main(): Promise<number> {
   for (const dir of [runDir, out]) {
     writeFileSync(join(dir, dir === out ? 'latest.json' : 'report.json'), json);
     writeFileSync(join(dir, dir === out ? 'latest.md' : 'report.md'), markdown);
+  }
+  for (const [file, svg] of Object.entries(presenceChurnCharts(report))) {
+    for (const dir of [runDir, out]) writeFileSync(join(dir, file), svg);
   }
   log(`\n${markdown}`);
   for (const [load, profile] of Object.entries(report.profiles ?? {})) {

@@ -13,8 +13,16 @@ export const SCENARIOS = [
   'connect',
   'big-workspace',
   'replicated-acks',
+  'presence-churn',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/**
+ * What a run measures unless --scenarios says otherwise: presence-churn only when named (its
+ * 10 000-member room takes minutes to fill, and it measures Parley alone).
+ */
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter(
+  (name) => name !== 'presence-churn',
+);
 /** What a run measures unless --targets says otherwise. */
 const DEFAULT_TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
 /**
@@ -87,6 +95,25 @@ export interface BenchOptions {
     /** Measured per size. */
     windowMs: number;
   };
+  presenceChurn: {
+    /** Idle members of the one room, smallest first: the room grows from one to the next. */
+    sizes: number[];
+    /** Churn clients joining per second; each leaves `lifetimeMs` later, so as many leave. */
+    joinsPerSec: number;
+    lifetimeMs: number;
+    /** From one member to the room, in both phases. */
+    messagesPerSec: number;
+    /** Members connected per batch while the room grows (their joins are announced to it). */
+    batch: number;
+    /**
+     * The most time a target's room may take to grow (all sizes together). Past it the room
+     * stays as big as it got, and is measured at that size, said so in the report.
+     */
+    growBudgetMs: number;
+    warmupMs: number;
+    /** Measured per size and phase. */
+    windowMs: number;
+  };
   /** Profile Parley (V8's CPU profiler) for this many seconds under each load; 0: no. */
   profileSeconds: number;
   build: boolean;
@@ -106,7 +133,8 @@ export interface BenchOptions {
 const HELP = `pnpm bench [-- options]
 
   --quick                 small sizes and short windows (about a minute): the CI smoke test
-  --scenarios LIST        ${SCENARIOS.join(',')} (default: all)
+  --scenarios LIST        ${SCENARIOS.join(',')}
+                          (default: all but presence-churn)
   --targets LIST          ${TARGETS.join(',')}
                           (default: ${DEFAULT_TARGETS.join(',')}; parley-no-metrics is Parley with
                           METRICS=false, parley-scraped Parley with /metrics fetched every second,
@@ -127,6 +155,11 @@ const HELP = `pnpm bench [-- options]
   --connect-clients N     connect + join rate: clients (1500)
   --rooms N               big workspace: the most rooms; also measured at 100, 1 000, 10 000, … below it (100000)
   --rooms-seconds N       big workspace: seconds measured per size (5)
+  --churn-sizes LIST      presence-churn: idle members of the room, e.g. 100,1000,10000 (the default)
+  --churn-rate N          presence-churn: joins/s and as many leaves/s of fresh users (10)
+  --churn-seconds N       presence-churn: seconds measured per size and phase (10)
+  --churn-grow-seconds N  presence-churn: the most seconds a target's room may take to fill (300);
+                          past it, measured at the size it reached
   --step-seconds N        seconds measured per rate step (2)
   --workers N             receiving load-generator processes (2)
   --profile SECONDS       also profile Parley under fan-out, many-rooms and connect load
@@ -156,6 +189,13 @@ function positive(value: string | undefined, fallback: number): number {
   if (!Number.isFinite(number) || number <= 0)
     throw new Error(`expected a positive number, got "${value}"`);
   return number;
+}
+
+/** A comma-separated list of positive integers, sorted ascending and without repeats. */
+function sizeList(value: string | undefined, fallback: number[]): number[] {
+  if (!value) return fallback;
+  const sizes = value.split(',').map((item) => Math.round(positive(item.trim(), 0)));
+  return [...new Set(sizes)].sort((a, b) => a - b);
 }
 
 /** 100, 1 000, 10 000, … below `largest`, then `largest`: a curve, not a point. */
@@ -190,6 +230,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       rooms: { type: 'string' },
       'rooms-seconds': { type: 'string' },
       'step-seconds': { type: 'string' },
+      'churn-sizes': { type: 'string' },
+      'churn-rate': { type: 'string' },
+      'churn-seconds': { type: 'string' },
+      'churn-grow-seconds': { type: 'string' },
       workers: { type: 'string' },
       profile: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
@@ -211,7 +255,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const cores = availableParallelism();
   return {
     quick,
-    scenarios: list(values.scenarios, SCENARIOS, SCENARIOS),
+    scenarios: list(values.scenarios, SCENARIOS, DEFAULT_SCENARIOS),
     targets,
     workers: positive(values.workers, 2),
     warmupMs: quick ? 100 : 500,
@@ -269,6 +313,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       members: 5,
       messagesPerSec: 100,
       windowMs: positive(values['rooms-seconds'], quick ? 0.5 : 5) * 1000,
+    },
+    presenceChurn: {
+      sizes: sizeList(values['churn-sizes'], quick ? [50, 200] : [100, 1000, 10_000]),
+      joinsPerSec: positive(values['churn-rate'], 10),
+      lifetimeMs: 1000,
+      messagesPerSec: 5,
+      batch: 1000,
+      growBudgetMs: positive(values['churn-grow-seconds'], quick ? 60 : 300) * 1000,
+      warmupMs: quick ? 500 : 2000,
+      windowMs: positive(values['churn-seconds'], quick ? 1.5 : 10) * 1000,
     },
     profileSeconds: values.profile === undefined ? 0 : positive(values.profile, 0),
     build: !values['no-build'],

@@ -1,5 +1,6 @@
 import type { LatencySummary } from './latency';
 import type { BenchOptions } from './options';
+import { lineChartSvg, type Series } from './plot';
 import type { MachineDescription } from './proc-stats';
 import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
 import type { ConnectRateResult } from './scenarios/connect-rate';
@@ -8,6 +9,13 @@ import type { FanoutResult } from './scenarios/fanout';
 import type { IdleMemoryResult } from './scenarios/idle-memory';
 import type { ManyRoomsResult } from './scenarios/many-rooms';
 import type { Measurement } from './scenarios/measure';
+import {
+  CHURN_PHASES,
+  type ChurnSize,
+  PHASE_LABELS,
+  type PhaseFigures,
+  type PresenceChurnResult,
+} from './scenarios/presence-churn';
 import type { ParleyProfiles } from './scenarios/profile-parley';
 import { REPLICATED_ACKS_TARGETS, type ReplicatedAcksResult } from './scenarios/replicated-acks';
 import type { SameLoadResult } from './scenarios/same-load';
@@ -33,6 +41,8 @@ export interface BenchReport {
   connectRate: PerTarget<ConnectRateResult>;
   /** Parley only: bare Socket.IO and ws have no room list. */
   bigWorkspace: PerTarget<BigWorkspaceResult>;
+  /** Parley targets only: bare Socket.IO and ws have no presence. */
+  presenceChurn?: PerTarget<PresenceChurnResult>;
   ratios?: Ratio[];
   /** METRICS on (and scraped) against METRICS=false, when the run had those variants. */
   metricsCost?: MetricsCostRatio[];
@@ -367,6 +377,25 @@ export function findProblems(report: BenchReport): string[] {
         `replicated-acks/${name}: no deliveries flat out`,
       );
       expect(figures?.rejected === 0, `replicated-acks/${name}: sends refused`);
+    }
+  }
+  if (scenarios.includes('presence-churn')) {
+    for (const name of targets.filter((target) => target.startsWith('parley'))) {
+      const sizes = report.presenceChurn?.[name]?.sizes ?? [];
+      expect(sizes.length > 0, `presence-churn/${name}: no size measured`);
+      for (const size of sizes) {
+        const at = `presence-churn/${name} at ${size.members} members`;
+        expect(size.connected === size.members, `${at}: ${size.connected} joined`);
+        for (const phase of CHURN_PHASES) {
+          const figures = size[phase];
+          expect(figures.latency.samples > 0, `${at}, ${phase}: no latency samples`);
+          expect(figures.framesPerSec > 0, `${at}, ${phase}: no frames`);
+          expect(figures.serverCpuPercent > 0, `${at}, ${phase}: no server CPU`);
+          expect(figures.disconnects === 0, `${at}, ${phase}: members disconnected`);
+        }
+        expect(size.churn.joinsPerSec > 0, `${at}: no churn joins`);
+        expect(size.churn.failedJoins === 0, `${at}: churn joins failed`);
+      }
     }
   }
   if (scenarios.includes('cross-node')) {
@@ -719,6 +748,7 @@ export function renderMarkdown(report: BenchReport): string {
   );
 
   parts.push(renderBigWorkspace(report));
+  if (report.options.scenarios.includes('presence-churn')) parts.push(renderPresenceChurn(report));
 
   if (report.ratios?.length) {
     parts.push(
@@ -778,4 +808,210 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.errors.length)
     parts.push(`### Errors\n\n${report.errors.map((error) => `- ${error}`).join('\n')}`);
   return `${parts.join('\n\n')}\n`;
+}
+
+// ---- Presence churn ----
+
+/** Event names in the order shown: the known ones first, then whatever else arrived. */
+const KNOWN_EVENTS = ['message:new', 'presence:joined', 'presence:left', 'room:updated'];
+
+function churnEventNames(results: PresenceChurnResult[]): string[] {
+  const seen = new Set<string>();
+  for (const result of results) {
+    for (const size of result.sizes) {
+      for (const phase of CHURN_PHASES)
+        for (const name of Object.keys(size[phase].framesPerSecByEvent)) seen.add(name);
+    }
+  }
+  const others = [...seen].filter((name) => !KNOWN_EVENTS.includes(name)).sort();
+  return [...KNOWN_EVENTS, ...others];
+}
+
+function churnTargets(report: BenchReport): [TargetName, PresenceChurnResult][] {
+  return (Object.keys(TARGET_LABELS) as TargetName[])
+    .filter((name) => report.presenceChurn?.[name])
+    .map((name) => [name, report.presenceChurn?.[name] as PresenceChurnResult]);
+}
+
+/** a ÷ b when both are positive: a negative churn cost is noise, not something to divide. */
+function positiveRatio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && a > 0 && b > 0 ? ratio(a, b) : undefined;
+}
+
+/** The room's size, and what it reached when that was less. */
+function membersCell(size: ChurnSize): string {
+  return size.connected === size.members
+    ? int(size.members)
+    : `${int(size.members)} (reached ${int(size.connected)})`;
+}
+
+/** Per target: one row per size and phase, then the churn's cost; and targets side by side. */
+function renderPresenceChurn(report: BenchReport): string {
+  const { presenceChurn: options } = report.options;
+  const results = churnTargets(report);
+  const heading =
+    `### Presence churn: one room of N idle members, ${options.messagesPerSec} msg/s from one of them, ` +
+    `with and without ${options.joinsPerSec} joins/s + ${options.joinsPerSec} leaves/s\n\n` +
+    `Each churn client is a fresh user: it connects, joins the room, and ${options.lifetimeMs / 1000} s later leaves it ` +
+    '(every other one with room:leave, the rest by disconnecting), so the room stays about N. ' +
+    `${options.windowMs / 1000} s measured per size and phase, after ${options.warmupMs / 1000} s of warm-up ` +
+    '(and one churn lifetime with churn). Frames: Socket.IO event packets received per second by the N members together, by event name. ' +
+    'Latency: send → each member’s message:new. ' +
+    'Bare Socket.IO and ws: n/a (no presence, no counterpart). Figures: `presence-churn-frames.svg`, ' +
+    '`presence-churn-cpu.svg`, `presence-churn-p99.svg` beside this report.';
+  if (results.length === 0) return `${heading}\n\n_not run_`;
+  const events = churnEventNames(results.map(([, result]) => result));
+  // The known names always (a 0 says the server sent none), then whatever else arrived.
+  const shownEvents = events;
+  const tables: string[] = [];
+  for (const [name, result] of results) {
+    const rows: string[][] = [];
+    for (const size of result.sizes) {
+      for (const phase of CHURN_PHASES) {
+        const figures: PhaseFigures = size[phase];
+        rows.push([
+          membersCell(size),
+          PHASE_LABELS[phase],
+          `${int(figures.serverCpuPercent)} %`,
+          `${int(figures.generatorCpuPercent)} %`,
+          int(figures.framesPerSec),
+          ...shownEvents.map((event) => int(figures.framesPerSecByEvent[event] ?? 0)),
+          figures.latency.samples > 0
+            ? `${ms(figures.latency.p50Ms)} / ${ms(figures.latency.p99Ms)}`
+            : 'none delivered (server behind)',
+          phase === 'churn' ? `${figures.joinsPerSec} / ${figures.leavesPerSec}` : '–',
+        ]);
+      }
+    }
+    const costRows = result.sizes.map((size: ChurnSize) => [
+      membersCell(size),
+      `${size.cost.serverCpuPercent >= 0 ? '+' : ''}${size.cost.serverCpuPercent.toFixed(1)} pp`,
+      `${size.cost.framesPerSec >= 0 ? '+' : ''}${int(size.cost.framesPerSec)}`,
+      times(size.p99Ratio),
+      `${size.setupSeconds} s`,
+    ]);
+    const { growth } = result;
+    tables.push(
+      `${TARGET_LABELS[name]}\n\n${table(
+        [
+          'members',
+          'phase',
+          'server CPU',
+          'generator CPU',
+          'frames/s (all)',
+          ...shownEvents.map((event) => `${event}/s`),
+          'message p50 / p99 ms',
+          'churn joins/s / leaves/s',
+        ],
+        rows,
+      )}\n\n${table(
+        [
+          'members',
+          'churn cost: server CPU',
+          'churn cost: frames/s',
+          'p99 churn ÷ no churn',
+          'room grown in',
+        ],
+        costRows,
+      )}${
+        growth
+          ? `\n\nChurn cost at ${int(growth.to)} members ÷ at ${int(growth.from)}: server CPU ${times(growth.serverCpu)}, frames/s ${times(growth.frames)}.`
+          : ''
+      }`,
+    );
+  }
+  if (results.length > 1) {
+    const sizes = [...new Set(results.flatMap(([, r]) => r.sizes.map((size) => size.members)))];
+    const at = (result: PresenceChurnResult, members: number) =>
+      result.sizes.find((size) => size.members === members);
+    const columns: [string, (size: ChurnSize | undefined) => string][] = [
+      ['churn CPU cost', (size) => (size ? `${size.cost.serverCpuPercent.toFixed(1)} pp` : '–')],
+      ['churn frames/s cost', (size) => (size ? int(size.cost.framesPerSec) : '–')],
+      ['p99 churn ms', (size) => (size ? ms(size.churn.latency.p99Ms) : '–')],
+    ];
+    // Before/after: Parley's churn cost against the baseline build's, per size.
+    const parley = report.presenceChurn?.parley;
+    const baseline = report.presenceChurn?.['parley-baseline'];
+    const ratios: [string, (members: number) => string][] =
+      parley && baseline
+        ? [
+            [
+              'churn CPU cost, Parley ÷ baseline',
+              (members) =>
+                times(
+                  positiveRatio(
+                    at(parley, members)?.cost.serverCpuPercent,
+                    at(baseline, members)?.cost.serverCpuPercent,
+                  ),
+                ),
+            ],
+            [
+              'churn frames/s cost, Parley ÷ baseline',
+              (members) =>
+                times(
+                  positiveRatio(
+                    at(parley, members)?.cost.framesPerSec,
+                    at(baseline, members)?.cost.framesPerSec,
+                  ),
+                ),
+            ],
+          ]
+        : [];
+    tables.push(
+      `Side by side\n\n${table(
+        [
+          'members',
+          ...columns.flatMap(([label]) =>
+            results.map(([name]) => `${label}, ${TARGET_LABELS[name]}`),
+          ),
+          ...ratios.map(([label]) => label),
+        ],
+        sizes.map((members) => [
+          int(members),
+          ...columns.flatMap(([, cell]) => results.map(([, result]) => cell(at(result, members)))),
+          ...ratios.map(([, cell]) => cell(members)),
+        ]),
+      )}`,
+    );
+  }
+  return [heading, ...tables].join('\n\n');
+}
+
+/** The scenario's curves as SVG files (name → text): frames/s, server CPU and p99 against N. */
+export function presenceChurnCharts(report: BenchReport): Record<string, string> {
+  const results = churnTargets(report);
+  if (results.length === 0) return {};
+  const chart = (title: string, yLabel: string, pick: (figures: PhaseFigures) => number) =>
+    lineChartSvg({
+      title,
+      xLabel: 'room size (members)',
+      yLabel,
+      series: results.flatMap(([name, result]) =>
+        CHURN_PHASES.map(
+          (phase): Series => ({
+            name: `${TARGET_LABELS[name]}, ${PHASE_LABELS[phase]}`,
+            colorGroup: name,
+            dashed: phase === 'noChurn',
+            points: result.sizes.map((size) => [size.connected, pick(size[phase])]),
+          }),
+        ),
+      ),
+    });
+  return {
+    'presence-churn-frames.svg': chart(
+      'Presence churn: frames/s received by the members',
+      'frames/s, all members',
+      (figures) => figures.framesPerSec,
+    ),
+    'presence-churn-cpu.svg': chart(
+      'Presence churn: server CPU',
+      'server CPU, % of one core',
+      (figures) => figures.serverCpuPercent,
+    ),
+    'presence-churn-p99.svg': chart(
+      'Presence churn: message delivery p99',
+      'p99 ms, send → message:new',
+      (figures) => figures.latency.p99Ms,
+    ),
+  };
 }

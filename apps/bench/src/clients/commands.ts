@@ -1,4 +1,5 @@
 import type { ClientEvent, PayloadInputOf } from '@parley/protocol';
+import type { ChurnPlan } from './churn';
 import type { ClientSpec } from './raw-socketio';
 
 /** What the harness asks a load-generator process to do, over IPC; each answered by `id`. */
@@ -13,6 +14,7 @@ export type WorkerCommand =
       window: number;
       queries: ListQuery[];
     }
+  | { type: 'churn'; id: number; plan: ChurnPlan | null }
   | { type: 'stats'; id: number; resetLatency: boolean }
   | { type: 'close'; id: number };
 
@@ -53,6 +55,19 @@ export interface ListKindReport {
   latency: string;
 }
 
+/** Presence churn (clients/churn.ts): counters since the worker started. */
+export interface ChurnReport {
+  /** Churn clients begun (token, connect, join). */
+  started: number;
+  /** Joined the room. */
+  joined: number;
+  /** Did not get in (refused, closed, or no answer in time). */
+  failed: number;
+  /** Left the room again (room:leave or a disconnect), after their time in it. */
+  left: number;
+  errors: string[];
+}
+
 export interface StatsReport {
   delivered: number;
   sent: number;
@@ -68,6 +83,9 @@ export interface StatsReport {
   /** `message:send` acknowledgement latency of `probeAcks` clients since the last reset, encoded. */
   ackLatency: string;
   lists: ListKindReport[];
+  /** Event packets received by clients with `countEvents`, by name. */
+  events: Record<string, number>;
+  churn: ChurnReport;
 }
 
 export type WorkerReply =

@@ -2,7 +2,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mergeEncoded } from '../latency';
 import { pinToCpus, stopProcess, track } from '../processes';
+import type { ChurnPlan } from './churn';
 import type {
+  ChurnReport,
   ConnectReport,
   CreateRoomsReport,
   ListKindReport,
@@ -78,11 +80,15 @@ export interface PoolConnectResult {
 
 type Histogram = ReturnType<typeof mergeEncoded>;
 
-export interface PoolStats extends Omit<StatsReport, 'latency' | 'ackLatency' | 'lists'> {
+export interface PoolStats
+  extends Omit<StatsReport, 'latency' | 'ackLatency' | 'lists' | 'events' | 'churn'> {
   latency: Histogram;
   ackLatency: Histogram;
   /** Per kind of `room:list` query, every process together. */
   lists: Map<string, Omit<ListKindReport, 'latency' | 'kind'> & { latency: Histogram }>;
+  /** Event packets by name, every process together (clients with `countEvents`). */
+  events: Record<string, number>;
+  churn: ChurnReport;
 }
 
 /**
@@ -204,8 +210,9 @@ export class ClientPool {
       this.workers.map((worker) => worker.ask({ type: 'stats', resetLatency })),
     );
     const reports = replies.map((reply) => (reply as { report: StatsReport }).report);
-    const total = (key: Exclude<keyof StatsReport, 'latency' | 'ackLatency' | 'lists'>) =>
-      sum(reports.map((report) => report[key]));
+    const total = (
+      key: Exclude<keyof StatsReport, 'latency' | 'ackLatency' | 'lists' | 'events' | 'churn'>,
+    ) => sum(reports.map((report) => report[key]));
     const lists: PoolStats['lists'] = new Map();
     for (const { kind, latency, ...counts } of reports.flatMap((report) => report.lists)) {
       const merged = lists.get(kind) ?? {
@@ -222,6 +229,20 @@ export class ClientPool {
       merged.latency.add(mergeEncoded([latency]));
       lists.set(kind, merged);
     }
+    const events: Record<string, number> = {};
+    for (const report of reports) {
+      for (const [name, count] of Object.entries(report.events))
+        events[name] = (events[name] ?? 0) + count;
+    }
+    const churn: ChurnReport = { started: 0, joined: 0, failed: 0, left: 0, errors: [] };
+    for (const report of reports) {
+      churn.started += report.churn.started;
+      churn.joined += report.churn.joined;
+      churn.failed += report.churn.failed;
+      churn.left += report.churn.left;
+      churn.errors.push(...report.churn.errors);
+    }
+    churn.errors = churn.errors.slice(0, 5);
     return {
       delivered: total('delivered'),
       sent: total('sent'),
@@ -234,7 +255,18 @@ export class ClientPool {
       latency: mergeEncoded(reports.map((report) => report.latency)),
       ackLatency: mergeEncoded(reports.map((report) => report.ackLatency)),
       lists,
+      events,
+      churn,
     };
+  }
+
+  /**
+   * Presence churn (clients/churn.ts) from the process `worker` (default: the last), or, with
+   * `plan` null, its end: whoever is still in the room leaves.
+   */
+  async setChurn(plan: ChurnPlan | null, worker = this.workers.length - 1): Promise<void> {
+    const churner = this.workers[worker % this.workers.length] as Worker;
+    await churner.ask({ type: 'churn', plan });
   }
 
   /** Closes every client (the processes stay, for the next target). */

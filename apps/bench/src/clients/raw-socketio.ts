@@ -26,6 +26,8 @@ export interface ClientSpec {
   sends: boolean;
   /** Source address (127.0.0.x), so many connections do not exhaust one address's ports. */
   localAddress?: string;
+  /** Count every event packet received by its name (presence-churn): `WorkerCounters.events`. */
+  countEvents?: boolean;
 }
 
 /** Counters shared by every client of one worker process. */
@@ -41,6 +43,11 @@ export interface WorkerCounters {
   latency: Histogram;
   /** From sending `message:send` to its acknowledgement, for clients with `probeAcks`. */
   ackLatency: Histogram;
+  /**
+   * Event packets received by clients with `countEvents`, by event name: whatever names arrive
+   * (message:new, presence:*, room:updated, and any the server adds), none assumed.
+   */
+  events: Map<string, number>;
 }
 
 /** Called with an acknowledgement's frame and whether it said `ok: true`. */
@@ -56,6 +63,35 @@ const SIO_CONNECT_ERROR = 0x34;
 const TIMESTAMP_MARK = 0x40; // '@' around the send time in the message text
 const DIGIT_0 = 0x30;
 const OK_TRUE = Buffer.from('[{"ok":true');
+const QUOTE = 0x22;
+const OPEN_BRACKET = 0x5b;
+
+/** Event names seen, as bytes, so that counting a known name allocates nothing. */
+const knownNames: { bytes: Buffer; name: string }[] = [];
+
+/**
+ * The event name of a Socket.IO event packet `42<namespace>,[<ack id>]["name",…]`, read from
+ * `from` (just past the namespace's comma); undefined when the packet is not shaped so.
+ */
+export function eventNameOf(data: Buffer, from: number): string | undefined {
+  let i = from;
+  while (i < data.length && (data[i] as number) >= DIGIT_0 && (data[i] as number) <= DIGIT_0 + 9)
+    i++;
+  if (data[i] !== OPEN_BRACKET || data[i + 1] !== QUOTE) return undefined;
+  const start = i + 2;
+  const end = data.indexOf(QUOTE, start);
+  if (end < 0) return undefined;
+  for (const known of knownNames) {
+    if (
+      known.bytes.length === end - start &&
+      data.compare(known.bytes, 0, known.bytes.length, start, end) === 0
+    )
+      return known.name;
+  }
+  const name = data.toString('latin1', start, end);
+  if (knownNames.length < 64) knownNames.push({ bytes: Buffer.from(name, 'latin1'), name });
+  return name;
+}
 
 export class RawSocketIoClient {
   inFlight = 0;
@@ -63,6 +99,8 @@ export class RawSocketIoClient {
   private readonly namespace: string;
   private readonly messageNewPrefix: Buffer;
   private readonly ackPrefixLength: number;
+  /** Where an event packet's `[` starts: the length of `42<namespace>,`. */
+  private readonly eventPrefixLength: number;
   private nextAckId = 0;
   /**
    * Makes this connection's clientMsgIds its own: a user who reconnects (the latency rounds do)
@@ -84,6 +122,7 @@ export class RawSocketIoClient {
     this.namespace = chatNamespace(spec.workspace);
     this.messageNewPrefix = Buffer.from(`42${this.namespace},["${ServerEvent.MessageNew}",`);
     this.ackPrefixLength = Buffer.byteLength(`43${this.namespace},`);
+    this.eventPrefixLength = this.ackPrefixLength;
     const wsUrl = `${spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
     this.ws = new WebSocket(wsUrl, {
       localAddress: spec.localAddress,
@@ -185,12 +224,16 @@ export class RawSocketIoClient {
 
   private onEvent(data: Buffer): void {
     const prefix = this.messageNewPrefix;
-    if (
-      data.length <= prefix.length ||
-      data.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0
-    ) {
-      return; // presence, room updates: not what is measured
+    const isMessage =
+      data.length > prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+    if (this.spec.countEvents) {
+      const name = isMessage
+        ? ServerEvent.MessageNew
+        : (eventNameOf(data, this.eventPrefixLength) ?? '(unparsed)');
+      const { events } = this.counters;
+      events.set(name, (events.get(name) ?? 0) + 1);
     }
+    if (!isMessage) return; // presence, room updates: not what the other scenarios measure
     this.counters.delivered++;
     if (!this.spec.probe || !this.record(this.counters.latency, data, prefix.length)) return;
     this.counters.probedBytes += data.length;

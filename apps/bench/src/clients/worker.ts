@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { encodeHistogram, newLatencyHistogram } from '../latency';
+import { Churn } from './churn';
 import type { ConnectReport, StatsReport, WorkerCommand, WorkerReply } from './commands';
 import { type ClientSpec, RawSocketIoClient, type WorkerCounters } from './raw-socketio';
 import { createRooms, ListLoad } from './room-requests';
@@ -25,12 +26,14 @@ const counters: WorkerCounters = {
   probedFrames: 0,
   latency: newLatencyHistogram(),
   ackLatency: newLatencyHistogram(),
+  events: new Map(),
 };
 const lists = new ListLoad();
 let skipped = 0;
 const clients: RawSocketIoClient[] = [];
 let senders: RawSocketIoClient[] = [];
 let sendTimer: NodeJS.Timeout | undefined;
+const churn = new Churn(counters, (userId) => mintToken(userId));
 
 /** Clients that joined no room: the room makers, or the lobbies. */
 const roomless = () => clients.filter((client) => client.spec.room === undefined);
@@ -127,6 +130,8 @@ function stats(resetLatency: boolean): StatsReport {
     latency: encodeHistogram(counters.latency),
     ackLatency: encodeHistogram(counters.ackLatency),
     lists: lists.report(resetLatency),
+    events: Object.fromEntries(counters.events),
+    churn: churn.stats(),
   };
   if (resetLatency) {
     counters.latency.reset();
@@ -155,11 +160,16 @@ async function handle(command: WorkerCommand): Promise<WorkerReply> {
     case 'list-rate':
       lists.setRate(roomless(), command.perLobbyPerSecond, command.window, command.queries);
       return { type: 'done', id: command.id };
+    case 'churn':
+      if (command.plan) churn.start(command.plan);
+      else churn.stop();
+      return { type: 'done', id: command.id };
     case 'stats':
       return { type: 'stats', id: command.id, report: stats(command.resetLatency) };
     case 'close':
       setRate(0, 0);
       lists.setRate([], 0, 0, []);
+      churn.stop();
       for (const client of clients.splice(0)) client.close();
       senders = [];
       return { type: 'done', id: command.id };
