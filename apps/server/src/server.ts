@@ -27,6 +27,7 @@ import { createMetrics } from './metrics';
 import { createMetricsListener } from './metrics/listener';
 import { createNodeReporter } from './ops/node-report';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
+import { createLobbyCounts } from './rooms/lobby-counts';
 import { createRoomAnnouncer } from './rooms/room-announcer';
 import { createRoomCreation } from './rooms/room-creation';
 import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
@@ -83,7 +84,12 @@ function chooseBackend(config: ParleyConfig, log: Logger, observer: StoreObserve
 }
 
 export interface ParleyServer {
-  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3001`. */
+  /**
+   * Opens the stores and starts the node's timers without listening on a port: a cluster
+   * worker's connections come from its primary (workers/worker.ts). `listen()` calls it.
+   */
+  start(): Promise<void>;
+  /** Starts, then listens; resolves with the base URL, e.g. `http://127.0.0.1:3001`. */
   listen(): Promise<string>;
   /** Stops taking connections, tells clients, clears their presence and closes the stores. */
   close(): Promise<void>;
@@ -106,6 +112,10 @@ const SLOW_READER_GRACE_MS = 10_000;
 
 /** How often at most a room's online count goes to its workspace. */
 const ROOM_ANNOUNCE_INTERVAL_MS = 200;
+/** The same for a room in `count` presence (past PRESENCE_MEMBERS_MAX): its count, once a second. */
+const COUNT_ANNOUNCE_INTERVAL_MS = 1000;
+/** How often at most lobbies (not in the room) hear a public room's figures. */
+const LOBBY_ANNOUNCE_INTERVAL_MS = 1000;
 
 export function createParleyServer(
   config: ParleyConfig,
@@ -164,7 +174,9 @@ export function createParleyServer(
     webhooks: webhooks.emitter,
     roomAnnouncer: createRoomAnnouncer(stores, {
       intervalMs: ROOM_ANNOUNCE_INTERVAL_MS,
+      countIntervalMs: COUNT_ANNOUNCE_INTERVAL_MS,
       membersMax: config.presence.membersMax,
+      lobbies: createLobbyCounts({ intervalMs: LOBBY_ANNOUNCE_INTERVAL_MS }),
       track: (work) => services.track(work),
     }),
     roomCreation: createRoomCreation(stores, config.rooms, config.access),
@@ -252,6 +264,7 @@ export function createParleyServer(
   metrics.watch({
     connections: () => connectionsByTransport(io),
     roomsActive: () => roomsWithSockets(io),
+    occupancy: () => occupancyOf(io),
     waitingBytes: () => waitingBytes(io),
     fastPath: () => fastPath.stats(),
     webhookEvents: () => webhooks.counts(),
@@ -264,30 +277,35 @@ export function createParleyServer(
   });
   let metricsUrl: string | undefined;
 
+  async function start(): Promise<void> {
+    await stores.open();
+    webhooks.start();
+    await writeReport();
+    reports = setInterval(writeReport, reportTimings.everyMs);
+    // A node dead for the presence TTL must be noticed within it: sweep six times as often.
+    sweeper = startPresenceSweeper(io, services, {
+      intervalMs: (config.presence.ttlSeconds * 1000) / 6,
+      crossNode: config.redis !== undefined,
+    });
+    if (config.rooms.idleTtlSeconds > 0) {
+      roomExpiry = startRoomExpiry(stores, {
+        ttlMs: config.rooms.idleTtlSeconds * 1000,
+        log,
+        track: services.track,
+      });
+    }
+    metricsUrl = await metricsListener.listen();
+  }
+
   return {
     io,
     httpServer,
     counts: () => ({ webhooks: webhooks.counts(), fastPath: fastPath.stats() }),
     metricsUrl: () => metricsUrl,
+    start,
 
     async listen() {
-      await stores.open();
-      webhooks.start();
-      await writeReport();
-      reports = setInterval(writeReport, reportTimings.everyMs);
-      // A node dead for the presence TTL must be noticed within it: sweep six times as often.
-      sweeper = startPresenceSweeper(io, services, {
-        intervalMs: (config.presence.ttlSeconds * 1000) / 6,
-        crossNode: config.redis !== undefined,
-      });
-      if (config.rooms.idleTtlSeconds > 0) {
-        roomExpiry = startRoomExpiry(stores, {
-          ttlMs: config.rooms.idleTtlSeconds * 1000,
-          log,
-          track: services.track,
-        });
-      }
-      metricsUrl = await metricsListener.listen();
+      await start();
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
@@ -351,6 +369,24 @@ function connectionsByTransport(io: ParleyIo): Record<'websocket' | 'polling', n
     else open.polling++;
   }
   return open;
+}
+
+/** Sockets, their room joins and distinct users on this node (read when scraped). */
+function occupancyOf(io: ParleyIo): { sockets: number; roomJoins: number; users: number } {
+  let sockets = 0;
+  let roomJoins = 0;
+  const users = new Set<string>();
+  for (const namespace of namespacesOf(io).all()) {
+    sockets += namespace.sockets.size;
+    for (const socket of namespace.sockets.values()) {
+      const user = socket.data.user?.id;
+      if (user !== undefined) users.add(`${namespace.name}\u0000${user}`);
+    }
+    for (const [channel, members] of namespace.adapter.rooms) {
+      if (isRoomChannel(channel)) roomJoins += members.size;
+    }
+  }
+  return { sockets, roomJoins, users: users.size };
 }
 
 /** Chat rooms (not lobbies, not sockets' own rooms) this node has sockets in. */

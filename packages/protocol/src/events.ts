@@ -169,7 +169,7 @@ export const serverEvents = {
   [ServerEvent.RoomUpdated]: {
     payload: s.RoomUpdated,
     summary:
-      "A room's online count, presence mode or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced: at most a few times a second per room, always with the current figures. When `presence` turns from `count` back to `members`, fetch the list (`presence:list`): arrivals and departures are sent again from then on.",
+      "A room's online count, presence mode or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced, always with the current figures: a room's members hear it at most five times a second (once a second for a room in `count` presence), lobbies not in the room once a second. When `presence` turns from `count` back to `members`, fetch the list (`presence:list`): arrivals and departures are sent again from then on.",
   },
   [ServerEvent.RoomEvent]: {
     payload: s.RoomEvent,

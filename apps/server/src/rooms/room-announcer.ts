@@ -1,17 +1,24 @@
-import { type Member, ServerEvent, workspaceOfNamespace } from '@parley/protocol';
+import {
+  type Member,
+  type PresenceMode,
+  ServerEvent,
+  workspaceOfNamespace,
+} from '@parley/protocol';
 import { presenceModeOf } from '../presence/mode';
 import { type PresenceChangeOf, presenceEvents } from '../presence/presence-events';
-import { LOBBY_CHANNEL, type ParleyNamespace, roomChannel } from '../socket/types';
+import { type ParleyNamespace, roomChannel } from '../socket/types';
 import type { Stores } from '../stores/types';
+import type { LobbyCounts } from './lobby-counts';
 
 /**
  * Tells a room's members who came and went, and them and the workspace's lobbies (sockets that
- * listed its rooms) the room's online count, presence mode and topic. A quiet room hears of a
- * change at once; what happens in the `intervalMs` after that waits for the window's end and goes
- * out together, then the next window starts (only if something happened). So a room costs at most
- * one presence event and one count per window whatever its size or churn, and the figures are
- * read when they are sent, so never stale. Rooms past `membersMax` users online get the count
- * only (presence-events.ts). One room's sends go out in order, each after the one before.
+ * listed its rooms; at their own pace: lobby-counts.ts) the room's online count, presence mode
+ * and topic. A quiet room hears of a change at once; what happens in the window after that waits
+ * for its end and goes out together, then the next window starts (only if something happened).
+ * So a room costs at most one presence event and one count per window whatever its size or
+ * churn, and the figures are read when they are sent, so never stale. Rooms past `membersMax`
+ * users online get the count only (presence-events.ts), and a longer window. One room's sends
+ * go out in order, each after the one before.
  */
 export interface RoomAnnouncer {
   /** The room's count or topic changed. */
@@ -33,6 +40,8 @@ interface Window {
   due: boolean;
   /** The room's last send: the next one waits for it, so one room's events never overtake. */
   sending: Promise<void>;
+  /** How long the next window lasts: longer for a room in `count` presence (its last send's). */
+  windowMs: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -40,9 +49,22 @@ export function createRoomAnnouncer(
   stores: Pick<Stores, 'rooms' | 'presence'>,
   {
     intervalMs,
+    countIntervalMs,
     membersMax,
+    lobbies,
     track,
-  }: { intervalMs: number; membersMax: number; track(work: Promise<unknown>): void },
+  }: {
+    intervalMs: number;
+    /**
+     * The window of a room in `count` presence: its count reaches every member each window, so
+     * in a room of thousands coming and going that is most of what presence costs.
+     */
+    countIntervalMs: number;
+    membersMax: number;
+    /** Lobbies that are not in the room hear its figures at their own, slower pace. */
+    lobbies: LobbyCounts;
+    track(work: Promise<unknown>): void;
+  },
 ): RoomAnnouncer {
   const windows = new Map<string, Window>();
   let immediate = false;
@@ -51,7 +73,7 @@ export function createRoomAnnouncer(
     namespace: ParleyNamespace,
     room: string,
     changes: Iterable<PresenceChangeOf>,
-  ): Promise<void> {
+  ): Promise<PresenceMode> {
     const ref = { workspace: workspaceOfNamespace(namespace.name) ?? '', room };
     const [record, memberCount] = await Promise.all([
       stores.rooms.get(ref),
@@ -62,12 +84,13 @@ export function createRoomAnnouncer(
       const to = namespace.to(roomChannel(room));
       (except ? to.except(except) : to).emit(event, payload as never);
     }
-    if (!record) return;
+    if (!record) return presence;
     const { topic, visibility, readOnly } = record;
+    const figures = { room, topic, memberCount, visibility, readOnly, presence };
+    namespace.to(roomChannel(room)).emit(ServerEvent.RoomUpdated, figures);
     // A private room's figures are its members' business: lobbies never hear of it.
-    namespace
-      .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
-      .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly, presence });
+    if (visibility === 'public') lobbies.offer(namespace, figures);
+    return presence;
   }
 
   function sendNow(key: string, window: Window): void {
@@ -77,6 +100,9 @@ export function createRoomAnnouncer(
     // Lost when the store is unreachable, as a broadcast is: the next change sends fresh figures.
     window.sending = window.sending
       .then(() => send(namespace, room, changes.values()))
+      .then((presence) => {
+        window.windowMs = presence === 'count' ? countIntervalMs : intervalMs;
+      })
       .catch(() => {});
     track(window.sending);
     clearTimeout(window.timer);
@@ -84,7 +110,7 @@ export function createRoomAnnouncer(
     window.timer = setTimeout(() => {
       if (window.due) sendNow(key, window);
       else windows.delete(key);
-    }, intervalMs);
+    }, window.windowMs);
   }
 
   function note(namespace: ParleyNamespace, room: string, change?: PresenceChangeOf): void {
@@ -92,7 +118,14 @@ export function createRoomAnnouncer(
     let window = windows.get(key);
     const opening = window === undefined;
     if (!window) {
-      window = { namespace, room, changes: new Map(), due: false, sending: Promise.resolve() };
+      window = {
+        namespace,
+        room,
+        changes: new Map(),
+        due: false,
+        sending: Promise.resolve(),
+        windowMs: intervalMs,
+      };
       windows.set(key, window);
     }
     if (change) {
@@ -123,6 +156,7 @@ export function createRoomAnnouncer(
       }
       await Promise.all([...windows.values()].map((window) => window.sending));
       windows.clear();
+      lobbies.flushAll();
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   nextEvent,
   presenceLog,
   settle,
+  sleep,
   startServer,
   type TestServer,
 } from '../../test/helpers';
@@ -147,6 +148,37 @@ describe('rooms and presence', () => {
     // One count per interval the joins took at most (and the last): 3 allowed whenever they
     // take less than an interval, as on any quick machine; more only if the joins took longer.
     expect(counts.length).toBeLessThanOrEqual(Math.floor(stormMs / ANNOUNCE_INTERVAL_MS) + 3);
+  });
+
+  it('lobbies hear a busy room once a second, its members every window, both ending exact', async () => {
+    const lobby = await t.connect('acme', await t.token('Lobby'));
+    await call(lobby, 'room:list', {});
+    const member = await t.connect('acme', await t.token('Member'));
+    await call(member, 'room:join', { room: 'busy' });
+    const lobbyHeard = collect(lobby, 'room:updated');
+    const memberHeard = collect(member, 'room:updated');
+    const started = Date.now();
+    // People come and go for about a second and a half, a few at a time.
+    let present = 1;
+    for (let round = 0; round < 8; round++) {
+      const comers = await Promise.all(
+        Array.from({ length: 3 }, async (_, i) =>
+          t.connect('acme', await t.token(`R${round}U${i}`, { sub: `r${round}u${i}` })),
+        ),
+      );
+      await Promise.all(comers.map((socket) => call(socket, 'room:join', { room: 'busy' })));
+      await call(comers[0] as never, 'room:leave', { room: 'busy' });
+      present += 2;
+      await sleep(ANNOUNCE_INTERVAL_MS); // pacing the load, not waiting for anything
+    }
+    const spanMs = Date.now() - started;
+    await expect.poll(() => lobbyHeard.at(-1)?.memberCount, { timeout: 5000 }).toBe(present);
+    await expect.poll(() => memberHeard.at(-1)?.memberCount).toBe(present);
+    // The lobby: the first change at once, then at most one a second (and the last).
+    expect(lobbyHeard.length).toBeLessThanOrEqual(Math.ceil(spanMs / 1000) + 2);
+    // Members follow every window: never fewer than the lobby.
+    expect(memberHeard.length).toBeGreaterThanOrEqual(lobbyHeard.length);
+    expect(lobbyHeard.every((update) => update.room === 'busy')).toBe(true);
   });
 
   it('room:list pages the workspace rooms by name, with online counts, and searches by prefix', async () => {
