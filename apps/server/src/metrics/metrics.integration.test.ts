@@ -1,7 +1,13 @@
 import { ClientEvent, ServerEvent } from '@parley/protocol';
 import { request } from '@parley/protocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, nextEvent, startServer, type TestServer } from '../../test/helpers';
+import {
+  call,
+  disconnectHandled,
+  nextEvent,
+  startServer,
+  type TestServer,
+} from '../../test/helpers';
 import { parseMetrics, sampleValue, scrape } from '../../test/metrics';
 import { startRedis, uniquePrefix } from '../../test/redis';
 
@@ -139,6 +145,32 @@ describe('/metrics', () => {
     expect(
       sampleValue(samples, 'parley_handshakes_total', { stage: 'workspace', code: 'ok' }),
     ).toBe(0);
+  });
+
+  it('counts sockets, their room joins and distinct users as they are now', async () => {
+    t = await startServer();
+    const alice = await t.token('Alice', { sub: 'alice', workspaces: '*' });
+    const tab1 = await t.connect('acme', alice);
+    const tab2 = await t.connect('acme', alice);
+    const elsewhere = await t.connect('beta', alice);
+    const bob = await t.connect('acme', await t.token('Bob', { sub: 'bob' }));
+    await call(tab1, ClientEvent.RoomJoin, { room: 'general' });
+    await call(tab2, ClientEvent.RoomJoin, { room: 'general' });
+    await call(tab2, ClientEvent.RoomJoin, { room: 'random' });
+    await call(elsewhere, ClientEvent.RoomJoin, { room: 'general' });
+    await call(bob, ClientEvent.RoomList, {}); // a lobby: in no chat room
+    let samples = await scrape(t.url);
+    expect(sampleValue(samples, 'parley_sockets')).toBe(4);
+    expect(sampleValue(samples, 'parley_room_joins')).toBe(4);
+    expect(sampleValue(samples, 'parley_users_connected')).toBe(3);
+    expect(sampleValue(samples, 'parley_rooms_active')).toBe(3);
+
+    await call(tab2, ClientEvent.RoomLeave, { room: 'random' });
+    await disconnectHandled(t, elsewhere);
+    samples = await scrape(t.url);
+    expect(sampleValue(samples, 'parley_sockets')).toBe(3);
+    expect(sampleValue(samples, 'parley_room_joins')).toBe(2);
+    expect(sampleValue(samples, 'parley_users_connected')).toBe(2);
   });
 
   it('needs the key when METRICS_KEY is set: 401 without it or with another', async () => {

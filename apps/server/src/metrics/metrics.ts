@@ -63,6 +63,11 @@ export interface MetricSources {
   connections(): Record<'websocket' | 'polling', number>;
   /** Chat rooms that have sockets on this node now. */
   roomsActive(): number;
+  /**
+   * Who is here: Socket.IO sockets (a connection may open several workspaces), their joins to
+   * chat rooms (one per socket per room), and distinct users (per workspace) with a socket.
+   */
+  occupancy(): { sockets: number; roomJoins: number; users: number };
   /** Bytes waiting to reach clients now: all connections together, and the most for one. */
   waitingBytes(): { total: number; max: number };
   fastPath(): { directFrames: number; heldWrites: number; batches: number };
@@ -319,6 +324,32 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
       if (sources) this.set(sources.roomsActive());
     },
   });
+  for (const [name, help, figure] of [
+    [
+      'parley_sockets',
+      'Socket.IO sockets open on this node, every workspace (a connection may open several).',
+      'sockets',
+    ],
+    [
+      'parley_room_joins',
+      'Sockets joined to chat rooms on this node: one per socket per room.',
+      'roomJoins',
+    ],
+    [
+      'parley_users_connected',
+      'Distinct users with a socket on this node (a user in two workspaces counts twice).',
+      'users',
+    ],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        if (sources) this.set(sources.occupancy()[figure]);
+      },
+    });
+  }
   new Counter({
     name: 'parley_deliveries_total',
     help: 'Writes to connections by the fast path: direct (broadcast frames written straight to an idle TCP socket) and batched (engine writes held to leave with their event-loop turn). Zero while the fast path is off.',
