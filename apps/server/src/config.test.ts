@@ -1,4 +1,4 @@
-import { hostname, networkInterfaces } from 'node:os';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { devHosts } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEVELOPMENT_AUTH_SECRET, parseConfig } from './config';
@@ -362,5 +362,81 @@ describe('config', () => {
     const problems = problemsOf({ METRICS: 'maybe', METRICS_KEY: 'short' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS', 'METRICS_KEY']);
     expect(problemsOf({ METRICS_KEY: 'has spaces in it, sixteen+' })[0]).toMatch(/^METRICS_KEY/);
+  });
+
+  describe('PARLEY_WORKERS', () => {
+    const REDIS = { REDIS_URL: 'redis://127.0.0.1:6379' };
+
+    it('is off by default: this process serves the port alone', () => {
+      expect(parseConfig({}).config.workers).toEqual({ count: 0 });
+      expect(parseConfig({ PARLEY_WORKERS: '0' }).config.workers).toEqual({ count: 0 });
+    });
+
+    it('takes a count, or auto for every core the process may use', () => {
+      expect(parseConfig({ ...REDIS, PARLEY_WORKERS: '4' }).config.workers).toEqual({ count: 4 });
+      expect(parseConfig({ ...REDIS, PARLEY_WORKERS: 'auto' }).config.workers).toEqual({
+        count: availableParallelism(),
+      });
+      expect(problemsOf({ ...REDIS, PARLEY_WORKERS: 'all' })[0]).toMatch(/^PARLEY_WORKERS/);
+      expect(problemsOf({ ...REDIS, PARLEY_WORKERS: '-1' })[0]).toMatch(/^PARLEY_WORKERS/);
+    });
+
+    it('refuses more than one worker, or auto, without Redis: memory is not shared', () => {
+      for (const workers of ['2', 'auto']) {
+        expect(problemsOf({ PARLEY_WORKERS: workers })).toEqual([
+          expect.stringMatching(
+            /^PARLEY_WORKERS: more than one worker process needs Redis \(REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES\)/,
+          ),
+        ]);
+      }
+      // One worker under a primary shares nothing: it may keep its memory.
+      expect(parseConfig({ PARLEY_WORKERS: '1' }).config.workers).toEqual({ count: 1 });
+      for (const redis of [
+        { REDIS_SENTINELS: 'localhost:26379' },
+        { REDIS_CLUSTER_NODES: 'localhost:7000' },
+      ]) {
+        expect(parseConfig({ ...redis, PARLEY_WORKERS: '2' }).config.workers.count).toBe(2);
+      }
+    });
+
+    it('gives each worker a NODE_ID and a METRICS_PORT of its own', () => {
+      const worker = (index: string, env: Record<string, string> = {}) =>
+        parseConfig({ ...REDIS, PARLEY_WORKERS: '3', PARLEY_WORKER_INDEX: index, ...env }).config;
+      expect(worker('2', { NODE_ID: 'pod-a' }).nodeId).toBe('pod-a-w2');
+      expect(worker('2', { NODE_ID: 'pod-a' }).workers).toEqual({ count: 3, index: 2 });
+      expect(worker('0').nodeId).toMatch(/-w0$/);
+      expect(worker('2', { METRICS_PORT: '9464' }).metrics.port).toBe(9466);
+      // Any free port, in every worker.
+      expect(worker('2', { METRICS_PORT: '0' }).metrics.port).toBe(0);
+      // The primary (no index) keeps the configured ones.
+      const primary = parseConfig({ ...REDIS, PARLEY_WORKERS: '3', NODE_ID: 'pod-a' }).config;
+      expect(primary.nodeId).toBe('pod-a');
+    });
+
+    it('refuses a NODE_ID or METRICS_PORT the workers would overflow or collide with', () => {
+      expect(
+        problemsOf({ ...REDIS, PARLEY_WORKERS: '12', NODE_ID: 'n'.repeat(62) }).map(
+          (p) => p.split(':')[0],
+        ),
+      ).toEqual(['NODE_ID']);
+      expect(problemsOf({ ...REDIS, PARLEY_WORKERS: '4', METRICS_PORT: '65534' })).toEqual([
+        expect.stringMatching(/^METRICS_PORT: worker 3 would listen on a port above 65535/),
+      ]);
+      expect(
+        problemsOf({ ...REDIS, PARLEY_WORKERS: '4', PORT: '9466', METRICS_PORT: '9464' }),
+      ).toEqual([expect.stringMatching(/^METRICS_PORT: workers listen on 9464-9467/)]);
+    });
+
+    it("warns that /metrics on the public port is one worker's at a time", () => {
+      expect(parseConfig({ ...REDIS, PARLEY_WORKERS: '2' }).warnings).toContainEqual(
+        expect.stringMatching(/^PARLEY_WORKERS: \/metrics on PORT answers for whichever worker/),
+      );
+      const quiet = [{ METRICS_PORT: '9464' }, { METRICS: 'off' }];
+      for (const env of quiet) {
+        expect(parseConfig({ ...REDIS, PARLEY_WORKERS: '2', ...env }).warnings).toEqual([
+          expect.stringMatching(/^PARLEY_AUTH_SECRET is not set/),
+        ]);
+      }
+    });
   });
 });

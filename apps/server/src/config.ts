@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { hostname, networkInterfaces } from 'node:os';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { describeIssues, devHosts, LIMITS } from '@parley/protocol';
 import { z } from 'zod';
 
@@ -139,6 +139,13 @@ const EnvSchema = z.object({
     .min(0)
     .max(LIMITS.joinMembersMax)
     .default(LIMITS.joinMembersMax),
+  // Worker processes sharing PORT on this host (workers/, docs/deploy.md); 0: this process alone.
+  PARLEY_WORKERS: z
+    .string()
+    .regex(/^(auto|\d{1,4})$/, 'must be a number of processes or "auto"')
+    .default('0'),
+  // Set by the primary in each worker it forks; nobody else sets it.
+  PARLEY_WORKER_INDEX: z.coerce.number().int().nonnegative().optional(),
   NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z, a-z, 0-9, ".", "_" and "-"')
@@ -256,6 +263,7 @@ export interface ParleyConfig {
   shutdownDrainMs: number;
   /** Unique per running process: presence entries carry it so survivors can clean up after it. */
   nodeId: string;
+  workers: WorkersConfig;
   /** Set: nodes share stores and broadcasts through Redis. Unset: the embedded in-memory default. */
   redis?: RedisConfig;
   presence: {
@@ -276,6 +284,17 @@ export interface ParleyConfig {
   webhooks: WebhookConfig;
   access: AccessConfig;
   metrics: MetricsConfig;
+}
+
+/** Several processes of this host serving one port (node:cluster; workers/). */
+export interface WorkersConfig {
+  /** How many worker processes a primary forks; 0: none, this process serves PORT itself. */
+  count: number;
+  /**
+   * In a worker: which one it is (0-based), set by its primary. A worker's NODE_ID ends in
+   * `-w<index>` and its METRICS_PORT is offset by the index, so no two workers share either.
+   */
+  index?: number;
 }
 
 export interface MetricsConfig {
@@ -492,6 +511,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
   if (!env.METRICS && env.METRICS_KEY) {
     warnings.push('METRICS_KEY is set but METRICS=false: /metrics is not served.');
   }
+  const workers = parseWorkers(env, problems, warnings);
   const keyNames = env.PARLEY_API_KEYS.map((key) => key.name);
   if (new Set(keyNames).size !== keyNames.length) {
     problems.push('PARLEY_API_KEYS: key names must be unique');
@@ -554,7 +574,8 @@ export function parseConfig(environment: Environment): LoadedConfig {
       log: { level: env.LOG_LEVEL },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (env.NODE_ENV === 'production' ? 5000 : 0),
-      nodeId: env.NODE_ID ?? `${hostname()}-${randomUUID().slice(0, 8)}`,
+      nodeId: withWorkerSuffix(env.NODE_ID ?? `${hostname()}-${randomUUID().slice(0, 8)}`, workers),
+      workers,
       redis: topology
         ? {
             topology,
@@ -614,9 +635,66 @@ export function parseConfig(environment: Environment): LoadedConfig {
               }
             : undefined,
       },
-      metrics: { enabled: env.METRICS, key: env.METRICS_KEY, port: env.METRICS_PORT },
+      metrics: {
+        enabled: env.METRICS,
+        key: env.METRICS_KEY,
+        // 0 (any free port) stays 0 in every worker.
+        port:
+          env.METRICS_PORT === undefined || env.METRICS_PORT === 0
+            ? env.METRICS_PORT
+            : env.METRICS_PORT + (workers.index ?? 0),
+      },
     },
   };
+}
+
+/**
+ * PARLEY_WORKERS, and what it needs: processes that share nothing in memory can share rooms,
+ * presence and history only through Redis; every worker needs a NODE_ID and METRICS_PORT of its
+ * own, derived from the configured ones.
+ */
+function parseWorkers(env: Env, problems: string[], warnings: string[]): WorkersConfig {
+  const auto = env.PARLEY_WORKERS === 'auto';
+  const count = auto ? availableParallelism() : Number(env.PARLEY_WORKERS);
+  const redis = env.REDIS_URL || env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES;
+  // `auto` is refused without Redis even on a one-core host, where it would start one worker:
+  // whether a configuration starts must not depend on the machine it lands on.
+  if ((auto || count > 1) && !redis) {
+    problems.push(
+      'PARLEY_WORKERS: more than one worker process needs Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): in-memory rooms, presence and history cannot be shared between processes',
+    );
+  }
+  if (count === 0) return { count };
+  const suffix = workerSuffix(count - 1);
+  if (env.NODE_ID && env.NODE_ID.length + suffix.length > 64) {
+    problems.push(
+      `NODE_ID: at most ${64 - suffix.length} characters with PARLEY_WORKERS=${env.PARLEY_WORKERS} (each worker appends "${suffix}")`,
+    );
+  }
+  if (env.METRICS_PORT && env.METRICS_PORT + count - 1 > 65_535) {
+    problems.push(`METRICS_PORT: worker ${count - 1} would listen on a port above 65535`);
+  }
+  if (env.METRICS_PORT && env.PORT >= env.METRICS_PORT && env.PORT < env.METRICS_PORT + count) {
+    problems.push(
+      `METRICS_PORT: workers listen on ${env.METRICS_PORT}-${env.METRICS_PORT + count - 1}, which includes PORT`,
+    );
+  }
+  if (count > 1 && env.METRICS && env.METRICS_PORT === undefined) {
+    warnings.push(
+      'PARLEY_WORKERS: /metrics on PORT answers for whichever worker takes the connection; set METRICS_PORT to scrape each worker on a port of its own (METRICS_PORT + its index).',
+    );
+  }
+  return env.PARLEY_WORKER_INDEX === undefined
+    ? { count }
+    : { count, index: env.PARLEY_WORKER_INDEX };
+}
+
+function workerSuffix(index: number): string {
+  return `-w${index}`;
+}
+
+function withWorkerSuffix(nodeId: string, workers: WorkersConfig): string {
+  return workers.index === undefined ? nodeId : `${nodeId}${workerSuffix(workers.index)}`;
 }
 
 /** `10.0.0.1`, `::1`, `10.0.0.0/8` or `fd00::/8`. */

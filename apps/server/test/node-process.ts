@@ -30,7 +30,8 @@ export async function spawnNode(env: Environment): Promise<NodeProcess> {
     const timer = setTimeout(() => reject(new Error(`never listened: ${output}`)), 15_000);
     child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
     child.stdout?.on('data', () => {
-      const match = /"port":(\d+)/.exec(output);
+      // The listening line's port: a metrics listener (METRICS_PORT) may log its own before.
+      const match = /"port":(\d+)[^\n]*"msg":"parley listening"/.exec(output);
       if (!match) return;
       clearTimeout(timer);
       resolve(Number(match[1]));

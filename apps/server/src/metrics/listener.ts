@@ -44,7 +44,9 @@ export function createMetricsListener(
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        // Exclusive: in a cluster worker (PARLEY_WORKERS) the port is this worker's own, not one
+        // node:cluster would share among the workers and hand scrapes round-robin.
+        server.listen({ port, host, exclusive: true }, () => {
           server.off('error', reject);
           const { address, port: bound } = server.address() as AddressInfo;
           const shown = address.includes(':') ? `[${address}]` : address;
