@@ -15,6 +15,7 @@ import {
   presenceChurnCharts,
   renderMarkdown,
 } from './report';
+import { reconnectStormCharts } from './report-storm';
 import { BIG_WORKSPACE_TARGETS, runBigWorkspace } from './scenarios/big-workspace';
 import { runConnectRate } from './scenarios/connect-rate';
 import type { ScenarioContext } from './scenarios/context';
@@ -24,6 +25,7 @@ import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
 import { hasPresence, runPresenceChurn } from './scenarios/presence-churn';
 import { profileParley } from './scenarios/profile-parley';
+import { canStorm, runReconnectStorm } from './scenarios/reconnect-storm';
 import { runReplicatedAcks } from './scenarios/replicated-acks';
 import { runSameLoad } from './scenarios/same-load';
 import { ensureParleyBuilt } from './servers/parley-build';
@@ -207,6 +209,22 @@ async function main(): Promise<number> {
           );
           break;
         }
+        case 'reconnect-storm': {
+          const measured = options.targets.filter(canStorm);
+          if (measured.length < options.targets.length)
+            log('reconnect-storm: n/a for ws (no Socket.IO)');
+          report.reconnectStorm ??= {};
+          const results = report.reconnectStorm;
+          await perTarget(
+            scenario,
+            measured,
+            (name) => runReconnectStorm(context, name),
+            (name, result) => {
+              results[name] = result;
+            },
+          );
+          break;
+        }
       }
       log(`  (${scenario}: ${Math.round((Date.now() - scenarioStart) / 1000)} s)`);
     }
@@ -247,7 +265,11 @@ async function main(): Promise<number> {
     writeFileSync(join(dir, dir === out ? 'latest.json' : 'report.json'), json);
     writeFileSync(join(dir, dir === out ? 'latest.md' : 'report.md'), markdown);
   }
-  for (const [file, svg] of Object.entries(presenceChurnCharts(report))) {
+  const charts = {
+    ...presenceChurnCharts(report),
+    ...reconnectStormCharts(report.reconnectStorm ?? {}),
+  };
+  for (const [file, svg] of Object.entries(charts)) {
     for (const dir of [runDir, out]) writeFileSync(join(dir, file), svg);
   }
   log(`\n${markdown}`);

@@ -14,15 +14,18 @@ export const SCENARIOS = [
   'big-workspace',
   'replicated-acks',
   'presence-churn',
+  'reconnect-storm',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * What a run measures unless --scenarios says otherwise: presence-churn only when named (its
- * 10 000-member room takes minutes to fill, and it measures Parley alone).
+ * 10 000-member room takes minutes to fill, and it measures Parley alone), and reconnect-storm
+ * only when named (it kills and restarts the servers, 10 000 clients at a time).
  */
 const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter(
-  (name) => name !== 'presence-churn',
+  (name) => name !== 'presence-churn' && name !== 'reconnect-storm',
 );
+export const RESTART_SIGNALS = ['SIGKILL', 'SIGTERM'] as const;
 /** What a run measures unless --targets says otherwise. */
 const DEFAULT_TARGETS: readonly TargetName[] = ['ws', 'socketio', 'parley', 'parley-redis'];
 /**
@@ -114,6 +117,19 @@ export interface BenchOptions {
     /** Measured per size and phase. */
     windowMs: number;
   };
+  reconnectStorm: {
+    /** Idle clients, spread evenly over `rooms` rooms of one workspace. */
+    clients: number;
+    rooms: number;
+    /** Messages in each room before the clients join (their `since` is the newest). */
+    seedMessages: number;
+    /** Messages sent to each room right after the restart: what the re-joins catch up on. */
+    catchUpMessages: number;
+    /** One storm per signal, in order, on the same target (the clients stay). */
+    signals: (typeof RESTART_SIGNALS)[number][];
+    /** The most time a storm may take, from the signal until every client is back. */
+    timeoutMs: number;
+  };
   /** Profile Parley (V8's CPU profiler) for this many seconds under each load; 0: no. */
   profileSeconds: number;
   build: boolean;
@@ -134,7 +150,7 @@ const HELP = `pnpm bench [-- options]
 
   --quick                 small sizes and short windows (about a minute): the CI smoke test
   --scenarios LIST        ${SCENARIOS.join(',')}
-                          (default: all but presence-churn)
+                          (default: all but presence-churn and reconnect-storm)
   --targets LIST          ${TARGETS.join(',')}
                           (default: ${DEFAULT_TARGETS.join(',')}; parley-no-metrics is Parley with
                           METRICS=false, parley-scraped Parley with /metrics fetched every second,
@@ -160,6 +176,10 @@ const HELP = `pnpm bench [-- options]
   --churn-seconds N       presence-churn: seconds measured per size and phase (10)
   --churn-grow-seconds N  presence-churn: the most seconds a target's room may take to fill (300);
                           past it, measured at the size it reached
+  --storm-clients N       reconnect-storm: idle clients, each joined to one room (10000)
+  --storm-rooms N         reconnect-storm: rooms they are spread over (100)
+  --storm-signals LIST    reconnect-storm: how the nodes are ended, one storm each (SIGKILL,SIGTERM)
+  --storm-seconds N       reconnect-storm: the most seconds a storm may take (180)
   --step-seconds N        seconds measured per rate step (2)
   --workers N             receiving load-generator processes (2)
   --profile SECONDS       also profile Parley under fan-out, many-rooms and connect load
@@ -234,6 +254,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'churn-rate': { type: 'string' },
       'churn-seconds': { type: 'string' },
       'churn-grow-seconds': { type: 'string' },
+      'storm-clients': { type: 'string' },
+      'storm-rooms': { type: 'string' },
+      'storm-signals': { type: 'string' },
+      'storm-seconds': { type: 'string' },
       workers: { type: 'string' },
       profile: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
@@ -323,6 +347,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       growBudgetMs: positive(values['churn-grow-seconds'], quick ? 60 : 300) * 1000,
       warmupMs: quick ? 500 : 2000,
       windowMs: positive(values['churn-seconds'], quick ? 1.5 : 10) * 1000,
+    },
+    reconnectStorm: {
+      clients: Math.round(positive(values['storm-clients'], quick ? 500 : 10_000)),
+      rooms: Math.round(positive(values['storm-rooms'], quick ? 10 : 100)),
+      seedMessages: 20,
+      catchUpMessages: 5,
+      signals: list(values['storm-signals'], RESTART_SIGNALS, RESTART_SIGNALS),
+      timeoutMs: positive(values['storm-seconds'], quick ? 60 : 180) * 1000,
     },
     profileSeconds: values.profile === undefined ? 0 : positive(values.profile, 0),
     build: !values['no-build'],

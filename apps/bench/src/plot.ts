@@ -1,6 +1,6 @@
 /**
  * A small line chart as SVG, without dependencies: curves of a figure against a size (a log x
- * axis by default), one line per series. Enough for a report's figures, opened in any browser.
+ * axis by default) or against time (`xLog: false`, a linear axis), one line per series. Enough for a report's figures, opened in any browser.
  */
 
 export interface Series {
@@ -77,6 +77,12 @@ export function lineChartSvg(chart: LineChart): string {
     xMin -= xLog ? 1 : 1;
     xMax += xLog ? 1 : 1;
   }
+  // A linear x axis runs between whole steps of 1, 2 or 5 × a power of ten, like y.
+  const xStep = xLog ? 1 : niceStep(xMax - xMin, 6);
+  if (!xLog) {
+    xMin = Math.floor(xMin / xStep) * xStep;
+    xMax = Math.ceil(xMax / xStep) * xStep;
+  }
   const yStep = niceStep(Math.max(...ys, 0) || 1, 5);
   const yMax = Math.ceil((Math.max(...ys, 0) || 1) / yStep) * yStep;
   const yMin = Math.min(0, Math.floor(Math.min(...ys) / yStep) * yStep);
@@ -87,7 +93,10 @@ export function lineChartSvg(chart: LineChart): string {
   // Grid and ticks.
   const xTicks = xLog
     ? Array.from({ length: xMax - xMin + 1 }, (_, i) => 10 ** (xMin + i))
-    : Array.from({ length: 6 }, (_, i) => xMin + ((xMax - xMin) * i) / 5);
+    : Array.from(
+        { length: Math.round((xMax - xMin) / xStep) + 1 },
+        (_, i) => +(xMin + i * xStep).toPrecision(6),
+      );
   for (const x of xTicks) {
     const at = px(x).toFixed(1);
     parts.push(

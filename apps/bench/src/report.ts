@@ -2,6 +2,7 @@ import type { LatencySummary } from './latency';
 import type { BenchOptions } from './options';
 import { lineChartSvg, type Series } from './plot';
 import type { MachineDescription } from './proc-stats';
+import { renderReconnectStorm, stormGoal, stormProblems } from './report-storm';
 import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
 import type { ConnectRateResult } from './scenarios/connect-rate';
 import type { CrossNodeResult } from './scenarios/cross-node';
@@ -17,6 +18,7 @@ import {
   type PresenceChurnResult,
 } from './scenarios/presence-churn';
 import type { ParleyProfiles } from './scenarios/profile-parley';
+import type { ReconnectStormResult } from './scenarios/reconnect-storm';
 import { REPLICATED_ACKS_TARGETS, type ReplicatedAcksResult } from './scenarios/replicated-acks';
 import type { SameLoadResult } from './scenarios/same-load';
 import { TARGET_LABELS, type TargetName } from './servers/targets';
@@ -43,6 +45,8 @@ export interface BenchReport {
   bigWorkspace: PerTarget<BigWorkspaceResult>;
   /** Parley targets only: bare Socket.IO and ws have no presence. */
   presenceChurn?: PerTarget<PresenceChurnResult>;
+  /** Every node restarted under C idle clients (issue 15): Parley over Redis and bare Socket.IO. */
+  reconnectStorm?: PerTarget<ReconnectStormResult>;
   ratios?: Ratio[];
   /** METRICS on (and scraped) against METRICS=false, when the run had those variants. */
   metricsCost?: MetricsCostRatio[];
@@ -299,6 +303,7 @@ export function checkGoals(report: BenchReport): Goal[] {
         : 'not measured',
     met: listGrowth === undefined ? null : listGrowth <= 1.5,
   });
+  if (report.reconnectStorm) goals.push(stormGoal(report.reconnectStorm));
   return goals;
 }
 
@@ -398,6 +403,8 @@ export function findProblems(report: BenchReport): string[] {
       }
     }
   }
+  if (scenarios.includes('reconnect-storm'))
+    problems.push(...stormProblems(report.reconnectStorm ?? {}, report.options));
   if (scenarios.includes('cross-node')) {
     for (const name of ['parley', 'parley-redis'] as const) {
       if (!targets.includes(name)) continue;
@@ -749,6 +756,8 @@ export function renderMarkdown(report: BenchReport): string {
 
   parts.push(renderBigWorkspace(report));
   if (report.options.scenarios.includes('presence-churn')) parts.push(renderPresenceChurn(report));
+  if (report.options.scenarios.includes('reconnect-storm'))
+    parts.push(renderReconnectStorm(report.reconnectStorm ?? {}, options));
 
   if (report.ratios?.length) {
     parts.push(

@@ -1,6 +1,7 @@
 import type { ClientEvent, PayloadInputOf } from '@parley/protocol';
 import type { ChurnPlan } from './churn';
 import type { ClientSpec } from './raw-socketio';
+import type { StormClientSpec } from './storm';
 
 /** What the harness asks a load-generator process to do, over IPC; each answered by `id`. */
 export type WorkerCommand =
@@ -16,6 +17,24 @@ export type WorkerCommand =
     }
   | { type: 'churn'; id: number; plan: ChurnPlan | null }
   | { type: 'stats'; id: number; resetLatency: boolean }
+  | {
+      type: 'storm-connect';
+      id: number;
+      clients: StormClientSpec[];
+      concurrency: number;
+      timeoutMs: number;
+    }
+  | {
+      type: 'storm-seed';
+      id: number;
+      url: string;
+      workspace: string;
+      rooms: string[];
+      perRoom: number;
+      timeoutMs: number;
+    }
+  | { type: 'storm-arm'; id: number }
+  | { type: 'storm-report'; id: number; withTimes: boolean }
   | { type: 'close'; id: number };
 
 /** One `room:list` a lobby asks; its latency and answer size are kept by `kind`. */
@@ -88,9 +107,70 @@ export interface StatsReport {
   churn: ChurnReport;
 }
 
+/** Reconnect storm (clients/storm.ts): the first connect and join of the storm clients. */
+export interface StormConnectReport {
+  connected: number;
+  failed: number;
+  errors: string[];
+  elapsedMs: number;
+}
+
+/** The harness's room messages: the newest seq of each room once sent. */
+export interface StormSeedReport {
+  seqs: Record<string, number>;
+  sent: number;
+  failed: number;
+  errors: string[];
+  elapsedMs: number;
+}
+
+/** One storm client in the current storm: epoch ms, 0 for not yet. */
+export interface StormClientTimes {
+  lostAt: number;
+  /** Connected to the namespace again (token accepted). */
+  reconnectedAt: number;
+  /** `room:join` answered ok. */
+  rejoinedAt: number;
+  /** The seq up to which it has every message, and when it got there. */
+  seq: number;
+  seqAt: number;
+}
+
+/** Storm clients of one process since the storm was armed. */
+export interface StormReport {
+  clients: number;
+  /** Connected and joined now. */
+  up: number;
+  reconnected: number;
+  rejoined: number;
+  /** The lowest unbroken seq among the room's clients here, by room. */
+  lowestSeqByRoom: Record<string, number>;
+  /** Connection attempts (a new WebSocket, or the namespace asked again after a refusal). */
+  attempts: number;
+  /** Attempts that failed before the server answered (ECONNREFUSED, resets), by code. */
+  connectErrors: Record<string, number>;
+  /** `connect_error` from the server, by its code. */
+  refusals: Record<string, number>;
+  /** `room:join` answered with an error (or not within the ack timeout: `no_answer`), by code. */
+  joinFailures: Record<string, number>;
+  /** Clients that stopped trying, as the client library would (a final refusal, retries used up). */
+  joinsGivenUp: number;
+  /** Re-joins with `since` answered `recovered: true`, and not. */
+  recovered: number;
+  notRecovered: number;
+  /** Entries the recovered re-joins carried. */
+  messagesRecovered: number;
+  /** Event packets received, by name. */
+  events: Record<string, number>;
+  times?: (StormClientTimes & { room: string })[];
+}
+
 export type WorkerReply =
   | { type: 'connect'; id: number; report: ConnectReport }
   | { type: 'create-rooms'; id: number; report: CreateRoomsReport }
   | { type: 'stats'; id: number; report: StatsReport }
+  | { type: 'storm-connect'; id: number; report: StormConnectReport }
+  | { type: 'storm-seed'; id: number; report: StormSeedReport }
+  | { type: 'storm-report'; id: number; report: StormReport }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; message: string };

@@ -10,10 +10,14 @@ import type {
   ListKindReport,
   ListQuery,
   StatsReport,
+  StormConnectReport,
+  StormReport,
+  StormSeedReport,
   WorkerCommand,
   WorkerReply,
 } from './commands';
 import type { ClientSpec } from './raw-socketio';
+import type { StormClientSpec } from './storm';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
 /** Resolved here, so the workers start whatever the current directory is. */
@@ -267,6 +271,55 @@ export class ClientPool {
   async setChurn(plan: ChurnPlan | null, worker = this.workers.length - 1): Promise<void> {
     const churner = this.workers[worker % this.workers.length] as Worker;
     await churner.ask({ type: 'churn', plan });
+  }
+
+  /**
+   * Reconnect storm (clients/storm.ts): opens the storm clients, `placement` choosing the process
+   * of each (default: round-robin), each joining its room; they come back by themselves.
+   */
+  async stormConnect(
+    clients: StormClientSpec[],
+    { concurrency = 50, timeoutMs = 60_000 }: { concurrency?: number; timeoutMs?: number } = {},
+  ): Promise<StormConnectReport> {
+    const shares: StormClientSpec[][] = this.workers.map(() => []);
+    clients.forEach((client, index) => {
+      shares[index % this.workers.length]?.push(client);
+    });
+    const reports = await this.reportsOf<StormConnectReport>(
+      (index) => ({ type: 'storm-connect', clients: shares[index] ?? [], concurrency, timeoutMs }),
+      timeoutMs + 60_000,
+    );
+    return {
+      connected: sum(reports.map((report) => report.connected)),
+      failed: sum(reports.map((report) => report.failed)),
+      errors: reports.flatMap((report) => report.errors).slice(0, 5),
+      elapsedMs: Math.max(...reports.map((report) => report.elapsedMs)),
+    };
+  }
+
+  /** Sends `perRoom` messages to each room from one process (the first); see `seedRooms`. */
+  async stormSeed(
+    url: string,
+    workspace: string,
+    rooms: string[],
+    perRoom: number,
+    timeoutMs: number,
+  ): Promise<StormSeedReport> {
+    const reply = await (this.workers[0] as Worker).ask(
+      { type: 'storm-seed', url, workspace, rooms, perRoom, timeoutMs },
+      timeoutMs + 10_000,
+    );
+    return (reply as { report: StormSeedReport }).report;
+  }
+
+  /** Every storm client forgets the last storm's times: the next one is measured. */
+  async stormArm(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.ask({ type: 'storm-arm' })));
+  }
+
+  /** Each process's storm report, in process order. */
+  stormReports(withTimes: boolean): Promise<StormReport[]> {
+    return this.reportsOf<StormReport>(() => ({ type: 'storm-report', withTimes }), 60_000);
   }
 
   /** Closes every client (the processes stay, for the next target). */

@@ -4,6 +4,7 @@ import { Churn } from './churn';
 import type { ConnectReport, StatsReport, WorkerCommand, WorkerReply } from './commands';
 import { type ClientSpec, RawSocketIoClient, type WorkerCounters } from './raw-socketio';
 import { createRooms, ListLoad } from './room-requests';
+import { Storm, seedRooms } from './storm';
 
 /**
  * One load-generator process: it holds some of the clients, sends at the rate it is told, and
@@ -34,6 +35,7 @@ const clients: RawSocketIoClient[] = [];
 let senders: RawSocketIoClient[] = [];
 let sendTimer: NodeJS.Timeout | undefined;
 const churn = new Churn(counters, (userId) => mintToken(userId));
+const storm = new Storm();
 
 /** Clients that joined no room: the room makers, or the lobbies. */
 const roomless = () => clients.filter((client) => client.spec.room === undefined);
@@ -166,10 +168,42 @@ async function handle(command: WorkerCommand): Promise<WorkerReply> {
       return { type: 'done', id: command.id };
     case 'stats':
       return { type: 'stats', id: command.id, report: stats(command.resetLatency) };
+    case 'storm-connect': {
+      const tokens = await Promise.all(command.clients.map((spec) => mintToken(spec.userId)));
+      return {
+        type: 'storm-connect',
+        id: command.id,
+        report: await storm.connect(
+          command.clients,
+          tokens,
+          command.concurrency,
+          command.timeoutMs,
+        ),
+      };
+    }
+    case 'storm-seed':
+      return {
+        type: 'storm-seed',
+        id: command.id,
+        report: await seedRooms(
+          command.url,
+          command.workspace,
+          command.rooms,
+          command.perRoom,
+          await mintToken('storm-seeder'),
+          command.timeoutMs,
+        ),
+      };
+    case 'storm-arm':
+      storm.arm();
+      return { type: 'done', id: command.id };
+    case 'storm-report':
+      return { type: 'storm-report', id: command.id, report: storm.report(command.withTimes) };
     case 'close':
       setRate(0, 0);
       lists.setRate([], 0, 0, []);
       churn.stop();
+      storm.close();
       for (const client of clients.splice(0)) client.close();
       senders = [];
       return { type: 'done', id: command.id };

@@ -92,7 +92,7 @@ async function waitForReplicaOnline(port: number, timeoutMs = 15_000): Promise<v
 }
 
 /** One `INFO <section>` over RESP: the bench has no Redis client of its own. */
-function info(port: number, section: string, timeoutMs = 2000): Promise<string> {
+export function info(port: number, section: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     const timer = setTimeout(() => finish(new Error(`INFO ${section}: no answer`)), timeoutMs);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,7 +46,32 @@ export interface RunningTarget {
   profile(): Promise<(path: string) => Promise<void>>;
   /** Why a server process is gone, if one died while in use (its log says more). */
   failure(): string | undefined;
+  /**
+   * Ends every node process with `signal` and starts each again on the same port, with the same
+   * settings (and the same Redis, which keeps running): a restart, as a crash or a deploy does.
+   * Resolves once every node listens again (and, for Parley, answers /readyz).
+   */
+  restart?(signal: RestartSignal): Promise<RestartTimes>;
   stop(): Promise<void>;
+}
+
+export type RestartSignal = 'SIGKILL' | 'SIGTERM';
+
+/** Epoch milliseconds (`performance.timeOrigin + performance.now()`) of a restart's steps. */
+export interface RestartTimes {
+  /** The signal sent to every node. */
+  signalledAt: number;
+  /** The last node exited. */
+  exitedAt: number;
+  /** Every new node accepts TCP connections on its port. */
+  listeningAt: number;
+  /** Every new node answers /readyz (Parley), or `listeningAt` (bare servers). */
+  readyAt: number;
+}
+
+/** Milliseconds since the epoch with sub-millisecond precision, comparable across processes. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 export interface StartOptions {
@@ -125,6 +151,8 @@ interface NodeServer {
   url: string;
   /** Set when the process ended without being asked to. */
   died?: string;
+  /** Ends the process with `signal`, then starts it again on the same port (`child` is the new one). */
+  restart(signal: RestartSignal): Promise<{ exitedAt: number; listeningAt: number }>;
 }
 
 function failureOf(servers: NodeServer[]): string | undefined {
@@ -182,20 +210,70 @@ async function startNodeServer(
 ): Promise<NodeServer> {
   const log = openSync(join(options.logDir, `${name}.log`), 'a');
   const flags = ['--expose-gc', '--import', join(SERVERS_DIR, 'probe-preload.mjs')];
-  const child = startProcess(process.execPath, [...flags, script, ...args], {
-    stdio: ['ignore', log, log, 'ipc'],
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  pinToCpus(child.pid, options.cpus);
-  await waitForPort('127.0.0.1', port, child);
-  const server: NodeServer = { child, url: `http://127.0.0.1:${port}` };
-  child.once('exit', (code, signal) => {
-    // SIGTERM is how the harness stops servers; anything else is a crash.
-    if (signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== 0) {
-      server.died = `${name} exited (${signal ?? code}); see ${name}.log`;
-    }
-  });
+  const spawnServer = async (timeoutMs?: number): Promise<ChildProcess> => {
+    const child = startProcess(process.execPath, [...flags, script, ...args], {
+      stdio: ['ignore', log, log, 'ipc'],
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    pinToCpus(child.pid, options.cpus);
+    await waitForPort('127.0.0.1', port, child, timeoutMs);
+    return child;
+  };
+  const watch = (child: ChildProcess) => {
+    child.once('exit', (code, signal) => {
+      // SIGTERM is how the harness stops servers (SIGKILL how it crashes them); anything else
+      // is a crash.
+      if (signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== 0) {
+        server.died = `${name} exited (${signal ?? code}); see ${name}.log`;
+      }
+    });
+  };
+  const server: NodeServer = {
+    child: await spawnServer(),
+    url: `http://127.0.0.1:${port}`,
+    async restart(signal) {
+      const old = server.child;
+      if (old.exitCode === null && old.signalCode === null) {
+        const exited = once(old, 'exit');
+        old.kill(signal);
+        // A graceful stop that hangs is killed after 30 s: a restart must end.
+        const stopped = await Promise.race([
+          exited.then(() => true),
+          sleep(30_000).then(() => false),
+        ]);
+        if (!stopped) {
+          old.kill('SIGKILL');
+          await exited;
+        }
+      }
+      const exitedAt = epochMs();
+      // A restarted Parley node first cleans up what its previous process left in Redis (every
+      // connection it held), before it listens: that may take a while.
+      server.child = await spawnServer(120_000);
+      watch(server.child);
+      return { exitedAt, listeningAt: epochMs() };
+    },
+  };
+  watch(server.child);
   return server;
+}
+
+/** Restarts every node at once (see `RunningTarget.restart`); `ready` waits for /readyz. */
+async function restartNodes(
+  nodes: NodeServer[],
+  signal: RestartSignal,
+  ready: boolean,
+): Promise<RestartTimes> {
+  const signalledAt = epochMs();
+  const steps = await Promise.all(nodes.map((node) => node.restart(signal)));
+  const listeningAt = Math.max(...steps.map((step) => step.listeningAt));
+  if (ready) await Promise.all(nodes.map((node) => waitUntilReady(node, 30_000, 10)));
+  return {
+    signalledAt,
+    exitedAt: Math.max(...steps.map((step) => step.exitedAt)),
+    listeningAt,
+    readyAt: ready ? epochMs() : listeningAt,
+  };
 }
 
 async function startBareServer(
@@ -220,6 +298,7 @@ async function startBareServer(
     memoryOfAll: () => readMemory(server.child),
     profile: () => startProfile(server.child),
     failure: () => failureOf([server]),
+    restart: (signal) => restartNodes([server], signal, false),
     stop: () => stopProcess(server.child),
   };
 }
@@ -296,6 +375,7 @@ async function startSingleParley(
     memoryOfAll: () => readMemory(node.child),
     profile: () => startProfile(node.child),
     failure: () => failureOf([node]),
+    restart: (signal) => restartNodes([node], signal, true),
     stop: () => stopProcess(node.child, 12_000),
   };
 }
@@ -387,6 +467,7 @@ async function startParleyOverRedis(
       if (redis.replica && redis.replica.exitCode !== null) return 'the Redis replica exited';
       return failureOf(nodes);
     },
+    restart: (signal) => restartNodes(nodes, signal, true),
     async stop() {
       await Promise.all(nodes.map((node) => stopProcess(node.child, 12_000)));
       await redis.stop();
@@ -395,7 +476,7 @@ async function startParleyOverRedis(
 }
 
 /** Parley answers /readyz once its stores (Redis) answer. */
-async function waitUntilReady(node: NodeServer, timeoutMs = 15_000): Promise<void> {
+async function waitUntilReady(node: NodeServer, timeoutMs = 15_000, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ready = await fetch(`${node.url}/readyz`)
@@ -403,7 +484,7 @@ async function waitUntilReady(node: NodeServer, timeoutMs = 15_000): Promise<voi
       .catch(() => false);
     if (ready) return;
     if (node.child.exitCode !== null) break;
-    await sleep(100);
+    await sleep(pollMs);
   }
   throw new Error(`${node.url} was not ready within ${timeoutMs} ms`);
 }

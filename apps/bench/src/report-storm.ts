@@ -1,0 +1,275 @@
+import type { BenchOptions } from './options';
+import { lineChartSvg, type Series } from './plot';
+import type { ReconnectStormResult, StormRun } from './scenarios/reconnect-storm';
+import type { RestartSignal } from './servers/targets';
+import { TARGET_LABELS, type TargetName } from './servers/targets';
+
+/** The reconnect storm's part of the report (issue 15): tables, ratios, goal, curves. */
+
+export type StormResults = Partial<Record<TargetName, ReconnectStormResult>>;
+
+/** The Parley target the issue's goal is about, and the baseline. */
+const PARLEY: TargetName = 'parley-redis';
+const BARE: TargetName = 'socketio';
+
+const int = (value: number | undefined) =>
+  value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
+const secs = (value: number | undefined) =>
+  value === undefined ? 'not all' : `${(value / 1000).toFixed(2)} s`;
+const times = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** ws's words for an attempt ended before its handshake: the client's 20-s connect timeout. */
+const LABELS: Record<string, string> = {
+  'WebSocket was closed before the connection was established': 'no handshake within 20 s',
+};
+
+function counts(map: Record<string, number>): string {
+  const entries = Object.entries(map).sort(([, a], [, b]) => b - a);
+  return entries.length === 0
+    ? 'none'
+    : entries.map(([key, n]) => `${LABELS[key] ?? key} ${int(n)}`).join(', ');
+}
+
+function runsOf(results: StormResults): [TargetName, ReconnectStormResult][] {
+  return (Object.keys(TARGET_LABELS) as TargetName[])
+    .filter((name) => results[name])
+    .map((name) => [name, results[name] as ReconnectStormResult]);
+}
+
+function runOf(results: StormResults, name: TargetName, signal: RestartSignal) {
+  return results[name]?.runs.find((run) => run.signal === signal);
+}
+
+/** Parley's time back ÷ bare's, per signal: all back, p50, p99. */
+export function stormRatios(results: StormResults): {
+  signal: RestartSignal;
+  allBack?: number;
+  p50?: number;
+  p99?: number;
+  fromReady?: number;
+}[] {
+  const signals = [
+    ...new Set(runsOf(results).flatMap(([, result]) => result.runs.map((run) => run.signal))),
+  ];
+  return signals.map((signal) => {
+    const parley = runOf(results, PARLEY, signal);
+    const bare = runOf(results, BARE, signal);
+    return {
+      signal,
+      allBack: ratio(parley?.allBackMs, bare?.allBackMs),
+      p50: ratio(parley?.backMs?.p50, bare?.backMs?.p50),
+      p99: ratio(parley?.backMs?.p99, bare?.backMs?.p99),
+      fromReady:
+        parley?.allBackMs !== undefined && bare?.allBackMs !== undefined
+          ? ratio(parley.allBackMs - parley.restart.readyMs, bare.allBackMs - bare.restart.readyMs)
+          : undefined,
+    };
+  });
+}
+
+/** The issue's goal: every Parley client back within 2× bare Socket.IO's time (SIGKILL). */
+export function stormGoal(results: StormResults): {
+  goal: string;
+  measured: string;
+  met: boolean | null;
+} {
+  const kill = stormRatios(results).find((entry) => entry.signal === 'SIGKILL');
+  const parley = runOf(results, PARLEY, 'SIGKILL');
+  const bare = runOf(results, BARE, 'SIGKILL');
+  const failures = parley
+    ? Object.entries(parley.joinFailures).reduce((n, [, count]) => n + count, 0) +
+      Object.values(parley.refusals).reduce((n, count) => n + count, 0)
+    : 0;
+  const goal =
+    'reconnect storm (SIGKILL): every Parley ×2 + Redis client back (re-joined and caught up) within 2× bare Socket.IO’s time (re-joined), with no `unavailable`';
+  if (parley && bare && parley.allBackMs === undefined) {
+    return {
+      goal,
+      measured: `not all back: ${int(parley.back)} of ${int(parley.clients)} within the storm’s time limit (bare Socket.IO: all in ${secs(bare.allBackMs)}); ${int(failures)} join failures or refusals, ${int(parley.joinsGivenUp)} clients gave up`,
+      met: false,
+    };
+  }
+  return {
+    goal,
+    measured:
+      kill?.allBack === undefined
+        ? 'not measured'
+        : `${kill.allBack}×: ${secs(parley?.allBackMs)} vs ${secs(bare?.allBackMs)}; ${int(failures)} join failures or refusals`,
+    met:
+      kill?.allBack === undefined
+        ? null
+        : kill.allBack <= 2 &&
+          !(parley?.joinFailures.unavailable ?? 0) &&
+          !(parley?.refusals.unavailable ?? 0),
+  };
+}
+
+/** What is wrong with the storm's figures, for the smoke test. */
+export function stormProblems(results: StormResults, options: BenchOptions): string[] {
+  const problems: string[] = [];
+  for (const name of options.targets.filter((target) => target !== 'ws')) {
+    const result = results[name];
+    if (!result) {
+      problems.push(`reconnect-storm/${name}: not measured`);
+      continue;
+    }
+    for (const signal of options.reconnectStorm.signals) {
+      const run = result.runs.find((entry) => entry.signal === signal);
+      const at = `reconnect-storm/${name} ${signal}`;
+      if (!run) {
+        problems.push(`${at}: no storm`);
+        continue;
+      }
+      if (run.allBackMs === undefined) problems.push(`${at}: ${run.back} of ${run.clients} back`);
+      if (run.joinFailures.unavailable || run.refusals.unavailable)
+        problems.push(`${at}: the server answered unavailable`);
+      if (name.startsWith('parley') && run.recovered === 0)
+        problems.push(`${at}: nothing recovered`);
+      if (run.serverCpuSeconds <= 0) problems.push(`${at}: no server CPU`);
+    }
+  }
+  return problems;
+}
+
+export function renderReconnectStorm(results: StormResults, options: BenchOptions): string {
+  const { clients, rooms, seedMessages, catchUpMessages } = options.reconnectStorm;
+  const heading =
+    `### Reconnect storm: ${int(clients)} idle clients in ${rooms} rooms of one workspace, every node restarted\n\n` +
+    `Each room holds ${seedMessages} messages (+${catchUpMessages} sent before the clients joined) and each client has seen them. ` +
+    'Then every node of the target is ended (SIGKILL: a crash; SIGTERM: a graceful stop, drain 0 as everywhere in the bench) and started again on the same port; Parley’s Redis keeps running, so history survives. ' +
+    `Right after the restart the harness sends ${catchUpMessages} more messages to every room (Parley). ` +
+    'Every client comes back with @parley/client’s policy (socket.io-client’s backoff 1–5 s, ±50 %; `retryDelay` after a transient refusal; a join answered `unavailable`/`rate_limited` asked again) and re-joins with `since` = the last seq it saw. ' +
+    '**Back**: Parley, re-joined and holding every message of its room (caught up, from the re-join’s recovery or live); bare Socket.IO (no history), re-joined. ' +
+    'Times from the signal. Redis: commands per client back, the idle rate and the harness’s own sends subtracted. ' +
+    'The servers run with the bench’s limits (targets.ts UNLIMITED: connection rates per address out of reach, 8 loopback addresses for every client). ' +
+    'Curve: `reconnect-storm.svg` beside this report.';
+  const measured = runsOf(results);
+  if (measured.length === 0) return `${heading}\n\n_not run_`;
+  const columns = measured.flatMap(([name, result]) =>
+    result.runs.map((run) => ({ label: `${TARGET_LABELS[name]}, ${run.signal}`, run })),
+  );
+  const rows: [string, (run: StormRun) => string][] = [
+    ['clients', (run) => int(run.clients)],
+    [
+      'node exited / listening / ready',
+      (run) =>
+        `${int(run.restart.exitMs)} / ${int(run.restart.listeningMs)} / ${int(run.restart.readyMs)} ms`,
+    ],
+    ['all connected again', (run) => secs(run.allReconnectedMs)],
+    ['all re-joined', (run) => secs(run.allRejoinedMs)],
+    [
+      'the messages sent after the restart all stored',
+      (run) =>
+        run.catchUpMessagesPerRoom === 0
+          ? 'n/a'
+          : run.catchUpSentMs === undefined
+            ? '–'
+            : secs(run.catchUpSentMs),
+    ],
+    ['**all back**', (run) => `**${secs(run.allBackMs)}**`],
+    [
+      'each client back: p50 / p90 / p99',
+      (run) =>
+        run.backMs
+          ? `${secs(run.backMs.p50)} / ${secs(run.backMs.p90)} / ${secs(run.backMs.p99)}`
+          : '–',
+    ],
+    [
+      'connected again: p50 / p99',
+      (run) =>
+        run.reconnectMs ? `${secs(run.reconnectMs.p50)} / ${secs(run.reconnectMs.p99)}` : '–',
+    ],
+    ['back (of clients)', (run) => `${int(run.back)}${run.timedOut ? ' (timed out)' : ''}`],
+    ['connection attempts per client', (run) => String(run.attemptsPerClient)],
+    ['failed attempts (server down, or no handshake in time)', (run) => counts(run.connectErrors)],
+    ['refusals (connect_error)', (run) => counts(run.refusals)],
+    ['join failures', (run) => counts(run.joinFailures)],
+    ['clients that gave up', (run) => int(run.joinsGivenUp)],
+    [
+      're-joins recovered / not',
+      (run) =>
+        `${int(run.recovered)} / ${int(run.notRecovered)} (${run.messagesPerRecovery} entries each)`,
+    ],
+    [
+      'server CPU, signal → all back',
+      (run) => `${run.serverCpuSeconds} CPU-s (${int(run.serverCpuPercent)} % of a core)`,
+    ],
+    ['generator CPU', (run) => `${int(run.generatorCpuPercent)} %`],
+    [
+      'Redis commands per client back (INFO stats; a Lua script’s own calls count)',
+      (run) => (run.redis ? String(run.redis.clientCommandsPerReconnect) : 'n/a'),
+    ],
+    [
+      'by command (INFO commandstats calls per client back)',
+      (run) =>
+        run.redis
+          ? Object.entries(run.redis.byCommand)
+              .slice(0, 9)
+              .map(([command, n]) => `${command} ${n}`)
+              .join(', ')
+          : 'n/a',
+    ],
+    [
+      'Redis commands from the signal to ready (nodes’ start)',
+      (run) => (run.redis ? int(run.redis.startupCommands) : 'n/a'),
+    ],
+    ['frames received per client back', (run) => counts(run.framesPerReconnect)],
+  ];
+  const main = table(
+    ['', ...columns.map((column) => column.label)],
+    rows.map(([label, cell]) => [label, ...columns.map((column) => cell(column.run))]),
+  );
+  const ratios = stormRatios(results);
+  const ratioTable = ratios.some((entry) => entry.allBack !== undefined)
+    ? `\n\n${TARGET_LABELS[PARLEY]} ÷ ${TARGET_LABELS[BARE]} (issue goal: all back within 2×)\n\n${table(
+        ['signal', 'all back', 'each back p50', 'each back p99', 'all back, from ready'],
+        ratios.map((entry) => [
+          entry.signal,
+          times(entry.allBack),
+          times(entry.p50),
+          times(entry.p99),
+          times(entry.fromReady),
+        ]),
+      )}`
+    : '';
+  return `${heading}\n\n${main}${ratioTable}`;
+}
+
+/** Clients back (%) against seconds since the signal, every target and signal: SVG by file name. */
+export function reconnectStormCharts(results: StormResults): Record<string, string> {
+  const measured = runsOf(results);
+  if (measured.length === 0) return {};
+  const series: Series[] = measured.flatMap(([name, result]) =>
+    result.runs.flatMap((run): Series[] => [
+      {
+        name: `${TARGET_LABELS[name]}, ${run.signal}: back`,
+        colorGroup: `${name}-${run.signal}`,
+        points: run.curve.map(([ms, percent]) => [ms / 1000, percent]),
+      },
+      {
+        name: `${TARGET_LABELS[name]}, ${run.signal}: connected again`,
+        colorGroup: `${name}-${run.signal}`,
+        dashed: true,
+        points: run.reconnectCurve.map(([ms, percent]) => [ms / 1000, percent]),
+      },
+    ]),
+  );
+  return {
+    'reconnect-storm.svg': lineChartSvg({
+      title: 'Reconnect storm: clients back after a restart',
+      xLabel: 'seconds since the signal',
+      yLabel: 'clients (%)',
+      xLog: false,
+      series,
+    }),
+  };
+}
