@@ -74,6 +74,7 @@ function chooseBackend(config: ParleyConfig, log: Logger, observer: StoreObserve
       keyPrefix: config.redis.keyPrefix,
       nodeId: config.nodeId,
       presenceTtlMs: config.presence.ttlSeconds * 1000,
+      presenceGraceMs: config.presence.graceMs,
       limits: config.limits,
       replication: config.redis.replication,
       observer,

@@ -91,6 +91,8 @@ export interface RedisStoreOptions {
   prefix?: string;
   nodeId?: string;
   presenceTtlSeconds?: number;
+  /** PRESENCE_GRACE_MS: what a restarted node's leftovers get. */
+  presenceGraceMs?: number;
   commandTimeoutMs?: number;
   limits?: { historyRetention: number };
 }
@@ -103,6 +105,7 @@ export async function openRedisStores(
     prefix = uniquePrefix(),
     nodeId = `node-${randomUUID().slice(0, 8)}`,
     presenceTtlSeconds = 30,
+    presenceGraceMs = 0,
     commandTimeoutMs = 1000,
     limits = { historyRetention: 100 },
   }: RedisStoreOptions = {},
@@ -119,7 +122,13 @@ export async function openRedisStores(
   );
   const stores = createRedisStores(
     connections,
-    { keyPrefix: prefix, nodeId, presenceTtlMs: presenceTtlSeconds * 1000, limits },
+    {
+      keyPrefix: prefix,
+      nodeId,
+      presenceTtlMs: presenceTtlSeconds * 1000,
+      presenceGraceMs,
+      limits,
+    },
     log,
   );
   await stores.open();

@@ -224,6 +224,49 @@ describe('a node that dies', () => {
     expect(await after.presence.sweep()).toEqual([{ ref: general, member: ana }]);
   });
 
+  it('restarted, gives its earlier users the grace: those back in time never left, the rest leave after it', async () => {
+    const prefix = uniquePrefix();
+    const before = await openRedisStores(redis.url, { prefix, nodeId: 'fixed' });
+    // Thousands of connections, to be reaped a few dozen at a time rather than one by one.
+    const users = Array.from({ length: 2000 }, (_, i) => ({ id: `u${i}`, name: `U${i}` }));
+    await Promise.all(users.map((user, i) => before.presence.add(general, user, `old-${i}`)));
+    await before.connections.close();
+    const graceMs = 3000;
+    const after = await openRedisStores(redis.url, {
+      prefix,
+      nodeId: 'fixed',
+      presenceGraceMs: graceMs,
+    });
+    opened.push(after);
+    // The first thousand come back at once, to the restarted node: no arrival for any of them.
+    const back = users.slice(0, 1000);
+    const arrivals = await Promise.all(
+      back.map((user, i) => after.presence.add(general, user, `new-${i}`)),
+    );
+    expect(arrivals.filter(Boolean)).toEqual([]);
+    // Until the grace ends nobody has left (a second of adds is far inside 3 s); then exactly
+    // those who did not come back have.
+    expect(await after.presence.sweep()).toEqual([]);
+    const departed = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          for (const { member } of await after.presence.sweep()) departed.add(member.id);
+          return departed.size;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(1000);
+    expect([...departed].sort()).toEqual(
+      users
+        .slice(1000)
+        .map((user) => user.id)
+        .sort(),
+    );
+    expect(await after.presence.count(general)).toBe(1000);
+    expect(await after.presence.sweep()).toEqual([]);
+  });
+
   it('a graceful stop unregisters the node at once, leaving survivors nothing to clean', async () => {
     const prefix = uniquePrefix();
     const leaving = await openRedisStores(redis.url, { prefix, nodeId: 'leaving' });

@@ -170,6 +170,11 @@ export interface NodePresenceOptions {
   nodeId: string;
   /** How long a dead node's presence may linger. */
   ttlMs: number;
+  /**
+   * The grace of a dropped connection (PRESENCE_GRACE_MS): a restarted node's earlier
+   * connections were dropped, not left, so their users get it to come back before they leave.
+   */
+  graceMs?: number;
   /** How long this node has been connected to Redis without a break. */
   connectedForMs(): number;
 }
@@ -177,6 +182,18 @@ export interface NodePresenceOptions {
 /** A node's liveness key lives this long; it is renewed three times as often. */
 export function heartbeatTimings(ttlMs: number) {
   return { aliveMs: Math.floor((ttlMs * 2) / 3), everyMs: Math.floor(ttlMs / 3) };
+}
+
+/** Connections of a dead or earlier node removed at once (their Redis commands pipelined). */
+const REAP_CONCURRENCY = 32;
+
+/** Runs `work` on every item, at most REAP_CONCURRENCY at once; rejects with the first failure. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(REAP_CONCURRENCY, items.length) }, worker));
 }
 
 /** A connection as recorded under its node, so survivors can remove it if the node dies. */
@@ -220,7 +237,7 @@ export interface RedisPresenceStore extends PresenceStore {
 export function createRedisPresenceStore(
   client: RedisClient,
   keys: RedisKeys,
-  { nodeId, ttlMs, connectedForMs }: NodePresenceOptions,
+  { nodeId, ttlMs, graceMs: restartGraceMs = 0, connectedForMs }: NodePresenceOptions,
 ): RedisPresenceStore {
   const { aliveMs } = heartbeatTimings(ttlMs);
   const presenceKeys = (ref: RoomRef): PresenceKeys => ({
@@ -296,14 +313,45 @@ export function createRedisPresenceStore(
     }
   }
 
-  /** Removes every connection recorded under `node`, keeping the users who thereby left. */
+  /**
+   * Removes every connection recorded under `node`, keeping the users who thereby left. A dead
+   * node of thousands of connections is reaped REAP_CONCURRENCY at a time (their commands
+   * pipelined), not one round trip after another.
+   */
   async function reapNode(node: string): Promise<void> {
-    for (const entry of await client.sMembers(keys.nodeConnections(node))) {
+    const entries = await client.sMembers(keys.nodeConnections(node));
+    await inParallel(entries, async (entry) => {
       const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
       const ref = { workspace, room };
       const { member } = await removeConnection(ref, userId, connectionId, node);
       if (member) found.push({ ref, member });
-    }
+    });
+  }
+
+  /**
+   * What an earlier process with this node id left (it was killed, or restarted), read before
+   * this one records anything: its connections were dropped, not left, so their users get the
+   * grace to come back (to this node or another) before anyone is told they left. Removed in
+   * the background while the node serves, so a restart is not held up by it; a removal that
+   * fails is retried by the sweeps, as any failed removal is.
+   */
+  function reapLeftovers(entries: string[]): Promise<void> {
+    return inParallel(entries, async (entry) => {
+      const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
+      const ref = { workspace, room };
+      try {
+        const { removal, member } = await removeConnection(
+          ref,
+          userId,
+          connectionId,
+          nodeId,
+          restartGraceMs,
+        );
+        if (removal === 'left' && member) found.push({ ref, member });
+      } catch {
+        pending.set(pendingKey(ref, connectionId), { ref, userId, connectionId });
+      }
+    });
   }
 
   async function retryPending(): Promise<void> {
@@ -405,9 +453,10 @@ export function createRedisPresenceStore(
     heartbeat,
 
     async start() {
-      // Departures found here are handed out by the first sweep, once there is a server to tell.
-      await reapNode(nodeId);
+      const leftovers = await client.sMembers(keys.nodeConnections(nodeId));
       await heartbeat();
+      // Departures found are handed out by sweeps, once there is a server to tell.
+      void reapLeftovers(leftovers);
     },
 
     async stop() {
