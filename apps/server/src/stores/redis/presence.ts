@@ -184,8 +184,11 @@ export function heartbeatTimings(ttlMs: number) {
   return { aliveMs: Math.floor((ttlMs * 2) / 3), everyMs: Math.floor(ttlMs / 3) };
 }
 
-/** Connections of a dead or earlier node removed at once (their Redis commands pipelined). */
-const REAP_CONCURRENCY = 32;
+/**
+ * Connections of a dead or earlier node removed at once (their Redis commands pipelined): a
+ * few, as this runs while the node serves, often during a reconnect storm that needs Redis more.
+ */
+const REAP_CONCURRENCY = 8;
 
 /** Runs `work` on every item, at most REAP_CONCURRENCY at once; rejects with the first failure. */
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
