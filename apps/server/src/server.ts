@@ -27,6 +27,7 @@ import { createMetrics } from './metrics';
 import { createMetricsListener } from './metrics/listener';
 import { createNodeReporter } from './ops/node-report';
 import { type PresenceSweeper, startPresenceSweeper } from './presence/sweeper';
+import { createJoinGate } from './rooms/join-gate';
 import { createLobbyCounts } from './rooms/lobby-counts';
 import { createRoomAnnouncer } from './rooms/room-announcer';
 import { createRoomCreation } from './rooms/room-creation';
@@ -115,6 +116,11 @@ const SLOW_READER_GRACE_MS = 10_000;
 const ROOM_ANNOUNCE_INTERVAL_MS = 200;
 /** The same for a room in `count` presence (past PRESENCE_MEMBERS_MAX): its count, once a second. */
 const COUNT_ANNOUNCE_INTERVAL_MS = 1000;
+/**
+ * Room joins a node works on at once, how many may wait, and for how long, before a join answers
+ * `rate_limited` (join-gate.ts): a reconnect storm meets Redis a few dozen joins at a time.
+ */
+const JOIN_GATE = { concurrency: 64, maxWaiting: 10_000, maxWaitMs: 4000 };
 /** How often at most lobbies (not in the room) hear a public room's figures. */
 const LOBBY_ANNOUNCE_INTERVAL_MS = 1000;
 
@@ -181,6 +187,7 @@ export function createParleyServer(
       track: (work) => services.track(work),
     }),
     roomCreation: createRoomCreation(stores, config.rooms, config.access),
+    joinGate: createJoinGate(JOIN_GATE),
     access,
     membershipChanges: createMembershipChanges(io, {
       crossNode: config.redis !== undefined,

@@ -5,6 +5,7 @@ import type { ClientAddressOf } from './clients/client-address';
 import type { ParleyConfig } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import type { JoinGate } from './rooms/join-gate';
 import type { RoomAnnouncer } from './rooms/room-announcer';
 import type { RoomCreation } from './rooms/room-creation';
 import type { OutageLog } from './stores/outage-log';
@@ -25,6 +26,8 @@ export interface Services {
   roomAnnouncer: RoomAnnouncer;
   /** Where a join may create a room: within the creation budgets and the workspace's limit. */
   roomCreation: RoomCreation;
+  /** Room joins this node works on at once; the rest wait their turn (join-gate.ts). */
+  joinGate: JoinGate;
   /** Who may enter which room, as what (decide.ts, the stores, the join hook). */
   access: RoomAccess;
   /** Removals and role changes, applied to the user's sockets on every node. */

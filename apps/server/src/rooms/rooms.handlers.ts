@@ -4,6 +4,7 @@ import {
   ErrorCode,
   type HistoryEntry,
   LIMITS,
+  type PayloadOf,
   type Role,
   roomMatches,
 } from '@parley/protocol';
@@ -17,41 +18,10 @@ import { announceRoom, enterRoom, exitRoom, refOf, requireJoined, roleIn } from 
 import { roomDirectory } from './room-directory';
 
 export const roomHandlers = [
-  defineHandler(ClientEvent.RoomJoin, async (session, { room, since, sinceId }) => {
-    const { stores } = session.services;
-    await joinOnce(session, room);
-
-    const ref = refOf(session, room);
-    const recovered =
-      since === undefined ? undefined : await recover(stores.history, ref, since, sinceId);
-    const [page, members, memberCount, record, lastSeq] = await Promise.all([
-      recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
-      stores.presence.members(ref, LIMITS.joinMembersMax),
-      stores.presence.count(ref),
-      stores.rooms.get(ref),
-      stores.history.lastSeq(ref),
-    ]);
-    // A sample of a big room may miss the joiner, who expects to see themselves.
-    if (!members.some((member) => member.id === session.user.id)) {
-      members.splice(LIMITS.joinMembersMax - 1, Number.POSITIVE_INFINITY, session.user);
-    }
-    const messages = recovered ?? page?.messages ?? [];
-    return {
-      room: roomInfo(
-        session,
-        record,
-        room,
-        Math.max(memberCount, members.length),
-        lastSeq,
-        session.joined.get(room) ?? null,
-      ),
-      messages,
-      members,
-      // After a recovery, older entries exist whenever the first one returned is not seq 1.
-      hasMore: page ? page.hasMore : (messages[0]?.seq ?? (since ?? 0) + 1) > 1,
-      recovered: recovered !== undefined,
-    };
-  }),
+  defineHandler(ClientEvent.RoomJoin, (session, payload) =>
+    // A reconnect storm's joins meet the stores a few dozen at a time, the rest in turn.
+    session.services.joinGate.run(() => join(session, payload)),
+  ),
 
   defineHandler(ClientEvent.RoomLeave, async (session, { room }) => {
     await requireJoined(session, room);
@@ -190,4 +160,44 @@ async function recover(
     if (stored?.seq !== since || stored.id !== sinceId) return undefined;
   }
   return history.since(ref, since, LIMITS.recoveryMaxMessages);
+}
+
+/** Enters the room and answers it: the latest page or what came after `since`, and who is there. */
+async function join(
+  session: ChatSession,
+  { room, since, sinceId }: PayloadOf<typeof ClientEvent.RoomJoin>,
+) {
+  const { stores } = session.services;
+  await joinOnce(session, room);
+
+  const ref = refOf(session, room);
+  const recovered =
+    since === undefined ? undefined : await recover(stores.history, ref, since, sinceId);
+  const [page, members, memberCount, record, lastSeq] = await Promise.all([
+    recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
+    stores.presence.members(ref, LIMITS.joinMembersMax),
+    stores.presence.count(ref),
+    stores.rooms.get(ref),
+    stores.history.lastSeq(ref),
+  ]);
+  // A sample of a big room may miss the joiner, who expects to see themselves.
+  if (!members.some((member) => member.id === session.user.id)) {
+    members.splice(LIMITS.joinMembersMax - 1, Number.POSITIVE_INFINITY, session.user);
+  }
+  const messages = recovered ?? page?.messages ?? [];
+  return {
+    room: roomInfo(
+      session,
+      record,
+      room,
+      Math.max(memberCount, members.length),
+      lastSeq,
+      session.joined.get(room) ?? null,
+    ),
+    messages,
+    members,
+    // After a recovery, older entries exist whenever the first one returned is not seq 1.
+    hasMore: page ? page.hasMore : (messages[0]?.seq ?? (since ?? 0) + 1) > 1,
+    recovered: recovered !== undefined,
+  };
 }
