@@ -61,7 +61,7 @@ export const clientEvents = {
   [ClientEvent.RoomJoin]: {
     payload: s.RoomJoinPayload,
     ack: s.RoomJoinAck,
-    summary: `Join a room (creating it if new, within the creation limits: \`rate_limited\` when the user or the workspace creates rooms too fast, \`forbidden\` when the workspace holds as many rooms as it may). Answers the latest page of history, or with \`since\` everything after it, and the members present: all of them in \`members\` presence (\`room.presence\`), up to ${LIMITS.joinMembersMax} of them in \`count\` presence (\`room.memberCount\` counts them all; \`presence:list\` pages through them). Joining a room already joined answers the same again.`,
+    summary: `Join a room (creating it if new, within the creation limits: \`rate_limited\` when the user or the workspace creates rooms too fast, \`forbidden\` when the workspace holds as many rooms as it may). A node busy with joins (a reconnect storm) has them wait their turn, and past a few seconds answers \`rate_limited\` with \`retryAfterMs\`: ask again then. Answers the latest page of history, or with \`since\` everything after it, and the members present: all of them in \`members\` presence (\`room.presence\`), up to ${LIMITS.joinMembersMax} of them in \`count\` presence (\`room.memberCount\` counts them all; \`presence:list\` pages through them). Joining a room already joined answers the same again.`,
   },
   [ClientEvent.RoomLeave]: {
     payload: s.RoomLeavePayload,
