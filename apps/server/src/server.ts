@@ -273,6 +273,7 @@ export function createParleyServer(
     connections: () => connectionsByTransport(io),
     roomsActive: () => roomsWithSockets(io),
     occupancy: () => occupancyOf(io),
+    joins: () => services.joinGate.load(),
     waitingBytes: () => waitingBytes(io),
     fastPath: () => fastPath.stats(),
     webhookEvents: () => webhooks.counts(),

@@ -53,6 +53,7 @@ async function allowedLabels(): Promise<Record<string, (value: string) => boolea
     method: oneOf(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'other']),
     status: (value) => /^[1-5]\d\d$/.test(value),
     transport: oneOf(['websocket', 'polling']),
+    state: oneOf(['running', 'waiting']),
     lane: oneOf(['messages', 'presence']),
     outcome: oneOf([
       'delivered',

@@ -164,6 +164,10 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'parley_room_joins')).toBe(4);
     expect(sampleValue(samples, 'parley_users_connected')).toBe(3);
     expect(sampleValue(samples, 'parley_rooms_active')).toBe(3);
+    // Every join answered: none running, none waiting.
+    expect(sampleValue(samples, 'parley_joins', { state: 'running' })).toBe(0);
+    expect(sampleValue(samples, 'parley_joins', { state: 'waiting' })).toBe(0);
+    expect(samples.some((sample) => sample.name === 'parley_joins')).toBe(true);
 
     await call(tab2, ClientEvent.RoomLeave, { room: 'random' });
     await disconnectHandled(t, elsewhere);

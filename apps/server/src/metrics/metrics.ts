@@ -68,6 +68,8 @@ export interface MetricSources {
    * chat rooms (one per socket per room), and distinct users (per workspace) with a socket.
    */
   occupancy(): { sockets: number; roomJoins: number; users: number };
+  /** Room joins the node works on now, and those waiting their turn (the join gate). */
+  joins(): { running: number; waiting: number };
   /** Bytes waiting to reach clients now: all connections together, and the most for one. */
   waitingBytes(): { total: number; max: number };
   fastPath(): { directFrames: number; heldWrites: number; batches: number };
@@ -350,6 +352,18 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}):
       },
     });
   }
+  new Gauge({
+    name: 'parley_joins',
+    help: 'Room joins this node works on now (running) and those waiting their turn (waiting): a reconnect storm shows here first.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      if (!sources) return;
+      const { running, waiting } = sources.joins();
+      this.set({ state: 'running' }, running);
+      this.set({ state: 'waiting' }, waiting);
+    },
+  });
   new Counter({
     name: 'parley_deliveries_total',
     help: 'Writes to connections by the fast path: direct (broadcast frames written straight to an idle TCP socket) and batched (engine writes held to leave with their event-loop turn). Zero while the fast path is off.',
