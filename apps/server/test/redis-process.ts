@@ -103,6 +103,30 @@ export async function waitFor(
 }
 
 /** A port the OS says is free on loopback now. */
+/**
+ * A run of `count` consecutive ports that were all free a moment ago (a server that takes a base
+ * port and the ones after it, as PARLEY_WORKERS does with METRICS_PORT).
+ */
+export async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    if (base + count - 1 > 65_535) continue;
+    const rest = await Promise.all(
+      Array.from({ length: count - 1 }, (_, i) => portIsFree(base + 1 + i)),
+    );
+    if (rest.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -2,8 +2,8 @@ import { type ChatSocket, createChatClient } from '@parley/protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, collect, connected, TEST_SECRET } from '../../test/helpers';
 import { type NodeProcess, spawnNode } from '../../test/node-process';
-import { freePort, startRedis, type TestRedis, uniquePrefix } from '../../test/redis';
-import { waitFor } from '../../test/redis-process';
+import { startRedis, type TestRedis, uniquePrefix } from '../../test/redis';
+import { freePorts, waitFor } from '../../test/redis-process';
 import { createTokenService } from '../auth/tokens';
 
 /**
@@ -120,7 +120,8 @@ describe('PARLEY_WORKERS=2 on one host', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    metricsPort = await freePort();
+    // Worker i serves metrics on METRICS_PORT + i: both must be free.
+    metricsPort = await freePorts(2);
     node = await spawnNode({
       NODE_ENV: 'test',
       PARLEY_WORKERS: '2',
