@@ -20,6 +20,7 @@ import { BIG_WORKSPACE_TARGETS, runBigWorkspace } from './scenarios/big-workspac
 import { runConnectRate } from './scenarios/connect-rate';
 import type { ScenarioContext } from './scenarios/context';
 import { runCrossNode } from './scenarios/cross-node';
+import { EVERY_CORE_TARGETS, runEveryCore } from './scenarios/every-core';
 import { runFanout, sameLoadRateFor } from './scenarios/fanout';
 import { runIdleMemory } from './scenarios/idle-memory';
 import { runManyRooms } from './scenarios/many-rooms';
@@ -141,6 +142,14 @@ async function main(): Promise<number> {
             report.crossNode = await runCrossNode(context);
           } catch (error) {
             report.errors.push(`cross-node: ${(error as Error).message}`);
+          }
+          break;
+        case 'every-core':
+          log(`every-core: ${EVERY_CORE_TARGETS.join(', ')} at the same loads, taking turns`);
+          try {
+            report.everyCore = await runEveryCore(context, EVERY_CORE_TARGETS);
+          } catch (error) {
+            report.errors.push(`every-core: ${(error as Error).message}`);
           }
           break;
         case 'replicated-acks':

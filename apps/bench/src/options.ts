@@ -15,15 +15,17 @@ export const SCENARIOS = [
   'replicated-acks',
   'presence-churn',
   'reconnect-storm',
+  'every-core',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * What a run measures unless --scenarios says otherwise: presence-churn only when named (its
- * 10 000-member room takes minutes to fill, and it measures Parley alone), and reconnect-storm
- * only when named (it kills and restarts the servers, 10 000 clients at a time).
+ * 10 000-member room takes minutes to fill, and it measures Parley alone), reconnect-storm
+ * only when named (it kills and restarts the servers, 10 000 clients at a time), and every-core
+ * only when named (four Parley set-ups, several rounds each, ≈ 5 min).
  */
 const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter(
-  (name) => name !== 'presence-churn' && name !== 'reconnect-storm',
+  (name) => name !== 'presence-churn' && name !== 'reconnect-storm' && name !== 'every-core',
 );
 export const RESTART_SIGNALS = ['SIGKILL', 'SIGTERM'] as const;
 /** What a run measures unless --targets says otherwise. */
@@ -37,6 +39,8 @@ const TARGETS: readonly TargetName[] = [
   'parley-no-metrics',
   'parley-scraped',
   'parley-baseline',
+  'parley-redis-1',
+  'parley-workers',
 ];
 
 export interface BenchOptions {
@@ -66,6 +70,8 @@ export interface BenchOptions {
   };
   manyRooms: { clients: number; roomSize: number; startRate: number; window: number };
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
+  /** every-core: messages/s per sender of the fan-out's one sender and of every many-rooms client. */
+  everyCore: { fanoutRate: number; manyRoomsRate: number; seconds: number; rounds: number };
   replicatedAcks: {
     /** Clients in rooms of `roomSize`, alternating between the two nodes: node A's send, node B's receive. */
     clients: number;
@@ -164,6 +170,10 @@ const HELP = `pnpm bench [-- options]
   --cross-node-rate N     cross-node: deliveries per second (5000)
   --cross-node-seconds N  cross-node: seconds per window (8)
   --cross-node-rounds N   cross-node: rounds, alternating the two; the median p99 is reported (4)
+  --every-core-fanout-rate N  every-core: the fan-out sender's msg/s (300: 300 000 deliveries/s)
+  --every-core-rate N     every-core: each many-rooms client's msg/s (3: 3 000 msg/s in all)
+  --every-core-seconds N  every-core: seconds per window (6)
+  --every-core-rounds N   every-core: rounds, targets taking turns; the median is reported (3)
   --replicated-rate N     replicated-acks: messages/s, all senders together (1000)
   --replicated-seconds N  replicated-acks: seconds per window at that rate (4)
   --replicated-rounds N   replicated-acks: rounds, alternating WAIT off / WAIT 1; medians reported (5)
@@ -242,6 +252,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'cross-node-rate': { type: 'string' },
       'cross-node-seconds': { type: 'string' },
       'cross-node-rounds': { type: 'string' },
+      'every-core-fanout-rate': { type: 'string' },
+      'every-core-rate': { type: 'string' },
+      'every-core-seconds': { type: 'string' },
+      'every-core-rounds': { type: 'string' },
       'replicated-rate': { type: 'string' },
       'replicated-seconds': { type: 'string' },
       'replicated-rounds': { type: 'string' },
@@ -307,6 +321,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       receivers: positive(values.receivers, quick ? 200 : 1000),
       seconds: positive(values['cross-node-seconds'], quick ? 1 : 8),
       rounds: positive(values['cross-node-rounds'], quick ? 1 : 4),
+    },
+    everyCore: {
+      fanoutRate: positive(values['every-core-fanout-rate'], quick ? 50 : 300),
+      manyRoomsRate: positive(values['every-core-rate'], quick ? 1 : 3),
+      seconds: positive(values['every-core-seconds'], quick ? 1 : 6),
+      rounds: positive(values['every-core-rounds'], quick ? 1 : 3),
     },
     replicatedAcks: {
       clients: quick ? 40 : 400,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 
 /** Linux reports process times in clock ticks; 100 per second on every common kernel config. */
@@ -15,6 +15,20 @@ export function cpuSecondsOf(pid: number): number {
     return (utime + stime) / TICKS_PER_SECOND;
   } catch {
     return 0; // the process is gone: it uses no more CPU
+  }
+}
+
+/** The processes `pid` started (its threads' children), e.g. a cluster primary's workers. */
+export function childPidsOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .split(' ')
+        .filter((field) => field.trim() !== '')
+        .map(Number),
+    );
+  } catch {
+    return []; // gone, or gone between the listing and the read
   }
 }
 

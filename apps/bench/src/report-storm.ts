@@ -1,5 +1,6 @@
 import type { BenchOptions } from './options';
 import { lineChartSvg, type Series } from './plot';
+import { int, ratio, table, times } from './report-format';
 import type { ReconnectStormResult, StormRun } from './scenarios/reconnect-storm';
 import type { RestartSignal } from './servers/targets';
 import { TARGET_LABELS, type TargetName } from './servers/targets';
@@ -12,20 +13,8 @@ export type StormResults = Partial<Record<TargetName, ReconnectStormResult>>;
 const PARLEY: TargetName = 'parley-redis';
 const BARE: TargetName = 'socketio';
 
-const int = (value: number | undefined) =>
-  value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
 const secs = (value: number | undefined) =>
   value === undefined ? 'not all' : `${(value / 1000).toFixed(2)} s`;
-const times = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
-
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
-  return a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 /** ws's words for an attempt ended before its handshake: the client's 20-s connect timeout. */
 const LABELS: Record<string, string> = {

@@ -2,10 +2,13 @@ import type { LatencySummary } from './latency';
 import type { BenchOptions } from './options';
 import { lineChartSvg, type Series } from './plot';
 import type { MachineDescription } from './proc-stats';
+import { everyCoreGoals, everyCoreProblems, renderEveryCore } from './report-every-core';
+import { int, kib, ms, ratio, table, times } from './report-format';
 import { renderReconnectStorm, stormGoal, stormProblems } from './report-storm';
 import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
 import type { ConnectRateResult } from './scenarios/connect-rate';
 import type { CrossNodeResult } from './scenarios/cross-node';
+import type { EveryCoreResult } from './scenarios/every-core';
 import type { FanoutResult } from './scenarios/fanout';
 import type { IdleMemoryResult } from './scenarios/idle-memory';
 import type { ManyRoomsResult } from './scenarios/many-rooms';
@@ -37,6 +40,8 @@ export interface BenchReport {
   sameLoad?: SameLoadResult;
   manyRooms: PerTarget<ManyRoomsResult>;
   crossNode?: CrossNodeResult;
+  /** One process, PARLEY_WORKERS=2 and two nodes at the same loads (issue 15). */
+  everyCore?: EveryCoreResult;
   /** Two nodes over a Redis with a replica, acknowledging without and with WAIT 1. */
   replicatedAcks?: ReplicatedAcksResult;
   idleMemory: PerTarget<IdleMemoryResult>;
@@ -74,12 +79,6 @@ export interface Goal {
   goal: string;
   measured: string;
   met: boolean | null;
-}
-
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
-  return a !== undefined && b !== undefined && b !== 0
-    ? Math.round((a / b) * 100) / 100
-    : undefined;
 }
 
 /** The same-load rate as the tables name it: how it was chosen, and its value. */
@@ -304,6 +303,8 @@ export function checkGoals(report: BenchReport): Goal[] {
     met: listGrowth === undefined ? null : listGrowth <= 1.5,
   });
   if (report.reconnectStorm) goals.push(stormGoal(report.reconnectStorm));
+  if (report.options.scenarios.includes('every-core'))
+    goals.push(...everyCoreGoals(report.everyCore));
   return goals;
 }
 
@@ -405,6 +406,7 @@ export function findProblems(report: BenchReport): string[] {
   }
   if (scenarios.includes('reconnect-storm'))
     problems.push(...stormProblems(report.reconnectStorm ?? {}, report.options));
+  if (scenarios.includes('every-core')) problems.push(...everyCoreProblems(report.everyCore));
   if (scenarios.includes('cross-node')) {
     for (const name of ['parley', 'parley-redis'] as const) {
       if (!targets.includes(name)) continue;
@@ -418,19 +420,6 @@ export function findProblems(report: BenchReport): string[] {
 }
 
 // ---- Markdown ----
-
-const int = (value: number | undefined) =>
-  value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
-const ms = (value: number | undefined) =>
-  value === undefined ? '–' : value.toFixed(value < 10 ? 2 : 1);
-const times = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
-const kib = (bytes: number | undefined) =>
-  bytes === undefined ? '–' : `${(bytes / 1024).toFixed(1)} KiB`;
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 /** Targets as columns, metrics as rows. */
 function byTarget<T>(results: PerTarget<T>, rows: [string, (result: T) => string][]): string {
@@ -733,6 +722,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
 
   if (report.replicatedAcks) parts.push(renderReplicatedAcks(report.replicatedAcks, options));
+  if (report.everyCore) parts.push(renderEveryCore(report.everyCore, options.everyCore.rounds));
 
   parts.push(
     `### Idle memory: ${int(options.memory.sockets)} connected, authenticated sockets, each joined to a room\n\n` +

@@ -4,7 +4,7 @@ import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PARLEY_MAIN, SERVERS_DIR } from '../paths';
-import { rssBytesOf } from '../proc-stats';
+import { childPidsOf, rssBytesOf } from '../proc-stats';
 import { freePort, pinToCpus, startProcess, stopProcess, waitForPort } from '../processes';
 import { startRedis } from './redis';
 
@@ -19,6 +19,10 @@ export type TargetName =
   // Parley from another build (--baseline-main): the same node before a change, side by side.
   | 'parley-baseline'
   | 'parley-redis'
+  // One Parley process over Redis, and one host's PARLEY_WORKERS=2 (a primary handing
+  // connections to two worker processes) over Redis: what every core costs (issue 15).
+  | 'parley-redis-1'
+  | 'parley-workers'
   // Two nodes over a Redis with a replica, acknowledging without and with `WAIT 1`
   // (replicated-acks scenario only: not among --targets).
   | 'parley-redis-replica'
@@ -91,6 +95,8 @@ export const TARGET_LABELS: Record<TargetName, string> = {
   'parley-scraped': 'Parley, /metrics scraped every 1 s',
   'parley-baseline': 'Parley, baseline build',
   'parley-redis': 'Parley ×2 + Redis',
+  'parley-redis-1': 'Parley ×1 + Redis',
+  'parley-workers': 'Parley, PARLEY_WORKERS=2 + Redis',
   'parley-redis-replica': 'Parley ×2 + Redis and replica, no WAIT',
   'parley-redis-wait': 'Parley ×2 + Redis and replica, WAIT 1',
 };
@@ -350,6 +356,14 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
     }
     case 'parley-redis':
       return startParleyOverRedis(name, options, {});
+    case 'parley-redis-1':
+      return startParleyOverRedis(name, options, { nodeIds: ['a'] });
+    case 'parley-workers':
+      return startParleyOverRedis(name, options, {
+        nodeIds: ['a'],
+        env: { PARLEY_WORKERS: '2' },
+        withChildren: true,
+      });
     case 'parley-redis-replica':
       return startParleyOverRedis(name, options, { replica: true });
     case 'parley-redis-wait':
@@ -414,14 +428,28 @@ function scrapedEverySecond(target: RunningTarget): RunningTarget {
 }
 
 /**
- * Two Parley nodes over one private Redis, and with `replica` a replica of it (in sync before
- * the nodes start); `waitReplicas` sets REDIS_WAIT_REPLICAS. The replica counts as a server
- * process: its CPU and memory are in the figures with the rest.
+ * Parley nodes (two unless `nodeIds` says otherwise) over one private Redis, and with `replica`
+ * a replica of it (in sync before the nodes start); `waitReplicas` sets REDIS_WAIT_REPLICAS. The
+ * replica counts as a server process: its CPU and memory are in the figures with the rest. With
+ * `withChildren`, each node's child processes (PARLEY_WORKERS' workers) count as server
+ * processes too, for CPU.
  */
 async function startParleyOverRedis(
   name: TargetName,
   options: StartOptions,
-  { replica = false, waitReplicas }: { replica?: boolean; waitReplicas?: number },
+  {
+    replica = false,
+    waitReplicas,
+    nodeIds = ['a', 'b'],
+    env = {},
+    withChildren = false,
+  }: {
+    replica?: boolean;
+    waitReplicas?: number;
+    nodeIds?: string[];
+    env?: Record<string, string>;
+    withChildren?: boolean;
+  },
 ): Promise<RunningTarget> {
   const redis = await startRedis({ replica });
   const redisPids = () => [
@@ -430,11 +458,12 @@ async function startParleyOverRedis(
   ];
   for (const pid of redisPids()) pinToCpus(pid, options.cpus);
   const nodes = await Promise.all(
-    ['a', 'b'].map((id) =>
+    nodeIds.map((id) =>
       startParleyNode(`${name}-${id}`, options, {
         REDIS_URL: redis.url,
         NODE_ID: `bench-${id}`,
         ...(waitReplicas !== undefined && { REDIS_WAIT_REPLICAS: String(waitReplicas) }),
+        ...env,
       }),
     ),
   ).catch(async (error: unknown) => {
@@ -446,7 +475,13 @@ async function startParleyOverRedis(
     name,
     urls: nodes.map((node) => node.url),
     redisUrl: redis.url,
-    pids: () => [...nodes.map((node) => node.child.pid ?? 0), ...redisPids()],
+    pids: () => [
+      ...nodes.flatMap((node) => {
+        const pid = node.child.pid ?? 0;
+        return withChildren ? [pid, ...childPidsOf(pid)] : [pid];
+      }),
+      ...redisPids(),
+    ],
     memory: () => readMemory((nodes[0] as NodeServer).child),
     async memoryOfAll() {
       const readings = await Promise.all(nodes.map((node) => readMemory(node.child)));
