@@ -138,6 +138,8 @@ export interface BenchOptions {
   };
   /** Profile Parley (V8's CPU profiler) for this many seconds under each load; 0: no. */
   profileSeconds: number;
+  /** The Parley target profiled (its first node): `parley` unless asked. */
+  profileTarget: TargetName;
   build: boolean;
   /** Fail (exit 1) unless every target produced non-zero figures: the CI smoke test. */
   check: boolean;
@@ -193,6 +195,7 @@ const HELP = `pnpm bench [-- options]
   --step-seconds N        seconds measured per rate step (2)
   --workers N             receiving load-generator processes (2)
   --profile SECONDS       also profile Parley under fan-out, many-rooms and connect load
+  --profile-target NAME   the Parley target profiled (parley; e.g. parley-redis: its first node)
   --no-build              do not rebuild apps/server/dist when it is stale
   --no-pin                let the OS place processes (default: servers on CPU 0, generator on the rest)
   --check                 exit 1 unless every target has non-zero figures (on with --quick)
@@ -274,6 +277,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'storm-seconds': { type: 'string' },
       workers: { type: 'string' },
       profile: { type: 'string' },
+      'profile-target': { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
@@ -377,6 +381,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       timeoutMs: positive(values['storm-seconds'], quick ? 60 : 180) * 1000,
     },
     profileSeconds: values.profile === undefined ? 0 : positive(values.profile, 0),
+    profileTarget: list(values['profile-target'], TARGETS, ['parley'])[0] as TargetName,
     build: !values['no-build'],
     check: values.check ?? false,
     outDir: resolve(values.out ?? RESULTS_DIR),

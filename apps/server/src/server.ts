@@ -75,7 +75,11 @@ function chooseBackend(config: ParleyConfig, log: Logger, observer: StoreObserve
       keyPrefix: config.redis.keyPrefix,
       nodeId: config.nodeId,
       presenceTtlMs: config.presence.ttlSeconds * 1000,
-      presenceGraceMs: config.presence.graceMs,
+      // A restarted node's earlier users were cut off by its crash or stop, and come back with
+      // their clients' backoff, slowed by everyone else doing the same: they get as long as a
+      // crashed node's users may linger anyway (PRESENCE_TTL_SECONDS), and at least the grace of
+      // a dropped connection. Those back by then never left, and nobody hears a thing.
+      leftoverGraceMs: Math.max(config.presence.graceMs, config.presence.ttlSeconds * 1000),
       limits: config.limits,
       replication: config.redis.replication,
       observer,

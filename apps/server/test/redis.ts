@@ -91,8 +91,8 @@ export interface RedisStoreOptions {
   prefix?: string;
   nodeId?: string;
   presenceTtlSeconds?: number;
-  /** PRESENCE_GRACE_MS: what a restarted node's leftovers get. */
-  presenceGraceMs?: number;
+  /** How long a restarted node's leftover users have to come back (server.ts derives it). */
+  leftoverGraceMs?: number;
   commandTimeoutMs?: number;
   limits?: { historyRetention: number };
 }
@@ -105,7 +105,7 @@ export async function openRedisStores(
     prefix = uniquePrefix(),
     nodeId = `node-${randomUUID().slice(0, 8)}`,
     presenceTtlSeconds = 30,
-    presenceGraceMs = 0,
+    leftoverGraceMs = 0,
     commandTimeoutMs = 1000,
     limits = { historyRetention: 100 },
   }: RedisStoreOptions = {},
@@ -126,7 +126,7 @@ export async function openRedisStores(
       keyPrefix: prefix,
       nodeId,
       presenceTtlMs: presenceTtlSeconds * 1000,
-      presenceGraceMs,
+      leftoverGraceMs,
       limits,
     },
     log,

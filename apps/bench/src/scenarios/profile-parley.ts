@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type ProfileSummary, summarizeProfile } from '../profile/top-frames';
-import type { RunningTarget } from '../servers/targets';
+import type { RunningTarget, TargetName } from '../servers/targets';
 import { clientsInRooms, type ScenarioContext } from './context';
 import { fanoutRoomLoad } from './fanout';
 import { manyRoomsLoad } from './many-rooms';
@@ -43,7 +43,7 @@ export async function profileParley(
     return summarizeProfile(join(dir, file), 30);
   };
 
-  const profileFanout = (name: 'socketio' | 'parley', messagesPerSec: number, file: string) =>
+  const profileFanout = (name: TargetName, messagesPerSec: number, file: string) =>
     context.withTarget(name, async (target) => {
       const load = await fanoutRoomLoad(context, target, {
         receivers: options.fanout.receivers,
@@ -64,13 +64,21 @@ export async function profileParley(
     sameLoad,
     'fanout-same-load-bare.cpuprofile',
   );
-  profiles.fanoutSameLoad = await profileFanout('parley', sameLoad, 'fanout-same-load.cpuprofile');
+  profiles.fanoutSameLoad = await profileFanout(
+    options.profileTarget,
+    sameLoad,
+    'fanout-same-load.cpuprofile',
+  );
 
   log('  fan-out');
-  profiles.fanout = await profileFanout('parley', rates.fanoutPerSec, 'fanout.cpuprofile');
+  profiles.fanout = await profileFanout(
+    options.profileTarget,
+    rates.fanoutPerSec,
+    'fanout.cpuprofile',
+  );
 
   log('  many rooms');
-  await context.withTarget('parley', async (target) => {
+  await context.withTarget(options.profileTarget, async (target) => {
     const { load, connected } = await manyRoomsLoad(context, target, { durationMs });
     await measureAt(load, rates.manyRoomsPerClientPerSec);
     const summary = await profiled(target, 'many-rooms.cpuprofile', async () => {
@@ -83,7 +91,7 @@ export async function profileParley(
   });
 
   log('  connect + join');
-  await context.withTarget('parley', async (target) => {
+  await context.withTarget(options.profileTarget, async (target) => {
     const { clients, roomSize, concurrency } = options.connect;
     const specs = clientsInRooms(target.urls.slice(0, 1), clients, roomSize, { sends: false });
     const summary = await profiled(target, 'connect.cpuprofile', async () => {

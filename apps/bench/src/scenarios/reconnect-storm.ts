@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StormReport } from '../clients/commands';
 import type { StormClientSpec } from '../clients/storm';
 import { CpuMeter, cpuSecondsOf } from '../proc-stats';
+import { renderProfile, summarizeProfile } from '../profile/top-frames';
 import { info } from '../servers/redis';
 import {
   epochMs,
@@ -257,6 +259,10 @@ export async function runReconnectStorm(
         roomNames,
         catchUpMessages,
         timeoutMs,
+        profileFile:
+          context.options.profileSeconds > 0
+            ? join(context.options.outDir, `storm-${name}-${signal}.cpuprofile`)
+            : undefined,
       });
       seqs = run.seqs;
       runs.push(run.result);
@@ -290,6 +296,8 @@ interface StormSettings {
   roomNames: string[];
   catchUpMessages: number;
   timeoutMs: number;
+  /** With --profile: V8's CPU profile of the first node from its restart until all are back. */
+  profileFile?: string;
 }
 
 async function storm(
@@ -325,6 +333,7 @@ async function storm(
   // What the nodes' start cost Redis (loading scripts, sweeping the dead node's presence…),
   // before the clients are back: not counted per reconnect.
   const redisAtReady = redisPort ? await redisCounters(redisPort) : undefined;
+  const stopProfile = settings.profileFile ? await target.profile() : undefined;
   let seqs = settings.seqs;
   let seeding: Promise<void> | undefined;
   let seeded = !history;
@@ -360,6 +369,10 @@ async function storm(
     await sleep(POLL_MS);
   }
   const endedAt = epochMs();
+  if (stopProfile && settings.profileFile) {
+    await stopProfile(settings.profileFile);
+    context.log(renderProfile(summarizeProfile(settings.profileFile, 40)));
+  }
   await seeding;
   const pidsAfter = target.pids();
   const serverCpuSeconds = pidsAfter.reduce(

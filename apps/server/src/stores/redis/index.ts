@@ -20,8 +20,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   nodeId: string;
   presenceTtlMs: number;
-  /** The grace of a dropped connection (PRESENCE_GRACE_MS), for a restarted node's leftovers. */
-  presenceGraceMs?: number;
+  /** How long a restarted node's leftover users have to come back before they leave. */
+  leftoverGraceMs?: number;
   limits: Pick<ParleyConfig['limits'], 'historyRetention'>;
   /** Acknowledge messages only once replicas have them (REDIS_WAIT_REPLICAS). */
   replication?: Omit<Replication, 'waitFor'>;
@@ -55,7 +55,7 @@ export function createRedisStores(
   const presence = createRedisPresenceStore(commands, keys, {
     nodeId: options.nodeId,
     ttlMs: options.presenceTtlMs,
-    graceMs: options.presenceGraceMs,
+    graceMs: options.leftoverGraceMs,
     connectedForMs: connections.connectedForMs,
   });
   const heartbeat = () =>

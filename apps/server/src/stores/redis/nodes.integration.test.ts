@@ -235,7 +235,7 @@ describe('a node that dies', () => {
     const after = await openRedisStores(redis.url, {
       prefix,
       nodeId: 'fixed',
-      presenceGraceMs: graceMs,
+      leftoverGraceMs: graceMs,
     });
     opened.push(after);
     // The first thousand come back at once, to the restarted node: no arrival for any of them.

@@ -171,8 +171,8 @@ export interface NodePresenceOptions {
   /** How long a dead node's presence may linger. */
   ttlMs: number;
   /**
-   * The grace of a dropped connection (PRESENCE_GRACE_MS): a restarted node's earlier
-   * connections were dropped, not left, so their users get it to come back before they leave.
+   * A restarted node's earlier connections were dropped, not left, so their users get this long
+   * to come back before they leave (server.ts: PRESENCE_TTL_SECONDS, at least PRESENCE_GRACE_MS).
    */
   graceMs?: number;
   /** How long this node has been connected to Redis without a break. */
