@@ -7,8 +7,8 @@ import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
 import { handlerTable, registerHandlers } from './socket/define-handler';
-import { createSession } from './socket/session';
-import type { ParleyIo } from './socket/types';
+import { createSession, sessionOf } from './socket/session';
+import type { ParleyIo, ParleySocket } from './socket/types';
 import { typingHandlers } from './typing/typing.handlers';
 
 const handlers = handlerTable([
@@ -38,24 +38,30 @@ export function attachChat(io: ParleyIo, services: Services): void {
     registerHandlers(session, handlers);
     // The socket that tells the connection why, if the server has to close it.
     session.budget.speaker ??= socket;
-    socket.on('disconnecting', (reason) => {
-      if (session.budget.speaker === socket) session.budget.speaker = undefined;
-      // Checked first: the per-connection logger is made on first use, and most never log.
-      if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
-      const rooms = [...session.joined.keys()];
-      // A dropped connection (not a leave): a reload or a move to another node within the grace
-      // is then no departure.
-      const { graceMs } = services.config.presence;
-      const cleanup = Promise.allSettled(
-        rooms.map((room) => exitRoom(session, room, { graceMs })),
-      ).then((results) => {
-        for (const result of results) {
-          if (result.status === 'rejected' && !services.outage.failed('leave', result.reason)) {
-            session.log.error({ err: result.reason }, 'presence cleanup failed');
-          }
-        }
-      });
-      services.track(cleanup);
-    });
+    socket.on('disconnecting', onDisconnecting);
   });
+}
+
+/** One listener for every socket (not a closure each: memory per idle socket); `this`: the socket. */
+function onDisconnecting(this: ParleySocket, reason: string): void {
+  const session = sessionOf(this);
+  if (!session) return;
+  const { services } = session;
+  if (session.budget.speaker === this) session.budget.speaker = undefined;
+  // Checked first: the per-connection logger is made on first use, and most never log.
+  if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
+  const rooms = [...session.joined.keys()];
+  // A dropped connection (not a leave): a reload or a move to another node within the grace
+  // is then no departure.
+  const { graceMs } = services.config.presence;
+  const cleanup = Promise.allSettled(
+    rooms.map((room) => exitRoom(session, room, { graceMs })),
+  ).then((results) => {
+    for (const result of results) {
+      if (result.status === 'rejected' && !services.outage.failed('leave', result.reason)) {
+        session.log.error({ err: result.reason }, 'presence cleanup failed');
+      }
+    }
+  });
+  services.track(cleanup);
 }

@@ -35,7 +35,12 @@ import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { budgetOf, connectionBudget } from './socket/connection-budget';
-import { engineConnections, namespacesOf, waitingBytes } from './socket/engine-internals';
+import {
+  emptyHandshakeRequest,
+  engineConnections,
+  namespacesOf,
+  waitingBytes,
+} from './socket/engine-internals';
 import { type FastPathStats, installFastPath } from './socket/fast-path';
 import { createSlowReaders } from './socket/slow-readers';
 import { type InterServerEvents, isRoomChannel, type ParleyIo } from './socket/types';
@@ -242,8 +247,8 @@ export function createParleyServer(
     const budget = connectionBudget(connection, config.limits);
     budget.address = gate.opened(connection.request);
     if (budget.address !== undefined) connection.on('close', onConnectionClose);
-    // The handshake request is not needed once a connection is up; keeping it costs memory.
-    connection.request = null;
+    // The handshake request is not needed once a connection is up; what it holds costs memory.
+    emptyHandshakeRequest(connection.request);
   });
   // Broadcast frames and write batching, behind the one seam (socket/fast-path/).
   const fastPath = installFastPath(

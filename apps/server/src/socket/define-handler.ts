@@ -15,7 +15,9 @@ import type { z } from 'zod';
 import { ParleyError } from '../errors';
 import type { RateLimitKind } from '../metrics';
 import { closeConnection } from './close';
-import type { ChatSession } from './session';
+import { listenToEveryEvent } from './engine-internals';
+import { type ChatSession, sessionOf } from './session';
+import type { ParleySocket } from './types';
 
 export interface Handler<E extends ClientEventName = ClientEventName> {
   event: E;
@@ -52,30 +54,41 @@ export function handlerTable(handlers: readonly Handler[]): HandlerTable {
  * when it is a function), refuse floods, validate the single payload with the protocol's schema,
  * run the handler, and answer a `Result`. Nothing a client sends can throw past this point.
  *
- * One catch-all listener per connection, not one per event: with tens of thousands of idle
- * sockets, a listener table per socket is memory for nothing (≈ 1 KiB each, measured).
+ * One catch-all listener for every connection, not one per event, nor one closure per socket:
+ * with tens of thousands of idle sockets, what each holds is memory for nothing (a listener
+ * table ≈ 1 KiB, a closure and its context ≈ 100 bytes; measured). The socket is `this`, and
+ * the session and handler table are found from it.
  */
 export function registerHandlers(session: ChatSession, table: HandlerTable): void {
-  session.socket.onAny((event: unknown, ...args: unknown[]) => {
-    // Socket.IO calls catch-all listeners at once, even for packets decoded together with the
-    // one that closed the connection (per-event listeners skip those): an event of a socket
-    // already gone must not run, or a join would leave presence nobody will clear.
-    if (!session.socket.connected) return;
-    const started = performance.now();
-    const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
-    const handler = typeof event === 'string' ? table.get(event) : undefined;
-    // Counted under the protocol's name, or `other`: never under a name a client made up.
-    const { metrics } = session.services;
-    metrics.eventReceived(handler?.event);
-    const done = (handler ? dispatch(session, handler, args) : refuseUnknown(session, event)).then(
-      (result) => {
-        const code = result.ok ? 'ok' : result.error.code;
-        metrics.answered(handler?.event, code, (performance.now() - started) / 1000);
-        ack?.(result);
-      },
-    );
-    session.services.track(done);
-  });
+  tables.set(session.services, table);
+  listenToEveryEvent(session.socket, onEvent);
+}
+
+/** Each server's handler table (one per `Services`), for the shared listener. */
+const tables = new WeakMap<object, HandlerTable>();
+
+function onEvent(this: ParleySocket, event: unknown, ...args: unknown[]): void {
+  // Socket.IO calls catch-all listeners at once, even for packets decoded together with the
+  // one that closed the connection (per-event listeners skip those): an event of a socket
+  // already gone must not run, or a join would leave presence nobody will clear.
+  if (!this.connected) return;
+  const session = sessionOf(this);
+  if (!session) return;
+  const table = tables.get(session.services) as HandlerTable;
+  const started = performance.now();
+  const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
+  const handler = typeof event === 'string' ? table.get(event) : undefined;
+  // Counted under the protocol's name, or `other`: never under a name a client made up.
+  const { metrics } = session.services;
+  metrics.eventReceived(handler?.event);
+  const done = (handler ? dispatch(session, handler, args) : refuseUnknown(session, event)).then(
+    (result) => {
+      const code = result.ok ? 'ok' : result.error.code;
+      metrics.answered(handler?.event, code, (performance.now() - started) / 1000);
+      ack?.(result);
+    },
+  );
+  session.services.track(done);
 }
 
 /**

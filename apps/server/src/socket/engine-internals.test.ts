@@ -7,8 +7,10 @@ import { io as connectClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectionDifference,
+  emptyHandshakeRequest,
   installedVersions,
   KNOWN_VERSIONS,
+  listenToEveryEvent,
   namespacesOf,
   queuedPackets,
   startupDifferences,
@@ -88,6 +90,91 @@ describe('the fence around Socket.IO, engine.io and ws internals', () => {
       'engine.io Socket#writeBuffer is not an array',
     );
     expect(usableConnection({ ...connection, transport: { name: 'websocket' } })).toBe(false);
+  });
+
+  it('empties the handshake request: sockets still connect, upgrade from polling, and share one empty handshake', async () => {
+    const httpServer = createServer();
+    const io = new Server(httpServer) as unknown as ParleyIo;
+    const requests: unknown[] = [];
+    io.engine.on('connection', (connection: { request: unknown }) => {
+      // What engine.io keeps: the request, with the parsed query the handshake read.
+      expect((connection.request as { _query?: { EIO?: string } })._query?.EIO).toBe('4');
+      requests.push(connection.request);
+      emptyHandshakeRequest(connection.request);
+    });
+    const handshakes: { headers: unknown; query: unknown }[] = [];
+    io.of('/chat/acme').on('connection', (socket) => {
+      handshakes.push(socket.handshake);
+      socket.on('echo', (value: string, ack: (value: string) => void) => ack(value));
+    });
+    httpServer.listen(0, '127.0.0.1');
+    await once(httpServer, 'listening');
+    const { port } = httpServer.address() as AddressInfo;
+    // One client upgrades from long-polling (a second request), one opens a websocket.
+    const clients = [['polling', 'websocket'], ['websocket']].map((transports) =>
+      connectClient(`http://127.0.0.1:${port}/chat/acme`, { transports, forceNew: true }),
+    );
+    cleanup.push(() => {
+      for (const client of clients) client.close();
+      io.close();
+    });
+    for (const client of clients) {
+      if (!client.connected)
+        await new Promise((resolve) => client.once('connect', () => resolve(null)));
+    }
+    const [polling] = clients as [ReturnType<typeof connectClient>];
+    await new Promise<void>((resolve) => {
+      if (polling.io.engine.transport.name === 'websocket') resolve();
+      else polling.io.engine.once('upgrade', () => resolve());
+    });
+    for (const client of clients)
+      expect(await client.emitWithAck('echo', 'é\u{1F600}')).toBe('é\u{1F600}');
+    expect(handshakes).toHaveLength(2);
+    // Emptied: nothing of the request's headers or URL kept, and one shared empty object each.
+    for (const request of requests) {
+      const message = request as { rawHeaders: unknown[]; headers: object; url: string };
+      expect(message.rawHeaders).toEqual([]);
+      expect(message.headers).toEqual({});
+      expect(message.url).toBe('');
+    }
+    const [first, second] = handshakes as [(typeof handshakes)[0], (typeof handshakes)[0]];
+    expect(first.headers).toBe(second.headers);
+    expect(first.query).toBe(second.query);
+    expect(Object.isFrozen(first.headers)).toBe(true);
+  });
+
+  it('keeps a catch-all listener in one slot, where Socket.IO reads it', async () => {
+    const httpServer = createServer();
+    const io = new Server(httpServer) as unknown as ParleyIo;
+    const heard: unknown[] = [];
+    function listener(this: unknown, event: string, value: unknown): void {
+      heard.push([this === sockets[0], event, value]);
+    }
+    const sockets: unknown[] = [];
+    io.of('/chat/acme').on('connection', (socket) => {
+      sockets.push(socket);
+      listenToEveryEvent(socket, listener);
+      expect((socket as unknown as { _anyListeners: unknown[] })._anyListeners).toEqual([listener]);
+    });
+    httpServer.listen(0, '127.0.0.1');
+    await once(httpServer, 'listening');
+    const { port } = httpServer.address() as AddressInfo;
+    const client = connectClient(`http://127.0.0.1:${port}/chat/acme`, {
+      transports: ['websocket'],
+    });
+    cleanup.push(() => {
+      client.close();
+      io.close();
+    });
+    await new Promise((resolve) => client.once('connect', () => resolve(null)));
+    client.emit('first', 1);
+    client.emit('second', 'two');
+    await expect
+      .poll(() => heard)
+      .toEqual([
+        [true, 'first', 1],
+        [true, 'second', 'two'],
+      ]);
   });
 });
 

@@ -146,6 +146,56 @@ export function waitingBytes(io: ParleyIo): { total: number; max: number } {
   return { total, max };
 }
 
+// ---- engine.io: the handshake request ----
+
+const NO_HEADERS: Record<string, string> = Object.freeze(Object.create(null));
+const NO_QUERY: Record<string, string> = Object.freeze(Object.create(null));
+const NO_RAW_HEADERS: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * Empties the handshake request of a connection that is up, for memory: engine.io keeps the
+ * request for the connection's whole life (as `request`, and through the upgrade response's
+ * close listener on the TCP socket, which Parley cannot remove), so nulling `request` frees
+ * nothing and makes Socket.IO build new empty `headers` and `query` objects for each socket's
+ * handshake. Emptied, it keeps its object but not its headers (two copies, raw and parsed), its
+ * URL or its parsed query, and Socket.IO's handshakes share one frozen empty object each. Call
+ * once everything needed from the request was read (the client address): nothing reads it later.
+ * `rawHeaders`, `headers` and `url` are http.IncomingMessage's own; `_query` is engine.io's
+ * (read at the handshake and by upgrade requests, which are other requests).
+ */
+export function emptyHandshakeRequest(request: unknown): void {
+  if (!request || typeof request !== 'object') return;
+  const message = request as {
+    rawHeaders?: string[];
+    headers?: Record<string, string>;
+    url?: string;
+    _query?: Record<string, string>;
+  };
+  message.rawHeaders = NO_RAW_HEADERS;
+  message.headers = NO_HEADERS;
+  message.url = '';
+  if (message._query && typeof message._query === 'object') message._query = NO_QUERY;
+}
+
+// ---- Socket.IO: one socket ----
+
+/**
+ * Listens to every event of `socket` with `listener` (Socket.IO's `onAny`), keeping one slot
+ * for it: Socket.IO grows its private `_anyListeners` array by `push` from `[]`, which reserves
+ * 17 slots (≈ 150 bytes per idle socket). When the array is not where it was, `onAny` alone.
+ */
+export function listenToEveryEvent<L extends (...args: never[]) => void>(
+  socket: { onAny(listener: L): unknown },
+  listener: L,
+): void {
+  socket.onAny(listener);
+  const own = socket as { _anyListeners?: unknown };
+  const listeners = own._anyListeners;
+  if (Array.isArray(listeners) && listeners.length === 1 && listeners[0] === listener) {
+    own._anyListeners = [listener];
+  }
+}
+
 // ---- engine.io: one client connection ----
 
 /** What of an engine.io connection the optimisations read and wrap. */

@@ -1,8 +1,9 @@
-import type { Member, Role } from '@parley/protocol';
+import type { Member } from '@parley/protocol';
 import type { Visitor } from '../access/room-access';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { type ConnectionBudget, connectionBudget } from './connection-budget';
+import { JoinedRooms } from './joined-rooms';
 import type { ParleySocket } from './types';
 
 /**
@@ -14,7 +15,7 @@ export class ChatSession {
   readonly user: Member;
   readonly workspace: string;
   /** Rooms this connection has joined (names, not channels), with its role in each. */
-  readonly joined = new Map<string, Role | null>();
+  readonly joined = new JoinedRooms();
   /** Rooms a `room:join` is entering right now; made on first use. */
   entering?: Set<string>;
   /**

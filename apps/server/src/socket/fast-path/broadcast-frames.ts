@@ -19,18 +19,46 @@ export function writeBroadcastFramesDirectly(
   /** Counted into the fast path's stats: frames that skipped engine.io. */
   counts: { directFrames: number } = { directFrames: 0 },
 ): void {
-  const write = connection.write;
-  connection.write = function writeFrameOrPacket(this: EngineConnection, data, options, callback) {
-    const frame = options?.wsPreEncodedFrame;
-    const socket = frame && callback === undefined ? idleTcpSocketOf(this) : undefined;
-    if (socket) {
-      socket.write(joined(frame as Buffer[]));
-      counts.directFrames++;
-      return this;
-    }
-    if (!mayQueue(this)) return this;
-    return write.call(this, data, options, callback);
-  };
+  const routed = connection as Routed;
+  // One route per server (its cap and counts), shared by its connections: a closure per
+  // connection would cost each idle socket ≈ 150 bytes.
+  let route = routes.get(counts);
+  if (!route || route.mayQueue !== mayQueue || route.write !== connection.write) {
+    route = { mayQueue, counts, write: connection.write };
+    routes.set(counts, route);
+  }
+  routed[ROUTE] = route;
+  routed.write = writeFrameOrPacket;
+}
+
+/** Where a connection's own write and its server's cap and counts are found. */
+interface Route {
+  mayQueue: (connection: EngineConnection) => boolean;
+  counts: { directFrames: number };
+  /** engine.io's write, as the connection had it (its prototype's). */
+  write: EngineConnection['write'];
+}
+
+const ROUTE = Symbol('parley.broadcastFrames');
+type Routed = EngineConnection & { [ROUTE]: Route };
+const routes = new WeakMap<object, Route>();
+
+function writeFrameOrPacket(
+  this: Routed,
+  data: unknown,
+  options?: { wsPreEncodedFrame?: Buffer[] },
+  callback?: () => void,
+): EngineConnection {
+  const route = this[ROUTE];
+  const frame = options?.wsPreEncodedFrame;
+  const socket = frame && callback === undefined ? idleTcpSocketOf(this) : undefined;
+  if (socket) {
+    socket.write(joined(frame as Buffer[]));
+    route.counts.directFrames++;
+    return this;
+  }
+  if (!route.mayQueue(this)) return this;
+  return route.write.call(this, data, options, callback);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Socket as NetSocket } from 'node:net';
+import { Socket as NetSocket } from 'node:net';
 import { type EngineConnection, type EngineTransport, tcpSocketOf } from '../engine-internals';
 
 /**
@@ -28,7 +28,7 @@ export interface BatchingCounts {
 /** One counter and one `setImmediate` for all sockets, not one timer per socket per turn. */
 let turn = 0;
 let turnEndScheduled = false;
-const heldThisTurn: BatchedSocket[] = [];
+const heldThisTurn: Batched[] = [];
 
 function currentTurn(): number {
   if (!turnEndScheduled) {
@@ -42,84 +42,91 @@ function endTurn(): void {
   turnEndScheduled = false;
   turn++;
   try {
-    for (const held of heldThisTurn) held.release();
+    for (const held of heldThisTurn) release(held);
   } finally {
     heldThisTurn.length = 0;
   }
 }
 
-class BatchedSocket {
+/** Where a batched socket keeps its state: one own property, not closures per socket. */
+const STATE = Symbol('parley.writeBatching');
+type Batched = NetSocket & { [STATE]: BatchState };
+
+/** What this batching knows of one socket. */
+class BatchState {
   /** The turn of this socket's last flush; a second flush in the same turn is held. */
-  private flushedInTurn = -1;
-  private holding = false;
+  flushedInTurn = -1;
+  holding = false;
   /** Frames written in `framesTurn`, and whether the turn before this one had several. */
-  private framesTurn = -1;
-  private frames = 0;
-  private inBurst = false;
-  private readonly write: NetSocket['write'];
-  private readonly uncork: NetSocket['uncork'];
+  framesTurn = -1;
+  frames = 0;
+  inBurst = false;
 
-  constructor(
-    private readonly socket: NetSocket,
-    private readonly counts: BatchingCounts,
-  ) {
-    this.write = socket.write;
-    this.uncork = socket.uncork;
-    const batched = this;
-    socket.write = function batchedWrite(this: NetSocket, ...args: Parameters<NetSocket['write']>) {
-      return batched.onWrite(this, args);
-    } as NetSocket['write'];
-    socket.uncork = function batchedUncork(this: NetSocket) {
-      batched.uncork.call(this);
-      // The writer's own cork is undone: one of its frames (header and payload) is complete.
-      if (batched.outsideWriterCork()) batched.frames++;
-      batched.noteFlush();
-    };
-  }
+  constructor(readonly counts: BatchingCounts) {}
+}
 
-  private onWrite(target: NetSocket, args: Parameters<NetSocket['write']>): boolean {
-    const now = currentTurn();
-    if (this.framesTurn !== now) {
-      this.inBurst = this.framesTurn === now - 1 && this.frames > 1;
-      this.framesTurn = now;
-      this.frames = 0;
-    }
-    if (!this.holding && (this.flushedInTurn === now || this.inBurst)) {
-      this.holding = true;
-      this.socket.cork();
-      heldThisTurn.push(this);
-    }
-    if (this.holding) this.counts.heldWrites++;
-    // A write outside the writer's own cork is a whole frame (a prebuilt broadcast frame).
-    if (this.outsideWriterCork()) this.frames++;
-    const accepted = this.write.apply(target, args);
-    this.noteFlush();
-    return accepted;
-  }
+// The socket's own methods, from its prototype: every batched socket's `write` and `uncork` are
+// these two shared functions, which find the socket as `this` and its state on it.
+const { write: plainWrite, uncork: plainUncork } = NetSocket.prototype;
 
-  /** Whether the only cork on the socket, if any, is this batching's own. */
-  private outsideWriterCork(): boolean {
-    return this.socket.writableCorked === (this.holding ? 1 : 0);
+function batchedWrite(this: Batched, ...args: Parameters<NetSocket['write']>): boolean {
+  const state = this[STATE];
+  const now = currentTurn();
+  if (state.framesTurn !== now) {
+    state.inBurst = state.framesTurn === now - 1 && state.frames > 1;
+    state.framesTurn = now;
+    state.frames = 0;
   }
+  if (!state.holding && (state.flushedInTurn === now || state.inBurst)) {
+    state.holding = true;
+    this.cork();
+    heldThisTurn.push(this);
+  }
+  if (state.holding) state.counts.heldWrites++;
+  // A write outside the writer's own cork is a whole frame (a prebuilt broadcast frame).
+  if (outsideWriterCork(this, state)) state.frames++;
+  const accepted = plainWrite.apply(this, args);
+  noteFlush(this, state);
+  return accepted;
+}
 
-  /** Called after a write or an uncork: whatever is not corked has gone to the kernel. */
-  private noteFlush(): void {
-    if (!this.holding && this.socket.writableCorked === 0) this.flushedInTurn = currentTurn();
-  }
+function batchedUncork(this: Batched): void {
+  const state = this[STATE];
+  plainUncork.call(this);
+  // The writer's own cork is undone: one of its frames (header and payload) is complete.
+  if (outsideWriterCork(this, state)) state.frames++;
+  noteFlush(this, state);
+}
 
-  release(): void {
-    this.holding = false;
-    this.counts.batches++;
-    // The original uncork: this flush ends the turn, it does not start the next one's count.
-    this.uncork.call(this.socket);
-  }
+/** Whether the only cork on the socket, if any, is this batching's own. */
+function outsideWriterCork(socket: NetSocket, state: BatchState): boolean {
+  return socket.writableCorked === (state.holding ? 1 : 0);
+}
+
+/** Called after a write or an uncork: whatever is not corked has gone to the kernel. */
+function noteFlush(socket: NetSocket, state: BatchState): void {
+  if (!state.holding && socket.writableCorked === 0) state.flushedInTurn = currentTurn();
+}
+
+/** The end of a turn: what a held socket got in it leaves in one system call. */
+function release(socket: Batched): void {
+  const state = socket[STATE];
+  state.holding = false;
+  state.counts.batches++;
+  // The original uncork: this flush ends the turn, it does not start the next one's count.
+  plainUncork.call(socket);
 }
 
 export function batchWritesPerTurn(
   socket: NetSocket,
   counts: BatchingCounts = { heldWrites: 0, batches: 0 },
 ): void {
-  new BatchedSocket(socket, counts);
+  // Someone else's `write` or `uncork` on this socket: leave it be (unbatched, as correct).
+  if (Object.hasOwn(socket, 'write') || Object.hasOwn(socket, 'uncork')) return;
+  const batched = socket as Batched;
+  batched[STATE] = new BatchState(counts);
+  batched.write = batchedWrite as NetSocket['write'];
+  batched.uncork = batchedUncork;
 }
 
 /** Batches the writes of every websocket connection, including ones upgraded from polling. */
