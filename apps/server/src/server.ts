@@ -39,6 +39,7 @@ import {
   emptyHandshakeRequest,
   engineConnections,
   namespacesOf,
+  onConnectionClose,
   waitingBytes,
 } from './socket/engine-internals';
 import { type FastPathStats, installFastPath } from './socket/fast-path';
@@ -238,7 +239,7 @@ export function createParleyServer(
   io.attach(httpServer);
   // Draining: new sessions are answered 503, so a load balancer retries them on another node.
   refuseNewSessionsWhile(httpServer, () => closing);
-  function onConnectionClose(this: object): void {
+  function releaseAddress(this: object): void {
     const address = budgetOf(this)?.address;
     if (address !== undefined) gate.closed(address);
   }
@@ -246,7 +247,7 @@ export function createParleyServer(
     // Everything kept per connection lives in its budget; one shared listener settles it.
     const budget = connectionBudget(connection, config.limits);
     budget.address = gate.opened(connection.request);
-    if (budget.address !== undefined) connection.on('close', onConnectionClose);
+    if (budget.address !== undefined) onConnectionClose(connection, releaseAddress);
     // The handshake request is not needed once a connection is up; what it holds costs memory.
     emptyHandshakeRequest(connection.request);
   });

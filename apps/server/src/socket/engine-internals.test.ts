@@ -12,6 +12,7 @@ import {
   KNOWN_VERSIONS,
   listenToEveryEvent,
   namespacesOf,
+  onConnectionClose,
   queuedPackets,
   startupDifferences,
   tcpSocketOf,
@@ -105,7 +106,11 @@ describe('the fence around Socket.IO, engine.io and ws internals', () => {
     const handshakes: { headers: unknown; query: unknown }[] = [];
     io.of('/chat/acme').on('connection', (socket) => {
       handshakes.push(socket.handshake);
-      socket.on('echo', (value: string, ack: (value: string) => void) => ack(value));
+      // An event outside Parley's protocol: this is Socket.IO's plain API.
+      const plain = socket as unknown as {
+        on(event: string, listener: (value: string, ack: (value: string) => void) => void): void;
+      };
+      plain.on('echo', (value, ack) => ack(value));
     });
     httpServer.listen(0, '127.0.0.1');
     await once(httpServer, 'listening');
@@ -175,6 +180,36 @@ describe('the fence around Socket.IO, engine.io and ws internals', () => {
         [true, 'first', 1],
         [true, 'second', 'two'],
       ]);
+  });
+
+  it('adds a third close listener to an engine.io connection in an array of its length', async () => {
+    const httpServer = createServer();
+    const io = new Server(httpServer) as unknown as ParleyIo;
+    const closed: string[] = [];
+    let events: { close?: unknown } | undefined;
+    io.engine.on('connection', (connection: { _events: { close?: unknown } }) => {
+      // engine.io and Socket.IO listen already: two, in an array of two.
+      expect(connection._events.close).toHaveLength(2);
+      onConnectionClose(connection, function released(this: unknown) {
+        closed.push(this === connection ? 'this' : 'other');
+      });
+      events = connection._events;
+    });
+    io.of('/chat/acme');
+    httpServer.listen(0, '127.0.0.1');
+    await once(httpServer, 'listening');
+    const { port } = httpServer.address() as AddressInfo;
+    const client = connectClient(`http://127.0.0.1:${port}/chat/acme`, {
+      transports: ['websocket'],
+    });
+    cleanup.push(() => io.close());
+    await new Promise((resolve) => client.once('connect', () => resolve(null)));
+    const listeners = events?.close as unknown[];
+    expect(listeners).toHaveLength(3);
+    // The whole array is three slots: a V8 heap snapshot would show 40 bytes, not 168; what a
+    // test can see is that it is a fresh array whose every listener still runs, once.
+    client.close();
+    await expect.poll(() => closed).toEqual(['this']);
   });
 });
 

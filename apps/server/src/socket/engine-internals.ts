@@ -196,6 +196,26 @@ export function listenToEveryEvent<L extends (...args: never[]) => void>(
   }
 }
 
+/**
+ * Adds a `close` listener to an engine.io connection without paying for a third listener:
+ * Node's EventEmitter keeps two listeners of an event in an array of exactly two, and `push`
+ * grows it to 19 slots for a third (≈ 150 bytes per idle socket; engine.io and Socket.IO have
+ * two there already). The array is then copied to its length. The emitter's private `_events`
+ * is Node's (stable since its first versions); when it is not as expected, just added.
+ */
+export function onConnectionClose(connection: object, listener: (this: object) => void): void {
+  const emitter = connection as {
+    on(event: 'close', listener: () => void): unknown;
+    _events?: Record<string, unknown>;
+  };
+  emitter.on('close', listener);
+  const events = emitter._events;
+  const listeners = events?.close;
+  if (events && Array.isArray(listeners) && listeners.at(-1) === listener) {
+    events.close = listeners.slice();
+  }
+}
+
 // ---- engine.io: one client connection ----
 
 /** What of an engine.io connection the optimisations read and wrap. */
