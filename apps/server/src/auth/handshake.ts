@@ -11,6 +11,15 @@ function refusal(code: ErrorCodeType, message: string): ExtendedError {
 }
 
 /**
+ * The namespace's workspace, one string for all its sockets (each would keep its own copy).
+ */
+const workspaces = new WeakMap<object, string | undefined>();
+function workspaceOf(namespace: { name: string }): string | undefined {
+  if (!workspaces.has(namespace)) workspaces.set(namespace, workspaceOfNamespace(namespace.name));
+  return workspaces.get(namespace);
+}
+
+/**
  * Namespace middleware: only a valid token whose `ws` claim covers the namespace's workspace
  * gets in. Identity is put on `socket.data` for the handlers.
  */
@@ -24,7 +33,7 @@ export function authenticateHandshake(
   };
   return async (socket: ParleySocket, done: (error?: ExtendedError) => void) => {
     const next = (error?: ExtendedError) => answer(done, error);
-    const workspace = workspaceOfNamespace(socket.nsp.name);
+    const workspace = workspaceOf(socket.nsp);
     if (!workspace) return next(refusal(ErrorCode.NotFound, 'unknown namespace'));
     try {
       const identity = await tokens.verify(socket.handshake.auth?.token);
