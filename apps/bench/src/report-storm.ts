@@ -192,6 +192,10 @@ export function renderReconnectStorm(results: StormResults, options: BenchOption
       'server CPU, signal → all back',
       (run) => `${run.serverCpuSeconds} CPU-s (${int(run.serverCpuPercent)} % of a core)`,
     ],
+    [
+      'server CPU by process (each node, then Redis)',
+      (run) => (run.serverCpuSecondsByProcess ?? []).map((seconds) => `${seconds} s`).join(' + '),
+    ],
     ['generator CPU', (run) => `${int(run.generatorCpuPercent)} %`],
     [
       'Redis commands per client back (INFO stats; a Lua script’s own calls count)',

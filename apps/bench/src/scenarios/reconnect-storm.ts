@@ -109,6 +109,8 @@ export interface StormRun {
   catchUpSentMs?: number;
   /** Server processes (new nodes, from their start, and Redis) from the signal until all back. */
   serverCpuSeconds: number;
+  /** The same, per server process in the target's order (each node, then Redis). */
+  serverCpuSecondsByProcess: number[];
   serverCpuPercent: number;
   generatorCpuPercent: number;
   redis?: RedisCost;
@@ -375,10 +377,10 @@ async function storm(
   }
   await seeding;
   const pidsAfter = target.pids();
-  const serverCpuSeconds = pidsAfter.reduce(
-    (total, pid) => total + cpuSecondsOf(pid) - (cpuBefore.get(pid) ?? 0),
-    0,
+  const serverCpuSecondsByProcess = pidsAfter.map(
+    (pid) => cpuSecondsOf(pid) - (cpuBefore.get(pid) ?? 0),
   );
+  const serverCpuSeconds = serverCpuSecondsByProcess.reduce((total, seconds) => total + seconds, 0);
   const generatorCpu = generator.read();
   const redisAfter = redisPort ? await redisCounters(redisPort) : undefined;
   const reports = await pool.stormReports(true);
@@ -457,6 +459,7 @@ async function storm(
     catchUpMessagesPerRoom: history ? settings.catchUpMessages : 0,
     ...(seededAt !== undefined && { catchUpSentMs: round(seededAt - t0) }),
     serverCpuSeconds: round(serverCpuSeconds),
+    serverCpuSecondsByProcess: serverCpuSecondsByProcess.map(round),
     serverCpuPercent: round((100 * serverCpuSeconds) / wall),
     generatorCpuPercent: round(generatorCpu.corePercent),
     ...(redis && { redis }),
