@@ -32,6 +32,26 @@ export function childPidsOf(pid: number): number[] {
   }
 }
 
+/**
+ * Connections the kernel dropped because a listening socket's accept queue was full (TcpExt
+ * ListenOverflows, the whole machine, since boot): a server that accepts too slowly for what
+ * arrives, or whose backlog is too short, makes clients wait for TCP to retry.
+ */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = (lines[i] as string).split(' ');
+      if (names[0] !== 'TcpExt:') continue;
+      const values = (lines[i + 1] as string).split(' ');
+      return Number(values[names.indexOf('ListenOverflows')] ?? 0);
+    }
+  } catch {
+    // not Linux, or no /proc: nothing to report
+  }
+  return 0;
+}
+
 /** Resident set size in bytes (VmRSS), or 0 when the process is gone. */
 export function rssBytesOf(pid: number): number {
   try {

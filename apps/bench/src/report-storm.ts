@@ -198,6 +198,10 @@ export function renderReconnectStorm(results: StormResults, options: BenchOption
     ],
     ['generator CPU', (run) => `${int(run.generatorCpuPercent)} %`],
     [
+      'connections dropped from a full accept queue (kernel ListenOverflows)',
+      (run) => int(run.listenOverflows),
+    ],
+    [
       'Redis commands per client back (INFO stats; a Lua script’s own calls count)',
       (run) => (run.redis ? String(run.redis.clientCommandsPerReconnect) : 'n/a'),
     ],

@@ -19,6 +19,7 @@ import { createClientAddress } from './clients/client-address';
 import { createConnectionGate } from './clients/connection-gate';
 import type { ParleyConfig } from './config';
 import { refuseNewSessionsWhile } from './http/drain-gate';
+import { LISTEN_BACKLOG } from './http/listen-backlog';
 import { guardRequests } from './http/guard';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
@@ -327,7 +328,7 @@ export function createParleyServer(
       await start();
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen(config.http.port, config.http.host, () => {
+        httpServer.listen(config.http.port, config.http.host, LISTEN_BACKLOG, () => {
           httpServer.off('error', reject);
           const { address, port } = httpServer.address() as AddressInfo;
           const host = address.includes(':') ? `[${address}]` : address;

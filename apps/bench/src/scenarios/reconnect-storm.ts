@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StormReport } from '../clients/commands';
 import type { StormClientSpec } from '../clients/storm';
-import { CpuMeter, cpuSecondsOf } from '../proc-stats';
+import { CpuMeter, cpuSecondsOf, listenOverflows } from '../proc-stats';
 import { renderProfile, summarizeProfile } from '../profile/top-frames';
 import { info } from '../servers/redis';
 import {
@@ -113,6 +113,8 @@ export interface StormRun {
   serverCpuSecondsByProcess: number[];
   serverCpuPercent: number;
   generatorCpuPercent: number;
+  /** Connections the kernel dropped from a full accept queue, signal → all back (whole machine). */
+  listenOverflows: number;
   redis?: RedisCost;
   /** Event packets the clients received during the storm, per client back, by name. */
   framesPerReconnect: Record<string, number>;
@@ -329,6 +331,7 @@ async function storm(
   const generator = new CpuMeter(() => pool.pids());
   generator.start();
 
+  const overflowsBefore = listenOverflows();
   const restarted = await target.restart?.(signal);
   if (!restarted) throw new Error('the target cannot be restarted');
   const t0 = restarted.signalledAt;
@@ -462,6 +465,7 @@ async function storm(
     serverCpuSecondsByProcess: serverCpuSecondsByProcess.map(round),
     serverCpuPercent: round((100 * serverCpuSeconds) / wall),
     generatorCpuPercent: round(generatorCpu.corePercent),
+    listenOverflows: listenOverflows() - overflowsBefore,
     ...(redis && { redis }),
     framesPerReconnect: Object.fromEntries(
       Object.entries(events).map(([event, n]) => [event, back > 0 ? round(n / back) : 0]),

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Socket } from 'node:net';
 import type { ParleyConfig } from '../config';
+import { LISTEN_BACKLOG } from '../http/listen-backlog';
 import type { Logger } from '../logger';
 import { handOver, readFirstBytes } from './handover';
 import { isWorkerMessage, type ShutdownMessage } from './messages';
@@ -159,7 +160,7 @@ export async function runPrimary(config: ParleyConfig, log: Logger): Promise<voi
   if (stopping) return;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen(config.http.port, config.http.host, () => {
+    listener.listen(config.http.port, config.http.host, LISTEN_BACKLOG, () => {
       listener.off('error', reject);
       listening = true;
       const address = listener.address();
