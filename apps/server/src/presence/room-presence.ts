@@ -2,7 +2,7 @@ import type { Member } from '@parley/protocol';
 import type { Services } from '../services';
 import type { ChatSession } from '../socket/session';
 import type { ParleyNamespace } from '../socket/types';
-import type { RoomRef } from '../stores/types';
+import type { EnteredPresence, RoomRef } from '../stores/types';
 import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 
 /**
@@ -12,14 +12,23 @@ import { reportArrival, reportDeparture } from '../webhooks/presence-events';
  * sweeper's (sweeper.ts).
  */
 
-/** Records the connection in the room; announces the user when it is their first there. */
-export async function arrive(session: ChatSession, ref: RoomRef): Promise<void> {
-  const firstConnection = await session.services.stores.presence.add(
+/**
+ * Records the connection in the room; announces the user when it is their first there. Answers
+ * who is in the room right after (at most `membersMax` of them, the user among them), read in
+ * the same step.
+ */
+export async function arrive(
+  session: ChatSession,
+  ref: RoomRef,
+  membersMax: number,
+): Promise<EnteredPresence> {
+  const entered = await session.services.stores.presence.enter(
     ref,
     session.user,
     session.socket.id,
+    membersMax,
   );
-  if (!firstConnection) return;
+  if (!entered.arrived) return entered;
   reportArrival(session.services, ref, session.user);
   session.services.roomAnnouncer.arrived(
     session.socket.nsp,
@@ -27,6 +36,7 @@ export async function arrive(session: ChatSession, ref: RoomRef): Promise<void> 
     session.user,
     session.socket.id,
   );
+  return entered;
 }
 
 /**

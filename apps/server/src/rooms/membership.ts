@@ -4,7 +4,7 @@ import { ParleyError } from '../errors';
 import { arrive, depart } from '../presence/room-presence';
 import type { ChatSession } from '../socket/session';
 import { roomChannel } from '../socket/types';
-import type { RoomRef } from '../stores/types';
+import type { EnteredPresence, RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
 
 /**
@@ -34,11 +34,27 @@ export function refOf(session: ChatSession, room: string): RoomRef {
   return { workspace: session.workspace, room };
 }
 
+/** A connection that entered a room. */
+export interface Entered<T> {
+  admission: Admission;
+  /** Who is in the room right after it entered; undefined when it closed meanwhile. */
+  presence?: EnteredPresence;
+  /** What `alongside` read; undefined when it closed meanwhile. */
+  read?: T;
+}
+
 /**
  * Puts the connection in the room, if it may enter (creating the room when it is new and
- * creation is open: its creator owns it), and in its presence. Answers the room as entered.
+ * creation is open: its creator owns it), and in its presence. Answers the room as entered, and
+ * who is there (up to `membersMax` of them). `alongside` is read once the connection hears the
+ * room's broadcasts, in the same round trip as its presence, so what it reads misses nothing
+ * the connection does not hear of.
  */
-export async function enterRoom(session: ChatSession, room: string): Promise<Admission> {
+export async function enterRoom<T = undefined>(
+  session: ChatSession,
+  room: string,
+  { membersMax = 0, alongside }: { membersMax?: number; alongside?: () => Promise<T> } = {},
+): Promise<Entered<T>> {
   const { access, roomCreation } = session.services;
   const ref = refOf(session, room);
   let admission = await access.admit(ref, session.visitor);
@@ -48,18 +64,22 @@ export async function enterRoom(session: ChatSession, room: string): Promise<Adm
     admission = await access.admit(ref, session.visitor);
   }
   // The connection may have closed meanwhile, its cleanup already run: record nothing for it.
-  if (!session.socket.connected) return admission;
+  if (!session.socket.connected) return { admission };
   // Subscribe before anything is read, so no message falls between the read and the broadcast.
   session.socket.join(roomChannel(room));
   session.joined.set(room, admission.role);
+  const reading = alongside?.();
+  // Its failure is answered below, once the presence is settled: never unhandled meanwhile.
+  reading?.catch(() => {});
+  let presence: EnteredPresence;
   try {
-    await arrive(session, ref);
+    presence = await arrive(session, ref, membersMax);
   } catch (error) {
     session.joined.delete(room);
     session.socket.leave(roomChannel(room));
     throw error;
   }
-  return admission;
+  return { admission, presence, read: await reading };
 }
 
 /**

@@ -2,7 +2,6 @@ import {
   atLeast,
   ClientEvent,
   ErrorCode,
-  type HistoryEntry,
   LIMITS,
   type PayloadOf,
   type Role,
@@ -13,8 +12,16 @@ import { presenceModeOf } from '../presence/mode';
 import { defineHandler } from '../socket/define-handler';
 import type { ChatSession } from '../socket/session';
 import { LOBBY_CHANNEL } from '../socket/types';
-import type { HistoryStore, RoomRecord, RoomRef } from '../stores/types';
-import { announceRoom, enterRoom, exitRoom, refOf, requireJoined, roleIn } from './membership';
+import type { RoomRecord, RoomRef, Stores } from '../stores/types';
+import {
+  announceRoom,
+  type Entered,
+  enterRoom,
+  exitRoom,
+  refOf,
+  requireJoined,
+  roleIn,
+} from './membership';
 import { roomDirectory } from './room-directory';
 
 export const roomHandlers = [
@@ -117,12 +124,16 @@ export function roomInfo(
 }
 
 /**
- * Enters the room unless this socket is in it or entering it already. The connection's room
- * slot is taken before the first await, so concurrent joins cannot overshoot its limit, and
- * given back if the join does not happen.
+ * Enters the room unless this socket is in it or entering it already (then answers undefined).
+ * The connection's room slot is taken before the first await, so concurrent joins cannot
+ * overshoot its limit, and given back if the join does not happen.
  */
-async function joinOnce(session: ChatSession, room: string): Promise<void> {
-  if (session.joined.has(room) || session.entering?.has(room)) return;
+async function joinOnce<T>(
+  session: ChatSession,
+  room: string,
+  alongside: () => Promise<T>,
+): Promise<Entered<T> | undefined> {
+  if (session.joined.has(room) || session.entering?.has(room)) return undefined;
   if (!session.budget.reserveRoom()) {
     const max = session.services.config.limits.roomsPerConnection;
     throw new ParleyError(
@@ -134,7 +145,7 @@ async function joinOnce(session: ChatSession, room: string): Promise<void> {
   session.entering ??= new Set();
   session.entering.add(room);
   try {
-    await enterRoom(session, room);
+    return await enterRoom(session, room, { membersMax: LIMITS.joinMembersMax, alongside });
   } finally {
     session.entering.delete(room);
     // An idle socket keeps no empty set: most join once and stay.
@@ -143,55 +154,57 @@ async function joinOnce(session: ChatSession, room: string): Promise<void> {
   }
 }
 
-/**
- * What came after `since`, or undefined when the client must start over: too much was missed,
- * or the message the client has at `since` is not the one stored there (the history was reset
- * and its numbering started again).
- */
-async function recover(
-  history: HistoryStore,
-  ref: RoomRef,
-  since: number,
-  sinceId: string | undefined,
-): Promise<HistoryEntry[] | undefined> {
-  if (sinceId !== undefined && since > 0) {
-    const { messages } = await history.page(ref, { before: since + 1, limit: 1 });
-    const stored = messages[0];
-    if (stored?.seq !== since || stored.id !== sinceId) return undefined;
-  }
-  return history.since(ref, since, LIMITS.recoveryMaxMessages);
+/** Who is in the room (up to `joinMembersMax` of them) and how many, for a join answered again. */
+async function presentIn(stores: Stores, ref: RoomRef) {
+  const [members, count] = await Promise.all([
+    stores.presence.members(ref, LIMITS.joinMembersMax),
+    stores.presence.count(ref),
+  ]);
+  return { members, count };
 }
 
-/** Enters the room and answers it: the latest page or what came after `since`, and who is there. */
+/**
+ * Enters the room and answers it: the latest page or what came after `since`, and who is there.
+ * A first join reads it all in two round trips: the admission, then the presence (with who is
+ * there), the history and the room (after the admission, as the room may change meanwhile) at
+ * once, once the connection hears the room's broadcasts.
+ */
 async function join(
   session: ChatSession,
   { room, since, sinceId }: PayloadOf<typeof ClientEvent.RoomJoin>,
 ) {
   const { stores } = session.services;
-  await joinOnce(session, room);
-
   const ref = refOf(session, room);
-  const recovered =
-    since === undefined ? undefined : await recover(stores.history, ref, since, sinceId);
-  const [page, members, memberCount, record, lastSeq] = await Promise.all([
-    recovered ? undefined : stores.history.page(ref, { limit: LIMITS.historyPageDefault }),
-    stores.presence.members(ref, LIMITS.joinMembersMax),
-    stores.presence.count(ref),
-    stores.rooms.get(ref),
-    stores.history.lastSeq(ref),
-  ]);
+  // What came after `since` (unless the client must start over: too much was missed, or the
+  // entry it has at `since` is not the one stored there), or the latest page.
+  const read = () =>
+    Promise.all([
+      stores.history.forJoin(ref, {
+        since,
+        sinceId,
+        pageLimit: LIMITS.historyPageDefault,
+        recoveryMax: LIMITS.recoveryMaxMessages,
+      }),
+      stores.rooms.get(ref),
+    ]);
+  const entered = await joinOnce(session, room, read);
+  const [[history, record], { members, count }] =
+    entered?.presence && entered.read
+      ? [entered.read, entered.presence]
+      : await Promise.all([read(), presentIn(stores, ref)]);
   // A sample of a big room may miss the joiner, who expects to see themselves.
   if (!members.some((member) => member.id === session.user.id)) {
     members.splice(LIMITS.joinMembersMax - 1, Number.POSITIVE_INFINITY, session.user);
   }
-  const messages = recovered ?? page?.messages ?? [];
+  const { recovered, page } = history;
+  const messages = recovered ?? page.messages;
   return {
     room: roomInfo(
       session,
       record,
       room,
-      Math.max(memberCount, members.length),
-      lastSeq,
+      Math.max(count, members.length),
+      history.lastSeq,
       session.joined.get(room) ?? null,
     ),
     messages,

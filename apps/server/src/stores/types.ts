@@ -98,6 +98,22 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+export interface JoinHistoryQuery {
+  /** The last seq the client has: recover what came after it. */
+  since?: number;
+  /** The id of the client's entry at `since`: recover only if the one stored there has it. */
+  sinceId?: string;
+  /** The size of the latest page, when there is nothing to recover. */
+  pageLimit: number;
+  /** Recover at most this many entries; more missed: the latest page instead. */
+  recoveryMax: number;
+}
+
+/** A join's history: what came after `since`, or else the latest page; and the last seq. */
+export type JoinHistory =
+  | { lastSeq: number; recovered: HistoryEntry[]; page?: undefined }
+  | { lastSeq: number; recovered?: undefined; page: HistoryPage };
+
 /** Messages of each room, numbered by `seq` 1, 2, 3, … and kept up to a retention. */
 export interface HistoryStore {
   /**
@@ -114,6 +130,14 @@ export interface HistoryStore {
    */
   since(ref: RoomRef, since: number, max: number): Promise<HistoryEntry[] | undefined>;
   lastSeq(ref: RoomRef): Promise<number>;
+  /**
+   * What a join answers of the room's history, read in one step (one round trip), so its parts
+   * describe the same moment. With `since`: what `since(ref, since, recoveryMax)` answers, as
+   * `recovered`, when it answers entries and (with `sinceId`, for `since > 0`) the entry stored
+   * at `since` has that id; otherwise, and without `since`, the latest page of `pageLimit`
+   * entries. `lastSeq` is the room's last seq at that moment.
+   */
+  forJoin(ref: RoomRef, query: JoinHistoryQuery): Promise<JoinHistory>;
   /**
    * Calls `listener` for every message stored from now on, by any node, in `seq` order within
    * each room: the order the store assigned, so every node can deliver in that order. Only
@@ -218,6 +242,17 @@ export interface PresenceStore {
    */
   add(ref: RoomRef, member: Member, connectionId: string): Promise<boolean>;
   /**
+   * `add`, answering also who is in the room right after it, in the same step (one round trip
+   * for the whole): the online count, and the members: all of them when at most `membersMax`,
+   * else `membersMax` of them (which ones is unspecified) — `member` always among them.
+   */
+  enter(
+    ref: RoomRef,
+    member: Member,
+    connectionId: string,
+    membersMax: number,
+  ): Promise<EnteredPresence>;
+  /**
    * Removes one connection. With `graceMs`, a user's last connection leaves them `leaving`
    * (still counted and listed) until `settle`, a return, or a sweep after the grace ends.
    */
@@ -245,6 +280,14 @@ export interface PresenceStore {
    * by one call on one node only, so it is announced once.
    */
   sweep(): Promise<Departure[]>;
+}
+
+/** What `PresenceStore.enter` answers. */
+export interface EnteredPresence {
+  /** What `add` answers: the user just arrived (their first connection, not a return). */
+  arrived: boolean;
+  count: number;
+  members: Member[];
 }
 
 export interface PresencePage {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type HistoryEntry, isChange, type Message, type MessageChange } from '@parley/protocol';
-import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
+import type {
+  AppendedEntry,
+  HistoryPage,
+  HistoryStore,
+  MessageDraft,
+  RoomFilter,
+  RoomRef,
+} from '../types';
 import { refKey } from './keys';
 import type { MemoryTokenBuckets } from './rate-limiter';
 
@@ -59,6 +66,27 @@ class RoomLog {
     }
     return entries;
   }
+}
+
+/** Up to `limit` entries with `seq < before` (default: the newest), oldest first. */
+function pageOf(
+  log: RoomLog | undefined,
+  { before, limit }: { before?: number; limit: number },
+): HistoryPage {
+  if (!log || log.lastSeq === 0) return { messages: [], hasMore: false };
+  const newest = Math.min(before === undefined ? log.lastSeq : before - 1, log.lastSeq);
+  const oldest = Math.max(newest - limit + 1, log.firstSeq);
+  if (newest < oldest) return { messages: [], hasMore: false };
+  return { messages: log.slice(oldest, newest), hasMore: oldest > log.firstSeq };
+}
+
+/** Every entry after `since` if at most `max` and all retained; else undefined. */
+function sinceOf(log: RoomLog | undefined, since: number, max: number): HistoryEntry[] | undefined {
+  const lastSeq = log?.lastSeq ?? 0;
+  if (since > lastSeq || lastSeq - since > max) return undefined;
+  if (!log || since === lastSeq) return [];
+  if (since + 1 < log.firstSeq) return undefined;
+  return log.slice(since + 1, lastSeq);
 }
 
 function clientKey(authorId: string, clientMsgId: string): string {
@@ -144,22 +172,24 @@ export function createMemoryHistoryStore(
       return { message, change: entry };
     },
 
-    async page(ref, { before, limit }) {
-      const log = logOf(ref);
-      if (!log || log.lastSeq === 0) return { messages: [], hasMore: false };
-      const newest = Math.min(before === undefined ? log.lastSeq : before - 1, log.lastSeq);
-      const oldest = Math.max(newest - limit + 1, log.firstSeq);
-      if (newest < oldest) return { messages: [], hasMore: false };
-      return { messages: log.slice(oldest, newest), hasMore: oldest > log.firstSeq };
+    async page(ref, query) {
+      return pageOf(logOf(ref), query);
     },
 
     async since(ref, since, max) {
+      return sinceOf(logOf(ref), since, max);
+    },
+
+    async forJoin(ref, { since, sinceId, pageLimit, recoveryMax }) {
       const log = logOf(ref);
       const lastSeq = log?.lastSeq ?? 0;
-      if (since > lastSeq || lastSeq - since > max) return undefined;
-      if (!log || since === lastSeq) return [];
-      if (since + 1 < log.firstSeq) return undefined;
-      return log.slice(since + 1, lastSeq);
+      if (since !== undefined) {
+        const stored = sinceId !== undefined && since > 0 ? log?.at(since) : undefined;
+        const known = sinceId === undefined || since <= 0 || stored?.id === sinceId;
+        const recovered = known ? sinceOf(log, since, recoveryMax) : undefined;
+        if (recovered) return { lastSeq, recovered };
+      }
+      return { lastSeq, page: pageOf(log, { limit: pageLimit }) };
     },
 
     async lastSeq(ref) {

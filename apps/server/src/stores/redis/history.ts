@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../errors';
 import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
 import { announcedMessage, announcedRoom, announcementHeader } from './announcement';
 import type { RedisClient, SubscriberClient } from './connections';
+import type { FlatEntries } from './history-scripts';
 import { inSeqOrder } from './in-seq-order';
 import type { RedisKeys } from './keys';
 
@@ -29,6 +30,15 @@ function decode(json: string, seq: number): HistoryEntry {
   const entry = JSON.parse(json) as StoredMessage | StoredChange;
   if ('type' in entry && entry.type === 'change') return { ...entry, seq };
   return { ...stored({ ...(entry as StoredMessage), seq }), seq };
+}
+
+/** Entries as a script answers them (member, score, member, score, …), decoded. */
+function decodeEntries(flat: FlatEntries): HistoryEntry[] {
+  const entries: HistoryEntry[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    entries.push(decode(String(flat[i]), Number(flat[i + 1])));
+  }
+  return entries;
 }
 
 /** Same separator as the memory store: neither a user id nor a clientMsgId contains it. */
@@ -231,6 +241,36 @@ export function createRedisHistoryStore(
 
     async lastSeq(ref) {
       return Number((await client.get(keys.seq(ref))) ?? 0);
+    },
+
+    async forJoin(ref, { since, sinceId, pageLimit, recoveryMax }) {
+      const read = (from: number | undefined) =>
+        client.joinHistory(
+          { seq: keys.seq(ref), log: keys.log(ref) },
+          from,
+          sinceId !== undefined,
+          recoveryMax,
+          pageLimit,
+        );
+      let reply = await read(since);
+      if (reply.recovered) {
+        const recovered = decodeEntries(reply.entries);
+        // The client's entry at `since` is not the one stored there (the history was reset and
+        // its numbering started again): it must start over from the latest page. Rare, so the
+        // id is checked here, decoded as it always is, rather than by the script.
+        const known = sinceId === undefined || !since || decode(reply.at, since).id === sinceId;
+        if (known) return { lastSeq: reply.lastSeq, recovered };
+        reply = await read(undefined);
+      }
+      // Newest first, one more than asked: its presence says whether older entries exist.
+      const newestFirst = decodeEntries(reply.entries);
+      return {
+        lastSeq: reply.lastSeq,
+        page: {
+          messages: newestFirst.slice(0, pageLimit).reverse(),
+          hasMore: newestFirst.length > pageLimit,
+        },
+      };
     },
 
     onAppended(listener, wants = () => true) {

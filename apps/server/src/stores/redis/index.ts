@@ -57,6 +57,7 @@ export function createRedisStores(
     ttlMs: options.presenceTtlMs,
     graceMs: options.leftoverGraceMs,
     connectedForMs: connections.connectedForMs,
+    inOrder: connections.inOrder,
   });
   const heartbeat = () =>
     presence.heartbeat().catch((error: unknown) => {

@@ -25,24 +25,52 @@ function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: Pre
 }
 
 /**
- * Adds one connection of a user to a room. Answers 1 when the user just arrived: their first
+ * Lua: `present(key, limit, field, value)`: { how many fields the members hash `key` holds, and
+ * its values: all of them when at most `limit`, else `limit` of them at random (HRANDFIELD reads
+ * `limit` fields, not the whole room) — `field`'s among them, as `value`, unless `field` is ''. }
+ */
+const PRESENT_LUA = `
+local function present(key, limit, field, value)
+  local count = redis.call('HLEN', key)
+  if limit <= 0 then return {count, {}} end
+  if count <= limit then return {count, redis.call('HVALS', key)} end
+  local sample = redis.call('HRANDFIELD', key, limit, 'WITHVALUES')
+  local values = {}
+  local found = field == ''
+  for i = 1, #sample, 2 do
+    if sample[i] == field then found = true end
+    values[#values + 1] = sample[i + 1]
+  end
+  if not found then values[#values] = value end
+  return {count, values}
+end`;
+
+/** A script's `present(...)` answer: the count, and member JSONs. */
+type PresentReply = [count: number, members: string[]];
+
+/**
+ * Adds one connection of a user to a room. Answers { 1 when the user just arrived: their first
  * connection there, and not a return within the grace of their last one's going (they never
- * stopped counting, and nobody was told they left). 0 otherwise, also for a connection already
- * added.
+ * stopped counting, and nobody was told they left); 0 otherwise, also for a connection already
+ * added — then who is in the room right after: `present` above, with ARGV[5] as the limit ('0'
+ * for the count alone), the user among them }.
  *
  * KEYS: connections, members, user connections, workspace counts, departing, present ids.
- * ARGV: connection id, user id, member JSON, room.
+ * ARGV: connection id, user id, member JSON, room, members limit.
  */
 export const addConnectionScript = defineScript({
   NUMBER_OF_KEYS: 6,
-  SCRIPT: `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+  SCRIPT: `${PRESENT_LUA}
+local function answer(arrived)
+  return {arrived, present(KEYS[2], tonumber(ARGV[5]), ARGV[2], ARGV[3])}
+end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return answer(0) end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[6], 0, ARGV[2])
-if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return 0 end
-if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return 0 end
+if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return answer(0) end
+if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return answer(0) end
 redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
-return 1`,
+return answer(1)`,
   parseCommand(
     parser,
     keys: PresenceKeys,
@@ -50,11 +78,31 @@ return 1`,
     userId: string,
     memberJson: string,
     room: string,
+    membersMax: number,
   ) {
     parsePresenceKeys(parser, keys);
-    parser.push(connectionId, userId, memberJson, room);
+    parser.push(connectionId, userId, memberJson, room, String(membersMax));
   },
-  transformReply: (reply: number) => reply,
+  transformReply: ([arrived, [count, members]]: [number, PresentReply]) => ({
+    arrived: Number(arrived) === 1,
+    count: Number(count),
+    members,
+  }),
+});
+
+/**
+ * Who is in a room: `present` above (no one in particular among them), in one round trip.
+ * KEYS: members. ARGV: limit.
+ */
+export const presentMembersScript = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `${PRESENT_LUA}
+return present(KEYS[1], tonumber(ARGV[1]), '', '')`,
+  parseCommand(parser, key: string, limit: number) {
+    parser.pushKey(key);
+    parser.push(String(limit));
+  },
+  transformReply: ([count, members]: PresentReply) => ({ count: Number(count), members }),
 });
 
 /** Lua: the user ARGV-named `user` leaves the room for good (KEYS as above, ARGV[2] the room). */
@@ -177,6 +225,8 @@ export interface NodePresenceOptions {
   graceMs?: number;
   /** How long this node has been connected to Redis without a break. */
   connectedForMs(): number;
+  /** Redis carries out commands in the order sent (RedisConnections.inOrder). */
+  inOrder?: boolean;
 }
 
 /** A node's liveness key lives this long; it is renewed three times as often. */
@@ -240,7 +290,13 @@ export interface RedisPresenceStore extends PresenceStore {
 export function createRedisPresenceStore(
   client: RedisClient,
   keys: RedisKeys,
-  { nodeId, ttlMs, graceMs: restartGraceMs = 0, connectedForMs }: NodePresenceOptions,
+  {
+    nodeId,
+    ttlMs,
+    graceMs: restartGraceMs = 0,
+    connectedForMs,
+    inOrder = false,
+  }: NodePresenceOptions,
 ): RedisPresenceStore {
   const { aliveMs } = heartbeatTimings(ttlMs);
   const presenceKeys = (ref: RoomRef): PresenceKeys => ({
@@ -380,6 +436,40 @@ export function createRedisPresenceStore(
     }
   }
 
+  /**
+   * Records the connection under this node, then in the room (so a survivor can always remove
+   * what a node that dies leaves behind), answering the room right after (`addConnectionScript`).
+   * Where Redis carries out commands in the order sent, both go in one round trip.
+   */
+  async function enter(ref: RoomRef, member: Member, connectionId: string, membersMax: number) {
+    const key = pendingKey(ref, connectionId);
+    pending.delete(key);
+    try {
+      const indexing = client.sAdd(
+        keys.nodeConnections(nodeId),
+        entryOf(ref, connectionId, member.id),
+      );
+      if (!inOrder) await indexing;
+      const adding = client.addConnection(
+        presenceKeys(ref),
+        connectionId,
+        member.id,
+        JSON.stringify(member),
+        ref.room,
+        membersMax,
+      );
+      // Both settle before this answers; a failed index undoes the add (below) all the same.
+      const [indexed, added] = await Promise.allSettled([indexing, adding]);
+      if (indexed.status === 'rejected') throw indexed.reason;
+      if (added.status === 'rejected') throw added.reason;
+      return added.value;
+    } catch (error) {
+      // The add may have landed before the failure: undo it once Redis answers again.
+      pending.set(key, { ref, userId: member.id, connectionId });
+      throw error;
+    }
+  }
+
   async function heartbeat(): Promise<void> {
     await client.set(keys.alive(nodeId), '1', { PX: aliveMs });
     await client.sAdd(keys.nodes, nodeId);
@@ -387,23 +477,12 @@ export function createRedisPresenceStore(
 
   return {
     async add(ref, member, connectionId) {
-      const key = pendingKey(ref, connectionId);
-      pending.delete(key);
-      try {
-        await client.sAdd(keys.nodeConnections(nodeId), entryOf(ref, connectionId, member.id));
-        const first = await client.addConnection(
-          presenceKeys(ref),
-          connectionId,
-          member.id,
-          JSON.stringify(member),
-          ref.room,
-        );
-        return first === 1;
-      } catch (error) {
-        // The add may have landed before the failure: undo it once Redis answers again.
-        pending.set(key, { ref, userId: member.id, connectionId });
-        throw error;
-      }
+      return (await enter(ref, member, connectionId, 0)).arrived;
+    },
+
+    async enter(ref, member, connectionId, membersMax) {
+      const { arrived, count, members } = await enter(ref, member, connectionId, membersMax);
+      return { arrived, count, members: members.map((json) => JSON.parse(json) as Member) };
     },
 
     async remove(ref, userId, connectionId, graceMs = 0) {
@@ -417,11 +496,10 @@ export function createRedisPresenceStore(
 
     async members(ref, limit = Number.POSITIVE_INFINITY) {
       const key = keys.members(ref);
-      // Beyond the limit a sample: HRANDFIELD reads `limit` fields, not the whole room.
-      const all =
-        Number.isFinite(limit) && (await client.hLen(key)) > limit
-          ? (await client.hRandFieldCountWithValues(key, limit)).map(({ value }) => value)
-          : await client.hVals(key);
+      // Beyond the limit a sample, counted and read in one step.
+      const all = Number.isFinite(limit)
+        ? (await client.presentMembers(key, limit)).members
+        : await client.hVals(key);
       return all.map((json) => JSON.parse(json) as Member);
     },
     async page(ref, cursor, limit) {

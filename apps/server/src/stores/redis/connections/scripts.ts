@@ -1,9 +1,10 @@
-import { amendMessageScript, appendMessageScript } from '../history-scripts';
+import { amendMessageScript, appendMessageScript, joinHistoryScript } from '../history-scripts';
 import { markOccupiedScript } from '../occupancy';
 import {
   addConnectionScript,
   forgetDepartureScript,
   presencePageScript,
+  presentMembersScript,
   removeConnectionScript,
   settleDepartureScript,
 } from '../presence';
@@ -16,12 +17,14 @@ import { claimWebhooksScript, enqueueWebhooksScript, retryWebhookScript } from '
 export const scripts = {
   appendMessage: appendMessageScript,
   amendMessage: amendMessageScript,
+  joinHistory: joinHistoryScript,
   takeToken: takeTokenScript,
   addConnection: addConnectionScript,
   removeConnection: removeConnectionScript,
   settleDeparture: settleDepartureScript,
   forgetDeparture: forgetDepartureScript,
   presencePage: presencePageScript,
+  presentMembers: presentMembersScript,
   markOccupied: markOccupiedScript,
   createRoom: createRoomScript,
   indexRooms: indexRoomsScript,

@@ -97,6 +97,8 @@ export function createSentinelConnections(
     commands,
     publisher: adapter.publisher,
     subscriber,
+    // One connection to the master (masterPoolSize 1): commands are carried out in the order sent.
+    inOrder: true,
     adapterSubscriber: adapter.subscriber,
     async open() {
       await sentinel.connect();

@@ -72,6 +72,8 @@ export function createStandaloneConnections(
     commands,
     publisher: adapter.publisher,
     subscriber,
+    // One connection: commands are carried out in the order sent.
+    inOrder: true,
     adapterSubscriber: adapter.subscriber,
     async open() {
       await Promise.all([commands.connect(), subscriber.connect()]);

@@ -19,6 +19,12 @@ export interface RedisConnections {
   /** The command client for the Socket.IO adapter to publish with: failures are logged. */
   publisher: RedisClient;
   subscriber: SubscriberClient;
+  /**
+   * True when commands sent one after another without waiting for their replies are carried out
+   * by Redis in that order, whatever their keys: one connection to one master (standalone,
+   * Sentinel). A cluster's commands of different slots go to different masters, in no set order.
+   */
+  inOrder?: boolean;
   /** The subscriber for the Socket.IO adapter: failures are logged, never unhandled. */
   adapterSubscriber: SubscriberClient;
   /** Resolves once connected (the clients retry until Redis answers). */
