@@ -42,6 +42,9 @@ export function attachChat(io: ParleyIo, services: Services): void {
   });
 }
 
+/** Socket.IO's reason for sockets closed by `io.close()`. */
+const SHUTDOWN_REASON = 'server shutting down';
+
 /** One listener for every socket (not a closure each: memory per idle socket); `this`: the socket. */
 function onDisconnecting(this: ParleySocket, reason: string): void {
   const session = sessionOf(this);
@@ -52,16 +55,23 @@ function onDisconnecting(this: ParleySocket, reason: string): void {
   if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
   const rooms = [...session.joined.keys()];
   // A dropped connection (not a leave): a reload or a move to another node within the grace
-  // is then no departure.
-  const { graceMs } = services.config.presence;
-  const cleanup = Promise.allSettled(
-    rooms.map((room) => exitRoom(session, room, { graceMs })),
-  ).then((results) => {
-    for (const result of results) {
-      if (result.status === 'rejected' && !services.outage.failed('leave', result.reason)) {
-        session.log.error({ err: result.reason }, 'presence cleanup failed');
+  // is then no departure. Closed by this node's shutdown, its user gets the restart's grace
+  // (every client is reconnecting at once), ended by the sweeps: the node does not wait.
+  const { graceMs, restartGraceMs } = services.config.presence;
+  // Only over shared stores: in memory, nothing outlives the node to end the grace, and its
+  // users leave (webhooks say so) before it stops.
+  const exit =
+    reason === SHUTDOWN_REASON && services.config.redis
+      ? { graceMs: restartGraceMs, settledBySweeps: true }
+      : { graceMs, settledBySweeps: false };
+  const cleanup = Promise.allSettled(rooms.map((room) => exitRoom(session, room, exit))).then(
+    (results) => {
+      for (const result of results) {
+        if (result.status === 'rejected' && !services.outage.failed('leave', result.reason)) {
+          session.log.error({ err: result.reason }, 'presence cleanup failed');
+        }
       }
-    }
-  });
+    },
+  );
   services.track(cleanup);
 }

@@ -149,7 +149,12 @@ describe('config', () => {
   it('runs embedded (no Redis) unless REDIS_URL is set, with a presence TTL of 30 s and a grace of 3 s', () => {
     const { config } = parseConfig({});
     expect(config.redis).toBeUndefined();
-    expect(config.presence).toEqual({ ttlSeconds: 30, graceMs: 3000, membersMax: 100 });
+    expect(config.presence).toEqual({
+      ttlSeconds: 30,
+      graceMs: 3000,
+      restartGraceMs: 30_000,
+      membersMax: 100,
+    });
     // No drain in development; 5 s in production, where a load balancer polls /readyz.
     expect(config.shutdownDrainMs).toBe(0);
     expect(

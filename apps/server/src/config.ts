@@ -275,6 +275,13 @@ export interface ParleyConfig {
      */
     graceMs: number;
     /**
+     * How long the users of a node that stopped or restarted (a deploy, a crash and a restart
+     * with the same NODE_ID) have to come back before they leave: PRESENCE_TTL_SECONDS (how long
+     * a crashed node's users may linger anyway), at least `graceMs`. Their clients reconnect
+     * all at once, slowed by one another.
+     */
+    restartGraceMs: number;
+    /**
      * Rooms with more users online than this send only their count (`room:updated`), not every
      * arrival and departure: presence traffic in a big room stays bounded as people come and go.
      */
@@ -596,6 +603,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
       presence: {
         ttlSeconds: env.PRESENCE_TTL_SECONDS,
         graceMs: env.PRESENCE_GRACE_MS,
+        restartGraceMs: Math.max(env.PRESENCE_GRACE_MS, env.PRESENCE_TTL_SECONDS * 1000),
         membersMax: env.PRESENCE_MEMBERS_MAX,
       },
       api: {

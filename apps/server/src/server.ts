@@ -82,11 +82,9 @@ function chooseBackend(config: ParleyConfig, log: Logger, observer: StoreObserve
       keyPrefix: config.redis.keyPrefix,
       nodeId: config.nodeId,
       presenceTtlMs: config.presence.ttlSeconds * 1000,
-      // A restarted node's earlier users were cut off by its crash or stop, and come back with
-      // their clients' backoff, slowed by everyone else doing the same: they get as long as a
-      // crashed node's users may linger anyway (PRESENCE_TTL_SECONDS), and at least the grace of
-      // a dropped connection. Those back by then never left, and nobody hears a thing.
-      leftoverGraceMs: Math.max(config.presence.graceMs, config.presence.ttlSeconds * 1000),
+      // A restarted node's earlier users were cut off by its crash: those back in time never
+      // left, and nobody hears a thing.
+      leftoverGraceMs: config.presence.restartGraceMs,
       limits: config.limits,
       replication: config.redis.replication,
       observer,
@@ -364,8 +362,9 @@ export function createParleyServer(
       // Disconnects every socket (running their presence cleanup) and stops the HTTP server;
       // clients see a transport close and reconnect, to another node when there is one.
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      // In flight: presence graces of the connections just closed too — a user who does not
-      // come back (on another node) within it is announced gone before this node stops.
+      // In flight: the presence removals of the connections just closed. Their users have the
+      // restart's grace to come back (to any node); whoever does not is announced gone by a
+      // node's sweep when it ends — this one's, if it is back by then.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await services.roomAnnouncer.flushAll();
       await webhooks.stop();
