@@ -99,3 +99,16 @@ export function pinToCpus(pid: number | undefined, cpus: string | undefined): bo
   const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
   return result.status === 0;
 }
+
+/**
+ * The most file descriptors a process started from here may open (the hard RLIMIT_NOFILE; Node
+ * raises its own soft limit to it at start): every socket a server or a generator process holds
+ * is one. Infinity when the shell cannot say.
+ */
+export function openFilesLimit(): number {
+  const result = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const limit = Number(result.stdout?.trim());
+  return result.status === 0 && Number.isFinite(limit) && limit > 0
+    ? limit
+    : Number.POSITIVE_INFINITY;
+}

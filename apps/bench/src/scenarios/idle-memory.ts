@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientSpec } from '../clients/raw-socketio';
+import { openFilesLimit } from '../processes';
 import type { MemoryReading, TargetName } from '../servers/targets';
 import { type ScenarioContext, sourceAddress } from './context';
 
@@ -11,6 +12,9 @@ export interface IdleMemoryResult {
   rssPerSocketBytes: number;
   heapPerSocketBytes: number;
 }
+
+/** Descriptors a server holds besides its clients' sockets (listeners, logs, Redis, IPC…). */
+const FILES_BESIDES_SOCKETS = 200;
 
 /**
  * Server memory per connected, authenticated socket that has joined a room: memory after a
@@ -24,6 +28,16 @@ export async function runIdleMemory(
 ): Promise<IdleMemoryResult> {
   const { options, pool } = context;
   const { sockets, workspaceSize, roomSize } = options.memory;
+  // One descriptor per socket in the server, and a few for everything else it has open.
+  const limit = openFilesLimit();
+  if (sockets + FILES_BESIDES_SOCKETS > limit) {
+    throw new Error(
+      `${sockets} sockets need as many open files in one server process, and this machine allows ` +
+        `${limit} (ulimit -Hn): raise the hard limit (as root: LimitNOFILE= in a systemd unit, ` +
+        `/etc/security/limits.conf, or prlimit --nofile), or ask for at most ` +
+        `${limit - FILES_BESIDES_SOCKETS} with --memory-sockets`,
+    );
+  }
   return context.withTarget(name, async (target) => {
     await sleep(300);
     const before = await target.memory();
