@@ -21,7 +21,8 @@ const NEW_EVENT = '["message:new",';
 /** room name -> sockets in it */
 const rooms = new Map();
 
-const server = new WebSocketServer({ host: '127.0.0.1', port, path: '/socket.io/' });
+// The accept queue every target listens with (see bare-socketio.mjs).
+const server = new WebSocketServer({ host: '127.0.0.1', port, path: '/socket.io/', backlog: 4096 });
 
 server.on('connection', (socket) => {
   socket.send(OPEN_PACKET);
