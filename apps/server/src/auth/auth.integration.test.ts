@@ -85,6 +85,21 @@ describe('handshake authentication', () => {
     expect(members).toEqual([{ id: 'crm-4711', name: 'Ana Lima' }]);
   });
 
+  it('keeps nothing of a checked token for the connection: its identity only', async () => {
+    const token = await backendToken({ sub: 'u9', name: 'Ida', ws: '*' });
+    const socket = openClient(t.url, 'acme', token);
+    try {
+      await call(socket, 'room:join', { room: 'general' });
+      const [held] = await t.server.io.of('/chat/acme').fetchSockets();
+      expect(held?.data.user).toEqual({ id: 'u9', name: 'Ida' });
+      // Hundreds of characters per idle socket otherwise, for nothing.
+      expect(JSON.stringify(held?.handshake)).not.toContain(token.slice(-20));
+      expect(held?.handshake.auth).toEqual({});
+    } finally {
+      socket.close();
+    }
+  });
+
   it('refuses namespaces that are not a workspace', async () => {
     const socket = openClient(t.url, 'Not_A_Slug', await t.token('Ana'));
     const error = await refusal(socket);
