@@ -279,6 +279,11 @@ export function checkGoals(report: BenchReport): Goal[] {
     measured: memory === undefined ? 'not measured' : `${memory}×`,
     met: memory === undefined ? null : memory <= 1.2,
   });
+  goals.push({
+    goal: `idle sockets at scale (issue 15; ${int(report.options.memory.sockets)} here): memory per joined socket ≤ 1.0× bare Socket.IO’s`,
+    measured: memory === undefined ? 'not measured' : `${memory}×`,
+    met: memory === undefined ? null : memory <= 1.0,
+  });
   const single = report.crossNode?.byTarget.parley?.latency.p99Ms;
   const cross = report.crossNode?.byTarget['parley-redis']?.latency.p99Ms;
   goals.push({
