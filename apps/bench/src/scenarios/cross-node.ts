@@ -1,7 +1,7 @@
 import type { TargetName } from '../servers/targets';
 import type { ScenarioContext } from './context';
 import { fanoutRoomLoad, medianByP99 } from './fanout';
-import { type Measurement, measureAt } from './measure';
+import { type Measurement, measureAt, medianRoundByTarget } from './measure';
 
 export interface CrossNodeResult {
   deliveriesPerSec: number;
@@ -41,12 +41,6 @@ export async function runCrossNode(context: ScenarioContext): Promise<CrossNodeR
       results.push({ target: name, measurement });
     }
   }
-  const byTarget: CrossNodeResult['byTarget'] = {};
-  for (const name of COMPARED) {
-    const median = medianByP99(
-      results.filter((result) => result.target === name).map((result) => result.measurement),
-    );
-    if (median) byTarget[name] = median;
-  }
+  const byTarget = medianRoundByTarget(results, COMPARED, medianByP99);
   return { deliveriesPerSec, receivers, rounds: results, byTarget };
 }

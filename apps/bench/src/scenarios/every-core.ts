@@ -2,7 +2,7 @@ import type { RunningTarget, TargetName } from '../servers/targets';
 import type { ScenarioContext } from './context';
 import { fanoutRoomLoad } from './fanout';
 import { manyRoomsLoad } from './many-rooms';
-import { type Load, type Measurement, measureAt } from './measure';
+import { type Load, type Measurement, measureAt, medianRoundByTarget } from './measure';
 
 /**
  * What one host's cores cost: one Parley process (in memory, and over Redis), the same host's
@@ -77,13 +77,7 @@ export async function runEveryCore(
         results.push({ target: name, measurement });
       }
     }
-    const byTarget: EveryCoreLoadResult['byTarget'] = {};
-    for (const name of targets) {
-      const median = medianByEfficiency(
-        results.filter((result) => result.target === name).map((result) => result.measurement),
-      );
-      if (median) byTarget[name] = median;
-    }
+    const byTarget = medianRoundByTarget(results, targets, medianByEfficiency);
     return { perSenderPerSec, rounds: results, byTarget };
   }
 

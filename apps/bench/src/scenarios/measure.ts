@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientPool } from '../clients/pool';
 import { type LatencySummary, summarize } from '../latency';
 import { CpuMeter } from '../proc-stats';
-import type { RunningTarget } from '../servers/targets';
+import type { RunningTarget, TargetName } from '../servers/targets';
 
 /** A load being applied: who sends, how many receive each message, and how it is measured. */
 export interface Load {
@@ -144,4 +144,26 @@ function round(value: number): number {
 
 export function fmt(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+/** One measured window of a target, in a run where targets take turns. */
+export interface TargetRound {
+  target: TargetName;
+  measurement: Measurement;
+}
+
+/** Per target, the round `median` picks among that target's rounds. */
+export function medianRoundByTarget(
+  rounds: readonly TargetRound[],
+  targets: readonly TargetName[],
+  median: (rounds: readonly Measurement[]) => Measurement | undefined,
+): Partial<Record<TargetName, Measurement>> {
+  const byTarget: Partial<Record<TargetName, Measurement>> = {};
+  for (const name of targets) {
+    const picked = median(
+      rounds.filter((round) => round.target === name).map((r) => r.measurement),
+    );
+    if (picked) byTarget[name] = picked;
+  }
+  return byTarget;
 }

@@ -1,7 +1,7 @@
 import type { RunningTarget, TargetName } from '../servers/targets';
 import type { ScenarioContext } from './context';
 import { fanoutRoomLoad, medianByP99 } from './fanout';
-import { type Measurement, measureAt } from './measure';
+import { type Measurement, measureAt, medianRoundByTarget } from './measure';
 
 export interface SameLoadResult {
   messagesPerSec: number;
@@ -63,12 +63,6 @@ export async function runSameLoad(
   };
   await startAll(targets);
 
-  const byTarget: SameLoadResult['byTarget'] = {};
-  for (const name of targets) {
-    const median = medianByP99(
-      rounds.filter((round) => round.target === name).map((round) => round.measurement),
-    );
-    if (median) byTarget[name] = median;
-  }
+  const byTarget = medianRoundByTarget(rounds, targets, medianByP99);
   return { messagesPerSec, receivers, rounds, byTarget };
 }
