@@ -28,17 +28,28 @@ interface Pending {
 export function createDeadline(ms: number, onMissed: (what: string) => void): Deadline {
   const pending = new Set<Pending>();
   let ticking: NodeJS.Timeout | undefined;
-  const tick = () => {
-    const now = Date.now();
-    for (const entry of pending) {
-      if (entry.at > now) break;
-      pending.delete(entry);
-      entry.expire();
-    }
-    if (pending.size === 0) {
+  // Timers run before the loop reads its sockets: after a long turn (a burst of handshakes),
+  // replies that arrived meanwhile are still unread when the interval finds their calls overdue.
+  // So what it finds overdue expires one step later (setImmediate: after this turn's reads), and
+  // only a call still unanswered then is declared missed.
+  const stopWhenIdle = () => {
+    if (pending.size === 0 && ticking) {
       clearInterval(ticking);
       ticking = undefined;
     }
+  };
+  const tick = () => {
+    const now = Date.now();
+    const overdue: Pending[] = [];
+    for (const entry of pending) {
+      if (entry.at > now) break;
+      overdue.push(entry);
+    }
+    if (overdue.length === 0) return stopWhenIdle();
+    setImmediate(() => {
+      for (const entry of overdue) if (pending.delete(entry)) entry.expire();
+      stopWhenIdle();
+    });
   };
   return {
     ms,

@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer, connect as openSocket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../errors';
+import { createDeadline } from './deadline';
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+/** A loopback connection: `reply` writes to the client end, whose `data` resolves `answer`. */
+async function loopback(): Promise<{ reply(text: string): void; answer: Promise<string> }> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection');
+  const client = openSocket((server.address() as AddressInfo).port, '127.0.0.1');
+  await once(client, 'connect');
+  const [serverSide] = (await accepted) as [import('node:net').Socket];
+  closers.push(() => {
+    client.destroy();
+    serverSide.destroy();
+    server.close();
+  });
+  const answer = once(client, 'data').then(([chunk]) => String(chunk));
+  return { reply: (text) => serverSide.write(text), answer };
+}
+
+/** Keeps the event loop busy, as a burst of handshakes would. */
+function busyFor(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // nothing: the loop is blocked
+  }
+}
+
+describe('the Redis deadline', () => {
+  it('takes a reply that arrived while the loop was busy past the deadline, instead of calling it missed', async () => {
+    const missed: string[] = [];
+    const deadline = createDeadline(40, (what) => missed.push(what));
+    const { reply, answer } = await loopback();
+    const call = deadline.within(answer, 'a call');
+    // The reply is in the socket's buffer before the deadline; the loop only reads it after.
+    reply('OK');
+    busyFor(150);
+    await expect(call).resolves.toBe('OK');
+    expect(missed).toEqual([]);
+  });
+
+  it('still answers unavailable for a call nobody answers', async () => {
+    const missed: string[] = [];
+    const deadline = createDeadline(40, (what) => missed.push(what));
+    const { answer } = await loopback();
+    const started = Date.now();
+    await expect(deadline.within(answer, 'a call')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    expect(missed).toEqual(['a call']);
+  });
+
+  it('expires calls in the order they started, and keeps the later ones in time', async () => {
+    const missed: string[] = [];
+    const deadline = createDeadline(40, (what) => missed.push(what));
+    const never = new Promise<string>(() => {});
+    const first = deadline.within(never, 'first');
+    first.catch(() => {});
+    busyFor(60);
+    const { reply, answer } = await loopback();
+    const second = deadline.within(answer, 'second');
+    await expect(first).rejects.toBeInstanceOf(StoreUnavailableError);
+    reply('late but in time');
+    await expect(second).resolves.toBe('late but in time');
+    expect(missed).toEqual(['first']);
+  });
+});
