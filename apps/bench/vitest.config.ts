@@ -5,6 +5,6 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     // The smoke test runs the whole quick benchmark: servers, Redis, load generator.
     // The quick run takes 70–100 s on a 2-core machine shared with the rest of CI: room to finish.
-    testTimeout: 180_000,
+    testTimeout: 130_000,
   },
 });

@@ -20,7 +20,7 @@ describe('pnpm bench --quick', () => {
     const { stdout } = await run(
       process.execPath,
       ['--import', 'tsx', 'src/cli.ts', '--', '--quick', '--out', out],
-      { cwd: BENCH_DIR, timeout: 170_000, maxBuffer: 16 * 2 ** 20 },
+      { cwd: BENCH_DIR, timeout: 120_000, maxBuffer: 16 * 2 ** 20 },
     );
     expect(stdout).toContain('### Fan-out');
 

@@ -30,6 +30,7 @@ import { canStorm, runReconnectStorm } from './scenarios/reconnect-storm';
 import { runReplicatedAcks } from './scenarios/replicated-acks';
 import { runSameLoad } from './scenarios/same-load';
 import { ensureParleyBuilt } from './servers/parley-build';
+import { createTargetRunner } from './servers/target-runner';
 import { startTarget, TARGET_LABELS, type TargetName } from './servers/targets';
 
 const log = (line: string) => console.log(line);
@@ -52,24 +53,23 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const authSecret = randomBytes(32).toString('base64url');
   const pool = ClientPool.start(options.workers + 1, authSecret, options.pin?.generatorCpus);
-  const context: ScenarioContext = {
-    options,
+  const targets = createTargetRunner({
+    keep: options.quick,
     pool,
-    log,
-    async withTarget(name, work) {
-      const target = await startTarget(name, {
+    start: (name) =>
+      startTarget(name, {
         logDir: runDir,
         authSecret,
         cpus: options.pin?.serverCpus,
         baselineMain: options.baselineMain,
-      });
-      try {
-        return await work(target);
-      } finally {
-        await pool.closeClients().catch(() => {});
-        await target.stop();
-      }
-    },
+      }),
+  });
+  const context: ScenarioContext = {
+    options,
+    pool,
+    log,
+    withTarget: (name, work) => targets.run(name, work),
+    withFreshTarget: (name, work) => targets.run(name, work, { fresh: true }),
   };
   const report: BenchReport = {
     command: `pnpm bench${argv.length ? ` ${argv.join(' ')}` : ''}`,
@@ -258,6 +258,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    await targets.stopAll();
     await pool.stop();
   }
 

@@ -50,6 +50,11 @@ export interface BenchOptions {
   /** Receiver processes of the load generator; one more process sends. */
   workers: number;
   warmupMs: number;
+  /**
+   * Unreported windows per target before the rounds of scenarios that take turns (JIT, first
+   * joins); none in a quick run, whose targets have served earlier scenarios already.
+   */
+  warmupTurns: number;
   stepMs: number;
   maxSteps: number;
   stepFactor: number;
@@ -87,7 +92,13 @@ export interface BenchOptions {
     /** Write + WAIT pairs (and as many write + PING) timed on the idle Redis first. */
     roundTripPairs: number;
   };
-  memory: { sockets: number; workspaceSize: number; roomSize: number };
+  memory: {
+    sockets: number;
+    workspaceSize: number;
+    roomSize: number;
+    /** Wait after the last join before reading memory: join broadcasts and timers settle. */
+    settleMs: number;
+  };
   connect: { clients: number; roomSize: number; concurrency: number };
   bigWorkspace: {
     /** Rooms in the workspace at each measurement, smallest first: it grows from one to the next. */
@@ -103,6 +114,8 @@ export interface BenchOptions {
     messagesPerSec: number;
     /** Measured per size. */
     windowMs: number;
+    /** Wait before reading memory, once the room makers' connections have closed. */
+    settleMs: number;
   };
   presenceChurn: {
     /** Idle members of the one room, smallest first: the room grows from one to the next. */
@@ -301,7 +314,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     targets,
     workers: positive(values.workers, 2),
     warmupMs: quick ? 100 : 500,
-    stepMs: positive(values['step-seconds'], quick ? 0.4 : 2) * 1000,
+    warmupTurns: quick ? 0 : 1,
+    stepMs: positive(values['step-seconds'], quick ? 0.25 : 2) * 1000,
     maxSteps: quick ? 2 : 14,
     stepFactor: quick ? 3 : 1.5,
     fanout: {
@@ -323,7 +337,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     crossNode: {
       deliveriesPerSec: positive(values['cross-node-rate'], quick ? 2000 : 5000),
       receivers: positive(values.receivers, quick ? 200 : 1000),
-      seconds: positive(values['cross-node-seconds'], quick ? 1 : 8),
+      seconds: positive(values['cross-node-seconds'], quick ? 0.5 : 8),
       rounds: positive(values['cross-node-rounds'], quick ? 1 : 4),
     },
     everyCore: {
@@ -337,8 +351,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       roomSize: 10,
       messagesPerSec: positive(values['replicated-rate'], quick ? 100 : 1000),
       window: 4,
-      seconds: positive(values['replicated-seconds'], quick ? 0.4 : 4),
-      flatOutSeconds: quick ? 0.4 : 2,
+      seconds: positive(values['replicated-seconds'], quick ? 0.3 : 4),
+      flatOutSeconds: quick ? 0.3 : 2,
       rounds: positive(values['replicated-rounds'], quick ? 1 : 5),
       roundTripPairs: quick ? 200 : 2000,
     },
@@ -346,6 +360,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       sockets: positive(values['memory-sockets'], quick ? 500 : 10_000),
       workspaceSize: 500,
       roomSize,
+      settleMs: quick ? 300 : 1000,
     },
     connect: {
       clients: positive(values['connect-clients'], quick ? 300 : 1500),
@@ -353,14 +368,15 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       concurrency: 50,
     },
     bigWorkspace: {
-      sizes: workspaceSizes(positive(values.rooms, quick ? 1000 : 100_000)),
+      sizes: workspaceSizes(positive(values.rooms, quick ? 300 : 100_000)),
       makers: 8,
       makerWindow: 50,
       lobbies: 4,
       listsPerSec: 200,
       members: 5,
       messagesPerSec: 100,
-      windowMs: positive(values['rooms-seconds'], quick ? 0.5 : 5) * 1000,
+      windowMs: positive(values['rooms-seconds'], quick ? 0.3 : 5) * 1000,
+      settleMs: quick ? 100 : 300,
     },
     presenceChurn: {
       sizes: sizeList(values['churn-sizes'], quick ? [50, 200] : [100, 1000, 10_000]),

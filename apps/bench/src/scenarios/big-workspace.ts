@@ -256,9 +256,9 @@ export async function runBigWorkspace(
   name: TargetName,
 ): Promise<BigWorkspaceResult> {
   const { options, log } = context;
-  const { sizes } = options.bigWorkspace;
-  return context.withTarget(name, async (target) => {
-    await sleep(300);
+  const { sizes, settleMs } = options.bigWorkspace;
+  return context.withFreshTarget(name, async (target) => {
+    await sleep(settleMs);
     const emptyRssBytes = (await target.memoryOfAll()).rssBytes;
     const names: string[] = [];
     const measured: WorkspaceSize[] = [];
@@ -268,7 +268,7 @@ export async function runBigWorkspace(
       );
       const created = await createRooms(context, target, fresh);
       names.push(...fresh);
-      await sleep(300); // the makers' connections closed: let the server let go of them
+      await sleep(settleMs); // the makers' connections closed: let the server let go of them
       const { rssBytes, heapUsedBytes } = await target.memoryOfAll();
       // The first window also warms the JIT on the list and send paths.
       const warmupMs = step === 0 ? 4 * options.warmupMs : options.warmupMs;

@@ -27,7 +27,7 @@ export async function runIdleMemory(
   name: TargetName,
 ): Promise<IdleMemoryResult> {
   const { options, pool } = context;
-  const { sockets, workspaceSize, roomSize } = options.memory;
+  const { sockets, workspaceSize, roomSize, settleMs } = options.memory;
   // One descriptor per socket in the server, and a few for everything else it has open.
   const limit = openFilesLimit();
   if (sockets + FILES_BESIDES_SOCKETS > limit) {
@@ -38,8 +38,8 @@ export async function runIdleMemory(
         `${limit - FILES_BESIDES_SOCKETS} with --memory-sockets`,
     );
   }
-  return context.withTarget(name, async (target) => {
-    await sleep(300);
+  return context.withFreshTarget(name, async (target) => {
+    await sleep(Math.min(300, settleMs));
     const before = await target.memory();
     const specs: ClientSpec[] = Array.from({ length: sockets }, (_, index) => ({
       url: target.urls[0] as string,
@@ -53,8 +53,7 @@ export async function runIdleMemory(
     const connected = await pool.connect(specs, { concurrency: 100, timeoutMs: 60_000 });
     if (connected.failed > 0)
       context.log(`  ${connected.failed} sockets failed: ${connected.errors.join('; ')}`);
-    // Let join broadcasts and timers settle before measuring what stays.
-    await sleep(1000);
+    await sleep(settleMs);
     const after = await target.memory();
     await pool.closeClients();
     const perSocket = (key: keyof MemoryReading) =>

@@ -247,7 +247,7 @@ export async function runPresenceChurn(
 ): Promise<PresenceChurnResult> {
   const { options, log } = context;
   const { sizes, joinsPerSec, lifetimeMs, messagesPerSec, windowMs } = options.presenceChurn;
-  return context.withTarget(name, async (target) => {
+  return context.withFreshTarget(name, async (target) => {
     const measured: ChurnSize[] = [];
     const room: Room = {
       joined: 0,

@@ -217,7 +217,7 @@ export async function runReconnectStorm(
     options.reconnectStorm;
   const history = hasHistory(name);
   const roomNames = Array.from({ length: rooms }, (_, index) => `storm-${index}`);
-  return context.withTarget(name, async (target) => {
+  return context.withFreshTarget(name, async (target) => {
     if (!target.restart) throw new Error(`${TARGET_LABELS[name]} cannot be restarted`);
     const setupStart = performance.now();
     const redisPort = target.redisUrl ? Number(new URL(target.redisUrl).port) : undefined;

@@ -2,7 +2,7 @@ import type { ClientSpec } from '../clients/raw-socketio';
 import type { LatencySummary } from '../latency';
 import { measureReplicaRoundTrip, type ReplicaRoundTrip } from '../servers/redis';
 import type { RunningTarget, TargetName } from '../servers/targets';
-import { type ScenarioContext, sourceAddress } from './context';
+import { type ScenarioContext, sourceAddress, withTargetsUp } from './context';
 import { type Load, type Measurement, measureAt } from './measure';
 
 /** Two nodes over a Redis with one replica: acknowledging at once, and after `WAIT 1`. */
@@ -132,9 +132,11 @@ export async function runReplicatedAcks(context: ScenarioContext): Promise<Repli
     options.replicatedAcks;
   let replicaRoundTrip: ReplicaRoundTrip | undefined;
   const targets = REPLICATED_ACKS_TARGETS;
-  const running = new Map<TargetName, RunningTarget>();
-
-  const turnOn = async (name: TargetName, reported: boolean) => {
+  const turnOn = async (
+    running: ReadonlyMap<TargetName, RunningTarget>,
+    name: TargetName,
+    reported: boolean,
+  ) => {
     const target = running.get(name) as RunningTarget;
     const specs = replicatedRoomClients(target.urls, clients, roomSize);
     const connected = await pool.connect(specs);
@@ -164,7 +166,7 @@ export async function runReplicatedAcks(context: ScenarioContext): Promise<Repli
   };
 
   const results: ReplicatedAcksRound[] = [];
-  const measureAll = async () => {
+  const measureAll = async (running: ReadonlyMap<TargetName, RunningTarget>) => {
     const { redisUrl } = running.get('parley-redis-wait') ?? {};
     if (redisUrl) {
       replicaRoundTrip = await measureReplicaRoundTrip(redisUrl, {
@@ -176,11 +178,12 @@ export async function runReplicatedAcks(context: ScenarioContext): Promise<Repli
           `SET + PING p50 ${setAndPing.p50} / p99 ${setAndPing.p99} µs`,
       );
     }
-    for (const name of targets) await turnOn(name, false); // warm-up: JIT, first joins
+    for (let turn = 0; turn < options.warmupTurns; turn++)
+      for (const name of targets) await turnOn(running, name, false); // JIT, first joins
     for (let round = 0; round < rounds; round++) {
       const order = targets.map((_, index) => targets[(round + index) % targets.length]);
       for (const name of order as TargetName[]) {
-        const measured = await turnOn(name, true);
+        const measured = await turnOn(running, name, true);
         if (!measured) continue;
         const { atRate, flatOut } = measured;
         const ack = atRate.ackLatency;
@@ -196,16 +199,7 @@ export async function runReplicatedAcks(context: ScenarioContext): Promise<Repli
       }
     }
   };
-  // Both up at once (each started, and always stopped, by the harness).
-  const startAll = async (remaining: readonly TargetName[]): Promise<void> => {
-    const [first, ...rest] = remaining;
-    if (first === undefined) return measureAll();
-    return context.withTarget(first, async (target) => {
-      running.set(first, target);
-      await startAll(rest);
-    });
-  };
-  await startAll(targets);
+  await withTargetsUp(context, targets, measureAll);
 
   const byTarget: ReplicatedAcksResult['byTarget'] = {};
   for (const name of targets) {

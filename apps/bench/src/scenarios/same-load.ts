@@ -1,5 +1,5 @@
 import type { RunningTarget, TargetName } from '../servers/targets';
-import type { ScenarioContext } from './context';
+import { type ScenarioContext, withTargetsUp } from './context';
 import { fanoutRoomLoad, medianByP99 } from './fanout';
 import { type Measurement, measureAt, medianRoundByTarget } from './measure';
 
@@ -27,9 +27,10 @@ export async function runSameLoad(
 ): Promise<SameLoadResult> {
   const { options, pool, log } = context;
   const { receivers, sameLoadRounds } = options.fanout;
-  const running = new Map<TargetName, RunningTarget>();
-
-  const windowOn = async (name: TargetName): Promise<Measurement> => {
+  const windowOn = async (
+    running: ReadonlyMap<TargetName, RunningTarget>,
+    name: TargetName,
+  ): Promise<Measurement> => {
     const target = running.get(name) as RunningTarget;
     const load = await fanoutRoomLoad(context, target, { receivers, durationMs: options.stepMs });
     try {
@@ -40,28 +41,20 @@ export async function runSameLoad(
   };
 
   const rounds: SameLoadResult['rounds'] = [];
-  const measureAll = async () => {
-    for (const name of targets) await windowOn(name); // warm-up: JIT, first joins
+  const measureAll = async (running: ReadonlyMap<TargetName, RunningTarget>) => {
+    for (let turn = 0; turn < options.warmupTurns; turn++)
+      for (const name of targets) await windowOn(running, name); // JIT, first joins
     for (let round = 0; round < sameLoadRounds; round++) {
       const order = targets.map((_, index) => targets[(round + index) % targets.length]);
       for (const name of order as TargetName[]) {
-        const measurement = await windowOn(name);
+        const measurement = await windowOn(running, name);
         const { p50Ms, p95Ms, p99Ms } = measurement.latency;
         log(`  round ${round + 1}, ${name}: p50 ${p50Ms} / p95 ${p95Ms} / p99 ${p99Ms} ms`);
         rounds.push({ target: name, measurement });
       }
     }
   };
-  // Every target up at once (each started, and always stopped, by the harness).
-  const startAll = async (remaining: readonly TargetName[]): Promise<void> => {
-    const [first, ...rest] = remaining;
-    if (first === undefined) return measureAll();
-    return context.withTarget(first, async (target) => {
-      running.set(first, target);
-      await startAll(rest);
-    });
-  };
-  await startAll(targets);
+  await withTargetsUp(context, targets, measureAll);
 
   const byTarget = medianRoundByTarget(rounds, targets, medianByP99);
   return { messagesPerSec, receivers, rounds, byTarget };

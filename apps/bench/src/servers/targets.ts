@@ -198,6 +198,16 @@ async function readMemory(child: ChildProcess): Promise<MemoryReading> {
   return { rssBytes: rssBytesOf(child.pid ?? 0) || usage.rss, heapUsedBytes: usage.heapUsed };
 }
 
+/**
+ * Pins a running process and then the processes it forked (a PARLEY_WORKERS primary's workers):
+ * one forked after the first pin inherits it, one forked before is among the children listed.
+ */
+function pinTree(pid: number | undefined, cpus: string | undefined): void {
+  if (!pid || !cpus) return;
+  pinToCpus(pid, cpus);
+  for (const child of childPidsOf(pid)) pinTree(child, cpus);
+}
+
 /** Profiles a server's CPU (V8's profiler, in process) until the returned stop is called. */
 async function startProfile(child: ChildProcess): Promise<(path: string) => Promise<void>> {
   await askServer(child, { type: 'profile-start' });
@@ -216,13 +226,20 @@ async function startNodeServer(
 ): Promise<NodeServer> {
   const log = openSync(join(options.logDir, `${name}.log`), 'a');
   const flags = ['--expose-gc', '--import', join(SERVERS_DIR, 'probe-preload.mjs')];
-  const spawnServer = async (timeoutMs?: number): Promise<ChildProcess> => {
+  const spawnServer = async ({
+    pinFromBirth,
+    timeoutMs,
+  }: {
+    pinFromBirth: boolean;
+    timeoutMs?: number;
+  }): Promise<ChildProcess> => {
     const child = startProcess(process.execPath, [...flags, script, ...args], {
       stdio: ['ignore', log, log, 'ipc'],
       env: { PATH: process.env.PATH ?? '', ...env },
     });
-    pinToCpus(child.pid, options.cpus);
+    if (pinFromBirth) pinToCpus(child.pid, options.cpus);
     await waitForPort('127.0.0.1', port, child, timeoutMs);
+    if (!pinFromBirth) pinTree(child.pid, options.cpus);
     return child;
   };
   const watch = (child: ChildProcess) => {
@@ -235,7 +252,10 @@ async function startNodeServer(
     });
   };
   const server: NodeServer = {
-    child: await spawnServer(),
+    // A first start is not measured: it boots (a second of CPU per Parley node) on any core
+    // and moves to the servers' CPUs once it listens, instead of queueing every node's boot on
+    // one core. A restart is measured (the reconnect storm): it boots where it will run.
+    child: await spawnServer({ pinFromBirth: false }),
     url: `http://127.0.0.1:${port}`,
     async restart(signal) {
       const old = server.child;
@@ -255,7 +275,7 @@ async function startNodeServer(
       const exitedAt = epochMs();
       // A restarted Parley node first cleans up what its previous process left in Redis (every
       // connection it held), before it listens: that may take a while.
-      server.child = await spawnServer(120_000);
+      server.child = await spawnServer({ pinFromBirth: true, timeoutMs: 120_000 });
       watch(server.child);
       return { exitedAt, listeningAt: epochMs() };
     },
