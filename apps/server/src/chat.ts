@@ -55,15 +55,15 @@ function onDisconnecting(this: ParleySocket, reason: string): void {
   if (services.log.isLevelEnabled('debug')) session.log.debug({ reason }, 'disconnecting');
   const rooms = [...session.joined.keys()];
   // A dropped connection (not a leave): a reload or a move to another node within the grace
-  // is then no departure. Closed by this node's shutdown, its user gets the restart's grace
-  // (every client is reconnecting at once), ended by the sweeps: the node does not wait.
-  const { graceMs, restartGraceMs } = services.config.presence;
-  // Only over shared stores: in memory, nothing outlives the node to end the grace, and its
-  // users leave (webhooks say so) before it stops.
-  const exit =
-    reason === SHUTDOWN_REASON && services.config.redis
-      ? { graceMs: restartGraceMs, settledBySweeps: true }
-      : { graceMs, settledBySweeps: false };
+  // is then no departure. Closed by this node's shutdown over shared stores, its presence is
+  // taken out with every other connection's at once by the store's stop, which gives the users
+  // the restart's grace (every client is reconnecting at once), ended by the sweeps: the node
+  // does not wait. In memory, nothing outlives the node to end a grace, and its users leave
+  // (webhooks say so) before it stops.
+  const exit = {
+    graceMs: services.config.presence.graceMs,
+    byNodeStop: reason === SHUTDOWN_REASON && services.config.redis !== undefined,
+  };
   const cleanup = Promise.allSettled(rooms.map((room) => exitRoom(session, room, exit))).then(
     (results) => {
       for (const result of results) {

@@ -43,23 +43,23 @@ export async function arrive(
  * Takes the connection out of the room's presence; the user's last connection announces
  * `presence:left`. With `graceMs` (a connection that dropped, rather than one that left), the user
  * still counts for that long: back by then on any node (a reload, a move during a drain), nobody
- * hears of it; otherwise their departure is announced when it ends (by this node, or with
- * `settledBySweeps` by a sweep on any node).
+ * hears of it; otherwise their departure is announced when it ends (by this node, or by a sweep
+ * on any node). `byNodeStop`: closed by this node's stop over shared stores, whose presence store
+ * takes every such connection out at once (`RedisPresenceStore.stop`): nothing to do here.
  */
 export async function depart(
   session: ChatSession,
   ref: RoomRef,
   graceMs: number,
-  { settledBySweeps = false }: { settledBySweeps?: boolean } = {},
+  { byNodeStop = false }: { byNodeStop?: boolean } = {},
 ): Promise<void> {
+  if (byNodeStop) return;
   const { services } = session;
   const { nsp } = session.socket;
   const userId = session.user.id;
   const removal = await services.stores.presence.remove(ref, userId, session.socket.id, graceMs);
   if (removal === 'left') announceDeparture(services, nsp, ref, session.user);
-  // A stopping node leaves the end of the grace to the sweeps (of any node: the store indexes
-  // every grace), rather than wait for it.
-  if (removal !== 'leaving' || settledBySweeps) return;
+  if (removal !== 'leaving') return;
   services.track(
     new Promise((resolve) => setTimeout(resolve, graceMs))
       .then(() => services.stores.presence.settle(ref, userId))

@@ -88,12 +88,12 @@ export async function enterRoom<T = undefined>(
 export async function exitRoom(
   session: ChatSession,
   room: string,
-  { graceMs = 0, settledBySweeps = false }: { graceMs?: number; settledBySweeps?: boolean } = {},
+  { graceMs = 0, byNodeStop = false }: { graceMs?: number; byNodeStop?: boolean } = {},
 ): Promise<void> {
   clearTyping(session, room);
   if (session.joined.delete(room)) session.budget.releaseRoom();
   session.socket.leave(roomChannel(room));
-  await depart(session, refOf(session, room), graceMs, { settledBySweeps });
+  await depart(session, refOf(session, room), graceMs, { byNodeStop });
 }
 
 /** The room's topic and online count go to the whole workspace, so lobbies stay live. */

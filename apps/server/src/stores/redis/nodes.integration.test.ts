@@ -267,6 +267,71 @@ describe('a node that dies', () => {
     expect(await after.presence.sweep()).toEqual([]);
   });
 
+  it('stopped holding connections, gives their users the grace in one pass: those back in time never left, the rest leave after it', async () => {
+    const prefix = uniquePrefix();
+    const graceMs = 4000;
+    const stopping = await openRedisStores(redis.url, {
+      prefix,
+      nodeId: 'stopping',
+      leftoverGraceMs: graceMs,
+    });
+    const survivor = await openRedisStores(redis.url, { prefix, nodeId: 'staying' });
+    opened.push(survivor);
+    const rooms = [general, random];
+    const roomOf = (i: number) => rooms[i % 2] as RoomRef;
+    const users = Array.from({ length: 1200 }, (_, i) => ({ id: `u${i}`, name: `U${i}` }));
+    // Every user in one of two rooms; the first hundred with a second tab there.
+    await Promise.all(users.map((user, i) => stopping.presence.add(roomOf(i), user, `s-${i}`)));
+    await Promise.all(
+      users.slice(0, 100).map((user, i) => stopping.presence.add(roomOf(i), user, `t-${i}`)),
+    );
+    const scriptCalls = async () => {
+      const stats = await survivor.connections.commands.info('commandstats');
+      return [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
+    };
+    const before = await scriptCalls();
+    await stopping.close();
+    // A script call per room and 500 connections, not one per connection (1,300 here).
+    expect((await scriptCalls()) - before).toBeLessThan(20);
+    expect(await survivor.connections.commands.sMembers(redisKeys(prefix).nodes)).toEqual([
+      'staying',
+    ]);
+    // Everyone still counts during the grace (a second of adds is far inside 4 s).
+    expect(await survivor.presence.counts('acme', ['general', 'random'])).toEqual(
+      new Map([
+        ['general', 600],
+        ['random', 600],
+      ]),
+    );
+    expect(await survivor.presence.sweep()).toEqual([]);
+    const back = users.slice(0, 600);
+    const arrivals = await Promise.all(
+      back.map((user, i) => survivor.presence.add(roomOf(i), user, `b-${i}`)),
+    );
+    expect(arrivals.filter(Boolean)).toEqual([]);
+    const departed = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          for (const { member } of await survivor.presence.sweep()) departed.add(member.id);
+          return departed.size;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(600);
+    expect([...departed].sort()).toEqual(
+      users
+        .slice(600)
+        .map((user) => user.id)
+        .sort(),
+    );
+    expect(await survivor.presence.count(general)).toBe(300);
+    expect(await survivor.presence.sweep()).toEqual([]);
+  });
+
   it('a graceful stop unregisters the node at once, leaving survivors nothing to clean', async () => {
     const prefix = uniquePrefix();
     const leaving = await openRedisStores(redis.url, { prefix, nodeId: 'leaving' });

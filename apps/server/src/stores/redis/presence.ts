@@ -13,6 +13,18 @@ interface PresenceKeys {
   presentIds: string;
 }
 
+/** The keys of one room's presence, as every presence script takes them. */
+export function presenceKeysOf(keys: RedisKeys, ref: RoomRef): PresenceKeys {
+  return {
+    connections: keys.connections(ref),
+    members: keys.members(ref),
+    userConnections: keys.userConnections(ref),
+    counts: keys.counts(ref.workspace),
+    departing: keys.departing(ref),
+    presentIds: keys.presentIds(ref),
+  };
+}
+
 function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: PresenceKeys): void {
   parser.pushKeys([
     keys.connections,
@@ -105,15 +117,20 @@ return present(KEYS[1], tonumber(ARGV[1]), '', '')`,
   transformReply: ([count, members]: PresentReply) => ({ count: Number(count), members }),
 });
 
-/** Lua: the user ARGV-named `user` leaves the room for good (KEYS as above, ARGV[2] the room). */
+/**
+ * Lua: `leave(user)`: the user leaves the room for good, answering their member JSON (KEYS as
+ * above, ARGV[2] the room).
+ */
 const LEAVE_LUA = `
-redis.call('HDEL', KEYS[3], user)
-redis.call('HDEL', KEYS[5], user)
-local member = redis.call('HGET', KEYS[2], user)
-redis.call('HDEL', KEYS[2], user)
-redis.call('ZREM', KEYS[6], user)
-if redis.call('HINCRBY', KEYS[4], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[2]) end
-return {2, member}`;
+local function leave(user)
+  redis.call('HDEL', KEYS[3], user)
+  redis.call('HDEL', KEYS[5], user)
+  local member = redis.call('HGET', KEYS[2], user)
+  redis.call('HDEL', KEYS[2], user)
+  redis.call('ZREM', KEYS[6], user)
+  if redis.call('HINCRBY', KEYS[4], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[2]) end
+  return member
+end`;
 
 /**
  * Removes one connection from a room. Answers { 0 } when the user has another connection there
@@ -125,7 +142,7 @@ return {2, member}`;
  */
 export const removeConnectionScript = defineScript({
   NUMBER_OF_KEYS: 6,
-  SCRIPT: `
+  SCRIPT: `${LEAVE_LUA}
 local user = redis.call('HGET', KEYS[1], ARGV[1])
 if not user then return {0} end
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -134,7 +151,7 @@ if tonumber(ARGV[3]) > 0 then
   redis.call('HSET', KEYS[5], user, tonumber(ARGV[4]) + tonumber(ARGV[3]))
   return {1}
 end
-${LEAVE_LUA}`,
+return {2, leave(user)}`,
   parseCommand(
     parser,
     keys: PresenceKeys,
@@ -150,6 +167,47 @@ ${LEAVE_LUA}`,
 });
 
 /**
+ * Removes many connections from one room at once, as `removeConnectionScript` does each (a
+ * user's last one begins their grace, or with no grace they leave); answers the member JSONs of
+ * the users who left. For a node's connections all going together: a stopped node's, a dead
+ * one's, a restarted one's leftovers.
+ *
+ * KEYS: as above. ARGV: grace ms ('0': none), room, now ms, then the connection ids.
+ */
+export const removeConnectionsScript = defineScript({
+  NUMBER_OF_KEYS: 6,
+  SCRIPT: `${LEAVE_LUA}
+local grace = tonumber(ARGV[1])
+local left = {}
+for i = 4, #ARGV do
+  local user = redis.call('HGET', KEYS[1], ARGV[i])
+  if user then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    if redis.call('HINCRBY', KEYS[3], user, -1) <= 0 then
+      if grace > 0 then
+        redis.call('HSET', KEYS[5], user, tonumber(ARGV[3]) + grace)
+      else
+        left[#left + 1] = leave(user)
+      end
+    end
+  end
+end
+return left`,
+  parseCommand(
+    parser,
+    keys: PresenceKeys,
+    room: string,
+    graceMs: number,
+    now: number,
+    connectionIds: readonly string[],
+  ) {
+    parsePresenceKeys(parser, keys);
+    parser.push(String(graceMs), room, String(now), ...connectionIds);
+  },
+  transformReply: (members: string[]) => members,
+});
+
+/**
  * Ends a leaving user's grace if it is over and they did not come back: answers { 2, member
  * JSON } to the one call that does it, { 0 } otherwise (they returned, it is not over, or
  * another node settled it).
@@ -158,11 +216,11 @@ ${LEAVE_LUA}`,
  */
 export const settleDepartureScript = defineScript({
   NUMBER_OF_KEYS: 6,
-  SCRIPT: `
+  SCRIPT: `${LEAVE_LUA}
 local user = ARGV[1]
 local due = tonumber(redis.call('HGET', KEYS[5], user))
 if not due or due > tonumber(ARGV[3]) then return {0} end
-${LEAVE_LUA}`,
+return {2, leave(user)}`,
   parseCommand(parser, keys: PresenceKeys, userId: string, room: string, now: number) {
     parsePresenceKeys(parser, keys);
     parser.push(userId, room, String(now));
@@ -235,10 +293,15 @@ export function heartbeatTimings(ttlMs: number) {
 }
 
 /**
- * Connections of a dead or earlier node removed at once (their Redis commands pipelined): a
- * few, as this runs while the node serves, often during a reconnect storm that needs Redis more.
+ * Rooms of a node's connections removed at once (each room's in one script call): a few, as this
+ * may run while the node serves, often during a reconnect storm that needs Redis more.
  */
 const REAP_CONCURRENCY = 8;
+/**
+ * Connections per removal script call, and members per ZADD / SREM: each call stays short, as
+ * Redis runs nothing else meanwhile.
+ */
+const BULK_CHUNK = 500;
 
 /** Runs `work` on every item, at most REAP_CONCURRENCY at once; rejects with the first failure. */
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
@@ -247,6 +310,13 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(REAP_CONCURRENCY, items.length) }, worker));
+}
+
+function chunksOf<T>(items: readonly T[], size = BULK_CHUNK): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size)
+    chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 /** A connection as recorded under its node, so survivors can remove it if the node dies. */
@@ -278,7 +348,11 @@ export interface RedisPresenceStore extends PresenceStore {
   heartbeat(): Promise<void>;
   /** Before serving: clears what an earlier process with the same node id left behind. */
   start(): Promise<void>;
-  /** After the last connection is gone: leaves no trace, or leaves leftovers to the survivors. */
+  /**
+   * Once the node takes no more connections: those still recorded under it (closed by its stop)
+   * begin the restart's grace, all at once; then it leaves no trace, or leaves what it could not
+   * remove to the survivors.
+   */
   stop(): Promise<void>;
 }
 
@@ -299,14 +373,7 @@ export function createRedisPresenceStore(
   }: NodePresenceOptions,
 ): RedisPresenceStore {
   const { aliveMs } = heartbeatTimings(ttlMs);
-  const presenceKeys = (ref: RoomRef): PresenceKeys => ({
-    connections: keys.connections(ref),
-    members: keys.members(ref),
-    userConnections: keys.userConnections(ref),
-    counts: keys.counts(ref.workspace),
-    departing: keys.departing(ref),
-    presentIds: keys.presentIds(ref),
-  });
+  const presenceKeys = (ref: RoomRef) => presenceKeysOf(keys, ref);
   const entryOf = (ref: RoomRef, connectionId: string, userId: string) =>
     JSON.stringify([ref.workspace, ref.room, connectionId, userId] satisfies NodeEntry);
 
@@ -373,18 +440,48 @@ export function createRedisPresenceStore(
   }
 
   /**
-   * Removes every connection recorded under `node`, keeping the users who thereby left. A dead
-   * node of thousands of connections is reaped REAP_CONCURRENCY at a time (their commands
-   * pipelined), not one round trip after another.
+   * Removes connections recorded under `node` (its index entries), room by room in one script
+   * call each (`removeConnectionsScript`), keeping the users who thereby left. With a grace, the
+   * users are indexed as leaving first, so a sweep never misses one; an entry is unindexed only
+   * once its removal is done, so a failure leaves it to be removed again. Rejects with the first
+   * failure.
    */
-  async function reapNode(node: string): Promise<void> {
-    const entries = await client.sMembers(keys.nodeConnections(node));
-    await inParallel(entries, async (entry) => {
+  async function removeEntries(node: string, entries: readonly string[], graceMs: number) {
+    const now = Date.now();
+    const rooms = new Map<string, { ref: RoomRef; connectionIds: string[]; entries: string[] }>();
+    const departures = new Set<string>();
+    for (const entry of entries) {
       const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
-      const ref = { workspace, room };
-      const { member } = await removeConnection(ref, userId, connectionId, node);
-      if (member) found.push({ ref, member });
+      const key = JSON.stringify([workspace, room]);
+      const group = rooms.get(key) ?? { ref: { workspace, room }, connectionIds: [], entries: [] };
+      rooms.set(key, group);
+      group.connectionIds.push(connectionId);
+      group.entries.push(entry);
+      if (graceMs > 0) departures.add(departureOf(group.ref, userId));
+    }
+    for (const chunk of chunksOf([...departures]))
+      await client.zAdd(
+        keys.departures,
+        chunk.map((value) => ({ score: now + graceMs, value })),
+      );
+    await inParallel([...rooms.values()], async ({ ref, connectionIds, entries: indexed }) => {
+      for (const chunk of chunksOf(connectionIds)) {
+        const left = await client.removeConnections(
+          presenceKeys(ref),
+          ref.room,
+          graceMs,
+          now,
+          chunk,
+        );
+        for (const json of left) found.push({ ref, member: JSON.parse(json) as Member });
+      }
+      for (const chunk of chunksOf(indexed)) await client.sRem(keys.nodeConnections(node), chunk);
     });
+  }
+
+  /** Removes every connection recorded under the dead `node`: its users who thereby left are found. */
+  async function reapNode(node: string): Promise<void> {
+    await removeEntries(node, await client.sMembers(keys.nodeConnections(node)), 0);
   }
 
   /**
@@ -394,23 +491,16 @@ export function createRedisPresenceStore(
    * the background while the node serves, so a restart is not held up by it; a removal that
    * fails is retried by the sweeps, as any failed removal is.
    */
-  function reapLeftovers(entries: string[]): Promise<void> {
-    return inParallel(entries, async (entry) => {
-      const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
-      const ref = { workspace, room };
-      try {
-        const { removal, member } = await removeConnection(
-          ref,
-          userId,
-          connectionId,
-          nodeId,
-          restartGraceMs,
-        );
-        if (removal === 'left' && member) found.push({ ref, member });
-      } catch {
+  async function reapLeftovers(entries: string[]): Promise<void> {
+    try {
+      await removeEntries(nodeId, entries, restartGraceMs);
+    } catch {
+      for (const entry of entries) {
+        const [workspace, room, connectionId, userId] = JSON.parse(entry) as NodeEntry;
+        const ref = { workspace, room };
         pending.set(pendingKey(ref, connectionId), { ref, userId, connectionId });
       }
-    });
+    }
   }
 
   async function retryPending(): Promise<void> {
@@ -541,6 +631,15 @@ export function createRedisPresenceStore(
     },
 
     async stop() {
+      // The connections this node still holds were cut off by its stop, not left: their users
+      // get the restart's grace to come back (here, or to any node), whoever sweeps first
+      // settling the rest. All at once, while the node still counts as alive (a survivor
+      // reaping it meanwhile would give them no grace).
+      await removeEntries(
+        nodeId,
+        await client.sMembers(keys.nodeConnections(nodeId)),
+        restartGraceMs,
+      );
       await client.del(keys.alive(nodeId));
       // Connections whose removal failed stay recorded: survivors clean them up soon, since
       // this node no longer heartbeats.

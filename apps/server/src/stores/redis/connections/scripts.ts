@@ -6,6 +6,7 @@ import {
   presencePageScript,
   presentMembersScript,
   removeConnectionScript,
+  removeConnectionsScript,
   settleDepartureScript,
 } from '../presence';
 import { takeTokenScript } from '../rate-limiter';
@@ -21,6 +22,7 @@ export const scripts = {
   takeToken: takeTokenScript,
   addConnection: addConnectionScript,
   removeConnection: removeConnectionScript,
+  removeConnections: removeConnectionsScript,
   settleDeparture: settleDepartureScript,
   forgetDeparture: forgetDepartureScript,
   presencePage: presencePageScript,
