@@ -13,6 +13,7 @@ import {
   type TestServer,
   testConfig,
 } from '../test/helpers';
+import { RawSocketIoClient } from '../test/raw-socketio';
 import { createTokenService } from './auth/tokens';
 import { DEVELOPMENT_AUTH_SECRET } from './config';
 import { createParleyServer } from './server';
@@ -124,6 +125,22 @@ describe('graceful shutdown', () => {
     await t.server.close();
     expect(await told).toEqual({ message: 'server is shutting down' });
     expect(await disconnected).toBe('transport close');
+  });
+
+  it('does not wait for a client that never answers the close of its connection', async () => {
+    const t = await startServer();
+    const stalled = await RawSocketIoClient.connect(t.url, 'acme', await t.token('Stalled'));
+    await stalled.request('room:join', { room: 'general' });
+    const ana = await t.connect('acme', await t.token('Ana'));
+    const disconnected = new Promise<string>((resolve) => ana.once('disconnect', resolve));
+    // It stops reading: it never sees, let alone answers, the close of its connection (the
+    // server would wait up to its WebSocket close timeout, 30 s, for that answer).
+    stalled.pause();
+    const started = Date.now();
+    await t.server.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await disconnected).toBe('transport close');
+    stalled.close();
   });
 
   it('exits 0 on SIGTERM within the deadline, with JSON logs', async () => {

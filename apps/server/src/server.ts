@@ -117,6 +117,11 @@ export interface ParleyServer {
 
 /** How long shutdown waits for connections to write what is queued (the shutdown notice). */
 const SHUTDOWN_DRAIN_MS = 1000;
+/**
+ * How long shutdown waits, at its end, for clients to answer the close of their connections (a
+ * round trip each, for one that is reading); the process's exit closes what is left.
+ */
+const SHUTDOWN_CLOSE_WAIT_MS = 500;
 
 /** How long a slow reader's connection may take to read why it is closed before it is cut. */
 const SLOW_READER_GRACE_MS = 10_000;
@@ -346,6 +351,14 @@ export function createParleyServer(
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
       }
       log.info('shutting down');
+      // How long each step took, logged with "shut down": what a slow stop spent its time on.
+      const took: Record<string, number> = {};
+      let stepStart = performance.now();
+      const step = (name: string) => {
+        const now = performance.now();
+        took[name] = Math.round(now - stepStart);
+        stepStart = now;
+      };
       sweeper?.stop();
       clearInterval(reports);
       roomExpiry?.stop();
@@ -357,25 +370,38 @@ export function createParleyServer(
       }
       // Departures during shutdown reach the other nodes' lobbies before the adapter closes.
       await services.roomAnnouncer.flushAll();
+      step('tellMs');
       // Closing the engine discards what a connection has not written yet: let it drain first.
       await fastPath.drained(SHUTDOWN_DRAIN_MS);
-      // Disconnects every socket (running their presence cleanup) and stops the HTTP server;
-      // clients see a transport close and reconnect, to another node when there is one.
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      step('drainWritesMs');
+      // Disconnects every socket (running their presence cleanup) and stops listening; clients
+      // see a transport close and reconnect, to another node when there is one. Each client
+      // answers the close of its connection meanwhile: the steps below do not wait for that
+      // (thousands of clients reconnecting at once answer slowly), only the end does, briefly.
+      const connectionsClosed = new Promise<void>((resolve) => io.close(() => resolve()));
+      step('disconnectMs');
       // In flight: the presence removals of the connections just closed. Their users have the
       // restart's grace to come back (to any node); whoever does not is announced gone by a
       // node's sweep when it ends — this one's, if it is back by then.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await services.roomAnnouncer.flushAll();
+      step('settleMs');
       await webhooks.stop();
       reporter.stop();
       // Gone from the operations overview at once, not when its report lapses.
       await reporting;
       await stores.nodes.forget(config.nodeId).catch(() => {});
+      step('webhooksMs');
       await stores.close();
+      step('storesMs');
       await metricsListener.close();
       services.outage.stop();
-      log.info('shut down');
+      await Promise.race([
+        connectionsClosed,
+        new Promise((resolve) => setTimeout(resolve, SHUTDOWN_CLOSE_WAIT_MS).unref()),
+      ]);
+      step('connectionsMs');
+      log.info({ took }, 'shut down');
     },
   };
 }
