@@ -50,7 +50,8 @@ export function createApiRoutes({
   const keyring = createApiKeyring(config.api);
   const rate = stores.rateLimiter('api', config.api.ratePerSecond, config.api.burst);
   const all = [...apiRoutes, ...accessRoutes];
-  const openApi = buildOpenApi(all, API_PREFIX);
+  // Made when first asked for, not at start-up: a restarting node listens that much sooner.
+  let openApi: ReturnType<typeof buildOpenApi> | undefined;
 
   const toHttp = (route: ApiRoute): HttpRoute => ({
     method: route.method,
@@ -96,7 +97,7 @@ export function createApiRoutes({
     {
       method: 'GET',
       path: `${API_PREFIX}${OPENAPI_PATH}`,
-      handle: async (_req, res) => sendJson(res, 200, openApi),
+      handle: async (_req, res) => sendJson(res, 200, (openApi ??= buildOpenApi(all, API_PREFIX))),
     },
     ...all.map(toHttp),
   ];

@@ -1,5 +1,5 @@
 import { request } from '@parley/protocol/client';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
 import { call, collect, messagesOf, nextEvent, type TestServer } from '../../test/helpers';

@@ -1,5 +1,5 @@
 import { WebhookEvent } from '@parley/protocol';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster } from '../../test/cluster';
 import {

@@ -1,4 +1,4 @@
-import { defineScript } from 'redis';
+import { defineScript } from '@redis/client';
 import type { RateLimited, ReadOnlyRefusal, SendRates } from '../types';
 import { TAKE_TOKEN_LUA } from './rate-limiter';
 

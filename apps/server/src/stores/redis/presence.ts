@@ -1,5 +1,5 @@
 import type { Member } from '@parley/protocol';
-import { defineScript } from 'redis';
+import { defineScript } from '@redis/client';
 import type { Departure, PresenceStore, Removal, RoomRef } from '../types';
 import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';

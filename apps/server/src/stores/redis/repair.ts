@@ -1,5 +1,5 @@
 import { isWellFormed, type Message, toWellFormed } from '@parley/protocol';
-import { defineScript, RESP_TYPES } from 'redis';
+import { defineScript, RESP_TYPES } from '@redis/client';
 import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 

@@ -1,5 +1,5 @@
 import type { Visibility } from '@parley/protocol';
-import { defineScript } from 'redis';
+import { defineScript } from '@redis/client';
 import type { CreateOutcome, RoomRecord, RoomRef, RoomStore } from '../types';
 import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';

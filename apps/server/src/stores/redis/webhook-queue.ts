@@ -1,4 +1,4 @@
-import { defineScript } from 'redis';
+import { defineScript } from '@redis/client';
 import type { ClaimedDelivery, WebhookDelivery, WebhookLane, WebhookQueue } from '../types';
 import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';

@@ -1,4 +1,4 @@
-import { createCluster } from 'redis';
+import { createCluster } from '@redis/client';
 import type { RedisConfig, RedisNode } from '../../../config';
 import type { Logger } from '../../../logger';
 import { createDeadline } from '../deadline';

@@ -1,4 +1,4 @@
-import { createCluster } from 'redis';
+import { createCluster } from '@redis/client';
 import { describe, expect, it } from 'vitest';
 import { clusterRediscovery } from './node-redis-internals';
 

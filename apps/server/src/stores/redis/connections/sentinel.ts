@@ -1,4 +1,4 @@
-import { createClient, createSentinel } from 'redis';
+import { createClient, createSentinel } from '@redis/client';
 import type { RedisConfig, RedisNode } from '../../../config';
 import type { Logger } from '../../../logger';
 import { createDeadline } from '../deadline';
