@@ -97,7 +97,10 @@ export function createApiRoutes({
     {
       method: 'GET',
       path: `${API_PREFIX}${OPENAPI_PATH}`,
-      handle: async (_req, res) => sendJson(res, 200, (openApi ??= buildOpenApi(all, API_PREFIX))),
+      handle: async (_req, res) => {
+        openApi ??= buildOpenApi(all, API_PREFIX);
+        sendJson(res, 200, openApi);
+      },
     },
     ...all.map(toHttp),
   ];

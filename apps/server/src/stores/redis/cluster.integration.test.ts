@@ -1,7 +1,7 @@
 import type { Message } from '@parley/protocol';
 import { request } from '@parley/protocol/client';
-import pino from 'pino';
 import { createCluster } from '@redis/client';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeAccessContract } from '../../../test/access-contract';
 import {
