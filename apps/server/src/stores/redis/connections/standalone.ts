@@ -29,11 +29,8 @@ export function createStandaloneConnections(
     // AbortSignal a command). Every store call is held to the Deadline instead (deadline.ts).
     socket,
   });
-  // Subscriptions are remembered by the client and sent again after every reconnect. A duplicate
-  // shares the command client's class: node-redis builds one per createClient(), every command
-  // method attached anew, which a restarting node would pay twice at start-up. Its offline queue
-  // stays on: a subscription asked for while disconnected is sent once connected.
-  const subscriber: SubscriberClient = commands.duplicate({ disableOfflineQueue: false });
+  // Subscriptions are remembered by the client and sent again after every reconnect.
+  const subscriber: SubscriberClient = createClient({ url, socket });
   const link = createLink(log, ['commands', 'subscriber']);
 
   // A Redis that stops answering without closing the connection (paused, or behind a partition
