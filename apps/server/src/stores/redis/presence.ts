@@ -3,6 +3,7 @@ import { defineScript } from '@redis/client';
 import type { Departure, PresenceStore, Removal, RoomRef } from '../types';
 import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
+import { createMemberCache } from './member-cache';
 
 interface PresenceKeys {
   connections: string;
@@ -382,6 +383,8 @@ export function createRedisPresenceStore(
    * `sweep()`, so a connection that closed during an outage leaves no ghost behind.
    */
   const pending = new Map<string, { ref: RoomRef; userId: string; connectionId: string }>();
+  // Who is in a room is read on every join, mostly the same users again: parsed once each.
+  const memberCache = createMemberCache();
   const pendingKey = (ref: RoomRef, connectionId: string) =>
     `${ref.workspace}/${ref.room}/${connectionId}`;
   /**
@@ -572,7 +575,7 @@ export function createRedisPresenceStore(
 
     async enter(ref, member, connectionId, membersMax) {
       const { arrived, count, members } = await enter(ref, member, connectionId, membersMax);
-      return { arrived, count, members: members.map((json) => JSON.parse(json) as Member) };
+      return { arrived, count, members: members.map(memberCache.parse) };
     },
 
     async remove(ref, userId, connectionId, graceMs = 0) {
@@ -590,7 +593,7 @@ export function createRedisPresenceStore(
       const all = Number.isFinite(limit)
         ? (await client.presentMembers(key, limit)).members
         : await client.hVals(key);
-      return all.map((json) => JSON.parse(json) as Member);
+      return all.map(memberCache.parse);
     },
     async page(ref, cursor, limit) {
       // By user id, after the cursor (the last id of the previous page, base64url): no one twice.
@@ -601,7 +604,7 @@ export function createRedisPresenceStore(
         limit,
       );
       return {
-        members: members.map((json) => JSON.parse(json) as Member),
+        members: members.map(memberCache.parse),
         nextCursor: next ? Buffer.from(next).toString('base64url') : null,
       };
     },
@@ -631,6 +634,7 @@ export function createRedisPresenceStore(
     },
 
     async stop() {
+      memberCache.stop();
       // The connections this node still holds were cut off by its stop, not left: their users
       // get the restart's grace to come back (here, or to any node), whoever sweeps first
       // settling the rest. All at once, while the node still counts as alive (a survivor
