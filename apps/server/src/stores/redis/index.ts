@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { ParleyConfig, RedisConfig } from '../../config';
 import type { Logger } from '../../logger';
@@ -136,6 +137,12 @@ export function createRedisAdapter(
   { keyPrefix, shardedPubSub }: Pick<RedisConfig, 'keyPrefix' | 'shardedPubSub'>,
 ) {
   const channel = redisKeys(keyPrefix).adapterChannel;
+  // The adapter of each namespace (a workspace with sockets here) adds an 'error' listener to
+  // both clients and takes it off when the namespace goes: one per workspace, by design, so
+  // Node's warning past 10 ("possible EventEmitter memory leak") would be a false alarm.
+  for (const client of [connections.publisher, connections.adapterSubscriber]) {
+    (client as unknown as EventEmitter).setMaxListeners(0);
+  }
   return shardedPubSub
     ? createShardedAdapter(connections.publisher, connections.adapterSubscriber, {
         channelPrefix: channel,
