@@ -50,6 +50,8 @@ async function main(): Promise<number> {
   if (options.targets.some((name) => name.startsWith('parley')) && options.build)
     ensureParleyBuilt(log);
 
+  // Labelled with the workers it runs (reports name it by this).
+  TARGET_LABELS['parley-workers'] = `Parley, PARLEY_WORKERS=${options.parleyWorkers} + Redis`;
   const startedAt = Date.now();
   const authSecret = randomBytes(32).toString('base64url');
   const pool = ClientPool.start(options.workers + 1, authSecret, options.pin?.generatorCpus);
@@ -62,6 +64,7 @@ async function main(): Promise<number> {
         authSecret,
         cpus: options.pin?.serverCpus,
         baselineMain: options.baselineMain,
+        parleyWorkers: options.parleyWorkers,
       }),
   });
   const context: ScenarioContext = {

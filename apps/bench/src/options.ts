@@ -165,6 +165,8 @@ export interface BenchOptions {
   outDir: string;
   /** The main.js of another Parley build, run by the `parley-baseline` target. */
   baselineMain?: string;
+  /** PARLEY_WORKERS of the `parley-workers` target. */
+  parleyWorkers: number;
 }
 
 const HELP = `pnpm bench [-- options]
@@ -177,6 +179,7 @@ const HELP = `pnpm bench [-- options]
                           METRICS=false, parley-scraped Parley with /metrics fetched every second,
                           parley-baseline Parley from the build given with --baseline-main)
   --baseline-main PATH    parley-baseline: another build's apps/server/dist/main.js (e.g. before a change)
+  --parley-workers N      parley-workers: PARLEY_WORKERS (2); idle memory past one process's open files needs more
   --receivers N           fan-out: receivers in the room (1000)
   --same-load-rate N      latency: msg/s for every target (default: half of bare Socket.IO's fan-out peak)
   --same-load-rounds N    latency: rounds, targets alternating; the median p99 is reported (5)
@@ -296,6 +299,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
       'baseline-main': { type: 'string' },
+      'parley-workers': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -403,6 +407,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     outDir: resolve(values.out ?? RESULTS_DIR),
     baselineMain:
       values['baseline-main'] === undefined ? undefined : resolve(values['baseline-main']),
+    parleyWorkers: Math.round(positive(values['parley-workers'], 2)),
     pin:
       values['no-pin'] || cores < 2
         ? undefined

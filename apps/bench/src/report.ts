@@ -284,6 +284,17 @@ export function checkGoals(report: BenchReport): Goal[] {
     measured: memory === undefined ? 'not measured' : `${memory}×`,
     met: memory === undefined ? null : memory <= 1.0,
   });
+  const workers = report.idleMemory['parley-workers'];
+  const bareMemory = report.idleMemory.socketio;
+  const workersMemory = ratio(workers?.rssPerSocketBytes, bareMemory?.rssPerSocketBytes);
+  goals.push({
+    goal: 'idle sockets at scale on one host, past one process’s open files (issue 15): a PARLEY_WORKERS node’s memory per joined socket (primary, workers and Redis) ≤ 1.0× bare Socket.IO’s (one process, as many as it may hold)',
+    measured:
+      workersMemory === undefined || !workers || !bareMemory
+        ? 'not measured'
+        : `${workersMemory}×: ${int(workers.connected)} sockets vs ${int(bareMemory.connected)}`,
+    met: workersMemory === undefined ? null : workersMemory <= 1.0,
+  });
   const single = report.crossNode?.byTarget.parley?.latency.p99Ms;
   const cross = report.crossNode?.byTarget['parley-redis']?.latency.p99Ms;
   goals.push({
@@ -731,7 +742,10 @@ export function renderMarkdown(report: BenchReport): string {
 
   parts.push(
     `### Idle memory: ${int(options.memory.sockets)} connected, authenticated sockets, each joined to a room\n\n` +
+      'A target of one process holds at most what one process may open here (`ulimit -Hn`); ' +
+      'a PARLEY_WORKERS node counts its primary, its workers and its Redis.\n\n' +
       byTarget(report.idleMemory, [
+        ['sockets connected and joined', (r) => `${int(r.connected)} of ${int(r.sockets)}`],
         ['RSS per socket (after GC)', (r) => kib(r.rssPerSocketBytes)],
         ['V8 heap per socket', (r) => kib(r.heapPerSocketBytes)],
         ['RSS at 0 sockets', (r) => `${(r.before.rssBytes / 2 ** 20).toFixed(0)} MiB`],

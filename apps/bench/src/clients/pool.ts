@@ -148,9 +148,12 @@ export class ClientPool {
       const worker = placement ? placement(index) : index % this.workers.length;
       shares[worker % this.workers.length]?.push(client);
     });
+    // Each client has `timeoutMs`; the whole share as long as it takes at a slow 20 joins/s per
+    // process beyond that (100 000 sockets into one host over Redis take minutes).
+    const most = Math.max(...shares.map((share) => share.length));
     const reports = await this.reportsOf<ConnectReport>(
       (index) => ({ type: 'connect', clients: shares[index] ?? [], concurrency, timeoutMs }),
-      timeoutMs + 60_000,
+      timeoutMs + 60_000 + most * 50,
     );
     return {
       connected: sum(reports.map((report) => report.connected)),

@@ -27,15 +27,26 @@ export async function runIdleMemory(
   name: TargetName,
 ): Promise<IdleMemoryResult> {
   const { options, pool } = context;
-  const { sockets, workspaceSize, roomSize, settleMs } = options.memory;
-  // One descriptor per socket in the server, and a few for everything else it has open.
+  const { workspaceSize, roomSize, settleMs } = options.memory;
+  // One descriptor per socket in each server process holding them (a PARLEY_WORKERS node's
+  // workers share them out), and in each load-generator process; a few for everything else.
+  // A target of one process gets at most what one process may hold here (reported with it), so
+  // a count past that still compares the processes side by side in one run.
   const limit = openFilesLimit();
-  if (sockets + FILES_BESIDES_SOCKETS > limit) {
+  const serverProcesses = name === 'parley-workers' ? options.parleyWorkers : 1;
+  const mostPerServer = limit - FILES_BESIDES_SOCKETS;
+  const sockets = Math.min(options.memory.sockets, mostPerServer * serverProcesses);
+  if (sockets < options.memory.sockets) {
+    context.log(
+      `  ${sockets} sockets, not ${options.memory.sockets}: ${serverProcesses} server ` +
+        `process(es) of ${limit} open files each (ulimit -Hn; --parley-workers spreads more)`,
+    );
+  }
+  const perGenerator = Math.ceil(sockets / pool.size);
+  if (perGenerator + FILES_BESIDES_SOCKETS > limit) {
     throw new Error(
-      `${sockets} sockets need as many open files in one server process, and this machine allows ` +
-        `${limit} (ulimit -Hn): raise the hard limit (as root: LimitNOFILE= in a systemd unit, ` +
-        `/etc/security/limits.conf, or prlimit --nofile), or ask for at most ` +
-        `${limit - FILES_BESIDES_SOCKETS} with --memory-sockets`,
+      `${sockets} sockets need ${perGenerator} open files in each of the ${pool.size} load ` +
+        `generator processes, over this machine's ${limit}: run more (--workers)`,
     );
   }
   return context.withFreshTarget(name, async (target) => {

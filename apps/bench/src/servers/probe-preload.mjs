@@ -6,9 +6,15 @@
 //    behind node --cpu-prof) over just the measured window, not the setup around it, and write
 //    the .cpuprofile to `path`;
 //  - a closed channel means the harness is gone: exit rather than linger as an orphan.
+// A PARLEY_WORKERS worker (forked with the same flags) has no channel to the harness, only to its
+// primary: on SIGUSR2 it collects garbage the same way and writes process.memoryUsage() to
+// `workerMemoryFile(pid)` (targets.ts reads it), so a multi-process node is measured as one.
 // Plain JavaScript on purpose: no TypeScript loader sits in a measured process.
+import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let profiler;
 
@@ -18,11 +24,7 @@ function answer(request, fields) {
 
 const handlers = {
   memory(request) {
-    if (typeof globalThis.gc === 'function') {
-      // Twice: the first pass can leave work (weak references, finalizers) for a second one.
-      globalThis.gc();
-      globalThis.gc();
-    }
+    collectGarbage();
     answer(request, { usage: process.memoryUsage() });
   },
   'profile-start'(request) {
@@ -43,7 +45,21 @@ const handlers = {
   },
 };
 
-if (typeof process.send === 'function') {
+function collectGarbage() {
+  if (typeof globalThis.gc === 'function') {
+    // Twice: the first pass can leave work (weak references, finalizers) for a second one.
+    globalThis.gc();
+    globalThis.gc();
+  }
+}
+
+if (cluster.isWorker) {
+  process.on('SIGUSR2', () => {
+    collectGarbage();
+    const file = join(tmpdir(), `parley-bench-memory-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(process.memoryUsage()));
+  });
+} else if (typeof process.send === 'function') {
   process.on('message', (request) => handlers[request?.type]?.(request));
   process.on('disconnect', () => process.exit(0));
   // The IPC channel must not keep a server alive by itself.

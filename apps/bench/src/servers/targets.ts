@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PARLEY_MAIN, SERVERS_DIR } from '../paths';
@@ -85,6 +86,8 @@ export interface StartOptions {
   cpus?: string;
   /** The `main.js` the `parley-baseline` target runs (another build of apps/server). */
   baselineMain?: string;
+  /** PARLEY_WORKERS of the `parley-workers` target (2). */
+  parleyWorkers?: number;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -196,6 +199,31 @@ async function readMemory(child: ChildProcess): Promise<MemoryReading> {
   const { usage } = await askServer<{ usage: NodeJS.MemoryUsage }>(child, { type: 'memory' });
   // VmRSS read from outside, right after the collection, as the process would be seen by `ps`.
   return { rssBytes: rssBytesOf(child.pid ?? 0) || usage.rss, heapUsedBytes: usage.heapUsed };
+}
+
+/**
+ * A process and the processes it forked (a PARLEY_WORKERS primary's workers), each after a
+ * forced GC, added up. A worker answers SIGUSR2 by writing its memoryUsage() to a file
+ * (probe-preload.mjs): it has no channel to the harness.
+ */
+async function readTreeMemory(child: ChildProcess): Promise<MemoryReading> {
+  const total = { ...(await readMemory(child)) };
+  for (const pid of childPidsOf(child.pid ?? 0)) {
+    const file = join(tmpdir(), `parley-bench-memory-${pid}.json`);
+    rmSync(file, { force: true });
+    process.kill(pid, 'SIGUSR2');
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(file)) {
+      if (Date.now() > deadline) throw new Error(`worker ${pid} did not report its memory`);
+      await sleep(20);
+    }
+    await sleep(20); // written in one call; let it land whole
+    const usage = JSON.parse(readFileSync(file, 'utf8')) as NodeJS.MemoryUsage;
+    rmSync(file, { force: true });
+    total.rssBytes += rssBytesOf(pid) || usage.rss;
+    total.heapUsedBytes += usage.heapUsed;
+  }
+  return total;
 }
 
 /**
@@ -381,7 +409,7 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
     case 'parley-workers':
       return startParleyOverRedis(name, options, {
         nodeIds: ['a'],
-        env: { PARLEY_WORKERS: '2' },
+        env: { PARLEY_WORKERS: String(options.parleyWorkers ?? 2) },
         withChildren: true,
       });
     case 'parley-redis-replica':
@@ -502,7 +530,14 @@ async function startParleyOverRedis(
       }),
       ...redisPids(),
     ],
-    memory: () => readMemory((nodes[0] as NodeServer).child),
+    // A PARLEY_WORKERS node is its primary and workers, and the Redis holding their presence.
+    memory: withChildren
+      ? async () => {
+          const node = await readTreeMemory((nodes[0] as NodeServer).child);
+          const redisRss = redisPids().reduce((total, pid) => total + rssBytesOf(pid), 0);
+          return { rssBytes: node.rssBytes + redisRss, heapUsedBytes: node.heapUsedBytes };
+        }
+      : () => readMemory((nodes[0] as NodeServer).child),
     async memoryOfAll() {
       const readings = await Promise.all(nodes.map((node) => readMemory(node.child)));
       return readings.reduce(
