@@ -103,8 +103,9 @@ describe('pnpm bench --quick', () => {
     expect(
       report.ratios?.find((ratio) => ratio.metric.startsWith('big workspace: room:list p99 ms')),
     ).toMatchObject({ baselines: 'n/a' });
-    expect(report.goals).toHaveLength(7);
+    expect(report.goals).toHaveLength(8);
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+    expect(markdown).toContain('| sockets connected and joined |');
     expect(markdown).toContain('| deliveries/s at saturation |');
     expect(markdown).toContain('### Big workspace');
     expect(markdown).toContain('### Replicated acks');

@@ -11,7 +11,7 @@
 // `workerMemoryFile(pid)` (targets.ts reads it), so a multi-process node is measured as one.
 // Plain JavaScript on purpose: no TypeScript loader sits in a measured process.
 import cluster from 'node:cluster';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,9 @@ if (cluster.isWorker) {
   process.on('SIGUSR2', () => {
     collectGarbage();
     const file = join(tmpdir(), `parley-bench-memory-${process.pid}.json`);
-    writeFileSync(file, JSON.stringify(process.memoryUsage()));
+    // Written aside, then renamed: the harness sees the whole file or none.
+    writeFileSync(`${file}.part`, JSON.stringify(process.memoryUsage()));
+    renameSync(`${file}.part`, file);
   });
 } else if (typeof process.send === 'function') {
   process.on('message', (request) => handlers[request?.type]?.(request));

@@ -217,7 +217,6 @@ async function readTreeMemory(child: ChildProcess): Promise<MemoryReading> {
       if (Date.now() > deadline) throw new Error(`worker ${pid} did not report its memory`);
       await sleep(20);
     }
-    await sleep(20); // written in one call; let it land whole
     const usage = JSON.parse(readFileSync(file, 'utf8')) as NodeJS.MemoryUsage;
     rmSync(file, { force: true });
     total.rssBytes += rssBytesOf(pid) || usage.rss;
