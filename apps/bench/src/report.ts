@@ -757,8 +757,14 @@ export function renderMarkdown(report: BenchReport): string {
     `### Connect + join: ${int(options.connect.clients)} clients, rooms of ${options.connect.roomSize}, one workspace\n\n` +
       byTarget(report.connectRate, [
         ['joins/s', (r) => int(r.joinsPerSec)],
+        [
+          'joins/s on the just-started process (first turn, not measured)',
+          (r) => (r.coldJoinsPerSec === undefined ? 'n/a (no warm-up)' : int(r.coldJoinsPerSec)),
+        ],
         ['p50 / p99 ms per client', (r) => `${ms(r.duration.p50Ms)} / ${ms(r.duration.p99Ms)}`],
         ['server CPU', (r) => `${int(r.serverCpuPercent)} %`],
+        ['server CPU per join', (r) => `${r.serverCpuMsPerJoin} ms`],
+        ['generator CPU (its own core)', (r) => `${int(r.generatorCpuPercent)} %`],
         ['failed', (r) => int(r.failed)],
       ]),
   );

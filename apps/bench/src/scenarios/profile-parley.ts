@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type ProfileSummary, summarizeProfile } from '../profile/top-frames';
 import type { RunningTarget, TargetName } from '../servers/targets';
+import { warmConnects } from './connect-rate';
 import { clientsInRooms, type ScenarioContext } from './context';
 import { fanoutRoomLoad } from './fanout';
 import { manyRoomsLoad } from './many-rooms';
@@ -12,6 +13,8 @@ export interface ParleyProfiles {
   fanoutSameLoad?: ProfileSummary & { messagesPerSec: number };
   fanout?: ProfileSummary & { messagesPerSec: number };
   manyRooms?: ProfileSummary & { messagesPerSec: number };
+  /** Connect + join after a warm-up storm (as measured): bare Socket.IO, then Parley. */
+  connectBare?: ProfileSummary & { clients: number };
   connect?: ProfileSummary & { clients: number };
 }
 
@@ -90,14 +93,18 @@ export async function profileParley(
     };
   });
 
-  log('  connect + join');
-  await context.withTarget(options.profileTarget, async (target) => {
-    const { clients, roomSize, concurrency } = options.connect;
-    const specs = clientsInRooms(target.urls.slice(0, 1), clients, roomSize, { sends: false });
-    const summary = await profiled(target, 'connect.cpuprofile', async () => {
-      await pool.connect(specs, { concurrency, timeoutMs: 120_000 });
+  log('  connect + join: bare Socket.IO, then Parley');
+  const profileConnect = (name: TargetName, file: string) =>
+    context.withTarget(name, async (target) => {
+      const { clients, roomSize, concurrency } = options.connect;
+      const specs = clientsInRooms(target.urls.slice(0, 1), clients, roomSize, { sends: false });
+      await warmConnects(context, specs, 1);
+      const summary = await profiled(target, file, async () => {
+        await pool.connect(specs, { concurrency, timeoutMs: 120_000 });
+      });
+      return { ...summary, clients };
     });
-    profiles.connect = { ...summary, clients };
-  });
+  profiles.connectBare = await profileConnect('socketio', 'connect-bare.cpuprofile');
+  profiles.connect = await profileConnect(options.profileTarget, 'connect.cpuprofile');
   return profiles;
 }
