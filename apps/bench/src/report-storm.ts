@@ -206,6 +206,10 @@ export function renderReconnectStorm(results: StormResults, options: BenchOption
       (run) => (run.redis ? String(run.redis.clientCommandsPerReconnect) : 'n/a'),
     ],
     [
+      'Redis reads per client back (INFO stats total_reads_processed: batches the nodes wrote)',
+      (run) => (run.redis ? String(run.redis.readsPerReconnect ?? 'n/a') : 'n/a'),
+    ],
+    [
       'by command (INFO commandstats calls per client back)',
       (run) =>
         run.redis

@@ -60,6 +60,12 @@ export interface RedisCost {
   callsPerReconnect: number;
   /** The same, by command, largest first. */
   byCommand: Record<string, number>;
+  /**
+   * Reads Redis made from its clients' connections (INFO stats total_reads_processed) per client
+   * back: each is one batch of commands a node wrote at once (node-redis writes what a turn of
+   * its event loop queued in one go), so commands ÷ reads is how well they were batched.
+   */
+  readsPerReconnect: number;
   /** Subtracted first: the idle rate (commands/s before the restart) over the storm … */
   idleCommandsPerSec: number;
   /** … and the harness's own joins and sends after the restart, as measured when idle. */
@@ -160,6 +166,7 @@ async function redisCounters(port: number): Promise<Record<string, number>> {
   const [stats, commands] = await Promise.all([info(port, 'stats'), info(port, 'commandstats')]);
   const counters: Record<string, number> = {
     total: Number(/^total_commands_processed:(\d+)/m.exec(stats)?.[1] ?? 0),
+    reads: Number(/^total_reads_processed:(\d+)/m.exec(stats)?.[1] ?? 0),
   };
   for (const match of commands.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
     counters[match[1] as string] = Number(match[2]);
@@ -415,11 +422,12 @@ async function storm(
         n - (idlePerSec[key] ?? 0) * seconds - (history ? (settings.seederCost[key] ?? 0) : 0);
       if (value > 0.5) corrected[key] = value;
     }
-    const { total = 0, ...byCommand } = corrected;
+    const { total = 0, reads = 0, ...byCommand } = corrected;
     const perReconnect = (n: number) => Math.round((n / back) * 100) / 100;
     redis = {
       clientCommandsPerReconnect: perReconnect(total),
       callsPerReconnect: perReconnect(Object.values(byCommand).reduce((a, b) => a + b, 0)),
+      readsPerReconnect: perReconnect(reads),
       byCommand: Object.fromEntries(
         Object.entries(byCommand)
           .sort(([, a], [, b]) => b - a)
