@@ -1,6 +1,24 @@
+import { fork } from 'node:child_process';
+import type { Worker } from 'node:cluster';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readFirstBytes } from './handover';
+import { handOver, readFirstBytes } from './handover';
+
+/**
+ * A child process that takes sockets as a worker does (over the IPC channel), tells what hangs
+ * on each one's `close`, answers the bytes it was handed back to the client, then closes it.
+ */
+const CHILD = `
+process.on('message', (message, socket) => {
+  if (!socket) return;
+  process.send({ closeListeners: socket.listenerCount('close') });
+  socket.end('got ' + Buffer.from(message.head, 'base64').toString());
+});
+`;
 
 describe('handing a connection over', () => {
   it("stops reading with the socket handle's readStop: Node's private call is still there", async () => {
@@ -28,4 +46,48 @@ describe('handing a connection over', () => {
     expect(first?.head.toString()).toMatch(/^GET \/socket\.io\/\?EIO=4/);
     socket.destroy();
   });
+
+  it('hands a socket over untracked: the worker keeps nothing of Node\'s count on it, the primary gives its own back, and the connection works', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-handover-'));
+    const file = join(dir, 'child.cjs');
+    writeFileSync(file, CHILD);
+    const child = fork(file, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const server = createServer({ pauseOnConnect: true }, (socket) => {
+      void readFirstBytes(socket, 5000).then((first) => {
+        if (first) handOver(child as unknown as Worker, socket, first.head);
+      });
+    });
+    try {
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const address = server.address();
+      if (typeof address !== 'object' || !address) throw new Error('no address');
+      const reports: { closeListeners: number }[] = [];
+      child.on('message', (report: { closeListeners: number }) => reports.push(report));
+
+      for (let round = 0; round < 3; round++) {
+        const client = connect(address.port, '127.0.0.1');
+        client.write(`GET /socket.io/?EIO=4&transport=websocket&n=${round} HTTP/1.1\r\n`);
+        let answer = '';
+        client.on('data', (chunk) => {
+          answer += chunk;
+        });
+        await once(client, 'end');
+        client.destroy();
+        // The worker served it with what the primary had read …
+        expect(answer).toBe(`got GET /socket.io/?EIO=4&transport=websocket&n=${round} HTTP/1.1\r\n`);
+      }
+      // … with no listener of Node's connection count on it (one per socket, with it tracked) …
+      expect(reports).toEqual([{ closeListeners: 0 }, { closeListeners: 0 }, { closeListeners: 0 }]);
+      // … and the primary counts none of them as its own any more (the count asks no worker).
+      const open = await new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+      expect(open).toBe(0);
+    } finally {
+      server.close();
+      child.kill();
+    }
+  });
 });
+
