@@ -47,7 +47,7 @@ describe('handing a connection over', () => {
     socket.destroy();
   });
 
-  it('hands a socket over untracked: the worker keeps nothing of Node\'s count on it, the primary gives its own back, and the connection works', async () => {
+  it("hands a socket over untracked: the worker keeps nothing of Node's count on it, the primary gives its own back, and the connection works", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-handover-'));
     const file = join(dir, 'child.cjs');
     writeFileSync(file, CHILD);
@@ -75,10 +75,16 @@ describe('handing a connection over', () => {
         await once(client, 'end');
         client.destroy();
         // The worker served it with what the primary had read …
-        expect(answer).toBe(`got GET /socket.io/?EIO=4&transport=websocket&n=${round} HTTP/1.1\r\n`);
+        expect(answer).toBe(
+          `got GET /socket.io/?EIO=4&transport=websocket&n=${round} HTTP/1.1\r\n`,
+        );
       }
       // … with no listener of Node's connection count on it (one per socket, with it tracked) …
-      expect(reports).toEqual([{ closeListeners: 0 }, { closeListeners: 0 }, { closeListeners: 0 }]);
+      expect(reports).toEqual([
+        { closeListeners: 0 },
+        { closeListeners: 0 },
+        { closeListeners: 0 },
+      ]);
       // … and the primary counts none of them as its own any more (the count asks no worker).
       const open = await new Promise<number>((resolve, reject) =>
         server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
@@ -90,4 +96,3 @@ describe('handing a connection over', () => {
     }
   });
 });
-
