@@ -24,7 +24,7 @@ export function gracefulShutdown(
       process.exit(1);
     }, timeoutMs);
     try {
-      await server.close();
+      await server.close({ exiting: true });
     } catch (error) {
       log.error({ err: error }, 'shutdown failed');
       process.exit(1);

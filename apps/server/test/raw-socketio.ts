@@ -115,6 +115,12 @@ export class RawSocketIoClient {
     this.socket.destroy();
   }
 
+  /** Resolves once the TCP connection is closed, by either side. */
+  ended(): Promise<void> {
+    if (this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
   private eventPacket(event: string, payload: unknown, ackId: number): string {
     return `42${this.namespace},${ackId}${JSON.stringify([event, payload])}`;
   }
