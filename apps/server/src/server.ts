@@ -386,7 +386,7 @@ export function createParleyServer(
       // Unless the process ends right after, over shared stores: there the cleanup has nothing
       // to do (the store's stop hands every connection's presence over at once), and closing
       // thousands of websockets one by one — a close frame out, the client's back, each socket's
-      // teardown — was the bulk of a stop (5 000 connections: ≈ 2 CPU-s and 2 s of the node's
+      // teardown — was the bulk of a stop (5 000 connections: ≈ 2 s of the 2.7 s to the node's
       // exit, in the reconnect storm). The exit closes them all at once instead: the kernel sends
       // what was written (the shutdown notice, drained above), then ends each connection, and
       // clients reconnect as after any transport close. Only the listener stops here.
