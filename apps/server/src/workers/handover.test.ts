@@ -63,9 +63,10 @@ describe('handing a connection over', () => {
       const address = server.address();
       if (typeof address !== 'object' || !address) throw new Error('no address');
       const reports: { closeListeners: number }[] = [];
-      child.on('message', (report: { closeListeners: number }) => reports.push(report));
 
       for (let round = 0; round < 3; round++) {
+        // The child's report comes over IPC, not in order with the TCP bytes: awaited apart.
+        const reported = once(child, 'message');
         const client = connect(address.port, '127.0.0.1');
         client.write(`GET /socket.io/?EIO=4&transport=websocket&n=${round} HTTP/1.1\r\n`);
         let answer = '';
@@ -74,6 +75,7 @@ describe('handing a connection over', () => {
         });
         await once(client, 'end');
         client.destroy();
+        reports.push((await reported)[0] as { closeListeners: number });
         // The worker served it with what the primary had read …
         expect(answer).toBe(
           `got GET /socket.io/?EIO=4&transport=websocket&n=${round} HTTP/1.1\r\n`,
