@@ -68,7 +68,8 @@ describe('a node over Redis stopped by SIGTERM', () => {
       // Closed by the exit, not one by one: no close frame came before the connection ended.
       expect(client.frames.some(isCloseFrame)).toBe(false);
     }
-    expect(node.output()).toContain('connections left to the exit');
+    // Its output may still be on its way when the exit is seen.
+    await expect.poll(() => node.output()).toContain('connections left to the exit');
 
     // Handed over, not gone: another node lists all three in the room.
     const watcher = await other.connect('acme', await other.token('Dee'));
