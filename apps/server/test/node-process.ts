@@ -49,3 +49,9 @@ export async function spawnNode(env: Environment): Promise<NodeProcess> {
     },
   };
 }
+
+/** Resolves with the process's exit code once it has exited (at once if it has). */
+export function exitOf(node: NodeProcess): Promise<number | null> {
+  if (node.child.exitCode !== null) return Promise.resolve(node.child.exitCode);
+  return new Promise((resolve) => node.child.once('exit', (code) => resolve(code)));
+}

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startServer, TEST_SECRET, type TestServer } from '../../test/helpers';
-import { type NodeProcess, spawnNode } from '../../test/node-process';
+import { exitOf, type NodeProcess, spawnNode } from '../../test/node-process';
 import { RawSocketIoClient } from '../../test/raw-socketio';
 import { startRedis, type TestRedis, uniquePrefix } from '../../test/redis';
 import { createTokenService } from '../auth/tokens';
 
 /** A WebSocket close frame (opcode 8): what a connection closed one by one receives last. */
 const isCloseFrame = (frame: Buffer) => ((frame[0] as number) & 0x0f) === 0x8;
-
-function exitOf(node: NodeProcess): Promise<number | null> {
-  if (node.child.exitCode !== null) return Promise.resolve(node.child.exitCode);
-  return new Promise((resolve) => node.child.once('exit', (code) => resolve(code)));
-}
 
 /**
  * A node over Redis stopped by a signal (a deploy's SIGTERM) leaves its connections to its exit:

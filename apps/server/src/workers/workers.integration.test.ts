@@ -1,7 +1,7 @@
 import { type ChatSocket, createChatClient } from '@parley/protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, collect, connected, TEST_SECRET } from '../../test/helpers';
-import { type NodeProcess, spawnNode } from '../../test/node-process';
+import { exitOf, type NodeProcess, spawnNode } from '../../test/node-process';
 import { startRedis, type TestRedis, uniquePrefix } from '../../test/redis';
 import { freePorts, waitFor } from '../../test/redis-process';
 import { createTokenService } from '../auth/tokens';
@@ -105,11 +105,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function exitOf(node: NodeProcess): Promise<number | null> {
-  if (node.child.exitCode !== null) return Promise.resolve(node.child.exitCode);
-  return new Promise((resolve) => node.child.once('exit', (code) => resolve(code)));
 }
 
 describe('PARLEY_WORKERS=2 on one host', () => {
