@@ -103,7 +103,16 @@ describe('pnpm bench --quick', () => {
     expect(
       report.ratios?.find((ratio) => ratio.metric.startsWith('big workspace: room:list p99 ms')),
     ).toMatchObject({ baselines: 'n/a' });
-    expect(report.goals).toHaveLength(8);
+    // The ceiling and Parley at the same load, with what each wrote per delivery.
+    const [ceilingLoad] = report.ceiling?.loads ?? [];
+    for (const name of ['ws', 'parley'] as const) {
+      const figures = ceilingLoad?.byTarget[name];
+      expect(figures?.deliveriesPerServerCpuSecond, `ceiling ${name}`).toBeGreaterThan(0);
+      expect(figures?.serverWritesPerDelivery, `ceiling ${name}: writes`).toBeGreaterThan(0);
+      expect(figures?.serverBytesPerDelivery, `ceiling ${name}: bytes`).toBeGreaterThan(0);
+    }
+    expect(readFileSync(join(out, 'ceiling-efficiency.svg'), 'utf8')).toContain('<svg');
+    expect(report.goals).toHaveLength(9);
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(markdown).toContain('| sockets connected and joined |');
     expect(markdown).toContain('| deliveries/s at saturation |');

@@ -15,8 +15,10 @@ import {
   presenceChurnCharts,
   renderMarkdown,
 } from './report';
+import { ceilingCharts } from './report-ceiling';
 import { reconnectStormCharts } from './report-storm';
 import { BIG_WORKSPACE_TARGETS, runBigWorkspace } from './scenarios/big-workspace';
+import { CEILING_TARGETS, ceilingRatesFor, runCeiling } from './scenarios/ceiling';
 import { runConnectRate } from './scenarios/connect-rate';
 import type { ScenarioContext } from './scenarios/context';
 import { runCrossNode } from './scenarios/cross-node';
@@ -155,6 +157,20 @@ async function main(): Promise<number> {
             report.errors.push(`every-core: ${(error as Error).message}`);
           }
           break;
+        case 'ceiling': {
+          if (!CEILING_TARGETS.every((name) => options.targets.includes(name))) {
+            log(`ceiling: n/a without the ${CEILING_TARGETS.join(' and ')} targets`);
+            break;
+          }
+          const rates = ceilingRatesFor(options, report.fanout.parley);
+          log(`ceiling: the ws ceiling and Parley at ${rates.join(', ')} msg/s, taking turns`);
+          try {
+            report.ceiling = await runCeiling(context, rates);
+          } catch (error) {
+            report.errors.push(`ceiling: ${(error as Error).message}`);
+          }
+          break;
+        }
         case 'replicated-acks':
           // A variant of Parley ×2 + Redis: measured when that target is.
           if (!options.targets.includes('parley-redis')) {
@@ -281,6 +297,7 @@ async function main(): Promise<number> {
   const charts = {
     ...presenceChurnCharts(report),
     ...reconnectStormCharts(report.reconnectStorm ?? {}),
+    ...ceilingCharts(report.ceiling),
   };
   for (const [file, svg] of Object.entries(charts)) {
     for (const dir of [runDir, out]) writeFileSync(join(dir, file), svg);

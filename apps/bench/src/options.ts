@@ -16,6 +16,7 @@ export const SCENARIOS = [
   'presence-churn',
   'reconnect-storm',
   'every-core',
+  'ceiling',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
@@ -77,6 +78,15 @@ export interface BenchOptions {
   crossNode: { deliveriesPerSec: number; receivers: number; seconds: number; rounds: number };
   /** every-core: messages/s per sender of the fan-out's one sender and of every many-rooms client. */
   everyCore: { fanoutRate: number; manyRoomsRate: number; seconds: number; rounds: number };
+  /** Fan-out against the ws ceiling at the same loads (scenarios/ceiling.ts). */
+  ceiling: {
+    /** Messages per second to the fan-out room; undefined: `fractions` of Parley's peak. */
+    rates?: number[];
+    fractions: number[];
+    /** Without --ceiling-rates or a fan-out peak in the run. */
+    fallbackRates: number[];
+    rounds: number;
+  };
   replicatedAcks: {
     /** Clients in rooms of `roomSize`, alternating between the two nodes: node A's send, node B's receive. */
     clients: number;
@@ -173,7 +183,7 @@ const HELP = `pnpm bench [-- options]
 
   --quick                 small sizes and short windows (about a minute): the CI smoke test
   --scenarios LIST        ${SCENARIOS.join(',')}
-                          (default: all but presence-churn and reconnect-storm)
+                          (default: all but presence-churn, reconnect-storm and every-core)
   --targets LIST          ${TARGETS.join(',')}
                           (default: ${DEFAULT_TARGETS.join(',')}; parley-no-metrics is Parley with
                           METRICS=false, parley-scraped Parley with /metrics fetched every second,
@@ -188,6 +198,9 @@ const HELP = `pnpm bench [-- options]
   --cross-node-rate N     cross-node: deliveries per second (5000)
   --cross-node-seconds N  cross-node: seconds per window (8)
   --cross-node-rounds N   cross-node: rounds, alternating the two; the median p99 is reported (4)
+  --ceiling-rates LIST    ceiling: fan-out msg/s the ws ceiling and Parley carry in turns
+                          (default: 25, 50 and 75 % of Parley's fan-out peak in the run)
+  --ceiling-rounds N      ceiling: rounds per rate; the median by deliveries per CPU-second (3)
   --every-core-fanout-rate N  every-core: the fan-out sender's msg/s (300: 300 000 deliveries/s)
   --every-core-rate N     every-core: each many-rooms client's msg/s (3: 3 000 msg/s in all)
   --every-core-seconds N  every-core: seconds per window (6)
@@ -272,6 +285,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'cross-node-seconds': { type: 'string' },
       'cross-node-rounds': { type: 'string' },
       'every-core-fanout-rate': { type: 'string' },
+      'ceiling-rates': { type: 'string' },
+      'ceiling-rounds': { type: 'string' },
       'every-core-rate': { type: 'string' },
       'every-core-seconds': { type: 'string' },
       'every-core-rounds': { type: 'string' },
@@ -349,6 +364,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       manyRoomsRate: positive(values['every-core-rate'], quick ? 1 : 3),
       seconds: positive(values['every-core-seconds'], quick ? 1 : 6),
       rounds: positive(values['every-core-rounds'], quick ? 1 : 3),
+    },
+    ceiling: {
+      rates:
+        values['ceiling-rates'] === undefined ? undefined : sizeList(values['ceiling-rates'], []),
+      fractions: quick ? [0.5] : [0.25, 0.5, 0.75],
+      fallbackRates: quick ? [20] : [100, 250, 400],
+      rounds: positive(values['ceiling-rounds'], quick ? 1 : 3),
     },
     replicatedAcks: {
       clients: quick ? 40 : 400,

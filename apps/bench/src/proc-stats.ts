@@ -63,6 +63,56 @@ export function rssBytesOf(pid: number): number {
   }
 }
 
+/** Write system calls (`syscw`: write, writev, sendmsg…) and bytes written (`wchar`) so far. */
+export interface WriteCounts {
+  calls: number;
+  bytes: number;
+}
+
+/** What a process has written so far, to sockets and files alike; zeros once it is gone. */
+export function writesOf(pid: number): WriteCounts {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return {
+      calls: Number(/^syscw: (\d+)$/m.exec(io)?.[1] ?? 0),
+      bytes: Number(/^wchar: (\d+)$/m.exec(io)?.[1] ?? 0),
+    };
+  } catch {
+    return { calls: 0, bytes: 0 };
+  }
+}
+
+/**
+ * What a set of processes writes over a window: how well a server batches its frames (write
+ * calls per delivery) and how much it sends per delivery. A window whose bytes per delivery fall
+ * short of the frame's size delivered frames written before it: the server was building a
+ * backlog, and its deliveries per CPU-second count work done outside the window.
+ */
+export class WriteMeter {
+  private start_: WriteCounts = { calls: 0, bytes: 0 };
+
+  constructor(private readonly pids: () => number[]) {}
+
+  start(): void {
+    this.start_ = this.total();
+  }
+
+  read(): WriteCounts {
+    const now = this.total();
+    return { calls: now.calls - this.start_.calls, bytes: now.bytes - this.start_.bytes };
+  }
+
+  private total(): WriteCounts {
+    return this.pids().reduce(
+      (sum, pid) => {
+        const counts = writesOf(pid);
+        return { calls: sum.calls + counts.calls, bytes: sum.bytes + counts.bytes };
+      },
+      { calls: 0, bytes: 0 },
+    );
+  }
+}
+
 /** Measures the CPU a set of processes uses over a window, as a share of one core. */
 export class CpuMeter {
   private startSeconds = 0;

@@ -2,10 +2,12 @@ import type { LatencySummary } from './latency';
 import type { BenchOptions } from './options';
 import { lineChartSvg, type Series } from './plot';
 import type { MachineDescription } from './proc-stats';
+import { ceilingGoal, ceilingProblems, renderCeiling } from './report-ceiling';
 import { everyCoreGoals, everyCoreProblems, renderEveryCore } from './report-every-core';
 import { int, kib, ms, ratio, table, times } from './report-format';
 import { renderReconnectStorm, stormGoal, stormProblems } from './report-storm';
 import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
+import type { CeilingResult } from './scenarios/ceiling';
 import type { ConnectRateResult } from './scenarios/connect-rate';
 import type { CrossNodeResult } from './scenarios/cross-node';
 import type { EveryCoreResult } from './scenarios/every-core';
@@ -42,6 +44,8 @@ export interface BenchReport {
   crossNode?: CrossNodeResult;
   /** One process, PARLEY_WORKERS=2 and two nodes at the same loads (issue 15). */
   everyCore?: EveryCoreResult;
+  /** The ws ceiling and Parley at the same fan-out loads, in turns (issue 15). */
+  ceiling?: CeilingResult;
   /** Two nodes over a Redis with a replica, acknowledging without and with WAIT 1. */
   replicatedAcks?: ReplicatedAcksResult;
   idleMemory: PerTarget<IdleMemoryResult>;
@@ -321,6 +325,7 @@ export function checkGoals(report: BenchReport): Goal[] {
   if (report.reconnectStorm) goals.push(stormGoal(report.reconnectStorm));
   if (report.options.scenarios.includes('every-core'))
     goals.push(...everyCoreGoals(report.everyCore));
+  if (report.options.scenarios.includes('ceiling')) goals.push(ceilingGoal(report.ceiling));
   return goals;
 }
 
@@ -423,6 +428,8 @@ export function findProblems(report: BenchReport): string[] {
   if (scenarios.includes('reconnect-storm'))
     problems.push(...stormProblems(report.reconnectStorm ?? {}, report.options));
   if (scenarios.includes('every-core')) problems.push(...everyCoreProblems(report.everyCore));
+  if (scenarios.includes('ceiling') && targets.includes('ws') && targets.includes('parley'))
+    problems.push(...ceilingProblems(report.ceiling));
   if (scenarios.includes('cross-node')) {
     for (const name of ['parley', 'parley-redis'] as const) {
       if (!targets.includes(name)) continue;
@@ -739,6 +746,7 @@ export function renderMarkdown(report: BenchReport): string {
 
   if (report.replicatedAcks) parts.push(renderReplicatedAcks(report.replicatedAcks, options));
   if (report.everyCore) parts.push(renderEveryCore(report.everyCore, options.everyCore.rounds));
+  if (report.ceiling) parts.push(renderCeiling(report.ceiling, options.ceiling.rounds));
 
   parts.push(
     `### Idle memory: ${int(options.memory.sockets)} connected, authenticated sockets, each joined to a room\n\n` +

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientPool } from '../clients/pool';
 import { type LatencySummary, summarize } from '../latency';
-import { CpuMeter } from '../proc-stats';
+import { CpuMeter, WriteMeter } from '../proc-stats';
 import type { RunningTarget, TargetName } from '../servers/targets';
 
 /** A load being applied: who sends, how many receive each message, and how it is measured. */
@@ -26,6 +26,10 @@ export interface Measurement {
   /** Server processes' CPU over the window, in % of one core (Redis included when used). */
   serverCpuPercent: number;
   deliveriesPerServerCpuSecond: number;
+  /** Server write system calls per delivery (every server process): below 1, frames batched. */
+  serverWritesPerDelivery: number;
+  /** Bytes the server processes wrote per delivery: about one frame, unless a backlog drained. */
+  serverBytesPerDelivery: number;
   generatorCpuPercent: number;
   latency: LatencySummary;
   /** Send → acknowledgement of the clients with `probeAcks`, when there are any. */
@@ -44,13 +48,16 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
   const { pool, target } = load;
   const server = new CpuMeter(() => target.pids());
   const generator = new CpuMeter(() => pool.pids());
+  const writes = new WriteMeter(() => target.pids());
   await pool.setRate(perSenderPerSecond, load.window);
   await sleep(load.warmupMs);
   const before = await pool.stats(true);
   server.start();
   generator.start();
+  writes.start();
   await sleep(load.durationMs);
   const after = await pool.stats(true);
+  const written = writes.read();
   const serverCpu = server.read();
   const generatorCpu = generator.read();
   await pool.setRate(0, load.window);
@@ -59,7 +66,9 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
   if (failure) throw new Error(failure);
 
   const seconds = serverCpu.wallSeconds;
-  const deliveredPerSec = (after.delivered - before.delivered) / seconds;
+  const delivered = after.delivered - before.delivered;
+  const deliveredPerSec = delivered / seconds;
+  const perDelivery = (count: number) => (delivered > 0 ? count / delivered : 0);
   const offeredMessagesPerSec = perSenderPerSecond * load.senders;
   const expectedDeliveriesPerSec = offeredMessagesPerSec * load.fanout;
   return {
@@ -71,6 +80,8 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
     deliveriesPerServerCpuSecond: round(
       serverCpu.cpuSeconds > 0 ? (deliveredPerSec * seconds) / serverCpu.cpuSeconds : 0,
     ),
+    serverWritesPerDelivery: Math.round(perDelivery(written.calls) * 1000) / 1000,
+    serverBytesPerDelivery: round(perDelivery(written.bytes)),
     generatorCpuPercent: round(generatorCpu.corePercent),
     latency: summarize(after.latency),
     ...(after.ackLatency.totalCount > 0 && { ackLatency: summarize(after.ackLatency) }),
