@@ -1,3 +1,4 @@
+import { type NetConnectOpts, connect as netConnect } from 'node:net';
 import { ClientEvent, chatNamespace, ErrorCode, ServerEvent } from '@parley/protocol';
 import WebSocket from 'ws';
 // The client library's own backoff for refusals Socket.IO does not retry: a pure function, used as is.
@@ -41,8 +42,16 @@ const TRANSIENT = new Set<string>([
 ]);
 /** socket.io-client's Manager `timeout` default: a connection not open by then has failed. */
 const CONNECT_TIMEOUT_MS = 20_000;
-/** How a connection attempt that got no handshake within CONNECT_TIMEOUT_MS is counted. */
+/**
+ * How a connection attempt that got no handshake within CONNECT_TIMEOUT_MS is counted, with the
+ * step it was stuck at: where a server's time went, from outside it.
+ */
 export const HANDSHAKE_TIMEOUT = 'no handshake within 20 s';
+type HandshakeStep =
+  | 'no TCP connection'
+  | 'no upgrade answer'
+  | 'no engine open'
+  | 'no namespace connect';
 /** @parley/client's default acknowledgement timeout: no answer is `unavailable`. */
 const ACK_TIMEOUT_MS = 10_000;
 
@@ -129,6 +138,8 @@ export class StormClient {
   private retryTimer?: NodeJS.Timeout;
   private connectTimer?: NodeJS.Timeout;
   private closed = false;
+  /** How far the current attempt got: what a timeout is counted under. */
+  private step: HandshakeStep = 'no TCP connection';
   /** The attempt the connect timeout ended (its error is counted as the timeout). */
   private timedOut?: WebSocket;
   private serverDisconnected = false;
@@ -195,21 +206,36 @@ export class StormClient {
 
   private open(): void {
     if (this.closed) return;
+    this.step = 'no TCP connection';
     if (this.joinedOnce) this.counters().attempts++;
     const url = `${this.spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-    const ws = new WebSocket(url, {
+    const ws: WebSocket = new WebSocket(url, {
+      // The TCP connection made here (an http.request option ws passes on): its connect is the
+      // first step a timeout can be stuck after.
+      // As ws's own: `path` is the request's target here, not a socket path.
+      createConnection: ((options: NetConnectOpts & { socketPath?: string }) =>
+        netConnect({ ...options, path: options.socketPath } as NetConnectOpts).once(
+          'connect',
+          () => {
+            if (this.ws === ws && this.step === 'no TCP connection')
+              this.step = 'no upgrade answer';
+          },
+        )) as typeof netConnect,
       localAddress: this.spec.localAddress,
       perMessageDeflate: false,
       skipUTF8Validation: true,
     });
     this.ws = ws;
+    ws.once('upgrade', () => {
+      if (this.ws === ws) this.step = 'no engine open';
+    });
     this.serverDisconnected = false;
     clearTimeout(this.connectTimer);
     this.connectTimer = setTimeout(() => {
       // socket.io-client's Manager gives up on an attempt after its `timeout` (20 s).
       if (this.joinedOnce && !this.up) {
         const counters = this.counters();
-        counters.count(counters.connectErrors, HANDSHAKE_TIMEOUT);
+        counters.count(counters.connectErrors, `${HANDSHAKE_TIMEOUT} (${this.step})`);
       }
       this.timedOut = ws;
       ws.terminate();
@@ -286,6 +312,7 @@ export class StormClient {
     } else if (type === PING && data.length === 1) {
       this.send('3');
     } else if (type === OPEN) {
+      this.step = 'no namespace connect';
       this.send(`40${this.namespace},${JSON.stringify({ token: this.token })}`);
     } else if (type === CLOSE) {
       this.serverDisconnected = true;
