@@ -14,6 +14,8 @@ interface Compared {
   load: TurnsResult;
   ceiling: Measurement;
   parley: Measurement;
+  /** Another build of Parley, when the run had one (`--targets …,parley-baseline`). */
+  baseline?: Measurement;
   /** Parley's deliveries per server CPU-second over the ceiling's. */
   efficiency: number | undefined;
   /** Both delivered what was offered: the load is one both sustain. */
@@ -28,6 +30,7 @@ function compared(load: TurnsResult): Compared | undefined {
     load,
     ceiling,
     parley,
+    baseline: load.byTarget['parley-baseline'],
     efficiency: ratio(parley.deliveriesPerServerCpuSecond, ceiling.deliveriesPerServerCpuSecond),
     sustained: !ceiling.saturated && !parley.saturated,
   };
@@ -38,19 +41,29 @@ function comparisons(result: CeilingResult | undefined): Compared[] {
 }
 
 export function renderCeiling(result: CeilingResult, rounds: number): string {
-  const rows = comparisons(result).map(({ load, ceiling, parley, efficiency, sustained }) => {
-    const pair = (read: (m: Measurement) => string) => `${read(ceiling)} / ${read(parley)}`;
-    return [
-      int(load.perSenderPerSec),
-      pair((m) => int(m.deliveredPerSec)),
-      pair((m) => `${int(m.serverCpuPercent)} %`),
-      pair((m) => int(m.deliveriesPerServerCpuSecond)),
-      `**${times(efficiency)}**${sustained ? '' : ' (saturated)'}`,
-      pair((m) => m.serverWritesPerDelivery.toFixed(3)),
-      pair((m) => int(m.serverBytesPerDelivery)),
-      pair((m) => ms(m.latency.p99Ms)),
-    ];
-  });
+  const withBaseline = result.targets.includes('parley-baseline');
+  const rows = comparisons(result).map(
+    ({ load, ceiling, parley, baseline, efficiency, sustained }) => {
+      const pair = (read: (m: Measurement) => string) => `${read(ceiling)} / ${read(parley)}`;
+      return [
+        int(load.perSenderPerSec),
+        pair((m) => int(m.deliveredPerSec)),
+        pair((m) => `${int(m.serverCpuPercent)} %`),
+        pair((m) => int(m.deliveriesPerServerCpuSecond)),
+        `**${times(efficiency)}**${sustained ? '' : ' (saturated)'}`,
+        pair((m) => m.serverWritesPerDelivery.toFixed(3)),
+        pair((m) => int(m.serverBytesPerDelivery)),
+        pair((m) => ms(m.latency.p99Ms)),
+        ...(withBaseline
+          ? [
+              baseline
+                ? `${int(baseline.deliveriesPerServerCpuSecond)}: ${times(ratio(baseline.deliveriesPerServerCpuSecond, ceiling.deliveriesPerServerCpuSecond))}`
+                : '–',
+            ]
+          : []),
+      ];
+    },
+  );
   return [
     `### Fan-out against the ceiling at the same loads: one sender to ${int(result.receivers)} receivers (median round of ${rounds} by deliveries per server CPU-second)`,
     'The `ws` ceiling and Parley carry each load in turn. Per server CPU-second at the same load, not each at its own peak: there the faster server writes more frames per system call (each costs it less), and a server building a backlog delivers in the window frames it wrote before it (bytes per delivery below the frame’s size).',
@@ -66,6 +79,9 @@ export function renderCeiling(result: CeilingResult, rounds: number): string {
             'write calls per delivery',
             'bytes written per delivery',
             'p99 ms',
+            ...(withBaseline
+              ? ['Parley’s other build (--baseline-main): per CPU-second, ÷ ceiling']
+              : []),
           ],
           rows,
         ),

@@ -7,6 +7,11 @@ import { type TurnsResult, takeTurns } from './turns';
 /** The `ws` ceiling and Parley: what Parley spends per delivery beyond what any server must. */
 export const CEILING_TARGETS: readonly TargetName[] = ['ws', 'parley'];
 
+/** The ceiling, Parley, and another build of it when asked for (an A/B at the same loads). */
+export function ceilingTargetsOf(targets: readonly TargetName[]): TargetName[] {
+  return [...CEILING_TARGETS, ...targets.filter((name) => name === 'parley-baseline')];
+}
+
 export interface CeilingResult {
   receivers: number;
   targets: TargetName[];
@@ -30,7 +35,7 @@ export async function runCeiling(
   const { options } = context;
   const { receivers } = options.fanout;
   const { rounds } = options.ceiling;
-  const targets = CEILING_TARGETS;
+  const targets = ceilingTargetsOf(options.targets);
   const loads = await withTargetsUp(context, targets, async (running) => {
     const turns = (label: string, perSenderPerSec: number, turnRounds: number) =>
       takeTurns(context, {
