@@ -67,6 +67,7 @@ async function main(): Promise<number> {
         cpus: options.pin?.serverCpus,
         baselineMain: options.baselineMain,
         parleyWorkers: options.parleyWorkers,
+        parleyEnv: options.parleyEnv,
       }),
   });
   const context: ScenarioContext = {

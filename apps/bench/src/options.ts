@@ -177,6 +177,8 @@ export interface BenchOptions {
   baselineMain?: string;
   /** PARLEY_WORKERS of the `parley-workers` target. */
   parleyWorkers: number;
+  /** Settings every Parley node of the run gets on top of the bench's (`--parley-env`). */
+  parleyEnv: Record<string, string>;
 }
 
 const HELP = `pnpm bench [-- options]
@@ -190,6 +192,8 @@ const HELP = `pnpm bench [-- options]
                           parley-baseline Parley from the build given with --baseline-main)
   --baseline-main PATH    parley-baseline: another build's apps/server/dist/main.js (e.g. before a change)
   --parley-workers N      parley-workers: PARLEY_WORKERS (2); idle memory past one process's open files needs more
+  --parley-env LIST       KEY=VALUE,… given to every Parley node of the run, over the bench's settings
+                          (a setting's cost: run once with it, once without)
   --receivers N           fan-out: receivers in the room (1000)
   --same-load-rate N      latency: msg/s for every target (default: half of bare Socket.IO's fan-out peak)
   --same-load-rounds N    latency: rounds, targets alternating; the median p99 is reported (5)
@@ -254,6 +258,18 @@ function positive(value: string | undefined, fallback: number): number {
 }
 
 /** A comma-separated list of positive integers, sorted ascending and without repeats. */
+/** `KEY=VALUE,…` as an object; a key must look like an environment variable's name. */
+function settings(value: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of (value ?? '').split(',').filter((entry) => entry.trim() !== '')) {
+    const [key = '', ...rest] = item.split('=');
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key.trim()) || rest.length === 0)
+      throw new Error(`--parley-env: "${item}" is not KEY=VALUE`);
+    env[key.trim()] = rest.join('=');
+  }
+  return env;
+}
+
 function sizeList(value: string | undefined, fallback: number[]): number[] {
   if (!value) return fallback;
   const sizes = value.split(',').map((item) => Math.round(positive(item.trim(), 0)));
@@ -314,6 +330,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
       'baseline-main': { type: 'string' },
+      'parley-env': { type: 'string' },
       'parley-workers': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -430,6 +447,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     baselineMain:
       values['baseline-main'] === undefined ? undefined : resolve(values['baseline-main']),
     parleyWorkers: Math.round(positive(values['parley-workers'], 2)),
+    parleyEnv: settings(values['parley-env']),
     pin:
       values['no-pin'] || cores < 2
         ? undefined

@@ -88,6 +88,8 @@ export interface StartOptions {
   baselineMain?: string;
   /** PARLEY_WORKERS of the `parley-workers` target (2). */
   parleyWorkers?: number;
+  /** On top of every Parley node's settings, the target's own included (`--parley-env`). */
+  parleyEnv?: Record<string, string>;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -376,6 +378,7 @@ async function startParleyNode(
       ...UNLIMITED,
       ...IMMEDIATE,
       ...extraEnv,
+      ...options.parleyEnv,
     },
     options,
     port,
