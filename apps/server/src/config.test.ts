@@ -47,7 +47,6 @@ describe('config', () => {
       guestTokens: { perSecond: 20 / 60, burst: 40 },
       connections: { perSecond: 20, burst: 100 },
       maxConnectionsPerAddress: 256,
-      maxPendingSessions: 256,
       trustedProxies: [],
       addressHeader: 'x-forwarded-for',
     });
@@ -125,7 +124,6 @@ describe('config', () => {
       RATE_GUEST_TOKENS_PER_MINUTE: '0',
       RATE_CONNECTIONS_PER_SECOND: '0',
       MAX_CONNECTIONS_PER_ADDRESS: '0',
-      MAX_PENDING_SESSIONS: '0',
       TRUSTED_PROXIES: '10.0.0.0/8, ::1, 192.168.1.7',
       CLIENT_ADDRESS_HEADER: 'X-Real-IP',
       ORIGIN_CHECK: 'off',
@@ -134,7 +132,6 @@ describe('config', () => {
       guestTokens: undefined,
       connections: undefined,
       maxConnectionsPerAddress: 0,
-      maxPendingSessions: 0,
       trustedProxies: ['10.0.0.0/8', '::1', '192.168.1.7'],
       addressHeader: 'x-real-ip',
     });

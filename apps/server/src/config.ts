@@ -105,8 +105,6 @@ const EnvSchema = z.object({
   RATE_CONNECTIONS_PER_SECOND: limitOrOff(20),
   RATE_CONNECTIONS_BURST: limitOrOff(100),
   MAX_CONNECTIONS_PER_ADDRESS: limitOrOff(256),
-  // Per node: new sessions worked on at once (0: off); past it a new session is answered 503.
-  MAX_PENDING_SESSIONS: limitOrOff(256),
   TRUSTED_PROXIES: list.default([]),
   CLIENT_ADDRESS_HEADER: z
     .string()
@@ -252,11 +250,6 @@ export interface ParleyConfig {
     guestTokens: Rate | undefined;
     connections: Rate | undefined;
     maxConnectionsPerAddress: number;
-    /**
-     * Per node, not per address: sessions between their handshake and their first namespace
-     * connect at once (clients/session-admission.ts); 0 is off.
-     */
-    maxPendingSessions: number;
     /** Peers whose `addressHeader` is believed; from anyone else the header is ignored. */
     trustedProxies: string[];
     addressHeader: string;
@@ -582,7 +575,6 @@ export function parseConfig(environment: Environment): LoadedConfig {
         guestTokens,
         connections,
         maxConnectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS,
-        maxPendingSessions: env.MAX_PENDING_SESSIONS,
         trustedProxies: env.TRUSTED_PROXIES,
         addressHeader: env.CLIENT_ADDRESS_HEADER,
       },

@@ -1,7 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ErrorCode,
   type IncomingClientEvents,
   ServerEvent,
   type ServerToClientEvents,
@@ -18,11 +17,10 @@ import { createTokenService } from './auth/tokens';
 import { attachChat } from './chat';
 import { createClientAddress } from './clients/client-address';
 import { createConnectionGate } from './clients/connection-gate';
-import { createSessionAdmission } from './clients/session-admission';
 import type { ParleyConfig } from './config';
+import { refuseNewSessionsWhile } from './http/drain-gate';
 import { guardRequests } from './http/guard';
 import { LISTEN_BACKLOG } from './http/listen-backlog';
-import { refuseNewSessions } from './http/new-session-gate';
 import { createHttpHandler } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { deliverStoredMessages } from './messages/delivery';
@@ -37,7 +35,7 @@ import { createRoomCreation } from './rooms/room-creation';
 import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
-import { budgetOf, type ConnectionBudget, connectionBudget } from './socket/connection-budget';
+import { budgetOf, connectionBudget } from './socket/connection-budget';
 import {
   emptyHandshakeRequest,
   engineConnections,
@@ -141,13 +139,6 @@ const COUNT_ANNOUNCE_INTERVAL_MS = 1000;
  * `rate_limited` (join-gate.ts): a reconnect storm meets Redis a few dozen joins at a time.
  */
 const JOIN_GATE = { concurrency: 64, maxWaiting: 10_000, maxWaitMs: 4000 };
-/**
- * How long a session counts as new (clients/session-admission.ts) at most: one that never sends
- * its namespace connect holds no place for longer.
- */
-const PENDING_SESSION_MAX_MS = 10_000;
-const DRAINING = 'this node is draining; connect to another';
-const BUSY = 'this node is busy with new connections; retry shortly';
 /** How often at most lobbies (not in the room) hear a public room's figures. */
 const LOBBY_ANNOUNCE_INTERVAL_MS = 1000;
 
@@ -255,43 +246,16 @@ export function createParleyServer(
   );
   io.attach(httpServer);
   // Draining: new sessions are answered 503, so a load balancer retries them on another node.
-  // Busy: as many new sessions in the works as the node takes at once; the client retries.
-  const sessions = createSessionAdmission({
-    maxPending: config.clients.maxPendingSessions,
-    maxPendingMs: PENDING_SESSION_MAX_MS,
-  });
-  refuseNewSessions(
-    httpServer,
-    () => (closing ? DRAINING : sessions.admits() ? undefined : BUSY),
-    () => metrics.handshake('engine', ErrorCode.Unavailable),
-  );
-  function settlePending(budget: ConnectionBudget): void {
-    if (!budget.pending) return;
-    sessions.settle(budget.pending);
-    budget.pending = undefined;
-  }
-  function releaseConnection(this: object): void {
-    const budget = budgetOf(this);
-    if (!budget) return;
-    if (budget.address !== undefined) gate.closed(budget.address);
-    settlePending(budget);
-  }
-  function firstPacket(this: object): void {
-    const budget = budgetOf(this);
-    if (budget) settlePending(budget);
+  refuseNewSessionsWhile(httpServer, () => closing);
+  function releaseAddress(this: object): void {
+    const address = budgetOf(this)?.address;
+    if (address !== undefined) gate.closed(address);
   }
   io.engine.on('connection', (connection) => {
     // Everything kept per connection lives in its budget; one shared listener settles it.
     const budget = connectionBudget(connection, config.limits);
     budget.address = gate.opened(connection.request);
-    const pending = sessions.open();
-    if (!pending.settled) {
-      budget.pending = pending;
-      // The client's first packet is its namespace connect: from there the work is the token's.
-      connection.once('data', firstPacket);
-    }
-    if (budget.address !== undefined || budget.pending)
-      onConnectionClose(connection, releaseConnection);
+    if (budget.address !== undefined) onConnectionClose(connection, releaseAddress);
     // The handshake request is not needed once a connection is up; what it holds costs memory.
     emptyHandshakeRequest(connection.request);
   });

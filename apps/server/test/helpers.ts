@@ -38,7 +38,6 @@ export function testConfig(overrides: Environment = {}): ParleyConfig {
     RATE_GUEST_TOKENS_PER_MINUTE: '0',
     RATE_CONNECTIONS_PER_SECOND: '0',
     MAX_CONNECTIONS_PER_ADDRESS: '0',
-    MAX_PENDING_SESSIONS: '0',
     // Departures at once: the tests of the grace set their own.
     PRESENCE_GRACE_MS: '0',
     FAST_PATH: process.env.FAST_PATH, // CI runs the delivery tests again with it off

@@ -1,4 +1,3 @@
-import type { PendingSession } from '../clients/session-admission';
 import type { ParleyConfig } from '../config';
 import { TokenBucket } from './token-bucket';
 import type { ParleySocket } from './types';
@@ -20,8 +19,6 @@ export class ConnectionBudget {
   private refusedInARow = 0;
   /** The client address key the connection is counted under (when addresses are limited). */
   address?: string;
-  /** Until its first packet: a new session the node is still working on (session-admission.ts). */
-  pending?: PendingSession;
   /** A socket of the connection, to tell it why when the server closes it. */
   speaker?: ParleySocket;
 
