@@ -94,16 +94,13 @@ export function ceilingGoal(result: CeilingResult | undefined): {
   measured: string;
   met: boolean | null;
 } {
-  const sustained = comparisons(result).filter((c) => c.sustained && c.efficiency !== undefined);
-  const top = sustained.at(-1);
+  const measured = comparisons(result);
+  const top = measured.filter((c) => c.sustained && c.efficiency !== undefined).at(-1);
+  const everyLoad = measured.map((c) => times(c.efficiency)).join(', ');
   return {
     goal: `fan-out per delivery ≥ ${GOAL}× the ws ceiling: deliveries per server CPU-second at the highest load both sustain, the same for both, in turns`,
     measured: top
-      ? `${times(top.efficiency)} at ${int(top.load.perSenderPerSec)} msg/s (${int(top.parley.deliveriesPerServerCpuSecond)} vs ${int(top.ceiling.deliveriesPerServerCpuSecond)}); every load: ${comparisons(
-          result,
-        )
-          .map((c) => times(c.efficiency))
-          .join(', ')}`
+      ? `${times(top.efficiency)} at ${int(top.load.perSenderPerSec)} msg/s (${int(top.parley.deliveriesPerServerCpuSecond)} vs ${int(top.ceiling.deliveriesPerServerCpuSecond)}); every load: ${everyLoad}`
       : 'not measured',
     met: top ? (top.efficiency as number) >= GOAL : null,
   };
@@ -119,11 +116,11 @@ export function ceilingProblems(result: CeilingResult | undefined): string[] {
 /** Deliveries per server CPU-second against the load, ceiling and Parley: the curve. */
 export function ceilingCharts(result: CeilingResult | undefined): Record<string, string> {
   const measured = comparisons(result);
-  if (measured.length === 0) return {};
+  if (!result || measured.length === 0) return {};
   const series = (name: 'ws' | 'parley', pick: (c: Compared) => Measurement): Series => ({
     name: TARGET_LABELS[name],
     points: measured.map((c) => [
-      c.load.perSenderPerSec * (result as CeilingResult).receivers,
+      c.load.perSenderPerSec * result.receivers,
       pick(c).deliveriesPerServerCpuSecond,
     ]),
   });
