@@ -7,7 +7,7 @@ import { everyCoreGoals, everyCoreProblems, renderEveryCore } from './report-eve
 import { int, kib, ms, ratio, table, times } from './report-format';
 import { renderReconnectStorm, stormGoal, stormProblems } from './report-storm';
 import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
-import type { CeilingResult } from './scenarios/ceiling';
+import { type CeilingResult, measuresCeiling } from './scenarios/ceiling';
 import type { ConnectRateResult } from './scenarios/connect-rate';
 import type { CrossNodeResult } from './scenarios/cross-node';
 import type { EveryCoreResult } from './scenarios/every-core';
@@ -428,7 +428,7 @@ export function findProblems(report: BenchReport): string[] {
   if (scenarios.includes('reconnect-storm'))
     problems.push(...stormProblems(report.reconnectStorm ?? {}, report.options));
   if (scenarios.includes('every-core')) problems.push(...everyCoreProblems(report.everyCore));
-  if (scenarios.includes('ceiling') && targets.includes('ws') && targets.includes('parley'))
+  if (scenarios.includes('ceiling') && measuresCeiling(targets))
     problems.push(...ceilingProblems(report.ceiling));
   if (scenarios.includes('cross-node')) {
     for (const name of ['parley', 'parley-redis'] as const) {

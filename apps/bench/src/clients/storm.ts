@@ -210,9 +210,9 @@ export class StormClient {
     if (this.joinedOnce) this.counters().attempts++;
     const url = `${this.spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
     const ws: WebSocket = new WebSocket(url, {
-      // The TCP connection made here (an http.request option ws passes on): its connect is the
-      // first step a timeout can be stuck after.
-      // As ws's own: `path` is the request's target here, not a socket path.
+      // The TCP connection made here (an http.request option ws passes on), so its connect marks
+      // the first step a timeout can be stuck after. As in ws's own: `path` is the request's
+      // target here, not a socket path.
       createConnection: ((options: NetConnectOpts & { socketPath?: string }) =>
         netConnect({ ...options, path: options.socketPath } as NetConnectOpts).once(
           'connect',

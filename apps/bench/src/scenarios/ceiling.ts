@@ -7,6 +7,11 @@ import { type TurnsResult, takeTurns } from './turns';
 /** The `ws` ceiling and Parley: what Parley spends per delivery beyond what any server must. */
 export const CEILING_TARGETS: readonly TargetName[] = ['ws', 'parley'];
 
+/** Whether a run with these targets measures the ceiling scenario (it needs both). */
+export function measuresCeiling(targets: readonly TargetName[]): boolean {
+  return CEILING_TARGETS.every((name) => targets.includes(name));
+}
+
 /** The ceiling, Parley, and another build of it when asked for (an A/B at the same loads). */
 export function ceilingTargetsOf(targets: readonly TargetName[]): TargetName[] {
   return [...CEILING_TARGETS, ...targets.filter((name) => name === 'parley-baseline')];
