@@ -51,6 +51,8 @@ export interface BenchOptions {
   /** Receiver processes of the load generator; one more process sends. */
   workers: number;
   warmupMs: number;
+  /** How long no delivery must arrive before a window's backlog counts as drained. */
+  quietMs: number;
   /**
    * Unreported windows per target before the rounds of scenarios that take turns (JIT, first
    * joins); none in a quick run, whose targets have served earlier scenarios already.
@@ -350,6 +352,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     targets,
     workers: positive(values.workers, 2),
     warmupMs: quick ? 100 : 500,
+    // Loopback at a quick run's rates goes quiet within milliseconds.
+    quietMs: quick ? 50 : 150,
     warmupTurns: quick ? 0 : 1,
     stepMs: positive(values['step-seconds'], quick ? 0.25 : 2) * 1000,
     maxSteps: quick ? 2 : 14,

@@ -193,7 +193,7 @@ async function measureWorkspace(
   const generatorCpu = generator.read();
   await pool.setListRate(0, WINDOW, []);
   await pool.setRate(0, WINDOW);
-  await drain(pool, 2000);
+  await drain(pool, { maxMs: 2000 });
   await pool.closeClients();
   const failure = target.failure();
   if (failure) throw new Error(failure);

@@ -75,6 +75,7 @@ export async function fanoutRoomLoad(
     fanout: receivers - failed,
     window: options.fanout.window,
     warmupMs: options.warmupMs,
+    quietMs: options.quietMs,
     durationMs,
   };
 }

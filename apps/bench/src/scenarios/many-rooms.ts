@@ -42,6 +42,7 @@ export async function manyRoomsLoad(
     fanout: roomSize - 1,
     window,
     warmupMs: options.warmupMs,
+    quietMs: options.quietMs,
     durationMs,
   };
   return { load, connected };

@@ -15,6 +15,8 @@ export interface Load {
   window: number;
   warmupMs: number;
   durationMs: number;
+  /** No delivery for this long: the window's backlog has drained. */
+  quietMs: number;
 }
 
 /** One measured window at a fixed offered rate. */
@@ -61,7 +63,7 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
   const serverCpu = server.read();
   const generatorCpu = generator.read();
   await pool.setRate(0, load.window);
-  await drain(pool);
+  await drain(pool, { quietMs: load.quietMs });
   const failure = target.failure();
   if (failure) throw new Error(failure);
 
@@ -92,11 +94,14 @@ export async function measureAt(load: Load, perSenderPerSecond: number): Promise
 }
 
 /** Waits until deliveries stop arriving (bounded), so one window's backlog never leaks into the next. */
-export async function drain(pool: ClientPool, maxMs = 5_000): Promise<void> {
+export async function drain(
+  pool: ClientPool,
+  { maxMs = 5_000, quietMs = 150 }: { maxMs?: number; quietMs?: number } = {},
+): Promise<void> {
   const deadline = Date.now() + maxMs;
   let last = (await pool.stats(false)).delivered;
   while (Date.now() < deadline) {
-    await sleep(150);
+    await sleep(quietMs);
     const now = (await pool.stats(false)).delivered;
     if (now === last) return;
     last = now;

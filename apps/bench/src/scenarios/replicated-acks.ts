@@ -150,6 +150,7 @@ export async function runReplicatedAcks(context: ScenarioContext): Promise<Repli
       fanout: roomSize - 1,
       window,
       warmupMs: options.warmupMs,
+      quietMs: options.quietMs,
       durationMs: seconds * 1000,
     };
     try {
