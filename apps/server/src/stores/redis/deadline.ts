@@ -4,7 +4,9 @@ import { StoreUnavailableError } from '../errors';
  * A deadline for Redis calls that node-redis does not give: its command timeout covers a command
  * only until it is written, and a Redis that stops answering (paused, or cut off by a partition
  * that sends no reset) leaves written commands waiting for ever. Every store call goes through
- * `within`, so a request path answers `unavailable` in `ms` whatever Redis does.
+ * `within`, so a request path answers `unavailable` in `ms` whatever Redis does — `ms` of time the
+ * node itself was free to hear the answer: its own long turns do not count (a busy node's calls
+ * expire later, never early).
  *
  * The call itself is not cancelled: Redis may still carry it out after the caller was told
  * `unavailable`, which is why that answer means "outcome unknown" (a message resent with the same
@@ -16,7 +18,10 @@ export interface Deadline {
 }
 
 interface Pending {
+  /** Wall-clock time past which the call is overdue… */
   at: number;
+  /** …once the loop has also been free this long since it started (`counted`, below). */
+  countedAt: number;
   expire(): void;
 }
 
@@ -28,10 +33,18 @@ interface Pending {
 export function createDeadline(ms: number, onMissed: (what: string) => void): Deadline {
   const pending = new Set<Pending>();
   let ticking: NodeJS.Timeout | undefined;
-  // Timers run before the loop reads its sockets: after a long turn (a burst of handshakes),
-  // replies that arrived meanwhile are still unread when the interval finds their calls overdue.
-  // So what it finds overdue expires one step later (setImmediate: after this turn's reads), and
-  // only a call still unanswered then is declared missed.
+  const period = Math.max(5, Math.min(100, ms / 4));
+  // The time Redis had to answer, as the node could see it. A turn the node spends on its own
+  // work (a reconnect storm's burst of handshakes: seconds) is not time Redis failed to answer
+  // in — the reply may be waiting unread, or Redis, sharing the host, may not have had the CPU to
+  // write it yet. Each tick counts the time since the one before, but at most two periods: a call
+  // is overdue once `ms` have passed on the clock *and* in these counted turns.
+  let counted = 0;
+  let lastTick = 0;
+  // Timers run before the loop reads its sockets: after a long turn, replies that arrived
+  // meanwhile are still unread when the interval finds their calls overdue. So what it finds
+  // overdue expires one step later (setImmediate: after this turn's reads), and only a call still
+  // unanswered then is declared missed.
   const stopWhenIdle = () => {
     if (pending.size === 0 && ticking) {
       clearInterval(ticking);
@@ -40,9 +53,11 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
   };
   const tick = () => {
     const now = Date.now();
+    counted += Math.min(now - lastTick, 2 * period);
+    lastTick = now;
     const overdue: Pending[] = [];
     for (const entry of pending) {
-      if (entry.at > now) break;
+      if (entry.at > now || entry.countedAt > counted) break;
       overdue.push(entry);
     }
     if (overdue.length === 0) return stopWhenIdle();
@@ -57,6 +72,7 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
       return new Promise((resolve, reject) => {
         const entry: Pending = {
           at: Date.now() + ms,
+          countedAt: counted + ms,
           expire() {
             onMissed(what);
             reject(
@@ -68,7 +84,8 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
         };
         pending.add(entry);
         if (!ticking) {
-          ticking = setInterval(tick, Math.max(5, Math.min(100, ms / 4)));
+          lastTick = Date.now();
+          ticking = setInterval(tick, period);
           ticking.unref();
         }
         call.then(
