@@ -2,6 +2,7 @@ import { ErrorCode, type Member, Role, WEBHOOK_HEADERS } from '@parley/protocol'
 import { z } from 'zod';
 import type { AccessConfig } from '../config';
 import { ParleyError } from '../errors';
+import { freeTimeSignal } from '../free-time';
 import type { Logger } from '../logger';
 import type { RoomRef } from '../stores/types';
 import { throttledLog } from '../throttled-log';
@@ -57,7 +58,8 @@ export function createJoinHook(
         },
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        // Free time: a busy node's own long turn does not time its backend out.
+        signal: freeTimeSignal(timeoutMs),
       });
     } catch (error) {
       failing({ err: error, url });

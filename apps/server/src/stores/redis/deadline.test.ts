@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, connect as openSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { busyFor } from '../../../test/busy';
 import { StoreUnavailableError } from '../errors';
 import { createDeadline } from './deadline';
 
@@ -25,14 +26,6 @@ async function loopback(): Promise<{ reply(text: string): void; answer: Promise<
   });
   const answer = once(client, 'data').then(([chunk]) => String(chunk));
   return { reply: (text) => serverSide.write(text), answer };
-}
-
-/** Keeps the event loop busy, as a burst of handshakes would. */
-function busyFor(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // nothing: the loop is blocked
-  }
 }
 
 describe('the Redis deadline', () => {

@@ -1,3 +1,4 @@
+import { checkPeriodFor, createFreeTime } from '../../free-time';
 import { StoreUnavailableError } from '../errors';
 
 /**
@@ -20,7 +21,7 @@ export interface Deadline {
 interface Pending {
   /** Wall-clock time past which the call is overdue… */
   at: number;
-  /** …once the loop has also been free this long since it started (`counted`, below). */
+  /** …once the loop has also been free this long since it started (free-time.ts). */
   countedAt: number;
   expire(): void;
 }
@@ -33,14 +34,9 @@ interface Pending {
 export function createDeadline(ms: number, onMissed: (what: string) => void): Deadline {
   const pending = new Set<Pending>();
   let ticking: NodeJS.Timeout | undefined;
-  const period = Math.max(5, Math.min(100, ms / 4));
-  // The time Redis had to answer, as the node could see it. A turn the node spends on its own
-  // work (a reconnect storm's burst of handshakes: seconds) is not time Redis failed to answer
-  // in — the reply may be waiting unread, or Redis, sharing the host, may not have had the CPU to
-  // write it yet. Each tick counts the time since the one before, but at most two periods: a call
-  // is overdue once `ms` have passed on the clock *and* in these counted turns.
-  let counted = 0;
-  let lastTick = 0;
+  // Only the time the node was free to hear the reply counts (free-time.ts): a turn it spends on
+  // its own work is not time Redis failed to answer in.
+  const time = createFreeTime(checkPeriodFor(ms));
   // Timers run before the loop reads its sockets: after a long turn, replies that arrived
   // meanwhile are still unread when the interval finds their calls overdue. So what it finds
   // overdue expires one step later (setImmediate: after this turn's reads), and only a call still
@@ -53,8 +49,7 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
   };
   const tick = () => {
     const now = Date.now();
-    counted += Math.min(now - lastTick, 2 * period);
-    lastTick = now;
+    const counted = time.tick(now);
     const overdue: Pending[] = [];
     for (const entry of pending) {
       if (entry.at > now || entry.countedAt > counted) break;
@@ -72,7 +67,7 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
       return new Promise((resolve, reject) => {
         const entry: Pending = {
           at: Date.now() + ms,
-          countedAt: counted + ms,
+          countedAt: time.counted + ms,
           expire() {
             onMissed(what);
             reject(
@@ -84,8 +79,8 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
         };
         pending.add(entry);
         if (!ticking) {
-          lastTick = Date.now();
-          ticking = setInterval(tick, period);
+          time.restart();
+          ticking = setInterval(tick, time.periodMs);
           ticking.unref();
         }
         call.then(

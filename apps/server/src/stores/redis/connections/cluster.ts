@@ -1,5 +1,6 @@
 import { createCluster } from '@redis/client';
 import type { RedisConfig, RedisNode } from '../../../config';
+import { afterFreeTime } from '../../../free-time';
 import type { Logger } from '../../../logger';
 import { createDeadline } from '../deadline';
 import { adapterViews, answersPing, closeWithin, createLink } from './link';
@@ -19,13 +20,13 @@ const HEALTH_CHECK_MS = 500;
 type Listener = Parameters<SubscriberClient['subscribe']>[1];
 type Kind = 'CHANNELS' | 'PATTERNS' | 'SHARDED';
 
-/** Resolves with `work`, or with undefined once `ms` have passed (`work` is not cancelled). */
+/** Resolves with `work`, or with undefined once `ms` of the node's free time have passed (`work` is not cancelled). */
 function atMost<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
+  let cancel = () => {};
   return Promise.race([
-    work.finally(() => clearTimeout(timer)),
+    work.finally(() => cancel()),
     new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
+      cancel = afterFreeTime(ms, () => resolve(undefined));
     }),
   ]);
 }

@@ -1,3 +1,4 @@
+import { afterFreeTime } from '../../../free-time';
 import type { Logger } from '../../../logger';
 
 /**
@@ -45,14 +46,15 @@ export function createLink(log: Logger, roles: string[]): Link {
 /** Whether `ping` answers PONG within `ms` (never waits longer, whatever Redis does). */
 export function answersPing(ping: () => Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+    // In the node's free time: a PING sent from a busy node is not failed by the node's own turn.
+    const cancel = afterFreeTime(ms, () => resolve(false));
     ping().then(
       (reply) => {
-        clearTimeout(timer);
+        cancel();
         resolve(reply === 'PONG');
       },
       () => {
-        clearTimeout(timer);
+        cancel();
         resolve(false);
       },
     );
