@@ -43,7 +43,7 @@ export function createLink(log: Logger, roles: string[]): Link {
   };
 }
 
-/** Whether `ping` answers PONG within `ms` (never waits longer, whatever Redis does). */
+/** Whether `ping` answers PONG within `ms` of the node's free time (free-time.ts), whatever Redis does. */
 export function answersPing(ping: () => Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     // In the node's free time: a PING sent from a busy node is not failed by the node's own turn.
