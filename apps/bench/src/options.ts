@@ -259,7 +259,6 @@ function positive(value: string | undefined, fallback: number): number {
   return number;
 }
 
-/** A comma-separated list of positive integers, sorted ascending and without repeats. */
 /** `KEY=VALUE,…` as an object; a key must look like an environment variable's name. */
 function settings(value: string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
@@ -272,6 +271,7 @@ function settings(value: string | undefined): Record<string, string> {
   return env;
 }
 
+/** A comma-separated list of positive integers, sorted ascending and without repeats. */
 function sizeList(value: string | undefined, fallback: number[]): number[] {
   if (!value) return fallback;
   const sizes = value.split(',').map((item) => Math.round(positive(item.trim(), 0)));

@@ -66,6 +66,17 @@ export function afterFreeTime(ms: number, fire: () => void): () => void {
   };
 }
 
+/** Resolves with `work`, or with undefined once `ms` of free time have passed (`work` goes on). */
+export function atMostFreeTime<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let cancel = () => {};
+  return Promise.race([
+    work.finally(() => cancel()),
+    new Promise<undefined>((resolve) => {
+      cancel = afterFreeTime(ms, () => resolve(undefined));
+    }),
+  ]);
+}
+
 /** As `AbortSignal.timeout(ms)`, in free time. */
 export function freeTimeSignal(ms: number): AbortSignal {
   const controller = new AbortController();

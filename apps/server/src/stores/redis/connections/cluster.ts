@@ -1,6 +1,6 @@
 import { createCluster } from '@redis/client';
 import type { RedisConfig, RedisNode } from '../../../config';
-import { afterFreeTime } from '../../../free-time';
+import { atMostFreeTime } from '../../../free-time';
 import type { Logger } from '../../../logger';
 import { createDeadline } from '../deadline';
 import { adapterViews, answersPing, closeWithin, createLink } from './link';
@@ -19,17 +19,6 @@ const HEALTH_CHECK_MS = 500;
 
 type Listener = Parameters<SubscriberClient['subscribe']>[1];
 type Kind = 'CHANNELS' | 'PATTERNS' | 'SHARDED';
-
-/** Resolves with `work`, or with undefined once `ms` of the node's free time have passed (`work` is not cancelled). */
-function atMost<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let cancel = () => {};
-  return Promise.race([
-    work.finally(() => cancel()),
-    new Promise<undefined>((resolve) => {
-      cancel = afterFreeTime(ms, () => resolve(undefined));
-    }),
-  ]);
-}
 
 /**
  * A Redis Cluster (REDIS_CLUSTER_NODES): node-redis routes each command by its key's slot (every
@@ -177,7 +166,7 @@ export function createClusterConnections(
         }
       }
     }
-    const outcomes = await atMost(Promise.all(renewals), timeoutMs);
+    const outcomes = await atMostFreeTime(Promise.all(renewals), timeoutMs);
     const whole = outcomes?.every(Boolean) === true;
     if (renewals.length > 0) {
       log.info({ renewed: renewals.length, whole }, 'redis subscriptions renewed on the cluster');
@@ -223,7 +212,7 @@ export function createClusterConnections(
         live[0]?.client ??
         (root && { options: { socket: { ...root } } });
       if (via) {
-        await atMost(
+        await atMostFreeTime(
           rediscover(via).catch(() => {}),
           timeoutMs,
         );

@@ -1,4 +1,4 @@
-import { afterFreeTime } from '../../../free-time';
+import { atMostFreeTime } from '../../../free-time';
 import type { Logger } from '../../../logger';
 
 /**
@@ -44,21 +44,13 @@ export function createLink(log: Logger, roles: string[]): Link {
 }
 
 /** Whether `ping` answers PONG within `ms` of the node's free time (free-time.ts), whatever Redis does. */
-export function answersPing(ping: () => Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    // In the node's free time: a PING sent from a busy node is not failed by the node's own turn.
-    const cancel = afterFreeTime(ms, () => resolve(false));
-    ping().then(
-      (reply) => {
-        cancel();
-        resolve(reply === 'PONG');
-      },
-      () => {
-        cancel();
-        resolve(false);
-      },
-    );
-  });
+export async function answersPing(ping: () => Promise<unknown>, ms: number): Promise<boolean> {
+  // In the node's free time: a PING sent from a busy node is not failed by the node's own turn.
+  const reply = await atMostFreeTime(
+    ping().catch(() => undefined),
+    ms,
+  );
+  return reply === 'PONG';
 }
 
 /** The same client, except that the named methods log a rejection and resolve instead. */
