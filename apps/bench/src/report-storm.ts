@@ -16,9 +16,9 @@ const BARE: TargetName = 'socketio';
 const secs = (value: number | undefined) =>
   value === undefined ? 'not all' : `${(value / 1000).toFixed(2)} s`;
 
-/** ws's words for an attempt ended before its handshake: the client's 20-s connect timeout. */
+/** ws's words for an attempt ended before its handshake: the client's connect timeout. */
 const LABELS: Record<string, string> = {
-  'WebSocket was closed before the connection was established': 'no handshake within 20 s',
+  'WebSocket was closed before the connection was established': 'no handshake in time',
 };
 
 function counts(map: Record<string, number>): string {

@@ -38,6 +38,13 @@ export interface ParleyClientOptions {
    * ±50 % (`randomizationFactor`) so a reconnect storm after a node dies spreads out.
    */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  /**
+   * The longest a connection attempt waits for the server's handshake (60 s by default). The
+   * first waits Socket.IO's `timeout` (20 s by default); each that got no handshake in time gives
+   * the next one twice as long, up to this, until a connection is made: a server busy with a
+   * reconnect storm is given time to answer rather than asked again from the back of its queue.
+   */
+  connectTimeoutMaxMs?: number;
   /** How long to wait for an acknowledgement before taking it as `unavailable`. */
   ackTimeoutMs?: number;
   /** Connect at once (default), or wait for `connect()`. */
@@ -217,6 +224,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     socket,
     session,
     socketOptions: options.socketOptions,
+    connectTimeoutMaxMs: options.connectTimeoutMaxMs,
     onConnected() {
       roomList.reconnected();
       rooms.joinAll();

@@ -1,9 +1,11 @@
 import { CloseReason, ErrorCode, errorBody } from '@parley/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ConnectionEvent,
   type ConnectionState,
   connectionStep,
+  connectTimeout,
   initialConnection,
   retryDelay,
 } from './connection';
@@ -14,6 +16,15 @@ const refusal = (code: ErrorCode, active = false): ConnectionEvent => ({
   refusedByServer: true,
   active,
 });
+
+/** An attempt that got no handshake within its connect timeout (socket.io-client's error). */
+const timeout: ConnectionEvent = {
+  type: 'connectError',
+  error: errorBody(ErrorCode.Unavailable, 'timeout'),
+  refusedByServer: false,
+  active: true,
+  timedOut: true,
+};
 
 /** Every event the machine knows, by a short name. */
 const events = {
@@ -321,6 +332,51 @@ describe('the connection state machine', () => {
 
   it('counts connections, so a view can tell a first connection from a reconnection', () => {
     expect(run('open', 'connected', 'transport close', 'connected').connections).toBe(2);
+  });
+
+  it('counts the attempts in a row that timed out, until a connection is made', () => {
+    let state = run('open', 'connected', 'transport close');
+    const step = (event: ConnectionEvent) => {
+      state = connectionStep(state, event).state;
+      return state.timedOut;
+    };
+    expect([step(timeout), step(events.unreachable), step(timeout)]).toEqual([1, 1, 2]);
+    // A refusal is an answer, not a timeout: it neither counts nor forgets the count.
+    expect(step(events['unavailable refusal'])).toBe(2);
+    expect(state.status).toBe('reconnecting');
+    expect(step(events.connected)).toBe(0);
+    expect(step(timeout)).toBe(1);
+  });
+});
+
+describe('connectTimeout', () => {
+  it("starts at Socket.IO's timeout and doubles after each timed-out attempt, up to the cap", () => {
+    expect([0, 1, 2, 3, 30].map((n) => connectTimeout(n))).toEqual([
+      20_000, 40_000, 60_000, 60_000, 60_000,
+    ]);
+    expect([0, 1, 2, 5].map((n) => connectTimeout(n, { baseMs: 100, maxMs: 500 }))).toEqual([
+      100, 200, 400, 500,
+    ]);
+    // A cap below the app's own timeout never shortens it.
+    expect(connectTimeout(3, { baseMs: 90_000 })).toBe(90_000);
+  });
+
+  it('never shrinks as attempts time out, and stays between the base and the cap', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1_000),
+        fc.integer({ min: 1, max: 120_000 }),
+        fc.integer({ min: 1, max: 600_000 }),
+        (timedOut, baseMs, maxMs) => {
+          const now = connectTimeout(timedOut, { baseMs, maxMs });
+          const next = connectTimeout(timedOut + 1, { baseMs, maxMs });
+          expect(next).toBeGreaterThanOrEqual(now);
+          expect(now).toBeGreaterThanOrEqual(baseMs);
+          expect(now).toBeLessThanOrEqual(Math.max(baseMs, maxMs));
+          expect(Number.isFinite(now)).toBe(true);
+        },
+      ),
+    );
   });
 });
 

@@ -27,6 +27,11 @@ export interface ConnectionState {
   closed: boolean;
   /** Connections made so far: more than one means reconnections. */
   connections: number;
+  /**
+   * Attempts in a row that got no handshake within their connect timeout, since the last
+   * connection: each gives the next attempt longer (`connectTimeout`).
+   */
+  timedOut: number;
 }
 
 export type ConnectionEvent =
@@ -39,9 +44,16 @@ export type ConnectionEvent =
   | { type: 'disconnected'; reason: string }
   /**
    * Socket.IO's `connect_error`: `error` is the server's refusal (its `data.code`) or, without
-   * one, the transport's failure; `active`: whether Socket.IO retries by itself.
+   * one, the transport's failure; `active`: whether Socket.IO retries by itself; `timedOut`: the
+   * attempt got no handshake within its connect timeout (socket.io-client's `timeout` error).
    */
-  | { type: 'connectError'; error: ErrorBody; refusedByServer: boolean; active: boolean }
+  | {
+      type: 'connectError';
+      error: ErrorBody;
+      refusedByServer: boolean;
+      active: boolean;
+      timedOut?: boolean;
+    }
   | { type: 'renewed' }
   | { type: 'renewFailed'; error: ErrorBody | null }
   /** `server:shutdown`: the node goes away; the client comes back to another. */
@@ -76,6 +88,7 @@ export function initialConnection(): ConnectionState {
     renewed: false,
     closed: false,
     connections: 0,
+    timedOut: 0,
   };
 }
 
@@ -125,6 +138,7 @@ export function connectionStep(state: ConnectionState, event: ConnectionEvent): 
         renewed: false,
         closed: false,
         connections: state.connections + 1,
+        timedOut: 0,
       });
     case 'disconnected':
       if (event.reason === 'io client disconnect') return go({ status: 'offline' });
@@ -138,7 +152,8 @@ export function connectionStep(state: ConnectionState, event: ConnectionEvent): 
       const { error } = event;
       if (!event.refusedByServer) {
         // The server could not be reached: Socket.IO retries with its backoff.
-        return go({ status: event.active ? trying() : 'offline', error });
+        const timedOut = event.timedOut ? state.timedOut + 1 : state.timedOut;
+        return go({ status: event.active ? trying() : 'offline', error, timedOut });
       }
       if (error.code === ErrorCode.Unauthorized) {
         if (state.renewing) return stay;
@@ -193,4 +208,25 @@ export function retryDelay(
   const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 20));
   const spread = base * randomization * (random() * 2 - 1);
   return Math.max(0, Math.round(Math.min(maxMs, base + spread)));
+}
+
+/** socket.io-client's default `timeout`: an attempt with no handshake by then has failed. */
+export const CONNECT_TIMEOUT_MS = 20_000;
+/** The longest `connectTimeout` makes an attempt wait, unless the app says otherwise. */
+export const CONNECT_TIMEOUT_MAX_MS = 60_000;
+
+/**
+ * How long the next connection attempt may wait for the server's handshake, after `timedOut`
+ * attempts in a row got none in time: the first `baseMs` (socket.io-client's `timeout`), then
+ * twice as long after each, up to `maxMs`. A node restarted under a reconnect storm answers the
+ * connections it accepted in about the order they came, so the last of them can wait past 20 s
+ * for an answer that is coming: giving up puts that client back at the end of the queue and
+ * makes the node do the work twice (the storm's slow runs in docs/benchmarks.md). Waiting longer
+ * each time, as TCP does for its own retransmissions, lets a busy server catch up.
+ */
+export function connectTimeout(
+  timedOut: number,
+  { baseMs = CONNECT_TIMEOUT_MS, maxMs = CONNECT_TIMEOUT_MAX_MS } = {},
+): number {
+  return Math.max(baseMs, Math.min(maxMs, baseMs * 2 ** Math.min(timedOut, 20)));
 }

@@ -242,6 +242,39 @@ describe('losing the connection', () => {
     expect(room(ana, 'lost')?.timeline.messages[0]).toMatchObject({ key, seq: 1 });
   });
 
+  it("gives a server that does not answer longer at each attempt, then Socket.IO's timeout again", async () => {
+    const network = await proxy();
+    const ana = await someone('Ana', {
+      via: network.url,
+      socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 40, timeout: 200 },
+      connectTimeoutMaxMs: 700,
+    });
+    ana.join('patience');
+    await joined(ana, 'patience');
+    expect(ana.socket.io.timeout()).toBe(200);
+
+    // Connections are taken and requests reach the server, but no answer comes back.
+    network.cut();
+    network.blackhole();
+    await waitFor(ana, 'four attempts timed out', (s) => s.connection.timedOut >= 4);
+    const held = (await network.ended('blackhole', 4)).map(
+      (connection) => (connection.closedAt ?? 0) - connection.openedAt,
+    );
+    // Each attempt waited at least its timeout (a timer may fire a millisecond early): 200 ms,
+    // then twice as long, up to the cap. Lower bounds only: a slow machine only adds to them.
+    for (const [i, least] of [200, 400, 700, 700].entries()) {
+      expect(held[i], `attempt ${i + 1} held (ms)`).toBeGreaterThanOrEqual(least - 2);
+    }
+    expect(ana.socket.io.timeout()).toBe(700);
+    expect(ana.getSnapshot().connection.status).toBe('reconnecting');
+
+    network.restore();
+    await waitFor(ana, 'connected', (s) => s.connection.status === 'connected');
+    await joined(ana, 'patience');
+    expect(ana.getSnapshot().connection.timedOut).toBe(0);
+    expect(ana.socket.io.timeout()).toBe(200);
+  });
+
   it("reconnects at once on the browser's online event, not at the next retry", async () => {
     const network = await proxy();
     const target = new EventTarget();

@@ -5,8 +5,20 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+/** One connection a client made through the proxy: when it came, and when it ended. */
+export interface ProxiedConnection {
+  openedAt: number;
+  closedAt?: number;
+  /** The mode the proxy was in when it came. */
+  mode: 'open' | 'cut' | 'blackhole';
+}
+
 export interface NetworkProxy {
   url: string;
+  /** Every connection clients made through it, in the order they came. */
+  connections: ProxiedConnection[];
+  /** Resolves with the first `count` connections made in `mode` once each of them has ended. */
+  ended(mode: ProxiedConnection['mode'], count: number): Promise<ProxiedConnection[]>;
   cut(): void;
   blackhole(): void;
   restore(): void;
@@ -17,8 +29,16 @@ export async function startProxy(target: string): Promise<NetworkProxy> {
   const { hostname, port } = new URL(target);
   let mode: 'open' | 'cut' | 'blackhole' = 'open';
   const pairs = new Set<[Socket, Socket]>();
+  const connections: ProxiedConnection[] = [];
+  const waiters = new Set<() => boolean>();
 
   const server: Server = createServer((client) => {
+    const connection: ProxiedConnection = { openedAt: performance.now(), mode };
+    connections.push(connection);
+    client.once('close', () => {
+      connection.closedAt = performance.now();
+      for (const waiter of waiters) if (waiter()) waiters.delete(waiter);
+    });
     if (mode === 'cut') {
       client.destroy();
       return;
@@ -46,6 +66,19 @@ export async function startProxy(target: string): Promise<NetworkProxy> {
 
   return {
     url: `http://127.0.0.1:${address.port}`,
+    connections,
+    ended(wanted, count) {
+      return new Promise((resolve) => {
+        const check = () => {
+          const made = connections.filter((connection) => connection.mode === wanted);
+          const first = made.slice(0, count);
+          if (first.length < count || first.some((c) => c.closedAt === undefined)) return false;
+          resolve(first);
+          return true;
+        };
+        if (!check()) waiters.add(check);
+      });
+    },
     cut() {
       mode = 'cut';
       for (const [client, upstream] of pairs) {

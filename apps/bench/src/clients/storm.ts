@@ -1,8 +1,9 @@
 import { type NetConnectOpts, connect as netConnect } from 'node:net';
 import { ClientEvent, chatNamespace, ErrorCode, ServerEvent } from '@parley/protocol';
 import WebSocket from 'ws';
-// The client library's own backoff for refusals Socket.IO does not retry: a pure function, used as is.
-import { retryDelay } from '../../../../packages/client/src/connection';
+// The client library's own backoff for refusals Socket.IO does not retry, and its connect timeout
+// after attempts that timed out: pure functions, used as they are.
+import { connectTimeout, retryDelay } from '../../../../packages/client/src/connection';
 import type {
   StormClientTimes,
   StormConnectReport,
@@ -21,6 +22,9 @@ import { eventNameOf } from './raw-socketio';
  *   sets (reconnectionDelay 1000, reconnectionDelayMax 5000, randomizationFactor 0.5), i.e.
  *   socket.io-client's `Backoff` (its build/esm/contrib/backo2.js), mirrored exactly in
  *   `SocketIoBackoff` below: neither @parley/client nor socket.io-client exports it;
+ * - an attempt with no handshake within its timeout is given up: 20 s (socket.io-client's
+ *   `timeout`), twice as long after each attempt in a row that timed out, at most 60 s
+ *   (`connectTimeout`, imported from packages/client/src/connection.ts), until one connects;
  * - a server disconnect (`io server disconnect`, a graceful shutdown) connects again at once
  *   (connectionStep's `connect` effect), then the Manager's backoff as above when that fails;
  * - a namespace refusal that is transient (`unavailable`, `internal`, `rate_limited`) waits
@@ -40,13 +44,11 @@ const TRANSIENT = new Set<string>([
   ErrorCode.Internal,
   ErrorCode.RateLimited,
 ]);
-/** socket.io-client's Manager `timeout` default: a connection not open by then has failed. */
-const CONNECT_TIMEOUT_MS = 20_000;
 /**
- * How a connection attempt that got no handshake within CONNECT_TIMEOUT_MS is counted, with the
- * step it was stuck at: where a server's time went, from outside it.
+ * How a connection attempt that got no handshake within its timeout (`connectTimeout`) is
+ * counted, with the step it was stuck at: where a server's time went, from outside it.
  */
-export const HANDSHAKE_TIMEOUT = 'no handshake within 20 s';
+export const HANDSHAKE_TIMEOUT = 'no handshake in time';
 type HandshakeStep =
   | 'no TCP connection'
   | 'no upgrade answer'
@@ -137,6 +139,8 @@ export class StormClient {
   private joinTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private connectTimer?: NodeJS.Timeout;
+  /** Attempts in a row that got no handshake in time, since the last connection. */
+  private timedOutAttempts = 0;
   private closed = false;
   /** How far the current attempt got: what a timeout is counted under. */
   private step: HandshakeStep = 'no TCP connection';
@@ -232,14 +236,16 @@ export class StormClient {
     this.serverDisconnected = false;
     clearTimeout(this.connectTimer);
     this.connectTimer = setTimeout(() => {
-      // socket.io-client's Manager gives up on an attempt after its `timeout` (20 s).
+      // socket.io-client's Manager gives up on an attempt after its `timeout`, which
+      // @parley/client lengthens after each attempt that timed out.
+      this.timedOutAttempts++;
       if (this.joinedOnce && !this.up) {
         const counters = this.counters();
         counters.count(counters.connectErrors, `${HANDSHAKE_TIMEOUT} (${this.step})`);
       }
       this.timedOut = ws;
       ws.terminate();
-    }, CONNECT_TIMEOUT_MS);
+    }, connectTimeout(this.timedOutAttempts));
     ws.on('message', (data: Buffer) => {
       if (this.ws === ws) this.onFrame(data);
     });
@@ -295,6 +301,7 @@ export class StormClient {
           break;
         case SIO_CONNECT:
           clearTimeout(this.connectTimer);
+          this.timedOutAttempts = 0;
           this.backoff.reset();
           this.refusalAttempt = 0;
           if (this.joinedOnce && this.times.lostAt !== 0 && this.times.reconnectedAt === 0)

@@ -2,9 +2,12 @@ import { ERROR_CODES, ErrorCode, errorBody } from '@parley/protocol';
 import type { ChatSocket } from '@parley/protocol/client';
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
 import {
+  CONNECT_TIMEOUT_MAX_MS,
+  CONNECT_TIMEOUT_MS,
   type ConnectionEffect,
   type ConnectionEvent,
   connectionStep,
+  connectTimeout,
   retryDelay,
 } from '../connection';
 import { SessionError, type SessionSource } from '../session';
@@ -35,6 +38,8 @@ export function createConnectionDriver(deps: {
   socket: ChatSocket;
   session: SessionSource;
   socketOptions: Partial<ManagerOptions & SocketOptions> | undefined;
+  /** The longest a connection attempt waits for its handshake after others timed out. */
+  connectTimeoutMaxMs?: number;
   /** After the machine heard of a connection. */
   onConnected: () => void;
   /** Before the machine hears of a lost connection: what was asked on it is forgotten first. */
@@ -45,11 +50,22 @@ export function createConnectionDriver(deps: {
   const { store, socket, session, socketOptions } = deps;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryAttempt = 0;
+  // Socket.IO's own `timeout` is the first attempt's; `false` (none) stays none.
+  const baseTimeout = socketOptions?.timeout ?? CONNECT_TIMEOUT_MS;
 
   function step(event: ConnectionEvent): void {
     const current = store.get().connection;
     const { state, effects } = connectionStep(current, event);
     if (state !== current) store.set({ connection: state });
+    if (state.timedOut !== current.timedOut && typeof baseTimeout === 'number') {
+      // The Manager reads its timeout at each attempt: the next one waits this long.
+      socket.io.timeout(
+        connectTimeout(state.timedOut, {
+          baseMs: baseTimeout,
+          maxMs: deps.connectTimeoutMaxMs ?? CONNECT_TIMEOUT_MAX_MS,
+        }),
+      );
+    }
     for (const effect of effects) carryOut(effect);
   }
 
@@ -126,6 +142,8 @@ export function createConnectionDriver(deps: {
       ),
       refusedByServer,
       active: socket.active,
+      // socket.io-client's Manager gives up on an attempt with no handshake with this message.
+      timedOut: !refusedByServer && error.message === 'timeout',
     });
   };
 
