@@ -196,6 +196,10 @@ export function renderReconnectStorm(results: StormResults, options: BenchOption
       'server CPU by process (each node, then Redis)',
       (run) => (run.serverCpuSecondsByProcess ?? []).map((seconds) => `${seconds} s`).join(' + '),
     ],
+    [
+      'write system calls per client back, by process',
+      (run) => (run.serverWritesPerReconnect ?? []).join(' + ') || 'n/a',
+    ],
     ['generator CPU', (run) => `${int(run.generatorCpuPercent)} %`],
     [
       'connections dropped from a full accept queue (kernel ListenOverflows)',

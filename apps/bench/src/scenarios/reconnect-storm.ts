@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StormReport } from '../clients/commands';
 import type { StormClientSpec } from '../clients/storm';
-import { CpuMeter, cpuSecondsOf, listenOverflows } from '../proc-stats';
+import { CpuMeter, cpuSecondsOf, listenOverflows, writesOf } from '../proc-stats';
 import { renderProfile, summarizeProfile } from '../profile/top-frames';
 import { info } from '../servers/redis';
 import {
@@ -118,6 +118,11 @@ export interface StormRun {
   /** The same, per server process in the target's order (each node, then Redis). */
   serverCpuSecondsByProcess: number[];
   serverCpuPercent: number;
+  /**
+   * Write system calls (`/proc/<pid>/io` syscw: socket writes, and the odd log line) per client
+   * back, per server process in the same order: what each client costs in `writev`s.
+   */
+  serverWritesPerReconnect: number[];
   generatorCpuPercent: number;
   /** Connections the kernel dropped from a full accept queue, signal → all back (whole machine). */
   listenOverflows: number;
@@ -335,6 +340,7 @@ async function storm(
   }
   const pidsBefore = target.pids();
   const cpuBefore = new Map(pidsBefore.map((pid) => [pid, cpuSecondsOf(pid)]));
+  const writesBefore = new Map(pidsBefore.map((pid) => [pid, writesOf(pid).calls]));
   const generator = new CpuMeter(() => pool.pids());
   generator.start();
 
@@ -391,6 +397,8 @@ async function storm(
     (pid) => cpuSecondsOf(pid) - (cpuBefore.get(pid) ?? 0),
   );
   const serverCpuSeconds = serverCpuSecondsByProcess.reduce((total, seconds) => total + seconds, 0);
+  // A new node's counts start with it; a process that lived on (Redis) counts from the signal.
+  const serverWrites = pidsAfter.map((pid) => writesOf(pid).calls - (writesBefore.get(pid) ?? 0));
   const generatorCpu = generator.read();
   const redisAfter = redisPort ? await redisCounters(redisPort) : undefined;
   const reports = await pool.stormReports(true);
@@ -472,6 +480,7 @@ async function storm(
     serverCpuSeconds: round(serverCpuSeconds),
     serverCpuSecondsByProcess: serverCpuSecondsByProcess.map(round),
     serverCpuPercent: round((100 * serverCpuSeconds) / wall),
+    serverWritesPerReconnect: serverWrites.map((calls) => (back > 0 ? round(calls / back) : 0)),
     generatorCpuPercent: round(generatorCpu.corePercent),
     listenOverflows: listenOverflows() - overflowsBefore,
     ...(redis && { redis }),
