@@ -19,6 +19,7 @@ import { createClientAddress } from './clients/client-address';
 import { createConnectionGate } from './clients/connection-gate';
 import type { ParleyConfig } from './config';
 import { refuseNewSessionsWhile } from './http/drain-gate';
+import { answerEngineCors } from './http/engine-cors';
 import { guardRequests } from './http/guard';
 import { LISTEN_BACKLOG } from './http/listen-backlog';
 import { createHttpHandler } from './http/router';
@@ -164,7 +165,8 @@ export function createParleyServer(
     InterServerEvents,
     SocketData
   >({
-    cors: { origin: config.http.corsOrigins },
+    // CORS for long-polling is answered before the engine (http/engine-cors.ts), not by its
+    // middleware, which would also run on every websocket upgrade.
     transports: config.transports,
     maxHttpBufferSize: config.limits.packetMaxBytes,
     allowRequest: (req, answer) => gate.allowRequest(req, answer),
@@ -247,6 +249,8 @@ export function createParleyServer(
   io.attach(httpServer);
   // Draining: new sessions are answered 503, so a load balancer retries them on another node.
   refuseNewSessionsWhile(httpServer, () => closing);
+  // Outermost, so a draining node's 503 can be read by the page that asked.
+  answerEngineCors(httpServer, config.http.corsOrigins);
   function releaseAddress(this: object): void {
     const address = budgetOf(this)?.address;
     if (address !== undefined) gate.closed(address);

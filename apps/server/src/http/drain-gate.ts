@@ -1,8 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-
-/** Socket.IO's path, as the server serves it. */
-const ENGINE_PATH = '/socket.io/';
+import { ENGINE_PATH } from './engine-path';
 
 /** A Socket.IO request that would open a new session (no `sid` yet), by its target. */
 function opensSession(url: string | undefined): boolean {

@@ -4,6 +4,7 @@ import { ParleyError } from '../errors';
 import { metricsRoutes } from '../metrics';
 import type { Services } from '../services';
 import { StoreUnavailableError } from '../stores/errors';
+import { applyCors, type CorsPolicy } from './cors';
 import { parseRequestTarget, type RequestTarget } from './request-target';
 import { RequestAborted, sendError, sendJson } from './respond';
 import { guestSessionRoute } from './session';
@@ -73,7 +74,12 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
     const source = route.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
     patterned.push({ route, pattern: new RegExp(`^${source}$`) });
   }
-  const allowedOrigins = new Set(services.config.http.corsOrigins);
+  // CORS for the HTTP API, with the same allowed origins as Socket.IO's (engine-cors.ts).
+  const cors: CorsPolicy = {
+    origins: new Set(services.config.http.corsOrigins),
+    methods: 'GET, POST, PUT, DELETE, OPTIONS',
+    headers: 'content-type, authorization',
+  };
 
   const matching = (path: string) =>
     exact.get(path)?.map(({ route }) => ({ route, params: {} })) ??
@@ -89,7 +95,7 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
     try {
       if (!target) throw new ParleyError('invalid_payload', 'bad request target', {}, 400);
       const { path } = target;
-      if (path.startsWith(`${API_PREFIX}/`)) applyCors(req, res, allowedOrigins);
+      if (path.startsWith(`${API_PREFIX}/`)) applyCors(req, res, cors);
       const found = matching(path);
       if (found.length === 0) throw new ParleyError('not_found', `no route ${path}`);
       counted.route = found[0]?.route.path ?? 'unmatched';
@@ -132,15 +138,4 @@ export function createHttpHandler({ services, ready, apiRoutes }: HttpDeps) {
       services.metrics.httpRequest(counted.route, counted.method, res.statusCode);
     }
   };
-}
-
-/** CORS for the HTTP API, with the same allowed origins as Socket.IO. */
-function applyCors(req: IncomingMessage, res: ServerResponse, allowed: Set<string>): void {
-  const origin = req.headers.origin;
-  if (!origin || !allowed.has(origin)) return;
-  res.setHeader('access-control-allow-origin', origin);
-  res.setHeader('vary', 'origin');
-  res.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
-  res.setHeader('access-control-allow-headers', 'content-type, authorization');
-  res.setHeader('access-control-max-age', '600');
 }

@@ -1,0 +1,37 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { applyCors, type CorsPolicy } from './cors';
+import { ENGINE_PATH } from './engine-path';
+
+/**
+ * CORS for Socket.IO's HTTP long-polling requests, answered before engine.io sees them: the
+ * allowed origins (`CORS_ORIGINS`) may read its answers, and a preflight is answered 204 here.
+ *
+ * Not Socket.IO's own `cors` option: that installs the `cors` package as an engine.io
+ * middleware, and engine.io runs every request with a middleware through a promise chain —
+ * every websocket upgrade too, which CORS does not apply to (a browser sends no preflight for a
+ * websocket and reads no CORS header on its `101`; the connection gate checks its `Origin`).
+ * Without middlewares, an upgrade is answered in the turn that read it, as in bare Socket.IO.
+ *
+ * Called after Socket.IO is attached: it wraps the request listeners Socket.IO installed.
+ */
+export function answerEngineCors(httpServer: Server, origins: readonly string[]): void {
+  const policy: CorsPolicy = {
+    origins: new Set(origins),
+    methods: 'GET, POST, OPTIONS',
+  };
+  const requests = httpServer.listeners('request') as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  httpServer.removeAllListeners('request');
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith(ENGINE_PATH)) {
+      applyCors(req, res, policy);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'content-length': '0' }).end();
+        return;
+      }
+    }
+    for (const listener of requests) listener.call(httpServer, req, res);
+  });
+}
