@@ -10,6 +10,7 @@ import {
 } from '../engine-internals';
 import type { ParleyIo } from '../types';
 import { writeBroadcastFramesDirectly } from './broadcast-frames';
+import { answerUpgradesInOneWrite } from './upgrade-answer';
 import { batchEngineWrites } from './write-batching';
 
 /**
@@ -60,12 +61,17 @@ export interface FastPathOptions {
   versions?: InstalledVersions;
 }
 
-/** Installs the fast path on every connection `io` makes from now on; call after `io.attach`. */
+/**
+ * Installs the fast path on every connection `io` makes from now on; call after `io.attach` and
+ * after anything else that wraps the HTTP server's `upgrade` listeners.
+ */
 export function installFastPath(io: ParleyIo, options: FastPathOptions, log: Logger): FastPath {
   const { mayQueue = () => true } = options;
   const stats: FastPathStats = { connections: 0, directFrames: 0, heldWrites: 0, batches: 0 };
   const enabled = options.enabled && startupCheck(io, options.versions, log);
   if (!options.enabled) log.info("fast path off (FAST_PATH=false): Socket.IO's own paths");
+  // Attached to an HTTP server (tests may install it on a bare `io`).
+  const upgrades = enabled && io.httpServer ? answerUpgradesInOneWrite(io.httpServer) : undefined;
 
   let connectionWarned = false;
   io.engine.on('connection', (connection: unknown) => {
@@ -87,6 +93,8 @@ export function installFastPath(io: ParleyIo, options: FastPathOptions, log: Log
       return;
     }
     stats.connections++;
+    // Its `101` and open packet leave together, before batching takes over its writes.
+    upgrades?.opened(engineConnection);
     batchEngineWrites(engineConnection, stats);
     writeBroadcastFramesDirectly(engineConnection, mayQueue, stats);
   });
