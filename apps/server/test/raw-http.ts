@@ -55,3 +55,18 @@ function parse(text: string): RawResponse {
   }
   return { status: Number(statusLine.split(' ')[1]), headers, body };
 }
+
+/** A websocket upgrade request to the engine as a browser or ws would send it, ready to write. */
+export function engineUpgradeRequest(host: string, headers: Record<string, string> = {}): string {
+  return [
+    'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1',
+    `host: ${host}`,
+    'connection: Upgrade',
+    'upgrade: websocket',
+    'sec-websocket-version: 13',
+    'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    '',
+    '',
+  ].join('\r\n');
+}

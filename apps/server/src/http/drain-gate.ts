@@ -1,6 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Server } from 'node:http';
 import { ENGINE_PATH } from './engine-path';
+import { beforeRequests, beforeUpgrades } from './wrap-listeners';
 
 /** A Socket.IO request that would open a new session (no `sid` yet), by its target. */
 function opensSession(url: string | undefined): boolean {
@@ -22,32 +22,16 @@ const REFUSAL = JSON.stringify({
  * it wraps the listeners Socket.IO installed.
  */
 export function refuseNewSessionsWhile(httpServer: Server, draining: () => boolean): void {
-  const requests = httpServer.listeners('request') as ((
-    req: IncomingMessage,
-    res: ServerResponse,
-  ) => void)[];
-  httpServer.removeAllListeners('request');
-  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (draining() && opensSession(req.url)) {
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(REFUSAL);
-      return;
-    }
-    for (const listener of requests) listener.call(httpServer, req, res);
+  beforeRequests(httpServer, (req, res) => {
+    if (!draining() || !opensSession(req.url)) return false;
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(REFUSAL);
+    return true;
   });
-
-  const upgrades = httpServer.listeners('upgrade') as ((
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-  ) => void)[];
-  httpServer.removeAllListeners('upgrade');
-  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (draining() && opensSession(req.url)) {
-      socket.end(
-        `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(REFUSAL)}\r\nretry-after: 1\r\nconnection: close\r\n\r\n${REFUSAL}`,
-      );
-      return;
-    }
-    for (const listener of upgrades) listener.call(httpServer, req, socket, head);
+  beforeUpgrades(httpServer, (req, socket) => {
+    if (!draining() || !opensSession(req.url)) return false;
+    socket.end(
+      `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(REFUSAL)}\r\nretry-after: 1\r\nconnection: close\r\n\r\n${REFUSAL}`,
+    );
+    return true;
   });
 }

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../test/helpers';
-import { rawRequest } from '../../test/raw-http';
+import { engineUpgradeRequest, rawRequest } from '../../test/raw-http';
 
 const APP = 'http://app.example';
 const HANDSHAKE = '/socket.io/?EIO=4&transport=polling';
@@ -30,19 +30,7 @@ function upgradeHead(url: string, origin: string): Promise<string> {
       resolve(text.slice(0, end));
     });
     socket.on('end', () => reject(new Error(`closed before a head: ${text}`)));
-    socket.write(
-      [
-        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1',
-        `host: ${hostname}`,
-        'connection: Upgrade',
-        'upgrade: websocket',
-        'sec-websocket-version: 13',
-        'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
-        `origin: ${origin}`,
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    socket.write(engineUpgradeRequest(hostname, { origin }));
   });
 }
 

@@ -1,6 +1,7 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { applyCors, type CorsPolicy } from './cors';
 import { ENGINE_PATH } from './engine-path';
+import { beforeRequests } from './wrap-listeners';
 
 /**
  * CORS for Socket.IO's HTTP long-polling requests, answered before engine.io sees them: the
@@ -19,19 +20,11 @@ export function answerEngineCors(httpServer: Server, origins: readonly string[])
     origins: new Set(origins),
     methods: 'GET, POST, OPTIONS',
   };
-  const requests = httpServer.listeners('request') as ((
-    req: IncomingMessage,
-    res: ServerResponse,
-  ) => void)[];
-  httpServer.removeAllListeners('request');
-  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.url?.startsWith(ENGINE_PATH)) {
-      applyCors(req, res, policy);
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'content-length': '0' }).end();
-        return;
-      }
-    }
-    for (const listener of requests) listener.call(httpServer, req, res);
+  beforeRequests(httpServer, (req, res) => {
+    if (!req.url?.startsWith(ENGINE_PATH)) return false;
+    applyCors(req, res, policy);
+    if (req.method !== 'OPTIONS') return false;
+    res.writeHead(204, { 'content-length': '0' }).end();
+    return true;
   });
 }

@@ -3,8 +3,10 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from '../../../test/helpers';
 import { type NodeProcess, spawnNode } from '../../../test/node-process';
+import { engineUpgradeRequest } from '../../../test/raw-http';
 
-const CONNECTIONS = 20;
+// Enough that a stray write (a log line) cannot tip the average.
+const CONNECTIONS = 50;
 
 let node: NodeProcess | undefined;
 const sockets: Socket[] = [];
@@ -33,18 +35,7 @@ function openWebsocket(url: string): Promise<void> {
       // The open packet: a text frame whose payload starts with engine.io's `0{`.
       if (head !== -1 && received.includes('0{"sid"', head)) resolve();
     });
-    socket.write(
-      [
-        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1',
-        `host: ${hostname}`,
-        'connection: Upgrade',
-        'upgrade: websocket',
-        'sec-websocket-version: 13',
-        'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    socket.write(engineUpgradeRequest(hostname));
   });
 }
 

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { beforeUpgrades } from '../../http/wrap-listeners';
 import { type EngineConnection, tcpSocketOf } from '../engine-internals';
 
 /**
@@ -32,20 +32,14 @@ export function answerUpgradesInOneWrite(httpServer: EventEmitter): UpgradeAnswe
     for (const socket of held) release(socket);
   };
 
-  const upgrades = httpServer.listeners('upgrade') as ((
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-  ) => void)[];
-  httpServer.removeAllListeners('upgrade');
-  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  beforeUpgrades(httpServer, (_req, socket) => {
     socket.cork();
     held.add(socket);
     if (!endOfTurn) {
       endOfTurn = true;
       setImmediate(releaseAll);
     }
-    for (const listener of upgrades) listener.call(httpServer, req, socket, head);
+    return false;
   });
 
   return {
