@@ -110,3 +110,8 @@ ensure_nginx() {
 ensure_haproxy() {
   has_sbin haproxy || apt_install haproxy
 }
+
+# A fast-path test reads the kernel's per-socket counters with `ss` (iproute2).
+ensure_ss() {
+  has_sbin ss || apt_install iproute2
+}

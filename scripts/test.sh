@@ -6,6 +6,7 @@ ensure_pnpm
 ensure_redis_server
 ensure_nginx
 ensure_haproxy
+ensure_ss
 install_dependencies
 ensure_chromium
 cd "$ROOT"
