@@ -3,6 +3,7 @@ import { request } from '@parley/protocol/client';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, collect, nextEvent, settle, startServer, type TestServer } from '../../test/helpers';
+import { type SentSegments, segmentsSent } from '../../test/tcp-segments';
 
 /** ROOM_ANNOUNCE_INTERVAL_MS in server.ts: presence and counts go out once per window per room. */
 const WINDOW_MS = 200;
@@ -207,5 +208,31 @@ describe('presence:list', () => {
     const all = await call(ann.socket, 'presence:list', { room: 'hall' });
     expect(all.members.map((member) => member.id).sort()).toEqual(['ann', 'bob']);
     expect(all.nextCursor).toBeNull();
+  });
+});
+
+describe.runIf(process.platform === 'linux')('a presence update on the wire', () => {
+  it("reaches a member in one TCP segment: who came and the room's figures together", async () => {
+    t = await startServer({ FAST_PATH: 'true' });
+    const port = Number(new URL(t.url).port);
+    const ann = await t.connect('acme', await t.token('Ann', { sub: 'ann' }));
+    // Her own arrival: the room's figures, sent at once (nothing of it is on its way after).
+    const ownFigures = nextEvent(ann, 'room:updated');
+    await call(ann, 'room:join', { room: 'hall' });
+    await ownFigures;
+    const connections = segmentsSent(port);
+    expect(connections).toHaveLength(1);
+    const annConnection = connections[0] as SentSegments;
+
+    const arrival = nextEvent(ann, 'presence:joined');
+    const figures = nextEvent(ann, 'room:updated');
+    await joined('Bob');
+    expect((await arrival).member.id).toBe('bob');
+    expect((await figures).memberCount).toBe(2);
+
+    const after = segmentsSent(port).find(
+      (connection) => connection.peerPort === annConnection.peerPort,
+    );
+    expect((after?.dataSegmentsOut ?? 0) - annConnection.dataSegmentsOut).toBe(1);
   });
 });

@@ -3,6 +3,7 @@ import { createRelay } from '../cluster/relay';
 import { every } from '../every';
 import type { Services } from '../services';
 import { namespacesOf } from '../socket/engine-internals';
+import { writesTogether } from '../socket/fast-path';
 import {
   type AnnouncedDeparture,
   LOBBY_CHANNEL,
@@ -86,11 +87,21 @@ function announceLocally(io: ParleyIo, departures: AnnouncedDeparture[], members
     const { room, topic, memberCount, visibility, readOnly } = last;
     const presence = presenceModeOf(memberCount, membersMax);
     const changes = group.map(({ member }) => ({ member, joined: false }));
-    for (const { event, payload } of presenceEvents(room, changes, presence)) {
-      namespace.local.to(roomChannel(room)).emit(event, payload as never);
-    }
-    namespace.local
-      .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
-      .emit(ServerEvent.RoomUpdated, { room, topic, memberCount, visibility, readOnly, presence });
+    // One update: each member's socket gets the departures and the figures in one write.
+    writesTogether(() => {
+      for (const { event, payload } of presenceEvents(room, changes, presence)) {
+        namespace.local.to(roomChannel(room)).emit(event, payload as never);
+      }
+      namespace.local
+        .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
+        .emit(ServerEvent.RoomUpdated, {
+          room,
+          topic,
+          memberCount,
+          visibility,
+          readOnly,
+          presence,
+        });
+    });
   }
 }

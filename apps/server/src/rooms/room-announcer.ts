@@ -6,6 +6,7 @@ import {
 } from '@parley/protocol';
 import { presenceModeOf } from '../presence/mode';
 import { type PresenceChangeOf, presenceEvents } from '../presence/presence-events';
+import { writesTogether } from '../socket/fast-path';
 import { type ParleyNamespace, roomChannel } from '../socket/types';
 import type { Stores } from '../stores/types';
 import type { LobbyCounts } from './lobby-counts';
@@ -80,16 +81,25 @@ export function createRoomAnnouncer(
       stores.presence.count(ref),
     ]);
     const presence = presenceModeOf(memberCount, membersMax);
-    for (const { event, payload, except } of presenceEvents(room, changes, presence)) {
-      const to = namespace.to(roomChannel(room));
-      (except ? to.except(except) : to).emit(event, payload as never);
-    }
-    if (!record) return presence;
-    const { topic, visibility, readOnly } = record;
-    const figures = { room, topic, memberCount, visibility, readOnly, presence };
-    namespace.to(roomChannel(room)).emit(ServerEvent.RoomUpdated, figures);
+    const figures = record && {
+      room,
+      topic: record.topic,
+      memberCount,
+      visibility: record.visibility,
+      readOnly: record.readOnly,
+      presence,
+    };
+    // Who came and went and the room's new figures are one update: each member's socket gets
+    // them in one write, not one per event.
+    writesTogether(() => {
+      for (const { event, payload, except } of presenceEvents(room, changes, presence)) {
+        const to = namespace.to(roomChannel(room));
+        (except ? to.except(except) : to).emit(event, payload as never);
+      }
+      if (figures) namespace.to(roomChannel(room)).emit(ServerEvent.RoomUpdated, figures);
+    });
     // A private room's figures are its members' business: lobbies never hear of it.
-    if (visibility === 'public') lobbies.offer(namespace, figures);
+    if (figures?.visibility === 'public') lobbies.offer(namespace, figures);
     return presence;
   }
 

@@ -13,6 +13,8 @@ import { writeBroadcastFramesDirectly } from './broadcast-frames';
 import { answerUpgradesInOneWrite } from './upgrade-answer';
 import { batchEngineWrites } from './write-batching';
 
+export { writesTogether } from './write-batching';
+
 /**
  * The fast path: how a broadcast reaches its recipients' sockets without engine.io's work per
  * recipient (broadcast-frames.ts) and leaves each socket in one system call per event-loop turn
@@ -21,7 +23,8 @@ import { batchEngineWrites } from './write-batching';
  * engine.io and ws, read only through ../engine-internals.ts and pinned exactly in
  * pnpm-workspace.yaml.
  *
- * This is its one seam: the server calls `installFastPath` once and nothing else of this folder.
+ * This is its one seam: the server calls `installFastPath` once, and code that sends one update
+ * as several events wraps them in `writesTogether`; nothing else of this folder is used outside.
  * Off (`FAST_PATH=false`, or when the start-up check finds versions or shapes it was not written
  * against) every packet takes Socket.IO's own path: the same bytes in the same order, slower.
  */
@@ -45,7 +48,10 @@ export interface FastPathStats {
   directFrames: number;
   /** Socket writes held in a cork to leave with the rest of their event-loop turn. */
   heldWrites: number;
-  /** Corks released at the end of a turn: each sends what it held in one system call. */
+  /**
+   * Corks released at the end of a turn or of a `writesTogether` block: each sends what it held
+   * in one system call.
+   */
   batches: number;
 }
 

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from '../../../test/helpers';
 import { type NodeProcess, spawnNode } from '../../../test/node-process';
 import { engineUpgradeRequest } from '../../../test/raw-http';
+import { segmentsSent } from '../../../test/tcp-segments';
 
 const CONNECTIONS = 20;
 
@@ -14,24 +14,6 @@ afterEach(async () => {
   await node?.kill();
   node = undefined;
 });
-
-/**
- * The TCP segments carrying data that the node sent on each of its connections, from the
- * kernel's own per-socket counter (`ss -i`: data_segs_out). Per socket, unlike a process's
- * write count, which the node's other writes (a log line, V8 waking the event loop through an
- * eventfd when a background compile ends) also move.
- */
-function segmentsSentPerConnection(port: number): number[] {
-  const listing = execFileSync(
-    'ss',
-    ['-t', '-i', '-n', '-H', 'state', 'established', `( sport = :${port} )`],
-    { encoding: 'utf8' },
-  );
-  // One connection per pair of lines: addresses, then the counters (the 0s are left out).
-  const lines = listing.split('\n').filter((line) => line.trim() !== '');
-  const counters = lines.filter((_, index) => index % 2 === 1);
-  return counters.map((line) => Number(/\bdata_segs_out:(\d+)/.exec(line)?.[1] ?? 0));
-}
 
 /** Opens a websocket to the engine by hand; resolves once the `101` and the open packet came. */
 function openWebsocket(url: string): Promise<void> {
@@ -61,7 +43,9 @@ async function segmentsPerHandshake(fastPath: boolean): Promise<number[]> {
   });
   for (let i = 0; i < CONNECTIONS; i++) await openWebsocket(node.url);
   // Nothing else is sent before the client speaks (the first ping is 25 s away).
-  const segments = segmentsSentPerConnection(Number(new URL(node.url).port));
+  const segments = segmentsSent(Number(new URL(node.url).port)).map(
+    (connection) => connection.dataSegmentsOut,
+  );
   for (const socket of sockets.splice(0)) socket.destroy();
   await node.kill();
   return segments;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { batchWritesPerTurn } from './write-batching';
+import { batchWritesPerTurn, writesTogether } from './write-batching';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -79,5 +79,69 @@ describe('batchWritesPerTurn', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(writer.writableCorked).toBe(0);
     await expect.poll(() => received.join('')).toBe('H1p1H2p2H3p3');
+  });
+});
+
+describe('writesTogether', () => {
+  it("holds every batched socket's writes from the first until the outermost block ends, then sends each in one flush", async () => {
+    const a = await socketPair();
+    const b = await socketPair();
+    const plain = await socketPair(); // not batched (a long-polling socket, the fast path off)
+    batchWritesPerTurn(a.writer);
+    batchWritesPerTurn(b.writer);
+
+    const answer = writesTogether(() => {
+      a.writer.write('presence');
+      b.writer.write('presence');
+      plain.writer.write('x');
+      writesTogether(() => {
+        a.writer.write('+figures');
+      });
+      // An inner block's end releases nothing: the update is not complete yet.
+      expect(a.writer.writableLength).toBe(16);
+      b.writer.write('+figures');
+      expect(plain.writer.writableCorked).toBe(0);
+      return 'sent';
+    });
+    expect(answer).toBe('sent');
+
+    // Released as the block ended, within the turn: nothing waits for its end.
+    for (const { writer } of [a, b]) {
+      expect(writer.writableCorked).toBe(0);
+      expect(writer.writableLength).toBe(0);
+    }
+    // They flushed in this turn: a later write in it waits for the end of the turn, as usual.
+    a.writer.write('!');
+    expect(a.writer.writableCorked).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.writer.writableCorked).toBe(0);
+
+    const received: string[] = [];
+    a.reader.on('data', (chunk) => received.push(String(chunk)));
+    await expect.poll(() => received.join('')).toBe('presence+figures!');
+  });
+
+  it('releases what it held when the block throws', async () => {
+    const { writer } = await socketPair();
+    batchWritesPerTurn(writer);
+    expect(() =>
+      writesTogether(() => {
+        writer.write('half');
+        throw new Error('broken');
+      }),
+    ).toThrow('broken');
+    expect(writer.writableCorked).toBe(0);
+  });
+
+  it('leaves a socket that is held to the end of the turn held until then', async () => {
+    const { writer } = await socketPair();
+    batchWritesPerTurn(writer);
+    writer.write('first'); // out at once
+    writer.write('second'); // held to the end of the turn
+    writesTogether(() => writer.write('third'));
+    expect(writer.writableCorked).toBe(1);
+    expect(writer.writableLength).toBe(11);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.writableCorked).toBe(0);
   });
 });

@@ -48,6 +48,46 @@ function endTurn(): void {
   }
 }
 
+/**
+ * Inside `writesTogether`: every batched socket is corked from its first write, and released as
+ * the outermost block ends. Nesting depth, and the sockets such a block corked.
+ */
+let togetherDepth = 0;
+const heldTogether: Batched[] = [];
+
+/**
+ * Runs `send` (synchronous: a few emits that make one update, such as a room's presence and
+ * its figures) so that what it writes to each socket leaves in one system call: one write, one
+ * TCP segment, one wake-up of the client, instead of one per event. Nothing waits for the end
+ * of the turn: each socket it corked is released when `send` returns. Sockets the fast path does
+ * not batch (it is off, or the socket is long-polling) are written as usual.
+ */
+export function writesTogether<T>(send: () => T): T {
+  togetherDepth++;
+  try {
+    return send();
+  } finally {
+    togetherDepth--;
+    if (togetherDepth === 0) releaseTogether();
+  }
+}
+
+function releaseTogether(): void {
+  const now = currentTurn();
+  try {
+    for (const socket of heldTogether) {
+      const state = socket[STATE];
+      state.holding = false;
+      state.counts.batches++;
+      plainUncork.call(socket);
+      // It flushed in this turn: anything more for it waits for the end of the turn.
+      state.flushedInTurn = now;
+    }
+  } finally {
+    heldTogether.length = 0;
+  }
+}
+
 /** Where a batched socket keeps its state: one own property, not closures per socket. */
 const STATE = Symbol('parley.writeBatching');
 type Batched = NetSocket & { [STATE]: BatchState };
@@ -81,6 +121,10 @@ function batchedWrite(this: Batched, ...args: Parameters<NetSocket['write']>): b
     state.holding = true;
     this.cork();
     heldThisTurn.push(this);
+  } else if (!state.holding && togetherDepth > 0) {
+    state.holding = true;
+    this.cork();
+    heldTogether.push(this);
   }
   if (state.holding) state.counts.heldWrites++;
   // A write outside the writer's own cork is a whole frame (a prebuilt broadcast frame).
