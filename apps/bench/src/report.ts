@@ -233,6 +233,13 @@ function figures(report: BenchReport): Figure[] {
     (name) => report.idleMemory[name]?.rssPerSocketBytes,
   );
   add('connect + join per second', 'higher', (name) => report.connectRate[name]?.joinsPerSec);
+  // What a join costs the server: the comparison that holds when the load generator, not the
+  // server, set the pace (joins/s then measures the generator).
+  add(
+    'connect + join: server CPU ms per join',
+    'lower',
+    (name) => report.connectRate[name]?.serverCpuMsPerJoin,
+  );
   return rows;
 }
 
@@ -773,6 +780,10 @@ export function renderMarkdown(report: BenchReport): string {
         ['server CPU', (r) => `${int(r.serverCpuPercent)} %`],
         ['server CPU per join', (r) => `${r.serverCpuMsPerJoin} ms`],
         ['generator CPU (its own core)', (r) => `${int(r.generatorCpuPercent)} %`],
+        [
+          'the busier core (what set the pace)',
+          (r) => (r.generatorCpuPercent >= r.serverCpuPercent ? 'load generator' : 'server'),
+        ],
         ['failed', (r) => int(r.failed)],
       ]),
   );
