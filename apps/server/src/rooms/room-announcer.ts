@@ -89,15 +89,18 @@ export function createRoomAnnouncer(
       readOnly: record.readOnly,
       presence,
     };
-    // Who came and went and the room's new figures are one update: each member's socket gets
-    // them in one write, not one per event.
-    writesTogether(() => {
-      for (const { event, payload, except } of presenceEvents(room, changes, presence)) {
+    const events = presenceEvents(room, changes, presence);
+    const emitAll = () => {
+      for (const { event, payload, except } of events) {
         const to = namespace.to(roomChannel(room));
         (except ? to.except(except) : to).emit(event, payload as never);
       }
       if (figures) namespace.to(roomChannel(room)).emit(ServerEvent.RoomUpdated, figures);
-    });
+    };
+    // Who came and went and the room's new figures are one update: each member's socket gets
+    // them in one write, not one per event. (A room in `count` presence gets the figures alone.)
+    if (events.length > 0 && figures) writesTogether(emitAll);
+    else emitAll();
     // A private room's figures are its members' business: lobbies never hear of it.
     if (figures?.visibility === 'public') lobbies.offer(namespace, figures);
     return presence;
