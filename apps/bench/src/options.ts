@@ -41,6 +41,7 @@ const TARGETS: readonly TargetName[] = [
   'parley-scraped',
   'parley-baseline',
   'parley-redis-1',
+  'parley-redis-1-baseline',
   'parley-workers',
 ];
 
@@ -191,8 +192,9 @@ const HELP = `pnpm bench [-- options]
   --targets LIST          ${TARGETS.join(',')}
                           (default: ${DEFAULT_TARGETS.join(',')}; parley-no-metrics is Parley with
                           METRICS=false, parley-scraped Parley with /metrics fetched every second,
-                          parley-baseline Parley from the build given with --baseline-main)
-  --baseline-main PATH    parley-baseline: another build's apps/server/dist/main.js (e.g. before a change)
+                          parley-baseline Parley from the build given with --baseline-main,
+                          parley-redis-1-baseline one such node over Redis)
+  --baseline-main PATH    parley-baseline, parley-redis-1-baseline: another build's apps/server/dist/main.js (e.g. before a change)
   --parley-workers N      parley-workers: PARLEY_WORKERS (2); idle memory past one process's open files needs more
   --parley-env LIST       KEY=VALUE,… given to every Parley node of the run, over the bench's settings
                           (a setting's cost: run once with it, once without)
@@ -340,10 +342,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick ?? false;
   const targets = list(values.targets, TARGETS, DEFAULT_TARGETS);
-  if (targets.includes('parley-baseline') && !values['baseline-main'])
-    throw new Error(
-      '--targets parley-baseline needs --baseline-main PATH (another build’s main.js)',
-    );
+  for (const name of ['parley-baseline', 'parley-redis-1-baseline'] as const) {
+    if (targets.includes(name) && !values['baseline-main'])
+      throw new Error(`--targets ${name} needs --baseline-main PATH (another build’s main.js)`);
+  }
   const roomSize = positive(values['room-size'], 10);
   const cores = availableParallelism();
   return {

@@ -23,6 +23,8 @@ export type TargetName =
   // One Parley process over Redis, and one host's PARLEY_WORKERS=2 (a primary handing
   // connections to two worker processes) over Redis: what every core costs (issue 15).
   | 'parley-redis-1'
+  // The same from the build given with --baseline-main: a change over Redis, side by side.
+  | 'parley-redis-1-baseline'
   | 'parley-workers'
   // Two nodes over a Redis with a replica, acknowledging without and with `WAIT 1`
   // (replicated-acks scenario only: not among --targets).
@@ -101,6 +103,7 @@ export const TARGET_LABELS: Record<TargetName, string> = {
   'parley-baseline': 'Parley, baseline build',
   'parley-redis': 'Parley ×2 + Redis',
   'parley-redis-1': 'Parley ×1 + Redis',
+  'parley-redis-1-baseline': 'Parley ×1 + Redis, baseline build',
   'parley-workers': 'Parley, PARLEY_WORKERS=2 + Redis',
   'parley-redis-replica': 'Parley ×2 + Redis and replica, no WAIT',
   'parley-redis-wait': 'Parley ×2 + Redis and replica, WAIT 1',
@@ -408,6 +411,9 @@ export async function startTarget(name: TargetName, options: StartOptions): Prom
       return startParleyOverRedis(name, options, {});
     case 'parley-redis-1':
       return startParleyOverRedis(name, options, { nodeIds: ['a'] });
+    case 'parley-redis-1-baseline':
+      if (!options.baselineMain) throw new Error(`${name} needs --baseline-main PATH`);
+      return startParleyOverRedis(name, options, { nodeIds: ['a'], main: options.baselineMain });
     case 'parley-workers':
       return startParleyOverRedis(name, options, {
         nodeIds: ['a'],
@@ -493,12 +499,15 @@ async function startParleyOverRedis(
     nodeIds = ['a', 'b'],
     env = {},
     withChildren = false,
+    main,
   }: {
     replica?: boolean;
     waitReplicas?: number;
     nodeIds?: string[];
     env?: Record<string, string>;
     withChildren?: boolean;
+    /** Another build's main.js (a baseline target). */
+    main?: string;
   },
 ): Promise<RunningTarget> {
   const redis = await startRedis({ replica });
@@ -509,12 +518,17 @@ async function startParleyOverRedis(
   for (const pid of redisPids()) pinToCpus(pid, options.cpus);
   const nodes = await Promise.all(
     nodeIds.map((id) =>
-      startParleyNode(`${name}-${id}`, options, {
-        REDIS_URL: redis.url,
-        NODE_ID: `bench-${id}`,
-        ...(waitReplicas !== undefined && { REDIS_WAIT_REPLICAS: String(waitReplicas) }),
-        ...env,
-      }),
+      startParleyNode(
+        `${name}-${id}`,
+        options,
+        {
+          REDIS_URL: redis.url,
+          NODE_ID: `bench-${id}`,
+          ...(waitReplicas !== undefined && { REDIS_WAIT_REPLICAS: String(waitReplicas) }),
+          ...env,
+        },
+        main,
+      ),
     ),
   ).catch(async (error: unknown) => {
     await redis.stop();

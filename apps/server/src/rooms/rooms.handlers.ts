@@ -188,14 +188,15 @@ async function join(
       stores.rooms.get(ref),
     ]);
   const entered = await joinOnce(session, room, read);
-  const [[history, record], { members, count }] =
+  const [[history, record], { members: present, count }] =
     entered?.presence && entered.read
       ? [entered.read, entered.presence]
       : await Promise.all([read(), presentIn(stores, ref)]);
-  // A sample of a big room may miss the joiner, who expects to see themselves.
-  if (!members.some((member) => member.id === session.user.id)) {
-    members.splice(LIMITS.joinMembersMax - 1, Number.POSITIVE_INFINITY, session.user);
-  }
+  // A sample of a big room may miss the joiner, who expects to see themselves. A list of its
+  // own either way: the store's may be shared with other answers.
+  const members = present.some((member) => member.id === session.user.id)
+    ? [...present]
+    : [...present.slice(0, LIMITS.joinMembersMax - 1), session.user];
   const { recovered, page } = history;
   const messages = recovered ?? page.messages;
   return {

@@ -270,6 +270,72 @@ export function describeJoinContract(
       await close();
     });
 
+    it('answers the room as it is after any joins, leaves and renames, on either node (generative)', async () => {
+      const stores = await makeStores({ historyRetention: 10 });
+      const peer = makePeer ? await makePeer(stores) : stores;
+      const nodes = [stores, peer];
+      const byId = (members: readonly Member[]) =>
+        [...members].sort((a, b) => a.id.localeCompare(b.id));
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                node: fc.integer({ min: 0, max: 1 }),
+                user: fc.integer({ min: 0, max: 4 }),
+                connection: fc.integer({ min: 0, max: 5 }),
+                leaves: fc.boolean(),
+                renamed: fc.boolean(),
+                max: fc.constantFrom(3, 100),
+              }),
+              { minLength: 1, maxLength: 30 },
+            ),
+            async (steps) => {
+              const ref = freshRoom();
+              // Open connections: whose, and on which node.
+              const open = new Map<string, { node: number; userId: string }>();
+              for (const step of steps) {
+                const connectionId = `c${step.connection}`;
+                const held = open.get(connectionId);
+                if (step.leaves) {
+                  if (!held) continue;
+                  await nodes[held.node]?.presence.remove(ref, held.userId, connectionId);
+                  open.delete(connectionId);
+                  continue;
+                }
+                if (held) continue;
+                const joiner = {
+                  id: `u${step.user}`,
+                  name: `U${step.user}${step.renamed ? '′' : ''}`,
+                };
+                const entered = await nodes[step.node]?.presence.enter(
+                  ref,
+                  joiner,
+                  connectionId,
+                  step.max,
+                );
+                open.set(connectionId, { node: step.node, userId: joiner.id });
+                // The room as stored, read whole: what the answer must show, names and all.
+                const all = await stores.presence.members(ref);
+                expect(entered?.count).toBe(all.length);
+                const members = entered?.members ?? [];
+                if (all.length <= step.max) expect(byId(members)).toEqual(byId(all));
+                else {
+                  expect(members).toHaveLength(step.max);
+                  for (const member of members) expect(all).toContainEqual(member);
+                }
+                expect(members).toContainEqual(joiner);
+              }
+            },
+          ),
+          { numRuns: 60, seed: 20261203 },
+        );
+      } finally {
+        if (peer !== stores) await peer.close();
+        await stores.close();
+      }
+    });
+
     it('samples a room past the limit, always with the newcomer (generative)', async () => {
       const { presence, close } = await makeStores({ historyRetention: 10 });
       try {

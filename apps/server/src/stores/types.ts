@@ -287,7 +287,8 @@ export interface EnteredPresence {
   /** What `add` answers: the user just arrived (their first connection, not a return). */
   arrived: boolean;
   count: number;
-  members: Member[];
+  /** Shared with other answers (a store may hand the same list to every join of a room). */
+  members: readonly Member[];
 }
 
 export interface PresencePage {
