@@ -235,11 +235,11 @@ function figures(report: BenchReport): Figure[] {
   add('connect + join per second', 'higher', (name) => report.connectRate[name]?.joinsPerSec);
   // What a join costs the server: the comparison that holds when the load generator, not the
   // server, set the pace (joins/s then measures the generator).
-  add(
-    'connect + join: server CPU ms per join',
-    'lower',
-    (name) => report.connectRate[name]?.serverCpuMsPerJoin,
-  );
+  add('connect + join: server CPU ms per join', 'lower', (name) => {
+    const result = report.connectRate[name];
+    // A run in which nobody joined has no cost per join (its 0 would read as the best ratio).
+    return result && result.connected > 0 ? result.serverCpuMsPerJoin : undefined;
+  });
   return rows;
 }
 
@@ -475,7 +475,11 @@ function generatorCores(options: BenchOptions, machineCores: number): number {
  * What stopped the peak from going higher: a server near a full core, the load generator near
  * all of its cores, or neither, when other processes on the machine took the CPU.
  */
-export function limitOf(peak: Measurement, options: BenchOptions, machineCores: number): string {
+export function limitOf(
+  peak: Pick<Measurement, 'serverCpuPercent' | 'generatorCpuPercent'>,
+  options: BenchOptions,
+  machineCores: number,
+): string {
   if (peak.serverCpuPercent >= 90) return 'server CPU';
   if (peak.generatorCpuPercent >= 90 * generatorCores(options, machineCores))
     return 'generator CPU';
@@ -691,7 +695,8 @@ export function renderMarkdown(report: BenchReport): string {
       `Run: \`${report.command}\`, ${report.startedAt}, ${Math.round(report.durationSeconds ?? 0)} s.`,
   );
 
-  const limit = (peak: Measurement) => limitOf(peak, options, machine.cores);
+  const limit = (peak: Pick<Measurement, 'serverCpuPercent' | 'generatorCpuPercent'>) =>
+    limitOf(peak, options, machine.cores);
   const fanoutRows: [string, (result: FanoutResult) => string][] = [
     ['deliveries/s at saturation', (r) => peakCell(r.steps, r.peak)],
     ['what limited it', (r) => limit(r.peak)],
@@ -780,10 +785,7 @@ export function renderMarkdown(report: BenchReport): string {
         ['server CPU', (r) => `${int(r.serverCpuPercent)} %`],
         ['server CPU per join', (r) => `${r.serverCpuMsPerJoin} ms`],
         ['generator CPU (its own core)', (r) => `${int(r.generatorCpuPercent)} %`],
-        [
-          'the busier core (what set the pace)',
-          (r) => (r.generatorCpuPercent >= r.serverCpuPercent ? 'load generator' : 'server'),
-        ],
+        ['what set the pace', (r) => limit(r)],
         ['failed', (r) => int(r.failed)],
       ]),
   );

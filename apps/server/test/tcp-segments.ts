@@ -4,7 +4,10 @@ import { execFileSync } from 'node:child_process';
 export interface SentSegments {
   /** The other end's port. */
   peerPort: number;
-  /** Segments carrying data this end sent (`ss -i`: data_segs_out). */
+  /**
+   * Segments carrying data this end sent (`ss -i`: data_segs_out), its retransmissions left out
+   * (`retrans`: a loaded machine's resends are not what the sender wrote).
+   */
   dataSegmentsOut: number;
 }
 
@@ -15,20 +18,22 @@ export interface SentSegments {
  * also move, it counts only that socket's sends: what its client was woken for.
  */
 export function segmentsSent(localPort: number): SentSegments[] {
+  // One line per connection (-O): its addresses, then its counters (those at 0 left out).
   const listing = execFileSync(
     'ss',
-    ['-t', '-i', '-n', '-H', 'state', 'established', `( sport = :${localPort} )`],
+    ['-t', '-i', '-n', '-H', '-O', 'state', 'established', `( sport = :${localPort} )`],
     { encoding: 'utf8' },
   );
-  // One connection per pair of lines: addresses, then the counters (those at 0 are left out).
-  const lines = listing.split('\n').filter((line) => line.trim() !== '');
-  const connections: SentSegments[] = [];
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    const peer = lines[i]?.trim().split(/\s+/).at(-1) ?? '';
-    connections.push({
-      peerPort: Number(peer.slice(peer.lastIndexOf(':') + 1)),
-      dataSegmentsOut: Number(/\bdata_segs_out:(\d+)/.exec(lines[i + 1] ?? '')?.[1] ?? 0),
+  return listing
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      // Recv-Q, Send-Q, the local address, the peer's, then the counters.
+      const peer = line.trim().split(/\s+/)[3] ?? '';
+      const counter = (pattern: RegExp) => Number(pattern.exec(line)?.[1] ?? 0);
+      return {
+        peerPort: Number(peer.slice(peer.lastIndexOf(':') + 1)),
+        dataSegmentsOut: counter(/\bdata_segs_out:(\d+)/) - counter(/\bretrans:\d+\/(\d+)/),
+      };
     });
-  }
-  return connections;
 }

@@ -292,8 +292,14 @@ export function describeJoinContract(
             ),
             async (steps) => {
               const ref = freshRoom();
-              // Open connections: whose, and on which node.
+              // The model: open connections (whose, on which node), and each user's name as
+              // their latest connection gave it.
               const open = new Map<string, { node: number; userId: string }>();
+              const names = new Map<string, string>();
+              const expected = () => {
+                const present = new Set([...open.values()].map((held) => held.userId));
+                return byId([...present].map((id) => ({ id, name: names.get(id) ?? '' })));
+              };
               for (const step of steps) {
                 const connectionId = `c${step.connection}`;
                 const held = open.get(connectionId);
@@ -301,6 +307,7 @@ export function describeJoinContract(
                   if (!held) continue;
                   await nodes[held.node]?.presence.remove(ref, held.userId, connectionId);
                   open.delete(connectionId);
+                  expect(byId(await stores.presence.members(ref))).toEqual(expected());
                   continue;
                 }
                 if (held) continue;
@@ -315,14 +322,14 @@ export function describeJoinContract(
                   step.max,
                 );
                 open.set(connectionId, { node: step.node, userId: joiner.id });
-                // The room as stored, read whole: what the answer must show, names and all.
-                const all = await stores.presence.members(ref);
-                expect(entered?.count).toBe(all.length);
+                names.set(joiner.id, joiner.name);
+                const room = expected();
+                expect(entered?.count).toBe(room.length);
                 const members = entered?.members ?? [];
-                if (all.length <= step.max) expect(byId(members)).toEqual(byId(all));
+                if (room.length <= step.max) expect(byId(members)).toEqual(room);
                 else {
                   expect(members).toHaveLength(step.max);
-                  for (const member of members) expect(all).toContainEqual(member);
+                  for (const member of members) expect(room).toContainEqual(member);
                 }
                 expect(members).toContainEqual(joiner);
               }

@@ -133,6 +133,28 @@ describe('writesTogether', () => {
     expect(writer.writableCorked).toBe(0);
   });
 
+  it('releases every other socket when releasing one throws, and throws after', async () => {
+    const broken = await socketPair();
+    const healthy = await socketPair();
+    batchWritesPerTurn(broken.writer);
+    batchWritesPerTurn(healthy.writer);
+    // Its flush throws (a stand-in for any synchronous failure while uncorking).
+    const sabotaged = broken.writer as unknown as { _writev: () => never; _write: () => never };
+    sabotaged._writev = sabotaged._write = () => {
+      throw new Error('broken socket');
+    };
+    expect(() =>
+      writesTogether(() => {
+        broken.writer.write('a');
+        healthy.writer.write('b');
+      }),
+    ).toThrow('broken socket');
+    expect(healthy.writer.writableCorked).toBe(0);
+    const received: string[] = [];
+    healthy.reader.on('data', (chunk) => received.push(String(chunk)));
+    await expect.poll(() => received.join('')).toBe('b');
+  });
+
   it('leaves a socket that is held to the end of the turn held until then', async () => {
     const { writer } = await socketPair();
     batchWritesPerTurn(writer);

@@ -41,11 +41,25 @@ function currentTurn(): number {
 function endTurn(): void {
   turnEndScheduled = false;
   turn++;
-  try {
-    for (const held of heldThisTurn) release(held);
-  } finally {
-    heldThisTurn.length = 0;
+  releaseEach(heldThisTurn, release);
+}
+
+/**
+ * Releases every held socket and empties the list. Should one release throw, the others are
+ * released all the same (a socket left corked would never send again) and the first error is
+ * thrown after.
+ */
+function releaseEach(held: Batched[], releaseOne: (socket: Batched) => void): void {
+  let failure: { error: unknown } | undefined;
+  for (const socket of held) {
+    try {
+      releaseOne(socket);
+    } catch (error) {
+      failure ??= { error };
+    }
   }
+  held.length = 0;
+  if (failure) throw failure.error;
 }
 
 /**
@@ -74,18 +88,11 @@ export function writesTogether<T>(send: () => T): T {
 
 function releaseTogether(): void {
   const now = currentTurn();
-  try {
-    for (const socket of heldTogether) {
-      const state = socket[STATE];
-      state.holding = false;
-      state.counts.batches++;
-      plainUncork.call(socket);
-      // It flushed in this turn: anything more for it waits for the end of the turn.
-      state.flushedInTurn = now;
-    }
-  } finally {
-    heldTogether.length = 0;
-  }
+  releaseEach(heldTogether, (socket) => {
+    release(socket);
+    // It flushed in this turn: anything more for it waits for the end of the turn.
+    socket[STATE].flushedInTurn = now;
+  });
 }
 
 /** Where a batched socket keeps its state: one own property, not closures per socket. */
