@@ -9,9 +9,18 @@ import { TARGET_LABELS, type TargetName } from './servers/targets';
 
 export type StormResults = Partial<Record<TargetName, ReconnectStormResult>>;
 
-/** The Parley target the issue's goal is about, and the baseline. */
-const PARLEY: TargetName = 'parley-redis';
+/**
+ * The Parley targets the issue's goal is judged for — two nodes over Redis, and one (like for
+ * like with bare Socket.IO's one process on the servers' core) — and the baseline.
+ */
+const PARLEY_TARGETS: readonly TargetName[] = ['parley-redis', 'parley-redis-1'];
 const BARE: TargetName = 'socketio';
+
+/** The Parley targets of the goal that ran; the first of them when none did. */
+function parleyTargetsOf(results: StormResults): TargetName[] {
+  const ran = PARLEY_TARGETS.filter((name) => results[name] !== undefined);
+  return ran.length > 0 ? ran : [PARLEY_TARGETS[0] as TargetName];
+}
 
 const secs = (value: number | undefined) =>
   value === undefined ? 'not all' : `${(value / 1000).toFixed(2)} s`;
@@ -39,7 +48,10 @@ function runOf(results: StormResults, name: TargetName, signal: RestartSignal) {
 }
 
 /** Parley's time back ÷ bare's, per signal: all back, p50, p99. */
-export function stormRatios(results: StormResults): {
+export function stormRatios(
+  results: StormResults,
+  parleyTarget: TargetName,
+): {
   signal: RestartSignal;
   allBack?: number;
   p50?: number;
@@ -50,7 +62,7 @@ export function stormRatios(results: StormResults): {
     ...new Set(runsOf(results).flatMap(([, result]) => result.runs.map((run) => run.signal))),
   ];
   return signals.map((signal) => {
-    const parley = runOf(results, PARLEY, signal);
+    const parley = runOf(results, parleyTarget, signal);
     const bare = runOf(results, BARE, signal);
     return {
       signal,
@@ -65,21 +77,29 @@ export function stormRatios(results: StormResults): {
   });
 }
 
-/** The issue's goal: every Parley client back within 2× bare Socket.IO's time (SIGKILL). */
-export function stormGoal(results: StormResults): {
+/**
+ * The issue's goal, for each Parley target of it that ran: every client back within 2× bare
+ * Socket.IO's time (SIGKILL).
+ */
+export function stormGoals(results: StormResults): StormGoal[] {
+  return parleyTargetsOf(results).map((name) => stormGoal(results, name));
+}
+
+interface StormGoal {
   goal: string;
   measured: string;
   met: boolean | null;
-} {
-  const kill = stormRatios(results).find((entry) => entry.signal === 'SIGKILL');
-  const parley = runOf(results, PARLEY, 'SIGKILL');
+}
+
+function stormGoal(results: StormResults, parleyTarget: TargetName): StormGoal {
+  const kill = stormRatios(results, parleyTarget).find((entry) => entry.signal === 'SIGKILL');
+  const parley = runOf(results, parleyTarget, 'SIGKILL');
   const bare = runOf(results, BARE, 'SIGKILL');
   const failures = parley
     ? Object.entries(parley.joinFailures).reduce((n, [, count]) => n + count, 0) +
       Object.values(parley.refusals).reduce((n, count) => n + count, 0)
     : 0;
-  const goal =
-    'reconnect storm (SIGKILL): every Parley ×2 + Redis client back (re-joined and caught up) within 2× bare Socket.IO’s time (re-joined), with no `unavailable`';
+  const goal = `reconnect storm (SIGKILL): every ${TARGET_LABELS[parleyTarget]} client back (re-joined and caught up) within 2× bare Socket.IO’s time (re-joined), with no \`unavailable\``;
   if (parley && bare && parley.allBackMs === undefined) {
     return {
       goal,
@@ -233,20 +253,22 @@ export function renderReconnectStorm(results: StormResults, options: BenchOption
     ['', ...columns.map((column) => column.label)],
     rows.map(([label, cell]) => [label, ...columns.map((column) => cell(column.run))]),
   );
-  const ratios = stormRatios(results);
-  const ratioTable = ratios.some((entry) => entry.allBack !== undefined)
-    ? `\n\n${TARGET_LABELS[PARLEY]} ÷ ${TARGET_LABELS[BARE]} (issue goal: all back within 2×)\n\n${table(
-        ['signal', 'all back', 'each back p50', 'each back p99', 'all back, from ready'],
-        ratios.map((entry) => [
-          entry.signal,
-          times(entry.allBack),
-          times(entry.p50),
-          times(entry.p99),
-          times(entry.fromReady),
-        ]),
-      )}`
-    : '';
-  return `${heading}\n\n${main}${ratioTable}`;
+  const ratioTables = parleyTargetsOf(results).map((name) => {
+    const ratios = stormRatios(results, name);
+    return ratios.some((entry) => entry.allBack !== undefined)
+      ? `\n\n${TARGET_LABELS[name]} ÷ ${TARGET_LABELS[BARE]} (issue goal: all back within 2×)\n\n${table(
+          ['signal', 'all back', 'each back p50', 'each back p99', 'all back, from ready'],
+          ratios.map((entry) => [
+            entry.signal,
+            times(entry.allBack),
+            times(entry.p50),
+            times(entry.p99),
+            times(entry.fromReady),
+          ]),
+        )}`
+      : '';
+  });
+  return `${heading}\n\n${main}${ratioTables.join('')}`;
 }
 
 /** Clients back (%) against seconds since the signal, every target and signal: SVG by file name. */

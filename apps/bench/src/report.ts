@@ -5,7 +5,7 @@ import type { MachineDescription } from './proc-stats';
 import { ceilingGoal, ceilingProblems, renderCeiling } from './report-ceiling';
 import { everyCoreGoals, everyCoreProblems, renderEveryCore } from './report-every-core';
 import { int, kib, ms, ratio, table, times } from './report-format';
-import { renderReconnectStorm, stormGoal, stormProblems } from './report-storm';
+import { renderReconnectStorm, stormGoals, stormProblems } from './report-storm';
 import type { BigWorkspaceResult, WorkspaceSize } from './scenarios/big-workspace';
 import { type CeilingResult, measuresCeiling } from './scenarios/ceiling';
 import type { ConnectRateResult } from './scenarios/connect-rate';
@@ -329,7 +329,7 @@ export function checkGoals(report: BenchReport): Goal[] {
         : 'not measured',
     met: listGrowth === undefined ? null : listGrowth <= 1.5,
   });
-  if (report.reconnectStorm) goals.push(stormGoal(report.reconnectStorm));
+  if (report.reconnectStorm) goals.push(...stormGoals(report.reconnectStorm));
   if (report.options.scenarios.includes('every-core'))
     goals.push(...everyCoreGoals(report.everyCore));
   if (report.options.scenarios.includes('ceiling')) goals.push(ceilingGoal(report.ceiling));
