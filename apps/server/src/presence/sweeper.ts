@@ -87,18 +87,15 @@ function announceLocally(io: ParleyIo, departures: AnnouncedDeparture[], members
     const { room, topic, memberCount, visibility, readOnly } = last;
     const presence = presenceModeOf(memberCount, membersMax);
     const changes = group.map(({ member }) => ({ member, joined: false }));
-    const events = presenceEvents(room, changes, presence);
     const figures = { room, topic, memberCount, visibility, readOnly, presence };
-    const emitAll = () => {
-      for (const { event, payload } of events) {
+    // One update: each member's socket gets the departures and the figures in one write.
+    writesTogether(() => {
+      for (const { event, payload } of presenceEvents(room, changes, presence)) {
         namespace.local.to(roomChannel(room)).emit(event, payload as never);
       }
       namespace.local
         .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
         .emit(ServerEvent.RoomUpdated, figures);
-    };
-    // One update: each member's socket gets the departures and the figures in one write.
-    if (events.length > 0) writesTogether(emitAll);
-    else emitAll();
+    });
   }
 }

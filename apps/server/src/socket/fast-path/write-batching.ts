@@ -124,14 +124,19 @@ function batchedWrite(this: Batched, ...args: Parameters<NetSocket['write']>): b
     state.framesTurn = now;
     state.frames = 0;
   }
-  if (!state.holding && (state.flushedInTurn === now || state.inBurst)) {
-    state.holding = true;
-    this.cork();
-    heldThisTurn.push(this);
-  } else if (!state.holding && togetherDepth > 0) {
-    state.holding = true;
-    this.cork();
-    heldTogether.push(this);
+  if (!state.holding) {
+    // Held to the end of the turn (a second flush, a burst), or to the end of a block.
+    const held =
+      state.flushedInTurn === now || state.inBurst
+        ? heldThisTurn
+        : togetherDepth > 0
+          ? heldTogether
+          : undefined;
+    if (held) {
+      state.holding = true;
+      this.cork();
+      held.push(this);
+    }
   }
   if (state.holding) state.counts.heldWrites++;
   // A write outside the writer's own cork is a whole frame (a prebuilt broadcast frame).
