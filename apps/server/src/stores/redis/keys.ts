@@ -69,6 +69,12 @@ export function redisKeys(prefix: string) {
     members: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:members`,
     /** Sorted set of the user ids of `members` (all scored 0): pages through them by id. */
     presentIds: (ref: RoomRef) => `${workspace(ref.workspace)}:presence:${ref.room}:ids`,
+    /**
+     * A token that changes whenever `members` does (and is gone with it): a node that holds the
+     * room's list under the current token is not sent it again.
+     */
+    membersVersion: (ref: RoomRef) =>
+      `${workspace(ref.workspace)}:presence:${ref.room}:members-version`,
     /** Hash of user id -> connection count, for one room. */
     userConnections: (ref: RoomRef) =>
       `${workspace(ref.workspace)}:presence:${ref.room}:user-connections`,

@@ -1,15 +1,14 @@
 import type { Member } from '@parley/protocol';
+import { createGenerations, type GenerationLimits } from './generations';
 
 /**
  * Members as Redis stores them (JSON, one string per user), parsed once and shared while they
- * keep coming back. A join answers up to 100 members, so a room of 100 that everyone re-joins
- * (a restart's reconnect storm) parsed 100 members per join: 10 000 joins, a million parses of
- * the same few thousand strings, the biggest of Parley's own costs in the storm's profile.
+ * keep coming back (a room's list read again after one of its members changed; a presence
+ * page), forgotten in generations (`generations.ts`), so a flood of distinct users costs
+ * bounded memory.
  *
  * Each member is frozen: one object reaches many answers, and nothing may change it for all of
- * them. The cache forgets in generations: a string not asked for in two of them (`generationMs`
- * each) is dropped, so an idle node holds none, and a generation holds at most `maxEntries` (a
- * full one starts the next early), so a flood of distinct users costs bounded memory.
+ * them.
  */
 export interface MemberCache {
   parse(json: string): Member;
@@ -17,35 +16,17 @@ export interface MemberCache {
   stop(): void;
 }
 
-export function createMemberCache({
-  maxEntries = 20_000,
-  generationMs = 10_000,
-}: {
-  maxEntries?: number;
-  generationMs?: number;
-} = {}): MemberCache {
-  let current = new Map<string, Member>();
-  let previous = new Map<string, Member>();
-  const nextGeneration = () => {
-    previous = current;
-    current = new Map();
-  };
-  const clock = setInterval(nextGeneration, generationMs);
-  clock.unref();
-
+export function createMemberCache(limits: GenerationLimits = {}): MemberCache {
+  const parsed = createGenerations<string, Member>(limits);
   return {
     parse(json) {
-      let member = current.get(json);
-      if (member !== undefined) return member;
-      member = previous.get(json) ?? (Object.freeze(JSON.parse(json)) as Member);
-      if (current.size >= maxEntries) nextGeneration();
-      current.set(json, member);
+      let member = parsed.get(json);
+      if (member === undefined) {
+        member = Object.freeze(JSON.parse(json)) as Member;
+        parsed.set(json, member);
+      }
       return member;
     },
-    stop() {
-      clearInterval(clock);
-      current = new Map();
-      previous = new Map();
-    },
+    stop: parsed.stop,
   };
 }

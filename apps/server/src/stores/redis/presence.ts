@@ -2,6 +2,7 @@ import type { Member } from '@parley/protocol';
 import { defineScript } from '@redis/client';
 import type { Departure, PresenceStore, Removal, RoomRef } from '../types';
 import type { RedisClient } from './connections';
+import { createGenerations } from './generations';
 import type { RedisKeys } from './keys';
 import { createMemberCache } from './member-cache';
 
@@ -12,6 +13,7 @@ interface PresenceKeys {
   counts: string;
   departing: string;
   presentIds: string;
+  membersVersion: string;
 }
 
 /** The keys of one room's presence, as every presence script takes them. */
@@ -23,6 +25,7 @@ export function presenceKeysOf(keys: RedisKeys, ref: RoomRef): PresenceKeys {
     counts: keys.counts(ref.workspace),
     departing: keys.departing(ref),
     presentIds: keys.presentIds(ref),
+    membersVersion: keys.membersVersion(ref),
   };
 }
 
@@ -34,6 +37,7 @@ function parsePresenceKeys(parser: { pushKeys(keys: string[]): void }, keys: Pre
     keys.counts,
     keys.departing,
     keys.presentIds,
+    keys.membersVersion,
   ]);
 }
 
@@ -62,23 +66,55 @@ end`;
 type PresentReply = [count: number, members: string[]];
 
 /**
+ * Lua: `membersChanged()`: the members hash (KEYS[2]) changed, so its version (KEYS[7]) does
+ * too — to a value it never had: a count, and Redis's clock, so not even a replica promoted
+ * without the last changes, nor a room emptied (its version goes with its members) and filled
+ * again, gives an old version to another list.
+ */
+const MEMBERS_CHANGED_LUA = `
+local function membersChanged()
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    redis.call('DEL', KEYS[7])
+    return
+  end
+  local last = redis.call('GET', KEYS[7])
+  local n = (last and tonumber(string.match(last, '^%d+')) or 0) + 1
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[7], n .. ':' .. now[1] .. '.' .. now[2])
+end`;
+
+/**
  * Adds one connection of a user to a room. Answers { 1 when the user just arrived: their first
  * connection there, and not a return within the grace of their last one's going (they never
  * stopped counting, and nobody was told they left); 0 otherwise, also for a connection already
  * added — then who is in the room right after: `present` above, with ARGV[5] as the limit ('0'
- * for the count alone), the user among them }.
+ * for the count alone), the user among them, but for a room of at most that many whose members'
+ * version is ARGV[6] the count alone (the node holds that list); then the members' version, ''
+ * for a sample or none }.
  *
- * KEYS: connections, members, user connections, workspace counts, departing, present ids.
- * ARGV: connection id, user id, member JSON, room, members limit.
+ * KEYS: connections, members, user connections, workspace counts, departing, present ids,
+ * members version. ARGV: connection id, user id, member JSON, room, members limit, the version
+ * of the list the node holds ('' for none).
  */
 export const addConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 6,
+  NUMBER_OF_KEYS: 7,
   SCRIPT: `${PRESENT_LUA}
+${MEMBERS_CHANGED_LUA}
 local function answer(arrived)
-  return {arrived, present(KEYS[2], tonumber(ARGV[5]), ARGV[2], ARGV[3])}
+  local limit = tonumber(ARGV[5])
+  local count = redis.call('HLEN', KEYS[2])
+  if limit > 0 and count <= limit then
+    local version = redis.call('GET', KEYS[7]) or ''
+    if version ~= '' and version == ARGV[6] then return {arrived, {count}, version} end
+    return {arrived, {count, redis.call('HVALS', KEYS[2])}, version}
+  end
+  return {arrived, present(KEYS[2], limit, ARGV[2], ARGV[3]), ''}
 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return answer(0) end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if redis.call('HGET', KEYS[2], ARGV[2]) ~= ARGV[3] then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  membersChanged()
+end
 redis.call('ZADD', KEYS[6], 0, ARGV[2])
 if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return answer(0) end
 if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return answer(0) end
@@ -92,14 +128,21 @@ return answer(1)`,
     memberJson: string,
     room: string,
     membersMax: number,
+    knownVersion: string,
   ) {
     parsePresenceKeys(parser, keys);
-    parser.push(connectionId, userId, memberJson, room, String(membersMax));
+    parser.push(connectionId, userId, memberJson, room, String(membersMax), knownVersion);
   },
-  transformReply: ([arrived, [count, members]]: [number, PresentReply]) => ({
+  transformReply: ([arrived, [count, members], version]: [
+    number,
+    [count: number, members?: string[]],
+    string,
+  ]) => ({
     arrived: Number(arrived) === 1,
     count: Number(count),
+    /** Undefined: the list of `version`, which the node holds. */
     members,
+    version: String(version),
   }),
 });
 
@@ -122,12 +165,15 @@ return present(KEYS[1], tonumber(ARGV[1]), '', '')`,
  * Lua: `leave(user)`: the user leaves the room for good, answering their member JSON (KEYS as
  * above, ARGV[2] the room).
  */
-const LEAVE_LUA = `
+const LEAVE_LUA = `${MEMBERS_CHANGED_LUA}
 local function leave(user)
   redis.call('HDEL', KEYS[3], user)
   redis.call('HDEL', KEYS[5], user)
   local member = redis.call('HGET', KEYS[2], user)
-  redis.call('HDEL', KEYS[2], user)
+  if member then
+    redis.call('HDEL', KEYS[2], user)
+    membersChanged()
+  end
   redis.call('ZREM', KEYS[6], user)
   if redis.call('HINCRBY', KEYS[4], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[2]) end
   return member
@@ -142,7 +188,7 @@ end`;
  * KEYS: as above. ARGV: connection id, room, grace ms ('0': none), now ms.
  */
 export const removeConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 6,
+  NUMBER_OF_KEYS: 7,
   SCRIPT: `${LEAVE_LUA}
 local user = redis.call('HGET', KEYS[1], ARGV[1])
 if not user then return {0} end
@@ -176,7 +222,7 @@ return {2, leave(user)}`,
  * KEYS: as above. ARGV: grace ms ('0': none), room, now ms, then the connection ids.
  */
 export const removeConnectionsScript = defineScript({
-  NUMBER_OF_KEYS: 6,
+  NUMBER_OF_KEYS: 7,
   SCRIPT: `${LEAVE_LUA}
 local grace = tonumber(ARGV[1])
 local left = {}
@@ -216,7 +262,7 @@ return left`,
  * KEYS: as above. ARGV: user id, room, now ms.
  */
 export const settleDepartureScript = defineScript({
-  NUMBER_OF_KEYS: 6,
+  NUMBER_OF_KEYS: 7,
   SCRIPT: `${LEAVE_LUA}
 local user = ARGV[1]
 local due = tonumber(redis.call('HGET', KEYS[5], user))
@@ -385,6 +431,16 @@ export function createRedisPresenceStore(
   const pending = new Map<string, { ref: RoomRef; userId: string; connectionId: string }>();
   // Who is in a room is read on every join, mostly the same users again: parsed once each.
   const memberCache = createMemberCache();
+  /**
+   * Each room's member list as this node last read it whole, by the members hash's key, with
+   * its version: a join of a room that did not change since is answered from here instead of
+   * Redis sending (and this node parsing) the same list again. A restart's reconnect storm
+   * re-joins rooms of 100 whose members all stay (they have the grace to come back): one list
+   * read per room instead of per join.
+   */
+  const memberLists = createGenerations<string, { version: string; members: readonly Member[] }>({
+    maxEntries: 10_000,
+  });
   const pendingKey = (ref: RoomRef, connectionId: string) =>
     `${ref.workspace}/${ref.room}/${connectionId}`;
   /**
@@ -530,11 +586,39 @@ export function createRedisPresenceStore(
   }
 
   /**
+   * Adds the connection to the room (`addConnection` below), answering who is there right
+   * after: up to `membersMax` of them, parsed, or the list this node holds when the room did not
+   * change since it read it.
+   */
+  async function enter(ref: RoomRef, member: Member, connectionId: string, membersMax: number) {
+    const roomKeys = presenceKeys(ref);
+    const known = membersMax > 0 ? memberLists.get(roomKeys.members) : undefined;
+    const entered = await addConnection(ref, roomKeys, member, connectionId, membersMax, known);
+    const { arrived, count, version } = entered;
+    if (!entered.members) {
+      // Unchanged since this node read it: Redis answered only if the version was the one held.
+      if (!known) throw new Error('Redis answered no member list for a room not held');
+      return { arrived, count, members: known.members };
+    }
+    const members = entered.members.map(memberCache.parse);
+    // A whole list (a sample has no version) is kept for the next join.
+    if (version !== '') memberLists.set(roomKeys.members, { version, members });
+    return { arrived, count, members };
+  }
+
+  /**
    * Records the connection under this node, then in the room (so a survivor can always remove
    * what a node that dies leaves behind), answering the room right after (`addConnectionScript`).
    * Where Redis carries out commands in the order sent, both go in one round trip.
    */
-  async function enter(ref: RoomRef, member: Member, connectionId: string, membersMax: number) {
+  async function addConnection(
+    ref: RoomRef,
+    roomKeys: PresenceKeys,
+    member: Member,
+    connectionId: string,
+    membersMax: number,
+    known: { version: string } | undefined,
+  ) {
     const key = pendingKey(ref, connectionId);
     pending.delete(key);
     try {
@@ -544,12 +628,13 @@ export function createRedisPresenceStore(
       );
       if (!inOrder) await indexing;
       const adding = client.addConnection(
-        presenceKeys(ref),
+        roomKeys,
         connectionId,
         member.id,
         JSON.stringify(member),
         ref.room,
         membersMax,
+        known?.version ?? '',
       );
       // Both settle before this answers; a failed index undoes the add (below) all the same.
       const [indexed, added] = await Promise.allSettled([indexing, adding]);
@@ -573,10 +658,7 @@ export function createRedisPresenceStore(
       return (await enter(ref, member, connectionId, 0)).arrived;
     },
 
-    async enter(ref, member, connectionId, membersMax) {
-      const { arrived, count, members } = await enter(ref, member, connectionId, membersMax);
-      return { arrived, count, members: members.map(memberCache.parse) };
-    },
+    enter,
 
     async remove(ref, userId, connectionId, graceMs = 0) {
       try {
@@ -635,6 +717,7 @@ export function createRedisPresenceStore(
 
     async stop() {
       memberCache.stop();
+      memberLists.stop();
       // Still holding connections, with a grace to give their users: the connections were cut
       // off by the stop, not left, so the node stops the way a crash does, with the grace
       // guaranteed — it stays alive for just the grace (one command, however many it holds).
