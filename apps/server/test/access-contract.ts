@@ -133,7 +133,7 @@ export function describeAccessContract(
       const stores = await open();
       const ref = fresh();
       const heard: AppendedEntry[] = [];
-      stores.history.onAppended(
+      await stores.history.onAppended(
         (appended) => heard.push(appended),
         (r) => r.room === ref.room,
       );

@@ -196,7 +196,7 @@ export function createMemoryHistoryStore(
       return logOf(ref)?.lastSeq ?? 0;
     },
 
-    onAppended(listener, wants = () => true) {
+    async onAppended(listener, wants = () => true) {
       subscribers.push({ listener, wants });
     },
   };

@@ -73,7 +73,7 @@ describe('rooms wedged by older versions', () => {
     try {
       const { keys, ref, client } = await wedgedRoom(stores, prefix, 'general');
       const heard: AppendedEntry[] = [];
-      stores.history.onAppended((appended) => heard.push(appended));
+      await stores.history.onAppended((appended) => heard.push(appended));
       const sent = await stores.history.append(ref, {
         author: { id: 'bo', name: 'Bo' },
         text: 'back',
