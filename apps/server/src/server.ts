@@ -45,6 +45,7 @@ import {
   waitingBytes,
 } from './socket/engine-internals';
 import { type FastPathStats, installFastPath } from './socket/fast-path';
+import { jsonPacketParser } from './socket/json-packets';
 import { createSlowReaders } from './socket/slow-readers';
 import { type InterServerEvents, isRoomChannel, type ParleyIo } from './socket/types';
 import { createMemoryStores } from './stores/memory';
@@ -172,6 +173,8 @@ export function createParleyServer(
     allowRequest: (req, answer) => gate.allowRequest(req, answer),
     serveClient: false,
     cleanupEmptyChildNamespaces: true,
+    // Parley's events are JSON: no walk of every answer for binary parts (socket/json-packets.ts).
+    parser: jsonPacketParser,
     ...(backend.adapter && { adapter: backend.adapter }),
   });
   // Without WEBHOOK_URLS a no-op: nothing is queued and nothing else changes.
