@@ -111,11 +111,12 @@ local function answer(arrived)
   return {arrived, present(KEYS[2], limit, ARGV[2], ARGV[3]), ''}
 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return answer(0) end
-if redis.call('HGET', KEYS[2], ARGV[2]) ~= ARGV[3] then
+local stored = redis.call('HGET', KEYS[2], ARGV[2])
+if stored ~= ARGV[3] then
   redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  if not stored then redis.call('ZADD', KEYS[6], 0, ARGV[2]) end
   membersChanged()
 end
-redis.call('ZADD', KEYS[6], 0, ARGV[2])
 if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return answer(0) end
 if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return answer(0) end
 redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
