@@ -7,6 +7,7 @@ import { type HistoryEntry, isChange, type Member, type Message } from '@parley/
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AppendedEntry, AppendResult, Stored, Stores } from '../src/stores/types';
+import { feedHeard } from './feed';
 
 const ana: Member = { id: 'ana', name: 'Ana' };
 const bo: Member = { id: 'bo', name: 'Bo' };
@@ -133,10 +134,11 @@ export function describeAccessContract(
       const stores = await open();
       const ref = fresh();
       const heard: AppendedEntry[] = [];
-      await stores.history.onAppended(
+      stores.history.onAppended(
         (appended) => heard.push(appended),
         (r) => r.room === ref.room,
       );
+      await feedHeard(stores.history);
       const first = stored(
         await stores.history.append(ref, { author: ana, text: 'helo', clientMsgId: 'a' }),
       );

@@ -21,7 +21,7 @@ function roomsDeliveryWants(): RoomFilter {
   io = new Server() as ParleyIo;
   stores = createMemoryStores({ historyRetention: 10 });
   let wants: RoomFilter | undefined;
-  stores.history.onAppended = async (_listener, filter) => {
+  stores.history.onAppended = (_listener, filter) => {
     wants = filter;
   };
   deliverStoredMessages(io, { stores } as Services);

@@ -18,8 +18,7 @@ export function deliverStoredMessages(io: ParleyIo, { stores, metrics }: Service
   const hasLocalSockets = ({ workspace, room }: RoomRef) =>
     namespacesOf(io).of(workspace)?.adapter.rooms.has(roomChannel(room)) ?? false;
 
-  // Listening from the start: no socket is here before the node serves, so none misses one.
-  void stores.history.onAppended(({ ref, entry, origin }) => {
+  stores.history.onAppended(({ ref, entry, origin }) => {
     const namespace = namespacesOf(io).of(ref.workspace);
     if (!namespace) return;
     const channel = roomChannel(ref.room);

@@ -141,11 +141,9 @@ export interface HistoryStore {
   /**
    * Calls `listener` for every message stored from now on, by any node, in `seq` order within
    * each room: the order the store assigned, so every node can deliver in that order. Only
-   * rooms `wants` accepts are decoded and passed on (default: every room). Resolves once the
-   * store listens (a Redis subscription is made asynchronously): entries stored after that are
-   * heard.
+   * rooms `wants` accepts are decoded and passed on (default: every room).
    */
-  onAppended(listener: (appended: AppendedEntry) => void, wants?: RoomFilter): Promise<void>;
+  onAppended(listener: (appended: AppendedEntry) => void, wants?: RoomFilter): void;
   /**
    * Changes the message at `seq` in place and appends the change as an entry with the next `seq`
    * (announced like a message). `change` gets the message as it is and answers it changed, or

@@ -196,7 +196,7 @@ export function createMemoryHistoryStore(
       return logOf(ref)?.lastSeq ?? 0;
     },
 
-    async onAppended(listener, wants = () => true) {
+    onAppended(listener, wants = () => true) {
       subscribers.push({ listener, wants });
     },
   };

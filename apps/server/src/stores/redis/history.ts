@@ -81,8 +81,6 @@ export function createRedisHistoryStore(
   heard?: (delivered: boolean) => void,
 ): HistoryStore {
   const subscribers: { listener: (appended: AppendedEntry) => void; wants: RoomFilter }[] = [];
-  /** The feed's one subscription, made by the first listener. */
-  let listening: Promise<void> | undefined;
   const deliver = (appended: AppendedEntry, interested: typeof subscribers) => {
     for (const { listener } of interested) listener(appended);
   };
@@ -286,9 +284,9 @@ export function createRedisHistoryStore(
     onAppended(listener, wants = () => true) {
       // The subscriber client renews its subscriptions after every reconnect.
       // A failure here means the client was closed: there is nothing left to listen for.
-      listening ??= subscriber.subscribe(keys.appendedChannel, hear).catch(() => {});
+      if (subscribers.length === 0)
+        subscriber.subscribe(keys.appendedChannel, hear).catch(() => {});
       subscribers.push({ listener, wants });
-      return listening;
     },
   };
 }
