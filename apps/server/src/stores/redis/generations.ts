@@ -8,6 +8,8 @@ export interface Generations<K, V> {
   /** The value, kept in the current generation (brought forward from the previous one). */
   get(key: K): V | undefined;
   set(key: K, value: V): void;
+  /** Forgets everything. */
+  clear(): void;
   /** Forgets everything and stops the clock (the store is closing). */
   stop(): void;
 }
@@ -29,6 +31,10 @@ export function createGenerations<K, V>({
   };
   const clock = setInterval(nextGeneration, generationMs);
   clock.unref();
+  const clear = () => {
+    current = new Map();
+    previous = new Map();
+  };
   const set = (key: K, value: V) => {
     if (current.size >= maxEntries) nextGeneration();
     current.set(key, value);
@@ -43,10 +49,10 @@ export function createGenerations<K, V>({
       return old;
     },
     set,
+    clear,
     stop() {
       clearInterval(clock);
-      current = new Map();
-      previous = new Map();
+      clear();
     },
   };
 }

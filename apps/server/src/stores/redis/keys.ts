@@ -102,6 +102,12 @@ export function redisKeys(prefix: string) {
     nodeReports: `${prefix}node-reports`,
     /** Set of the ids of every node that registered and has not been cleaned up. */
     nodes: `${prefix}nodes`,
+    /**
+     * Set of the ids of registered nodes that keep every room's `membersVersion`. A node of an
+     * older version changes a room's members without changing its version, so a node holds
+     * member lists only while every registered node is in this set (presence.ts).
+     */
+    versionedNodes: `${prefix}nodes-keeping-members-versions`,
     /** Token bucket of one key of a scoped rate limiter (an API key's name, say). */
     rate: (key: string) => `${prefix}rate:{${key}}`,
     /**

@@ -2,6 +2,8 @@ import type { Member } from '@parley/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openRedisStores, startRedis, type TestRedis, uniquePrefix } from '../../../test/redis';
 import type { RoomRef } from '../types';
+import { redisKeys } from './keys';
+import type { RedisPresenceStore } from './presence';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -64,18 +66,81 @@ it('re-joins of a room that did not change are answered with the list the node h
   }
 });
 
-it('keeps nothing of a room everyone left: its members version goes with its members', async () => {
-  const { one, prefix } = await twoNodes();
+it('keeps nothing of a room everyone left, and answers its new members when it fills again', async () => {
+  const { one, other, prefix } = await twoNodes();
   try {
     const ref: RoomRef = { workspace: 'acme', room: 'emptied' };
-    for (let i = 0; i < 3; i++) await one.presence.enter(ref, member(i), `s${i}`, 100);
     const roomKeys = () => one.connections.commands.keys(`${prefix}*presence:emptied*`);
+    // One member, one change: the version the node holds is the first one the room ever had.
+    expect((await one.presence.enter(ref, member(0), 's0', 100)).members).toEqual([member(0)]);
     expect((await roomKeys()).some((key) => key.endsWith(':members-version'))).toBe(true);
-    for (let i = 0; i < 3; i++) await one.presence.remove(ref, `u${i}`, `s${i}`);
+    await one.presence.remove(ref, 'u0', 's0');
     expect(await roomKeys()).toEqual([]);
-    // Filled again, it answers its new members, not a list from before.
+    // Filled again by one change, its version starts over: only Redis's clock tells it apart
+    // from the one the node holds, and the node must not answer the list it holds.
     expect((await one.presence.enter(ref, member(9), 's9', 100)).members).toEqual([member(9)]);
   } finally {
+    await other.close();
+    await one.close();
+  }
+});
+
+it("hears of leaves that end a grace, and of a stopped node's users removed all at once", async () => {
+  const { one, other, listsRead } = await twoNodes();
+  try {
+    const ref: RoomRef = { workspace: 'acme', room: 'leaving' };
+    for (let i = 0; i < 4; i++) await other.presence.enter(ref, member(i), `o${i}`, 100);
+    const held = await one.presence.enter(ref, member(9), 'a9', 100);
+    expect(held.members).toHaveLength(5);
+    // u0 leaves with a grace of 1 ms, which has ended when it is settled.
+    const leftAt = Date.now();
+    expect(await other.presence.remove(ref, 'u0', 'o0', 1)).toBe('leaving');
+    while (Date.now() <= leftAt + 1) {
+      // The grace is 1 ms of the clock that settle reads: wait it out, whatever the machine.
+    }
+    expect(await other.presence.settle(ref, 'u0')).toEqual(member(0));
+    const afterSettle = await one.presence.enter(ref, member(9), 'b9', 100);
+    expect(afterSettle.members.map((m) => m.id).sort()).toEqual(['u1', 'u2', 'u3', 'u9']);
+    // The other node stops with no grace to give: its users are removed in one script call.
+    const read = await listsRead();
+    await other.close();
+    const afterStop = await one.presence.enter(ref, member(9), 'c9', 100);
+    expect(afterStop.members).toEqual([member(9)]);
+    expect(await listsRead()).toBeGreaterThan(read);
+  } finally {
+    await one.close();
+  }
+});
+
+it('holds no list while a node of an older version is registered, whose changes leave the version as it was', async () => {
+  const { one, other, prefix, listsRead } = await twoNodes();
+  const redis = one.connections.commands;
+  const keys = redisKeys(prefix);
+  const presence = one.presence as RedisPresenceStore;
+  try {
+    const ref: RoomRef = { workspace: 'acme', room: 'rolling' };
+    for (let i = 0; i < 3; i++) await presence.enter(ref, member(i), `s${i}`, 100);
+    // A node of the version before joins (a rolling deploy): registered and alive, and not
+    // among the nodes that keep the members versions. This node hears of it at its heartbeat.
+    await redis.sAdd(keys.nodes, 'old-node');
+    await redis.set(keys.alive('old-node'), '1', { PX: 60_000 });
+    await presence.heartbeat();
+    // It renames someone as its scripts did: the member rewritten, the version left as it was.
+    await redis.hSet(keys.members(ref), 'u1', JSON.stringify(member(1, 'Renamed')));
+    const meanwhile = await presence.enter(ref, member(0), 'x0', 100);
+    expect(meanwhile.members).toContainEqual(member(1, 'Renamed'));
+    expect(meanwhile.members).not.toContainEqual(member(1));
+
+    // Once it is gone, lists are held again.
+    await redis.sRem(keys.nodes, 'old-node');
+    await presence.heartbeat();
+    await presence.enter(ref, member(2), 'x2', 100);
+    const read = await listsRead();
+    const again = await presence.enter(ref, member(0), 'y0', 100);
+    expect(again.members).toContainEqual(member(1, 'Renamed'));
+    expect(await listsRead()).toBe(read);
+  } finally {
+    await other.close();
     await one.close();
   }
 });

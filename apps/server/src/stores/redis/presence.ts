@@ -442,6 +442,12 @@ export function createRedisPresenceStore(
   const memberLists = createGenerations<string, { version: string; members: readonly Member[] }>({
     maxEntries: 10_000,
   });
+  /**
+   * Whether every registered node keeps the members versions (judged at each heartbeat): one of
+   * an older version (a rolling deploy from it, or back to it) changes members without changing
+   * their version, so while one is registered this node holds no list and trusts none it held.
+   */
+  let listsTrusted = false;
   const pendingKey = (ref: RoomRef, connectionId: string) =>
     `${ref.workspace}/${ref.room}/${connectionId}`;
   /**
@@ -583,6 +589,7 @@ export function createRedisPresenceStore(
       await reapNode(node);
       await client.del(keys.nodeConnections(node));
       await client.sRem(keys.nodes, node);
+      await client.sRem(keys.versionedNodes, node);
     }
   }
 
@@ -593,7 +600,7 @@ export function createRedisPresenceStore(
    */
   async function enter(ref: RoomRef, member: Member, connectionId: string, membersMax: number) {
     const roomKeys = presenceKeys(ref);
-    const known = membersMax > 0 ? memberLists.get(roomKeys.members) : undefined;
+    const known = listsTrusted && membersMax > 0 ? memberLists.get(roomKeys.members) : undefined;
     const entered = await addConnection(ref, roomKeys, member, connectionId, membersMax, known);
     const { arrived, count, version } = entered;
     if (!entered.members) {
@@ -603,7 +610,7 @@ export function createRedisPresenceStore(
     }
     const members = entered.members.map(memberCache.parse);
     // A whole list (a sample has no version) is kept for the next join.
-    if (version !== '') memberLists.set(roomKeys.members, { version, members });
+    if (version !== '' && listsTrusted) memberLists.set(roomKeys.members, { version, members });
     return { arrived, count, members };
   }
 
@@ -652,6 +659,14 @@ export function createRedisPresenceStore(
   async function heartbeat(): Promise<void> {
     await client.set(keys.alive(nodeId), '1', { PX: aliveMs });
     await client.sAdd(keys.nodes, nodeId);
+    await client.sAdd(keys.versionedNodes, nodeId);
+    const [registered, versioned] = await Promise.all([
+      client.sMembers(keys.nodes),
+      client.sMembers(keys.versionedNodes),
+    ]);
+    const keeping = new Set(versioned);
+    listsTrusted = registered.every((node) => keeping.has(node));
+    if (!listsTrusted) memberLists.clear();
   }
 
   return {
@@ -737,6 +752,7 @@ export function createRedisPresenceStore(
       // this node no longer heartbeats.
       if ((await client.sCard(keys.nodeConnections(nodeId))) === 0) {
         await client.sRem(keys.nodes, nodeId);
+        await client.sRem(keys.versionedNodes, nodeId);
       }
     },
   };
