@@ -588,9 +588,14 @@ export function createRedisPresenceStore(
       if (claimed !== 'OK') continue;
       await reapNode(node);
       await client.del(keys.nodeConnections(node));
-      await client.sRem(keys.nodes, node);
-      await client.sRem(keys.versionedNodes, node);
+      await unregister(node);
     }
+  }
+
+  /** Takes a node out of the registry, and out of the nodes keeping members versions with it. */
+  async function unregister(node: string): Promise<void> {
+    await client.sRem(keys.nodes, node);
+    await client.sRem(keys.versionedNodes, node);
   }
 
   /**
@@ -751,8 +756,7 @@ export function createRedisPresenceStore(
       // Connections whose removal failed stay recorded: survivors clean them up soon, since
       // this node no longer heartbeats.
       if ((await client.sCard(keys.nodeConnections(nodeId))) === 0) {
-        await client.sRem(keys.nodes, nodeId);
-        await client.sRem(keys.versionedNodes, nodeId);
+        await unregister(nodeId);
       }
     },
   };
