@@ -3,6 +3,7 @@ import { authenticateHandshake } from './auth/handshake';
 import { memberHandlers } from './members/members.handlers';
 import { messageHandlers } from './messages/messages.handlers';
 import { presenceHandlers } from './presence/presence.handlers';
+import { joinOnConnect, readJoinsOnConnect } from './rooms/joins-on-connect';
 import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
@@ -31,7 +32,11 @@ export function attachChat(io: ParleyIo, services: Services): void {
 
   const workspaces = io.of(CHAT_NAMESPACE_PATTERN);
   workspaces.use(
-    authenticateHandshake(services.tokens, (code) => services.metrics.handshake('workspace', code)),
+    authenticateHandshake(
+      services.tokens,
+      (code) => services.metrics.handshake('workspace', code),
+      readJoinsOnConnect,
+    ),
   );
   workspaces.on('connection', (socket) => {
     const session = createSession(socket, services);
@@ -39,6 +44,7 @@ export function attachChat(io: ParleyIo, services: Services): void {
     // The socket that tells the connection why, if the server has to close it.
     session.budget.speaker ??= socket;
     socket.on('disconnecting', onDisconnecting);
+    joinOnConnect(session);
   });
 }
 

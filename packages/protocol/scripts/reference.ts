@@ -7,6 +7,7 @@ import {
   clientEvents,
   ERROR_CODE_MEANINGS,
   ERROR_CODES,
+  HandshakeAuth,
   HttpErrorResponse,
   HttpPath,
   LIMITS,
@@ -110,7 +111,7 @@ export function renderReference(): string {
 <!-- Generated from packages/protocol by \`pnpm docs:protocol\`; a test fails if it is stale. Do not edit. -->
 
 Clients connect with Socket.IO 4 to the namespace \`/chat/<workspace>\` and pass a token in the
-handshake: \`io(url + "/chat/acme", { auth: { token } })\`. A refused connection gets a
+handshake: \`io(url + "/chat/acme", { auth: { token } })\` (see Handshake). A refused connection gets a
 \`connect_error\` whose \`message\` says why and whose \`data.code\` is an error code below.
 
 Every client event takes an acknowledgement callback, answered with a \`Result\`:
@@ -127,6 +128,14 @@ entry can arrive both in an answer and as an event: deduplicate by \`seq\`.
 A refusal answers \`forbidden\` with a \`reason\` a client can word (see ErrorBody); who may do what
 is explained in docs/access-control.md.
 `);
+
+  out.push(`## Handshake
+
+Socket.IO's \`auth\` object. With \`join\`, the connection joins those rooms itself and answers them in
+one \`rooms:joined\` event: a reconnecting client is back in its rooms, caught up from \`since\`,
+without a \`room:join\` round trip per room.
+
+${fieldTable(toJson(HandshakeAuth, 'input'))}`);
 
   out.push('## Client → server events\n');
   for (const [event, spec] of Object.entries(clientEvents)) {

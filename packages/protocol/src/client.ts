@@ -19,6 +19,11 @@ export interface ChatClientOptions extends Partial<ManagerOptions & SocketOption
   workspace: string;
   /** A Parley token; a function is called on every (re)connection, so a renewed token is used. */
   token: string | (() => string | Promise<string>);
+  /**
+   * Rooms to join as part of each (re)connection (the handshake's `join`), asked when the
+   * connection is made: the answers come in one `rooms:joined` event. Empty: none.
+   */
+  join?: () => PayloadInputOf<'room:join'>[];
 }
 
 /** Opens (unless `autoConnect: false`) a typed socket to `/chat/<workspace>`. */
@@ -26,6 +31,7 @@ export function createChatClient({
   url,
   workspace,
   token,
+  join,
   ...options
 }: ChatClientOptions): ChatSocket {
   const base = url.replace(/\/+$/, '');
@@ -33,7 +39,11 @@ export function createChatClient({
     ...options,
     auth: (send) => {
       Promise.resolve(typeof token === 'function' ? token() : token).then(
-        (value) => send({ token: value }),
+        (value) => {
+          // Read once the token is there, just before the handshake leaves.
+          const rooms = join?.() ?? [];
+          send(rooms.length > 0 ? { token: value, join: rooms } : { token: value });
+        },
         () => send({}),
       );
     },

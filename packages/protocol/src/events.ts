@@ -39,6 +39,7 @@ export const ServerEvent = {
   RoomRemoved: 'room:removed',
   RoomRole: 'room:role',
   PresenceChanged: 'presence:changed',
+  RoomsJoined: 'rooms:joined',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -200,6 +201,11 @@ export const serverEvents = {
     payload: a.RoomRole,
     summary:
       'You were added to the room, or your role in it changed: the room as you may now see it, with your role. Sent to every socket of yours in the workspace, joined or not, so a private room you were added to appears in your list at once.',
+  },
+  [ServerEvent.RoomsJoined]: {
+    payload: s.RoomsJoined,
+    summary:
+      "The answers to the rooms the handshake asked to join (`auth.join`), sent once, right after the connection: each room's as `room:join` would answer it. A room refused here (`rate_limited`, `unavailable`) is asked again with `room:join`. Sent only when the handshake had `join`.",
   },
   [ServerEvent.ServerShutdown]: {
     payload: s.ServerShutdown,

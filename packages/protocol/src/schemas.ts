@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS, textLength } from './limits';
 import { RoomName } from './names';
+import { resultSchema } from './result';
 import { Role, Visibility } from './roles';
 import {
   hasVisibleCharacter,
@@ -208,6 +209,22 @@ export const RoomJoinPayload = z.object({
         "The `id` of the client's message at `since`. When the server's message there differs (its history was reset, as when an in-memory server restarts), the answer is the latest page, not a recovery.",
     }),
 });
+/**
+ * What a client passes as Socket.IO's `auth` when it connects. `join` asks to join rooms as part
+ * of the connection: what a reconnecting client does first anyway, without a round trip more.
+ */
+export const HandshakeAuth = z.object({
+  token: z
+    .string()
+    .meta({ description: 'A Parley token (a guest token, or one your backend signed).' }),
+  join: z
+    .array(RoomJoinPayload)
+    .max(LIMITS.roomsPerSocketMax)
+    .optional()
+    .meta({
+      description: `Rooms to join once connected, each as \`room:join\`'s payload (with \`since\` to catch up), at most ${LIMITS.roomsPerSocketMax}. Answered by one \`rooms:joined\` event right after the connection, with an answer per room as \`room:join\` would give it; a list that does not match this schema refuses the connection with \`invalid_payload\`.`,
+    }),
+});
 export const RoomLeavePayload = z.object({ room: RoomName });
 export const RoomListPayload = z.object({
   cursor: RoomName.optional().meta({
@@ -286,6 +303,13 @@ export const RoomJoinAck = z.object({
   recovered: z.boolean().meta({
     description:
       'True when `since` was given and `messages` are exactly those after it. False means `messages` is the latest page: replace what you had.',
+  }),
+});
+/** The answers to a handshake's `join`, in its order. */
+export const RoomsJoined = z.object({
+  answers: z.array(z.object({ room: RoomName, result: resultSchema(RoomJoinAck) })).meta({
+    description:
+      "One per room the handshake's `join` asked for, in its order: `result` is what `room:join` would have answered (a failure refuses that room only).",
   }),
 });
 export const RoomLeaveAck = z.object({});

@@ -11,6 +11,8 @@ describe('protocol version', () => {
   //
   // 3: presence modes: a room past the server's threshold sends only its count (`presence`
   // on rooms), `presence:list` pages through who is there, and `presence:changed` batches.
+  // Added since, compatibly: the handshake's `join` (rooms joined as part of the connection),
+  // answered by `rooms:joined`; a server without it ignores `join` and never answers.
   it('is 3 for this set of events and error codes', () => {
     expect(PROTOCOL_VERSION).toBe(3);
     expect(Object.values(ClientEvent)).toEqual([
@@ -43,6 +45,7 @@ describe('protocol version', () => {
       'room:removed',
       'room:role',
       'presence:changed',
+      'rooms:joined',
     ]);
     expect(ERROR_CODES).toHaveLength(10);
   });

@@ -4,7 +4,7 @@ import type { ParleySocket } from '../socket/types';
 import { allowsWorkspace, TokenError, type TokenService } from './tokens';
 
 /** A `connect_error` whose message says what was wrong and whose `data.code` a client can test. */
-function refusal(code: ErrorCodeType, message: string): ExtendedError {
+export function refusal(code: ErrorCodeType, message: string): ExtendedError {
   const error: ExtendedError = new Error(message);
   error.data = { code };
   return error;
@@ -29,6 +29,8 @@ function workspaceOf(namespace: { name: string }): string | undefined {
 export function authenticateHandshake(
   tokens: TokenService,
   counted: (code: 'ok' | ErrorCodeType) => void = () => {},
+  /** Reads the rest of the handshake once its token is good: a refusal, or undefined. */
+  readRest: (socket: ParleySocket) => ExtendedError | undefined = () => undefined,
 ) {
   const answer = (next: (error?: ExtendedError) => void, error?: ExtendedError) => {
     counted((error?.data as { code?: ErrorCodeType } | undefined)?.code ?? 'ok');
@@ -48,10 +50,11 @@ export function authenticateHandshake(
       socket.data.expiresAt = identity.expiresAt.getTime();
       socket.data.admin = identity.admin;
       if (identity.rooms) socket.data.rooms = identity.rooms;
+      const refused = readRest(socket);
       // Checked: the token (hundreds of characters) is not kept for the connection's life.
       // Nothing reads it again; a new token comes with a new connection.
       socket.handshake.auth = CHECKED;
-      next();
+      next(refused);
     } catch (error) {
       if (error instanceof TokenError) {
         // The identity provider's keys could not be fetched: nothing wrong with the token, retry.
