@@ -198,6 +198,10 @@ export function renderReconnectStorm(results: StormResults, options: BenchOption
         run.reconnectMs ? `${secs(run.reconnectMs.p50)} / ${secs(run.reconnectMs.p99)}` : '–',
     ],
     ['back (of clients)', (run) => `${int(run.back)}${run.timedOut ? ' (timed out)' : ''}`],
+    [
+      're-joined with',
+      (run) => (run.rejoinedInHandshake ? 'the handshake (`auth.join`)' : '`room:join`'),
+    ],
     ['connection attempts per client', (run) => String(run.attemptsPerClient)],
     ['failed attempts (server down, or no handshake in time)', (run) => counts(run.connectErrors)],
     ['refusals (connect_error)', (run) => counts(run.refusals)],

@@ -136,40 +136,85 @@ describe('two people in a room', () => {
   });
 });
 
+/** The `join` each handshake of `client` carried (undefined: none), in order. */
+function handshakesOf(client: ParleyClient): unknown[] {
+  const seen: unknown[] = [];
+  // socket.io-client calls `auth` before each handshake: what it sends is what it hands on.
+  const socket = client.socket as unknown as { auth: (send: (data: object) => void) => void };
+  const auth = socket.auth;
+  socket.auth = (send) =>
+    auth((data) => {
+      seen.push((data as { join?: unknown }).join);
+      send(data);
+    });
+  return seen;
+}
+
 describe('losing the connection', () => {
-  it('misses messages, then catches up with since: no gap, no duplicate', async () => {
-    const network = await proxy();
-    const ana = await someone('Ana', { via: network.url });
-    const bo = await someone('Bo');
+  it.each([
+    ['in the handshake', true],
+    ['with room:join once connected', false],
+  ])(
+    'misses messages, then catches up with since (joining %s): no gap, no duplicate',
+    async (_, joinOnConnect) => {
+      // A room of its own per case: the server is shared by the file's tests.
+      const name = joinOnConnect ? 'recover' : 'recover-by-event';
+      const network = await proxy();
+      const ana = await someone('Ana', { via: network.url, joinOnConnect, autoConnect: false });
+      const handshakes = handshakesOf(ana);
+      // Held before the first connection: its handshake asks for the room already.
+      ana.join(name);
+      ana.connect();
+      const joins: unknown[] = [];
+      ana.socket.onAnyOutgoing((event, payload) => {
+        if (event === 'room:join') joins.push(payload);
+      });
+      const bo = await someone('Bo');
+      bo.open(name);
+      await joined(ana, name);
+      await joined(bo, name);
+      await say(bo, name, 'one');
+      await say(bo, name, 'two');
+      await sees(ana, name, 'two');
+
+      network.cut();
+      await waitFor(ana, 'the connection lost', (s) => s.rooms[name]?.joined === false);
+      for (const text of ['three', 'four', 'five', 'six']) await say(bo, name, text);
+
+      network.restore();
+      await sees(ana, name, 'six');
+      expect(textsIn(ana, name)).toEqual(['one', 'two', 'three', 'four', 'five', 'six']);
+      expect(seqsIn(ana, name)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(room(ana, name)?.timeline.gaps).toEqual([]);
+      // The re-join asked for what came after what Ana had, naming it: in the handshake, or
+      // with room:join once connected.
+      const asked = [{ room: name }, { room: name, since: 2, sinceId: expect.any(String) }];
+      expect(handshakes).toEqual(
+        joinOnConnect ? asked.map((join) => [join]) : [undefined, undefined],
+      );
+      expect(joins).toEqual(joinOnConnect ? [] : asked);
+      // Missed while away and not in view: unread.
+      expect(room(ana, name)?.unread).toBe(6);
+      expect(ana.getSnapshot().connection).toMatchObject({ status: 'connected', connections: 2 });
+    },
+  );
+
+  it("joins with room:join when the handshake's join is not answered (a server before it)", async () => {
+    const ana = await someone('Ana', { ackTimeoutMs: 300, autoConnect: false });
+    const handshakes = handshakesOf(ana);
     const joins: unknown[] = [];
     ana.socket.onAnyOutgoing((event, payload) => {
       if (event === 'room:join') joins.push(payload);
     });
-    ana.join('recover');
-    bo.open('recover');
-    await joined(ana, 'recover');
-    await joined(bo, 'recover');
-    await say(bo, 'recover', 'one');
-    await say(bo, 'recover', 'two');
-    await sees(ana, 'recover', 'two');
-
-    network.cut();
-    await waitFor(ana, 'the connection lost', (s) => s.rooms.recover?.joined === false);
-    for (const text of ['three', 'four', 'five', 'six']) await say(bo, 'recover', text);
-
-    network.restore();
-    await sees(ana, 'recover', 'six');
-    expect(textsIn(ana, 'recover')).toEqual(['one', 'two', 'three', 'four', 'five', 'six']);
-    expect(seqsIn(ana, 'recover')).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(room(ana, 'recover')?.timeline.gaps).toEqual([]);
-    // The re-join asked for what came after what Ana had, naming it.
-    expect(joins).toEqual([
-      { room: 'recover' },
-      { room: 'recover', since: 2, sinceId: expect.any(String) },
-    ]);
-    // Missed while away and not in view: unread.
-    expect(room(ana, 'recover')?.unread).toBe(6);
-    expect(ana.getSnapshot().connection).toMatchObject({ status: 'connected', connections: 2 });
+    // Deaf to the answer, as to a server that ignores `auth.join`.
+    ana.socket.off('rooms:joined');
+    ana.join('older');
+    ana.connect();
+    await joined(ana, 'older');
+    // Asked in the handshake (the default), then with room:join once the ack timeout passed.
+    expect(handshakes).toEqual([[{ room: 'older' }]]);
+    expect(joins).toEqual([{ room: 'older' }]);
+    expect(room(ana, 'older')?.error).toBeNull();
   });
 
   it('keeps a message written offline pending, and delivers it once after reconnecting', async () => {

@@ -122,6 +122,8 @@ export interface StormSeedReport {
   failed: number;
   errors: string[];
   elapsedMs: number;
+  /** The server joins rooms in the handshake (`auth.join`): its clients re-join that way. */
+  joinsOnConnect: boolean;
 }
 
 /** One storm client in the current storm: epoch ms, 0 for not yet. */

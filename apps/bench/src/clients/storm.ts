@@ -88,6 +88,12 @@ export interface StormClientSpec {
   room: string;
   userId: string;
   localAddress?: string;
+  /**
+   * Re-join in the handshake (`auth.join`, answered by `rooms:joined`), as @parley/client does
+   * with a server that answers it; else by `room:join` once connected (bare Socket.IO, older
+   * Parley builds).
+   */
+  joinOnConnect?: boolean;
 }
 
 /** Epoch milliseconds, comparable with the harness's (see servers/targets.ts epochMs). */
@@ -104,6 +110,9 @@ const SIO_DISCONNECT = 0x31;
 const SIO_EVENT = 0x32;
 const SIO_ACK = 0x33;
 const SIO_CONNECT_ERROR = 0x34;
+
+/** The join the handshake carried (`auth.join`), answered by `rooms:joined`, not by an ack. */
+const HANDSHAKE_JOIN = -2;
 
 interface JoinAnswer {
   ok: boolean;
@@ -307,7 +316,8 @@ export class StormClient {
           if (this.joinedOnce && this.times.lostAt !== 0 && this.times.reconnectedAt === 0)
             this.times.reconnectedAt = now();
           this.joinAttempt = 0;
-          this.join();
+          if (this.spec.joinOnConnect) this.awaitJoinAnswer(HANDSHAKE_JOIN);
+          else this.join();
           break;
         case SIO_DISCONNECT:
           this.serverDisconnected = true;
@@ -320,7 +330,7 @@ export class StormClient {
       this.send('3');
     } else if (type === OPEN) {
       this.step = 'no namespace connect';
-      this.send(`40${this.namespace},${JSON.stringify({ token: this.token })}`);
+      this.sendConnect();
     } else if (type === CLOSE) {
       this.serverDisconnected = true;
     }
@@ -350,24 +360,42 @@ export class StormClient {
       () => {
         if (this.ws?.readyState === WebSocket.OPEN) {
           this.counters().attempts++;
-          this.send(`40${this.namespace},${JSON.stringify({ token: this.token })}`);
+          this.sendConnect();
         } else this.open();
       },
       retryDelay(this.refusalAttempt++),
     );
   }
 
-  private join(): void {
-    this.joinAckId = this.nextAckId++;
+  /** The namespace handshake, with the room to re-join in it when the server answers that. */
+  private sendConnect(): void {
+    const auth = this.spec.joinOnConnect
+      ? { token: this.token, join: [this.joinPayload()] }
+      : { token: this.token };
+    this.send(`40${this.namespace},${JSON.stringify(auth)}`);
+  }
+
+  /** `room:join`'s payload: with `since` (and `sinceId`) once this client has seen messages. */
+  private joinPayload(): { room: string; since?: number; sinceId?: string } {
     const payload: { room: string; since?: number; sinceId?: string } = { room: this.spec.room };
     if (this.joinedOnce && this.seq > 0) {
       payload.since = this.seq;
       if (this.seqId) payload.sinceId = this.seqId;
     }
+    return payload;
+  }
+
+  private join(): void {
+    const id = this.nextAckId++;
     this.send(
-      `42${this.namespace},${this.joinAckId}["${ClientEvent.RoomJoin}",${JSON.stringify(payload)}]`,
+      `42${this.namespace},${id}["${ClientEvent.RoomJoin}",${JSON.stringify(this.joinPayload())}]`,
     );
-    const id = this.joinAckId;
+    this.awaitJoinAnswer(id);
+  }
+
+  /** Waits for the answer to join `id` (an ack id, or the handshake's): unanswered, as no_answer. */
+  private awaitJoinAnswer(id: number): void {
+    this.joinAckId = id;
     clearTimeout(this.joinTimer);
     this.joinTimer = setTimeout(() => {
       if (this.joinAckId === id) this.onJoin({ ok: false, error: { code: 'no_answer' } });
@@ -440,6 +468,24 @@ export class StormClient {
     }
   }
 
+  /** The handshake's join answered (`rooms:joined`, one room: this client's). */
+  private onRoomsJoined(data: Buffer, start: number): void {
+    if (this.joinAckId !== HANDSHAKE_JOIN) return;
+    clearTimeout(this.joinTimer);
+    this.joinAckId = -1;
+    let answer: JoinAnswer;
+    try {
+      const [, joined] = JSON.parse(data.toString('utf8', start)) as [
+        string,
+        { answers: { result: JoinAnswer }[] },
+      ];
+      answer = joined.answers[0]?.result ?? { ok: false, error: { code: 'unparsed' } };
+    } catch {
+      answer = { ok: false, error: { code: 'unparsed' } };
+    }
+    this.onJoin(answer);
+  }
+
   /** The latest page answered instead of a recovery: start over from its newest seq. */
   private resetTo(messages: JoinAnswer['messages'] & {}): void {
     let newest = 0;
@@ -478,6 +524,7 @@ export class StormClient {
     const name = eventNameOf(data, comma + 1) ?? '(unparsed)';
     const counters = this.counters();
     counters.count(counters.events, name);
+    if (name === ServerEvent.RoomsJoined) return this.onRoomsJoined(data, comma + 1);
     if (name !== ServerEvent.MessageNew) return;
     try {
       const [, message] = JSON.parse(data.toString('utf8', comma + 1)) as [
@@ -590,7 +637,14 @@ export async function seedRooms(
   timeoutMs: number,
 ): Promise<StormSeedReport> {
   const startedAt = performance.now();
-  const report: StormSeedReport = { seqs: {}, sent: 0, failed: 0, errors: [], elapsedMs: 0 };
+  const report: StormSeedReport = {
+    seqs: {},
+    sent: 0,
+    failed: 0,
+    errors: [],
+    elapsedMs: 0,
+    joinsOnConnect: false,
+  };
   const chunks: string[][] = [];
   for (let i = 0; i < rooms.length; i += 100) chunks.push(rooms.slice(i, i + 100));
   const tag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -599,8 +653,44 @@ export async function seedRooms(
       seedChunk(url, workspace, chunk, perRoom, token, timeoutMs, `${tag}-${index}`, report),
     ),
   );
+  report.joinsOnConnect = await answersJoinOnConnect(url, workspace, rooms[0] ?? 'probe', token);
   report.elapsedMs = performance.now() - startedAt;
   return report;
+}
+
+/**
+ * Whether the server joins rooms in the handshake (`auth.join`, answered by `rooms:joined`):
+ * Parley since it does; an older build ignores `join`, and is then given `room:join`s.
+ */
+function answersJoinOnConnect(
+  url: string,
+  workspace: string,
+  room: string,
+  token: string,
+): Promise<boolean> {
+  const namespace = chatNamespace(workspace);
+  const wsUrl = `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+  return new Promise<boolean>((resolve) => {
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(answered);
+    };
+    // An answer comes within a round trip to the store; an older build never answers.
+    const timer = setTimeout(() => done(false), 3000);
+    ws.on('error', () => done(false));
+    ws.on('message', (data: Buffer) => {
+      const type = data[0];
+      if (type === OPEN) {
+        ws.send(`40${namespace},${JSON.stringify({ token, join: [{ room }] })}`);
+      } else if (type === MESSAGE && data[1] === SIO_CONNECT_ERROR) {
+        done(false);
+      } else if (type === MESSAGE && data[1] === SIO_EVENT) {
+        if (eventNameOf(data, data.indexOf(0x2c) + 1) === ServerEvent.RoomsJoined) done(true);
+      }
+    });
+  });
 }
 
 function seedChunk(

@@ -106,6 +106,8 @@ export interface StormRun {
   notRecovered: number;
   /** Entries the recovered re-joins carried, per re-join. */
   messagesPerRecovery: number;
+  /** Clients re-joined in the handshake (`auth.join`), not with `room:join` once connected. */
+  rejoinedInHandshake: boolean;
   /** Messages sent to each room right after the restart (0: no history). */
   catchUpMessagesPerRoom: number;
   /**
@@ -236,9 +238,11 @@ export async function runReconnectStorm(
     const url = target.urls[0] as string;
     let seqs: Record<string, number> = {};
     let seederCost: Record<string, number> = {};
+    let joinOnConnect = false;
     if (history) {
       const seeded = await pool.stormSeed(url, WORKSPACE, roomNames, seedMessages, 300_000);
       if (seeded.failed > 0) throw new Error(`seeding failed: ${seeded.errors.join('; ')}`);
+      joinOnConnect = seeded.joinsOnConnect;
       // What the harness's sends after a restart cost Redis, measured now, with nobody else in.
       const before = redisPort ? await redisCounters(redisPort) : {};
       const calibration = await pool.stormSeed(url, WORKSPACE, roomNames, catchUpMessages, 120_000);
@@ -255,6 +259,7 @@ export async function runReconnectStorm(
       room: roomNames[index % rooms] as string,
       userId: `storm-${index}`,
       localAddress: sourceAddress(index),
+      joinOnConnect,
     }));
     const connected = await pool.stormConnect(specs, { concurrency: 50, timeoutMs: 600_000 });
     log(
@@ -275,6 +280,7 @@ export async function runReconnectStorm(
         roomNames,
         catchUpMessages,
         timeoutMs,
+        joinOnConnect,
         profileFile:
           context.options.profileSeconds > 0
             ? join(context.options.outDir, `storm-${name}-${signal}.cpuprofile`)
@@ -312,6 +318,8 @@ interface StormSettings {
   roomNames: string[];
   catchUpMessages: number;
   timeoutMs: number;
+  /** The clients re-join in the handshake (the target answers `auth.join`). */
+  joinOnConnect: boolean;
   /** With --profile: V8's CPU profile of the first node from its restart until all are back. */
   profileFile?: string;
 }
@@ -476,6 +484,7 @@ async function storm(
     messagesPerRecovery:
       recovered > 0 ? round(sumOf(reports, (report) => report.messagesRecovered) / recovered) : 0,
     catchUpMessagesPerRoom: history ? settings.catchUpMessages : 0,
+    rejoinedInHandshake: settings.joinOnConnect,
     ...(seededAt !== undefined && { catchUpSentMs: round(seededAt - t0) }),
     serverCpuSeconds: round(serverCpuSeconds),
     serverCpuSecondsByProcess: serverCpuSecondsByProcess.map(round),

@@ -1,4 +1,13 @@
-import { ClientEvent, type ErrorBody, ErrorCode, LIMITS } from '@parley/protocol';
+import {
+  type AckOf,
+  ClientEvent,
+  type ErrorBody,
+  ErrorCode,
+  fail,
+  LIMITS,
+  type PayloadInputOf,
+  type ServerPayloadOf,
+} from '@parley/protocol';
 import { type ChatSocket, RESEND_DELAYS_MS } from '@parley/protocol/client';
 import { toResend } from '../outbox';
 import { gapRequest, oldestSeq, resumePoint } from '../timeline';
@@ -18,6 +27,13 @@ export interface RoomJoins {
   loadOlder(room: string): Promise<void>;
   /** Fetches the room's gaps not asked for on this connection yet (a failure waits for a join). */
   fetchGaps(room: string): void;
+  /**
+   * The rooms to join in the next connection's handshake (`auth.join`): every room held and not
+   * removed, from its last unbroken `seq`. Their answers come in `rooms:joined`.
+   */
+  handshakeJoins(): PayloadInputOf<'room:join'>[];
+  /** The server's answers to the handshake's joins. */
+  handshakeAnswered(payload: ServerPayloadOf<'rooms:joined'>): void;
   /** On a (re)connection: joins every room held and not removed. */
   joinAll(): void;
   /** Forgets the joins and gap requests of a lost connection. */
@@ -39,11 +55,33 @@ export function createRoomJoins(deps: {
   deliver: (room: string, key: string) => Promise<void>;
   /** Forgets what this client told the room about its typing. */
   forgetTyping: (room: string) => void;
+  /** Join rooms in the handshake (`auth.join`); false: with `room:join` once connected. */
+  joinOnConnect: boolean;
+  /** How long a handshake's join answer is waited for before it is asked with `room:join`. */
+  ackTimeoutMs: number;
 }): RoomJoins {
-  const { store, socket, requests, deliver, forgetTyping } = deps;
+  const { store, socket, requests, deliver, forgetTyping, joinOnConnect, ackTimeoutMs } = deps;
   const { call } = requests;
   const joining = new Map<string, Promise<void>>();
   const gapsAsked = new Map<string, Set<number>>();
+  /** The rooms the current connection's handshake asked to join, until their answers are used. */
+  let offered = new Map<string, HandshakeJoin>();
+
+  /**
+   * The answer to a room's join in this connection's handshake, if it asked: `unavailable` when
+   * none came within the ack timeout (a server before `auth.join` ignores it), so the join is
+   * asked again with `room:join`.
+   */
+  function handshakeAnswer(room: string): Promise<AckOf<'room:join'>> | undefined {
+    const join = offered.get(room);
+    if (!join || join.taken) return undefined;
+    join.taken = true;
+    const timer = setTimeout(
+      () => join.answer(fail(ErrorCode.Unavailable, "no answer to the handshake's join")),
+      ackTimeoutMs,
+    );
+    return join.answered.finally(() => clearTimeout(timer));
+  }
 
   /** Joins (or re-joins after a reconnection, catching up from the last unbroken `seq`). */
   function joinRoom(room: string): Promise<void> {
@@ -62,22 +100,24 @@ export function createRoomJoins(deps: {
       if (!known || known.removed) return;
       // With the id at `since`, the server tells a reset history (a restarted server) from ours.
       const resume = resumePoint(known.timeline.messages);
-      const result = await call(ClientEvent.RoomJoin, { room, ...resume });
+      // The first attempt of a re-join the handshake carried takes its answer from there.
+      const answer = await ((attempt === 0 && handshakeAnswer(room)) ||
+        call(ClientEvent.RoomJoin, { room, ...resume }));
       if (requests.stale(at)) return;
       if (!store.get().rooms[room]) {
         // Left while joining.
-        if (result.ok) void call(ClientEvent.RoomLeave, { room });
+        if (answer.ok) void call(ClientEvent.RoomLeave, { room });
         return;
       }
       const delay = RESEND_DELAYS_MS[attempt];
-      if (!result.ok && delay !== undefined && RETRIED_JOIN.has(result.error.code)) {
-        await wait(result.error.retryAfterMs ?? delay);
+      if (!answer.ok && delay !== undefined && RETRIED_JOIN.has(answer.error.code)) {
+        await wait(answer.error.retryAfterMs ?? delay);
         if (requests.stale(at)) return;
         continue;
       }
       gapsAsked.delete(room);
-      store.updateRoom(room, { type: 'join', result, me: store.get().me.id });
-      if (result.ok) {
+      store.updateRoom(room, { type: 'join', result: answer, me: store.get().me.id });
+      if (answer.ok) {
         for (const message of toResend(store.get().rooms[room]?.timeline.messages ?? [])) {
           void deliver(room, message.key);
         }
@@ -169,6 +209,28 @@ export function createRoomJoins(deps: {
     rejoin,
     loadOlder,
     fetchGaps,
+    handshakeJoins() {
+      offered = new Map();
+      if (!joinOnConnect) return [];
+      const joins: PayloadInputOf<'room:join'>[] = [];
+      for (const [room, state] of Object.entries(store.get().rooms)) {
+        if (state.removed || joins.length === LIMITS.roomsPerSocketMax) continue;
+        joins.push({ room, ...resumePoint(state.timeline.messages) });
+        offered.set(room, handshakeJoin());
+      }
+      return joins;
+    },
+    handshakeAnswered({ answers }) {
+      for (const { room, result } of answers) {
+        const join = offered.get(room);
+        if (!join) continue;
+        join.answer(result);
+        // Left before the connection was up: nothing will take this answer; leave again.
+        if (!join.taken && result.ok && !store.get().rooms[room]) {
+          void call(ClientEvent.RoomLeave, { room });
+        }
+      }
+    },
     joinAll() {
       for (const [room, state] of Object.entries(store.get().rooms)) {
         if (!state.removed) void joinRoom(room);
@@ -177,6 +239,8 @@ export function createRoomJoins(deps: {
     forgetConnection() {
       joining.clear();
       gapsAsked.clear();
+      for (const join of offered.values()) join.answer(fail(ErrorCode.Unavailable, 'disconnected'));
+      offered = new Map();
     },
     markDisconnected() {
       for (const room of Object.keys(store.get().rooms)) {
@@ -184,4 +248,20 @@ export function createRoomJoins(deps: {
       }
     },
   };
+}
+
+/** One room's join in a connection's handshake: its answer, once `rooms:joined` brings it. */
+interface HandshakeJoin {
+  answered: Promise<AckOf<'room:join'>>;
+  answer(result: AckOf<'room:join'>): void;
+  /** A join of this connection is waiting for it (else nothing will use the answer). */
+  taken: boolean;
+}
+
+function handshakeJoin(): HandshakeJoin {
+  let answer!: (result: AckOf<'room:join'>) => void;
+  const answered = new Promise<AckOf<'room:join'>>((resolve) => {
+    answer = resolve;
+  });
+  return { answered, answer, taken: false };
 }

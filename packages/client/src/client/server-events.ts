@@ -16,8 +16,10 @@ export function createServerEventHandlers(deps: {
   step: (event: ConnectionEvent) => void;
   join: (room: string) => void;
   forgetTyping: (room: string) => void;
+  /** The answers to the rooms the handshake joined (room-joins.ts). */
+  handshakeAnswered: ServerEventHandlers['rooms:joined'];
 }): ServerEventHandlers {
-  const { store, now, step, join, forgetTyping } = deps;
+  const { store, now, step, join, forgetTyping, handshakeAnswered } = deps;
   const dispatch: SnapshotStore['updateRoom'] = (room, action) => store.updateRoom(room, action);
   const me = () => store.get().me.id;
 
@@ -65,6 +67,7 @@ export function createServerEventHandlers(deps: {
     },
     [ServerEvent.RoomEvent]: (payload) =>
       dispatch(payload.room, { type: ServerEvent.RoomEvent, payload, now: now() }),
+    [ServerEvent.RoomsJoined]: handshakeAnswered,
     [ServerEvent.ServerShutdown]: () => step({ type: ServerEvent.ServerShutdown }),
     [ServerEvent.ConnectionClosing]: ({ reason }) =>
       step({ type: ServerEvent.ConnectionClosing, reason }),
