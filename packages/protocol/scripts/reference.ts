@@ -131,8 +131,8 @@ is explained in docs/access-control.md.
 
   out.push(`## Handshake
 
-Socket.IO's \`auth\` object. With \`join\`, the connection joins those rooms itself and answers them in
-one \`rooms:joined\` event: a reconnecting client is back in its rooms, caught up from \`since\`,
+Socket.IO's \`auth\` object. With \`join\`, the connection joins those rooms itself and answers each
+in a \`rooms:joined\` event: a reconnecting client is back in its rooms, caught up from \`since\`,
 without a \`room:join\` round trip per room.
 
 ${fieldTable(toJson(HandshakeAuth, 'input'))}`);

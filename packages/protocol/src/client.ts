@@ -35,16 +35,23 @@ export function createChatClient({
   ...options
 }: ChatClientOptions): ChatSocket {
   const base = url.replace(/\/+$/, '');
+  // Socket.IO asks for `auth` before each handshake; a token that comes after a newer attempt
+  // asked again is dropped (the newer one sends its own), or it would open a second socket.
+  let attempts = 0;
   return io(`${base}${chatNamespace(workspace)}`, {
     ...options,
     auth: (send) => {
+      const attempt = ++attempts;
       Promise.resolve(typeof token === 'function' ? token() : token).then(
         (value) => {
+          if (attempt !== attempts) return;
           // Read once the token is there, just before the handshake leaves.
           const rooms = join?.() ?? [];
           send(rooms.length > 0 ? { token: value, join: rooms } : { token: value });
         },
-        () => send({}),
+        () => {
+          if (attempt === attempts) send({});
+        },
       );
     },
   });

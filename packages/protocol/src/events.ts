@@ -205,7 +205,7 @@ export const serverEvents = {
   [ServerEvent.RoomsJoined]: {
     payload: s.RoomsJoined,
     summary:
-      "The answers to the rooms the handshake asked to join (`auth.join`), sent once, right after the connection: each room's as `room:join` would answer it. A room refused here (`rate_limited`, `unavailable`) is asked again with `room:join`. Sent only when the handshake had `join`.",
+      "Answers to the rooms the handshake asked to join (`auth.join`), each room's as `room:join` would answer it, sent as each is joined (so a slow room holds up no other): every room of the list is answered once, unless the connection closes first. A room refused here (`rate_limited`, `unavailable`) may be asked again with `room:join`. Never sent without `join`.",
   },
   [ServerEvent.ServerShutdown]: {
     payload: s.ServerShutdown,

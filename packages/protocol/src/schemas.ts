@@ -220,9 +220,12 @@ export const HandshakeAuth = z.object({
   join: z
     .array(RoomJoinPayload)
     .max(LIMITS.roomsPerSocketMax)
+    .refine((joins) => new Set(joins.map((join) => join.room)).size === joins.length, {
+      message: 'each room at most once',
+    })
     .optional()
     .meta({
-      description: `Rooms to join once connected, each as \`room:join\`'s payload (with \`since\` to catch up), at most ${LIMITS.roomsPerSocketMax}. Answered by one \`rooms:joined\` event right after the connection, with an answer per room as \`room:join\` would give it; a list that does not match this schema refuses the connection with \`invalid_payload\`.`,
+      description: `Rooms to join once connected, each as \`room:join\`'s payload (with \`since\` to catch up), each room at most once, at most ${LIMITS.roomsPerSocketMax}. Each is answered, as \`room:join\` would answer it, in a \`rooms:joined\` event once it is joined (in the order they finish); they take the connection's event allowance as events do. A list that does not match this schema refuses the connection with \`invalid_payload\`.`,
     }),
 });
 export const RoomLeavePayload = z.object({ room: RoomName });
@@ -305,11 +308,11 @@ export const RoomJoinAck = z.object({
       'True when `since` was given and `messages` are exactly those after it. False means `messages` is the latest page: replace what you had.',
   }),
 });
-/** The answers to a handshake's `join`, in its order. */
+/** Answers to a handshake's `join`: each room's once it is joined. */
 export const RoomsJoined = z.object({
   answers: z.array(z.object({ room: RoomName, result: resultSchema(RoomJoinAck) })).meta({
     description:
-      "One per room the handshake's `join` asked for, in its order: `result` is what `room:join` would have answered (a failure refuses that room only).",
+      "Rooms the handshake's `join` asked for, each answered once: `result` is what `room:join` would have answered (a failure refuses that room only).",
   }),
 });
 export const RoomLeaveAck = z.object({});

@@ -653,7 +653,8 @@ export async function seedRooms(
       seedChunk(url, workspace, chunk, perRoom, token, timeoutMs, `${tag}-${index}`, report),
     ),
   );
-  report.joinsOnConnect = await answersJoinOnConnect(url, workspace, rooms[0] ?? 'probe', token);
+  // A room of its own: the probe's user is left present there for the presence grace.
+  report.joinsOnConnect = await answersJoinOnConnect(url, workspace, 'storm-probe', token);
   report.elapsedMs = performance.now() - startedAt;
   return report;
 }

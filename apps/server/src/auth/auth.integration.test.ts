@@ -1,8 +1,10 @@
 import { SessionResponse } from '@parley/protocol';
+import { createChatClient } from '@parley/protocol/client';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   call,
+  connected,
   openClient,
   refusal,
   startServer,
@@ -95,6 +97,43 @@ describe('handshake authentication', () => {
       // Hundreds of characters per idle socket otherwise, for nothing.
       expect(JSON.stringify(held?.handshake)).not.toContain(token.slice(-20));
       expect(held?.handshake.auth).toEqual({});
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('opens one socket when a token comes after a newer attempt asked for one', async () => {
+    const token = await t.token('Ana');
+    const asked: ((token: string) => void)[] = [];
+    let onAsked = () => {};
+    const nextAsk = () => new Promise<void>((resolve) => (onAsked = resolve));
+    const first = nextAsk();
+    const socket = createChatClient({
+      url: t.url,
+      workspace: 'acme',
+      token: () =>
+        new Promise<string>((resolve) => {
+          asked.push(resolve);
+          onAsked();
+        }),
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      // The first attempt waits for its token; a second asks again before it comes (a
+      // reconnection on the browser's `online` event does that).
+      await first;
+      const second = nextAsk();
+      socket.disconnect();
+      socket.connect();
+      await second;
+      asked[0]?.(token);
+      asked[1]?.(token);
+      await connected(socket);
+      // A round trip after both tokens were handed over: any second handshake came before it.
+      await call(socket, 'room:join', { room: 'general' });
+      expect(await t.server.io.of('/chat/acme').fetchSockets()).toHaveLength(1);
     } finally {
       socket.close();
     }

@@ -77,15 +77,13 @@ function onEvent(this: ParleySocket, event: unknown, ...args: unknown[]): void {
   const table = tables.get(session.services) as HandlerTable;
   const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
   const handler = typeof event === 'string' ? table.get(event) : undefined;
-  const done = answer(session, handler, event, args, admit).then((result) => ack?.(result));
+  const done = answer(session, handler, event, args).then((result) => ack?.(result));
   session.services.track(done);
 }
 
 /**
- * The answer to an event the handshake carried (its `join`), as if the client had sent it after
- * connecting: the same validation, handler and metrics, and the flood guard's tokens — but a
- * refusal for want of them answers `rate_limited` without counting towards closing the
- * connection, which has sent nothing yet.
+ * The answer to an event the handshake carried (its `join`), as if the client had sent it once
+ * connected: the same flood guard, validation, handler and metrics.
  */
 export function answerFromHandshake<E extends ClientEventName>(
   session: ChatSession,
@@ -93,40 +91,26 @@ export function answerFromHandshake<E extends ClientEventName>(
   payload: PayloadOf<E>,
 ): Promise<AckOf<E>> {
   const handler = tables.get(session.services)?.get(event);
-  return answer(session, handler, event, [payload], admitFromHandshake) as Promise<AckOf<E>>;
+  return answer(session, handler, event, [payload]) as Promise<AckOf<E>>;
 }
 
-/** Runs one event through `admission`, validation and its handler, counted in the metrics. */
+/** Runs one event through the flood guard, validation and its handler, counted in the metrics. */
 function answer(
   session: ChatSession,
   handler: Handler | undefined,
   event: unknown,
   args: unknown[],
-  admission: Admission,
 ): Promise<AckOf<ClientEventName>> {
   const started = performance.now();
   // Counted under the protocol's name, or `other`: never under a name a client made up.
   const { metrics } = session.services;
   metrics.eventReceived(handler?.event);
-  const answered = handler
-    ? dispatch(session, handler, args, admission)
-    : refuseUnknown(session, event, admission);
+  const answered = handler ? dispatch(session, handler, args) : refuseUnknown(session, event);
   return answered.then((result) => {
     const code = result.ok ? 'ok' : result.error.code;
     metrics.answered(handler?.event, code, (performance.now() - started) / 1000);
     return result;
   });
-}
-
-/** Answers the refusal of an event before it runs, or undefined to go on. */
-type Admission = (session: ChatSession) => AckOf<ClientEventName> | undefined;
-
-/** A handshake's event: a token from the flood guard, else `rate_limited`; nothing closes. */
-function admitFromHandshake(session: ChatSession): AckOf<ClientEventName> | undefined {
-  const waitMs = session.budget.events.take();
-  if (waitMs === 0) return undefined;
-  session.services.metrics.rateLimited('events');
-  return fail(ErrorCode.RateLimited, 'too many events', { retryAfterMs: waitMs });
 }
 
 /**
@@ -159,9 +143,8 @@ function admit(session: ChatSession): AckOf<ClientEventName> | undefined {
 async function refuseUnknown(
   session: ChatSession,
   event: unknown,
-  admission: Admission,
 ): Promise<AckOf<ClientEventName>> {
-  const refused = admission(session);
+  const refused = admit(session);
   if (refused) return refused;
   // Socket.IO accepts numbers as event names too: the name is only ever shown, never trusted.
   const name = String(event).slice(0, 64);
@@ -172,11 +155,10 @@ async function dispatch(
   session: ChatSession,
   handler: Handler,
   args: unknown[],
-  admission: Admission,
 ): Promise<AckOf<ClientEventName>> {
   const { event } = handler;
   try {
-    const refused = admission(session);
+    const refused = admit(session);
     if (refused) return refused;
     if (args.length !== 1) {
       throw new ParleyError(

@@ -68,18 +68,26 @@ export function createRoomJoins(deps: {
   let offered = new Map<string, HandshakeJoin>();
 
   /**
-   * The answer to a room's join in this connection's handshake, if it asked: `unavailable` when
-   * none came within the ack timeout (a server before `auth.join` ignores it), so the join is
-   * asked again with `room:join`.
+   * The answer to a room's join in this connection's handshake, if it asked from where the room
+   * resumes now (else the room was left and opened again since: it is asked with `room:join`):
+   * `unavailable` when none came within the ack timeout (a server before `auth.join` ignores it),
+   * so the join is asked again with `room:join`.
    */
-  function handshakeAnswer(room: string): Promise<AckOf<'room:join'>> | undefined {
+  function handshakeAnswer(
+    room: string,
+    resume: ResumePoint | undefined,
+  ): Promise<AckOf<'room:join'>> | undefined {
     const join = offered.get(room);
-    if (!join || join.taken) return undefined;
-    join.taken = true;
-    const timer = setTimeout(
-      () => join.answer(fail(ErrorCode.Unavailable, "no answer to the handshake's join")),
-      ackTimeoutMs,
-    );
+    if (join?.waiting !== 'none') return undefined;
+    if (join.resume?.since !== resume?.since || join.resume?.sinceId !== resume?.sinceId) {
+      join.waiting = 'gone';
+      return undefined;
+    }
+    join.waiting = 'join';
+    const timer = setTimeout(() => {
+      join.waiting = 'gone';
+      join.answer(fail(ErrorCode.Unavailable, "no answer to the handshake's join"));
+    }, ackTimeoutMs);
     return join.answered.finally(() => clearTimeout(timer));
   }
 
@@ -101,7 +109,7 @@ export function createRoomJoins(deps: {
       // With the id at `since`, the server tells a reset history (a restarted server) from ours.
       const resume = resumePoint(known.timeline.messages);
       // The first attempt of a re-join the handshake carried takes its answer from there.
-      const answer = await ((attempt === 0 && handshakeAnswer(room)) ||
+      const answer = await ((attempt === 0 && handshakeAnswer(room, resume)) ||
         call(ClientEvent.RoomJoin, { room, ...resume }));
       if (requests.stale(at)) return;
       if (!store.get().rooms[room]) {
@@ -215,8 +223,9 @@ export function createRoomJoins(deps: {
       const joins: PayloadInputOf<'room:join'>[] = [];
       for (const [room, state] of Object.entries(store.get().rooms)) {
         if (state.removed || joins.length === LIMITS.roomsPerSocketMax) continue;
-        joins.push({ room, ...resumePoint(state.timeline.messages) });
-        offered.set(room, handshakeJoin());
+        const resume = resumePoint(state.timeline.messages);
+        joins.push({ room, ...resume });
+        offered.set(room, handshakeJoin(resume));
       }
       return joins;
     },
@@ -225,8 +234,9 @@ export function createRoomJoins(deps: {
         const join = offered.get(room);
         if (!join) continue;
         join.answer(result);
-        // Left before the connection was up: nothing will take this answer; leave again.
-        if (!join.taken && result.ok && !store.get().rooms[room]) {
+        // An answer no join takes, for a room no longer held (left before the connection was up,
+        // or while its join had given up waiting): the socket is in it, so it leaves it.
+        if (join.waiting !== 'join' && result.ok && !store.get().rooms[room]) {
           void call(ClientEvent.RoomLeave, { room });
         }
       }
@@ -250,18 +260,25 @@ export function createRoomJoins(deps: {
   };
 }
 
+type ResumePoint = ReturnType<typeof resumePoint>;
+
 /** One room's join in a connection's handshake: its answer, once `rooms:joined` brings it. */
 interface HandshakeJoin {
+  /** Where the handshake asked the room to resume from. */
+  resume: ResumePoint | undefined;
   answered: Promise<AckOf<'room:join'>>;
   answer(result: AckOf<'room:join'>): void;
-  /** A join of this connection is waiting for it (else nothing will use the answer). */
-  taken: boolean;
+  /**
+   * Who takes the answer: nobody yet, a join waiting for it, or nobody (the join gave up waiting,
+   * or the room was asked with `room:join` instead).
+   */
+  waiting: 'none' | 'join' | 'gone';
 }
 
-function handshakeJoin(): HandshakeJoin {
+function handshakeJoin(resume: ResumePoint | undefined): HandshakeJoin {
   let answer!: (result: AckOf<'room:join'>) => void;
   const answered = new Promise<AckOf<'room:join'>>((resolve) => {
     answer = resolve;
   });
-  return { answered, answer, taken: false };
+  return { resume, answered, answer, waiting: 'none' };
 }

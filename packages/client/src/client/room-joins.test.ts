@@ -1,0 +1,124 @@
+import type { AckOf, ClientEventName, PayloadInputOf } from '@parley/protocol';
+import type { ChatSocket } from '@parley/protocol/client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ana, joinAnswer, ROOM, stored } from '../../test/fixtures';
+import { initialConnection } from '../connection';
+import { emptyDirectory } from '../room-directory';
+import type { Requests } from './requests';
+import { createRoomJoins } from './room-joins';
+import { createSnapshotStore } from './snapshot-store';
+
+/**
+ * The races between a handshake's joins and what the user does meanwhile, which a real server
+ * cannot be made to lose deterministically (an answer later than the client's timeout): the
+ * request channel is a stand-in that records what is sent and answers what the test says.
+ */
+const ACK_TIMEOUT_MS = 100;
+
+function setup() {
+  const socket = { connected: false } as { connected: boolean };
+  const sent: [ClientEventName, unknown][] = [];
+  const answers = new Map<string, (payload: unknown) => AckOf<ClientEventName>>();
+  const requests: Requests = {
+    async call<E extends ClientEventName>(event: E, payload: PayloadInputOf<E>) {
+      sent.push([event, payload]);
+      const answer = answers.get(event);
+      if (answer) return answer(payload) as AckOf<E>;
+      return (event === 'room:join' ? joinAnswer([]) : { ok: true }) as AckOf<E>;
+    },
+    epoch: () => 0,
+    stale: () => false,
+    connectionLost: () => {},
+  };
+  const store = createSnapshotStore({
+    workspace: 'acme',
+    me: ana,
+    connection: initialConnection(),
+    rooms: {},
+    activeRoom: null,
+    roomDirectory: emptyDirectory(),
+    roleChange: null,
+  });
+  const rooms = createRoomJoins({
+    store,
+    socket: socket as unknown as ChatSocket,
+    requests,
+    deliver: async () => {},
+    forgetTyping: () => {},
+    joinOnConnect: true,
+    ackTimeoutMs: ACK_TIMEOUT_MS,
+  });
+  /** The connection comes up: the handshake (with what it asked) answered, joins under way. */
+  const connect = () => {
+    const asked = rooms.handshakeJoins();
+    socket.connected = true;
+    rooms.joinAll();
+    return asked;
+  };
+  return { socket, store, rooms, sent, answers, connect };
+}
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe("a handshake's join", () => {
+  it('is taken from rooms:joined, with no room:join sent', async () => {
+    const { store, rooms, sent, connect } = setup();
+    rooms.join(ROOM);
+    expect(connect()).toEqual([{ room: ROOM }]);
+    rooms.handshakeAnswered({ answers: [{ room: ROOM, result: joinAnswer([stored(1)]) }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.get().rooms[ROOM]?.joined).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
+  it('leaves a room left meanwhile, when its answer comes after the join gave up on it', async () => {
+    const { rooms, sent, connect } = setup();
+    rooms.join(ROOM);
+    connect();
+    await rooms.leave(ROOM);
+    // The wait for the handshake's answer ends; the room is gone, so nothing is asked again.
+    await vi.advanceTimersByTimeAsync(ACK_TIMEOUT_MS + 1000);
+    expect(sent).toEqual([]);
+    // The server did join it, and says so late: the socket is in a room nobody holds.
+    rooms.handshakeAnswered({ answers: [{ room: ROOM, result: joinAnswer([]) }] });
+    expect(sent).toEqual([['room:leave', { room: ROOM }]]);
+  });
+
+  it('is not taken for a room left and opened again since: room:join from where it is now', async () => {
+    const { socket, store, rooms, sent } = setup();
+    rooms.join(ROOM);
+    // Held from seq 2 when the handshake leaves.
+    store.updateRoom(ROOM, {
+      type: 'join',
+      result: joinAnswer([stored(1), stored(2)]),
+      me: ana.id,
+    });
+    store.updateRoom(ROOM, { type: 'disconnected' });
+    const asked = rooms.handshakeJoins();
+    expect(asked).toEqual([{ room: ROOM, since: 2, sinceId: expect.any(String) }]);
+    // Left and opened again before the connection is up: it starts over, from nothing.
+    await rooms.leave(ROOM);
+    rooms.join(ROOM);
+    socket.connected = true;
+    rooms.joinAll();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([['room:join', { room: ROOM }]]);
+    // The handshake's answer (a recovery after seq 2) fits no room held now: not applied, and
+    // the room is held, so not left either.
+    rooms.handshakeAnswered({
+      answers: [{ room: ROOM, result: joinAnswer([stored(3)], { recovered: true }) }],
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([['room:join', { room: ROOM }]]);
+  });
+
+  it('falls back to room:join when no answer comes within the ack timeout', async () => {
+    const { store, rooms, sent, connect } = setup();
+    rooms.join(ROOM);
+    connect();
+    await vi.advanceTimersByTimeAsync(ACK_TIMEOUT_MS + 1000);
+    expect(sent).toEqual([['room:join', { room: ROOM }]]);
+    expect(store.get().rooms[ROOM]?.joined).toBe(true);
+  });
+});
