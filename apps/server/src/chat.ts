@@ -8,6 +8,7 @@ import { exitRoom } from './rooms/membership';
 import { roomHandlers } from './rooms/rooms.handlers';
 import type { Services } from './services';
 import { handlerTable, registerHandlers } from './socket/define-handler';
+import { oneHandshakeAtATime } from './socket/one-handshake';
 import { createSession, sessionOf } from './socket/session';
 import type { ParleyIo, ParleySocket } from './socket/types';
 import { typingHandlers } from './typing/typing.handlers';
@@ -31,11 +32,12 @@ export function attachChat(io: ParleyIo, services: Services): void {
   });
 
   const workspaces = io.of(CHAT_NAMESPACE_PATTERN);
+  const counted = (code: 'ok' | ErrorCode) => services.metrics.handshake('workspace', code);
   workspaces.use(
-    authenticateHandshake(
-      services.tokens,
-      (code) => services.metrics.handshake('workspace', code),
-      readJoinsOnConnect,
+    oneHandshakeAtATime(
+      services.config.limits,
+      authenticateHandshake(services.tokens, counted, readJoinsOnConnect),
+      counted,
     ),
   );
   workspaces.on('connection', (socket) => {

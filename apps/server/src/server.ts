@@ -38,6 +38,7 @@ import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { budgetOf, connectionBudget } from './socket/connection-budget';
 import {
+  cleanupOnlyWhenIdle,
   emptyHandshakeRequest,
   engineConnections,
   namespacesOf,
@@ -180,6 +181,19 @@ export function createParleyServer(
     // Parley's events are JSON: no walk of every answer for binary parts (socket/json-packets.ts).
     parser: jsonPacketParser,
     ...(backend.adapter && { adapter: backend.adapter }),
+  });
+  // A workspace's namespace outlives a refused handshake while others are under way.
+  let cleanupUnguarded = false;
+  io.on('new_namespace', (namespace) => {
+    if (workspaceOfNamespace(namespace.name) === undefined || cleanupOnlyWhenIdle(namespace)) {
+      return;
+    }
+    if (cleanupUnguarded) return;
+    cleanupUnguarded = true;
+    log.warn(
+      { namespace: namespace.name },
+      "Socket.IO's namespace internals are not what Parley was written for: a refused handshake may drop a workspace's namespace while others connect to it",
+    );
   });
   // Without WEBHOOK_URLS a no-op: nothing is queued and nothing else changes.
   const webhooks = createWebhooks(config.webhooks, {

@@ -23,10 +23,20 @@ export class RawSocketIoClient {
     private readonly socket: Socket,
     private readonly namespace: string,
     private readonly token: string,
+    private readonly handshakes: number,
   ) {}
 
-  /** Opens a websocket to `url` and connects to the workspace's namespace with `token`. */
-  static async connect(url: string, workspace: string, token: string): Promise<RawSocketIoClient> {
+  /**
+   * Opens a websocket to `url` and connects to the workspace's namespace with `token`. With
+   * `handshakes` > 1, sends that many CONNECT packets to it in one write (a hostile client);
+   * refusals of the extra ones are then only recorded in `frames`.
+   */
+  static async connect(
+    url: string,
+    workspace: string,
+    token: string,
+    { handshakes = 1 }: { handshakes?: number } = {},
+  ): Promise<RawSocketIoClient> {
     const { hostname, port } = new URL(url);
     const socket = connect(Number(port), hostname);
     await once(socket, 'connect');
@@ -43,7 +53,7 @@ export class RawSocketIoClient {
         '',
       ].join('\r\n'),
     );
-    const client = new RawSocketIoClient(socket, chatNamespace(workspace), token);
+    const client = new RawSocketIoClient(socket, chatNamespace(workspace), token, handshakes);
     const ready = new Promise<void>((resolve, reject) => {
       client.connected = { resolve, reject };
     });
@@ -148,13 +158,15 @@ export class RawSocketIoClient {
   private onText(text: string): void {
     const ack = `43${this.namespace},`;
     if (text.startsWith('0')) {
-      this.send(`40${this.namespace},${JSON.stringify({ token: this.token })}`);
+      const connect = maskedFrame(`40${this.namespace},${JSON.stringify({ token: this.token })}`);
+      this.socket.write(Buffer.concat(Array.from({ length: this.handshakes }, () => connect)));
     } else if (text === '2') {
       this.send('3');
     } else if (text.startsWith(`40${this.namespace},`)) {
       this.connected?.resolve();
       this.connected = undefined;
     } else if (text.startsWith(`44${this.namespace},`)) {
+      if (this.handshakes > 1) return;
       this.connected?.reject(new Error(`refused: ${text}`));
       this.connected = undefined;
     } else if (text.startsWith(ack)) {

@@ -13,6 +13,8 @@ import {
   type TestServer,
   untyped,
 } from '../../test/helpers';
+import { RawSocketIoClient } from '../../test/raw-socketio';
+import { namespacesOf } from './engine-internals';
 
 let t: TestServer;
 afterEach(() => t.close());
@@ -191,6 +193,33 @@ describe('rooms from many fresh identities', () => {
     expect(sends.find((s) => !s.ok)).toMatchObject({
       error: { code: 'rate_limited', message: expect.stringMatching(/room/) },
     });
+  });
+});
+
+describe('a burst of handshakes to one namespace on one connection', () => {
+  it('makes one socket, in the namespace the workspace broadcasts to', async () => {
+    t = await startServer();
+    const raw = await RawSocketIoClient.connect(t.url, 'acme', await t.token('Ana'), {
+      handshakes: 5,
+    });
+    try {
+      // Every refusal came before the socket that was made answers this.
+      await raw.request('room:join', { room: 'general' });
+      const refusals = raw.texts().filter((text) => text.startsWith('44/chat/acme,'));
+      expect(refusals).toHaveLength(4);
+      for (const text of refusals) expect(text).toContain('"code":"invalid_payload"');
+      const workspace = namespacesOf(t.server.io).of('acme');
+      expect(workspace?.sockets.size).toBe(1);
+      // The refusals did not drop the namespace under it: it hears the room.
+      const bo = await t.connect('acme', await t.token('Bo'));
+      await call(bo, 'room:join', { room: 'general' });
+      await call(bo, 'message:send', { room: 'general', text: 'heard?', clientMsgId: 'b1' });
+      // On its connection, after the message's broadcast.
+      await raw.request('room:list', {});
+      expect(raw.events()).toContain('message:new');
+    } finally {
+      raw.close();
+    }
   });
 });
 

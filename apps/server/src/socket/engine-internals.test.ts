@@ -6,6 +6,7 @@ import { Server } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cleanupOnlyWhenIdle,
   connectionDifference,
   emptyHandshakeRequest,
   installedVersions,
@@ -210,6 +211,53 @@ describe('the fence around Socket.IO, engine.io and ws internals', () => {
     // test can see is that it is a fresh array whose every listener still runs, once.
     client.close();
     await expect.poll(() => closed).toEqual(['this']);
+  });
+
+  it("keeps a workspace's namespace while a handshake is under way, though another was refused", async () => {
+    const httpServer = createServer();
+    const io = new Server(httpServer, { cleanupEmptyChildNamespaces: true }) as unknown as ParleyIo;
+    cleanup.push(() => io.close());
+    const guarded: boolean[] = [];
+    io.on('new_namespace', (namespace) => guarded.push(cleanupOnlyWhenIdle(namespace)));
+    // The first handshake waits in the middleware until told; the second is refused at once.
+    let admitFirst = () => {};
+    const firstWaiting = new Promise<void>((resolve) => {
+      io.of(/^\/chat\/[a-z]+$/).use((socket, next) => {
+        if (socket.handshake.auth.refuse) return next(new Error('refused'));
+        admitFirst = () => next();
+        resolve();
+      });
+    });
+    httpServer.listen(0, '127.0.0.1');
+    await once(httpServer, 'listening');
+    const { port } = httpServer.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/chat/acme`;
+    const first = connectClient(url, { transports: ['websocket'], forceNew: true });
+    cleanup.push(() => first.close());
+    await firstWaiting;
+    const second = connectClient(url, {
+      transports: ['websocket'],
+      forceNew: true,
+      auth: { refuse: true },
+    });
+    cleanup.push(() => second.close());
+    await new Promise((resolve) => second.once('connect_error', resolve));
+    admitFirst();
+    await new Promise((resolve) => first.once('connect', () => resolve(null)));
+    // The shapes read are there, and the namespace the first socket joined is still the one
+    // registered (Socket.IO alone would have dropped it with the refusal: nothing broadcast to
+    // the workspace would reach that socket).
+    expect(guarded).toEqual([true]);
+    expect(namespacesOf(io).of('acme')?.sockets.size).toBe(1);
+    const heard = new Promise((resolve) => first.once('hello', resolve));
+    const workspace = namespacesOf(io).of('acme') as unknown as {
+      emit(event: string, value: string): void;
+    };
+    workspace.emit('hello', 'all');
+    expect(await heard).toBe('all');
+    // With the last socket gone and no handshake under way, it goes, as Socket.IO would.
+    first.close();
+    await expect.poll(() => namespacesOf(io).of('acme')).toBeUndefined();
   });
 });
 

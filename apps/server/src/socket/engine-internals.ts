@@ -119,6 +119,44 @@ export function namespacesOf(io: ParleyIo): NamespaceDirectory {
   return directory;
 }
 
+// ---- Socket.IO: a workspace namespace's cleanup ----
+
+type ChildNamespace = {
+  sockets: Map<string, unknown>;
+  _remove?: (socket: unknown) => void;
+  _preConnectSockets?: unknown;
+};
+
+/**
+ * Socket.IO's `cleanupEmptyChildNamespaces` deletes a workspace's namespace (and closes its
+ * adapter) once its last connected socket is removed — also when the one removed is a handshake
+ * refused by the middleware while others are still in theirs (`_preConnectSockets`). Those then
+ * connect into a namespace that is no longer registered, and hear no broadcast. Made to wait
+ * here, for each new namespace, until no handshake is under way either: Socket.IO's cleanup
+ * (the `_remove` its parent namespace puts on the child) runs only then. When the shapes are not
+ * those, Socket.IO's own behaviour stays (answers false for that namespace).
+ */
+export function cleanupOnlyWhenIdle(namespace: object): boolean {
+  const child = namespace as ChildNamespace;
+  const cleanup = child._remove;
+  const pending = child._preConnectSockets;
+  const plainRemove = (Object.getPrototypeOf(child) as ChildNamespace)._remove;
+  if (
+    !Object.hasOwn(child, '_remove') ||
+    typeof cleanup !== 'function' ||
+    typeof plainRemove !== 'function' ||
+    !(pending instanceof Map) ||
+    !(child.sockets instanceof Map)
+  ) {
+    return false;
+  }
+  child._remove = (socket) => {
+    plainRemove.call(child, socket);
+    if (child.sockets.size === 0 && pending.size === 0) cleanup.call(child, socket);
+  };
+  return true;
+}
+
 /**
  * The engine's open connections, for counting them by transport (the metrics). `clients` is
  * documented in engine.io's README but typed `protected`; absent, there is nothing to count.
