@@ -77,8 +77,7 @@ function onEvent(this: ParleySocket, event: unknown, ...args: unknown[]): void {
   const table = tables.get(session.services) as HandlerTable;
   const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
   const handler = typeof event === 'string' ? table.get(event) : undefined;
-  const done = answer(session, handler, event, args).then((result) => ack?.(result));
-  session.services.track(done);
+  session.services.track(answer(session, handler, event, args, ack));
 }
 
 /**
@@ -91,16 +90,22 @@ export function answerFromHandshake<E extends ClientEventName>(
   payload: PayloadOf<E>,
 ): Promise<AckOf<E>> {
   const handler = tables.get(session.services)?.get(event);
-  return answer(session, handler, event, [payload]) as Promise<AckOf<E>>;
+  return new Promise((resolve) => {
+    session.services.track(answer(session, handler, event, [payload], resolve as Ack));
+  });
 }
 
-/** Runs one event through the flood guard, validation and its handler, counted in the metrics. */
+/**
+ * Runs one event through the flood guard, validation and its handler, counted in the metrics,
+ * and hands the result to `reply` (the acknowledgement, when the client asked for one).
+ */
 function answer(
   session: ChatSession,
   handler: Handler | undefined,
   event: unknown,
   args: unknown[],
-): Promise<AckOf<ClientEventName>> {
+  reply: Ack | undefined,
+): Promise<void> {
   const started = performance.now();
   // Counted under the protocol's name, or `other`: never under a name a client made up.
   const { metrics } = session.services;
@@ -109,7 +114,7 @@ function answer(
   return answered.then((result) => {
     const code = result.ok ? 'ok' : result.error.code;
     metrics.answered(handler?.event, code, (performance.now() - started) / 1000);
-    return result;
+    reply?.(result);
   });
 }
 
