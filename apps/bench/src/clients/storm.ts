@@ -524,7 +524,10 @@ export class StormClient {
     const name = eventNameOf(data, comma + 1) ?? '(unparsed)';
     const counters = this.counters();
     counters.count(counters.events, name);
-    if (name === ServerEvent.RoomsJoined) return this.onRoomsJoined(data, comma + 1);
+    if (name === ServerEvent.RoomsJoined) {
+      this.onRoomsJoined(data, comma + 1);
+      return;
+    }
     if (name !== ServerEvent.MessageNew) return;
     try {
       const [, message] = JSON.parse(data.toString('utf8', comma + 1)) as [
