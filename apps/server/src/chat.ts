@@ -35,7 +35,6 @@ export function attachChat(io: ParleyIo, services: Services): void {
   const counted = (code: 'ok' | ErrorCode) => services.metrics.handshake('workspace', code);
   workspaces.use(
     oneHandshakeAtATime(
-      services.config.limits,
       authenticateHandshake(services.tokens, counted, readJoinsOnConnect),
       counted,
     ),

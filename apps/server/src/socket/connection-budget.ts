@@ -21,8 +21,6 @@ export class ConnectionBudget {
   address?: string;
   /** A socket of the connection, to tell it why when the server closes it. */
   speaker?: ParleySocket;
-  /** Namespaces with a handshake under way on this connection; made on first use. */
-  private handshaking?: Set<string>;
 
   constructor(private readonly limits: ParleyConfig['limits']) {
     this.events = new TokenBucket(limits.events);
@@ -57,20 +55,6 @@ export class ConnectionBudget {
 
   releaseRoom(): void {
     if (this.rooms > 0) this.rooms--;
-  }
-
-  /** Starts a handshake to `namespace`: false while another to it is under way. */
-  beginHandshake(namespace: string): boolean {
-    if (this.handshaking?.has(namespace)) return false;
-    this.handshaking ??= new Set();
-    this.handshaking.add(namespace);
-    return true;
-  }
-
-  endHandshake(namespace: string): void {
-    this.handshaking?.delete(namespace);
-    // An idle connection keeps no empty set.
-    if (this.handshaking?.size === 0) this.handshaking = undefined;
   }
 }
 

@@ -1,11 +1,15 @@
 import { ErrorCode, type ErrorCode as ErrorCodeType } from '@parley/protocol';
 import type { ExtendedError } from 'socket.io';
 import { refusal } from '../auth/handshake';
-import type { ParleyConfig } from '../config';
-import { connectionBudget } from './connection-budget';
 import type { ParleySocket } from './types';
 
 type Middleware = (socket: ParleySocket, done: (error?: ExtendedError) => void) => void;
+
+/**
+ * Namespaces with a handshake under way, by connection, only while one is: kept apart from the
+ * connection's budget so an idle connection carries nothing for it (memory per idle socket).
+ */
+const handshaking = new WeakMap<object, Set<string>>();
 
 /**
  * One handshake per namespace at a time on a connection, around `middleware` (the token check).
@@ -16,20 +20,26 @@ type Middleware = (socket: ParleySocket, done: (error?: ExtendedError) => void) 
  * Socket.IO itself closes a connection that sends another.
  */
 export function oneHandshakeAtATime(
-  limits: ParleyConfig['limits'],
   middleware: Middleware,
   counted: (code: ErrorCodeType) => void = () => {},
 ): Middleware {
   return (socket, done) => {
-    const budget = connectionBudget(socket.conn, limits);
+    const connection = socket.conn;
     const namespace = socket.nsp.name;
-    if (!budget.beginHandshake(namespace)) {
+    let namespaces = handshaking.get(connection);
+    if (namespaces?.has(namespace)) {
       counted(ErrorCode.InvalidPayload);
       done(refusal(ErrorCode.InvalidPayload, 'a handshake to this namespace is under way already'));
       return;
     }
+    if (!namespaces) {
+      namespaces = new Set();
+      handshaking.set(connection, namespaces);
+    }
+    namespaces.add(namespace);
     middleware(socket, (error) => {
-      budget.endHandshake(namespace);
+      namespaces.delete(namespace);
+      if (namespaces.size === 0) handshaking.delete(connection);
       done(error);
     });
   };
