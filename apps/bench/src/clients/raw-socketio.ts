@@ -69,6 +69,11 @@ const OPEN_BRACKET = 0x5b;
 /** Event names seen, as bytes, so that counting a known name allocates nothing. */
 const knownNames: { bytes: Buffer; name: string }[] = [];
 
+/** The Socket.IO websocket endpoint of a server at `url` (http://host:port). */
+export function websocketUrl(url: string): string {
+  return `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+}
+
 /**
  * The event name of a Socket.IO event packet `42<namespace>,[<ack id>]["name",…]`, read from
  * `from` (just past the namespace's comma); undefined when the packet is not shaped so.
@@ -123,8 +128,7 @@ export class RawSocketIoClient {
     this.messageNewPrefix = Buffer.from(`42${this.namespace},["${ServerEvent.MessageNew}",`);
     this.ackPrefixLength = Buffer.byteLength(`43${this.namespace},`);
     this.eventPrefixLength = this.ackPrefixLength;
-    const wsUrl = `${spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-    this.ws = new WebSocket(wsUrl, {
+    this.ws = new WebSocket(websocketUrl(spec.url), {
       localAddress: spec.localAddress,
       perMessageDeflate: false,
       // The generator trusts the servers' UTF-8; checking it would only slow the generator.

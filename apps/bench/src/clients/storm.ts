@@ -10,7 +10,7 @@ import type {
   StormReport,
   StormSeedReport,
 } from './commands';
-import { eventNameOf } from './raw-socketio';
+import { eventNameOf, websocketUrl } from './raw-socketio';
 
 /**
  * Reconnect storm (scenarios/reconnect-storm.ts), inside one load-generator process: idle clients,
@@ -221,7 +221,7 @@ export class StormClient {
     if (this.closed) return;
     this.step = 'no TCP connection';
     if (this.joinedOnce) this.counters().attempts++;
-    const url = `${this.spec.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    const url = websocketUrl(this.spec.url);
     const ws: WebSocket = new WebSocket(url, {
       // The TCP connection made here (an http.request option ws passes on), so its connect marks
       // the first step a timeout can be stuck after. As in ws's own: `path` is the request's
@@ -673,8 +673,7 @@ function answersJoinOnConnect(
   token: string,
 ): Promise<boolean> {
   const namespace = chatNamespace(workspace);
-  const wsUrl = `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-  const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+  const ws = new WebSocket(websocketUrl(url), { perMessageDeflate: false });
   return new Promise<boolean>((resolve) => {
     const done = (answered: boolean) => {
       clearTimeout(timer);
@@ -708,8 +707,7 @@ function seedChunk(
   report: StormSeedReport,
 ): Promise<void> {
   const namespace = chatNamespace(workspace);
-  const wsUrl = `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-  const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+  const ws = new WebSocket(websocketUrl(url), { perMessageDeflate: false });
   const pending = new Map<number, (answer: JoinAnswer & { message?: { seq: number } }) => void>();
   let nextId = 0;
   const fail = (why: string) => {
