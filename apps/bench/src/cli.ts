@@ -16,7 +16,7 @@ import {
   renderMarkdown,
 } from './report';
 import { ceilingCharts } from './report-ceiling';
-import { reconnectStormCharts } from './report-storm';
+import { medianStormRound, reconnectStormCharts, type StormResults } from './report-storm';
 import { BIG_WORKSPACE_TARGETS, runBigWorkspace } from './scenarios/big-workspace';
 import { CEILING_TARGETS, ceilingRatesFor, measuresCeiling, runCeiling } from './scenarios/ceiling';
 import { runConnectRate } from './scenarios/connect-rate';
@@ -242,16 +242,25 @@ async function main(): Promise<number> {
           const measured = options.targets.filter(canStorm);
           if (measured.length < options.targets.length)
             log('reconnect-storm: n/a for ws (no Socket.IO)');
-          report.reconnectStorm ??= {};
-          const results = report.reconnectStorm;
-          await perTarget(
-            scenario,
-            measured,
-            (name) => runReconnectStorm(context, name),
-            (name, result) => {
-              results[name] = result;
-            },
-          );
+          const { rounds } = options.reconnectStorm;
+          const byRound: StormResults[] = [];
+          for (let round = 0; round < rounds; round++) {
+            if (rounds > 1) log(`reconnect-storm: round ${round + 1} of ${rounds}`);
+            // A different target first each round: a drift in the machine falls on all alike.
+            const order = round % 2 === 0 ? measured : [...measured].reverse();
+            const results: StormResults = {};
+            await perTarget(
+              scenario,
+              order,
+              (name) => runReconnectStorm(context, name),
+              (name, result) => {
+                results[name] = result;
+              },
+            );
+            byRound.push(results);
+          }
+          report.reconnectStorm = medianStormRound(byRound);
+          if (rounds > 1) report.reconnectStormRounds = byRound;
           break;
         }
       }

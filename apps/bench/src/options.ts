@@ -157,6 +157,11 @@ export interface BenchOptions {
     seedMessages: number;
     /** Messages sent to each room right after the restart: what the re-joins catch up on. */
     catchUpMessages: number;
+    /**
+     * Rounds of every target's storms, a different target first each round (a drift in the
+     * machine falls on all alike); the report judges the median round's ratio.
+     */
+    rounds: number;
     /** One storm per signal, in order, on the same target (the clients stay). */
     signals: (typeof RESTART_SIGNALS)[number][];
     /** The most time a storm may take, from the signal until every client is back. */
@@ -229,6 +234,7 @@ const HELP = `pnpm bench [-- options]
   --storm-rooms N         reconnect-storm: rooms they are spread over (100)
   --storm-signals LIST    reconnect-storm: how the nodes are ended, one storm each (SIGKILL,SIGTERM)
   --storm-seconds N       reconnect-storm: the most seconds a storm may take (180)
+  --storm-rounds N        reconnect-storm: rounds of every target's storms, targets alternating (1)
   --step-seconds N        seconds measured per rate step (2)
   --workers N             receiving load-generator processes (2)
   --profile SECONDS       also profile Parley under fan-out, many-rooms and connect load
@@ -326,6 +332,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'storm-rooms': { type: 'string' },
       'storm-signals': { type: 'string' },
       'storm-seconds': { type: 'string' },
+      'storm-rounds': { type: 'string' },
       workers: { type: 'string' },
       profile: { type: 'string' },
       'profile-target': { type: 'string' },
@@ -444,6 +451,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       catchUpMessages: 5,
       signals: list(values['storm-signals'], RESTART_SIGNALS, RESTART_SIGNALS),
       timeoutMs: positive(values['storm-seconds'], quick ? 60 : 180) * 1000,
+      rounds: Math.max(1, Math.round(positive(values['storm-rounds'], 1))),
     },
     profileSeconds: values.profile === undefined ? 0 : positive(values.profile, 0),
     profileTarget: list(values['profile-target'], TARGETS, ['parley'])[0] as TargetName,

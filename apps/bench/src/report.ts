@@ -56,6 +56,8 @@ export interface BenchReport {
   presenceChurn?: PerTarget<PresenceChurnResult>;
   /** Every node restarted under C idle clients (issue 15): Parley over Redis and bare Socket.IO. */
   reconnectStorm?: PerTarget<ReconnectStormResult>;
+  /** With --storm-rounds N > 1: every round's storms (`reconnectStorm` holds each target's median round). */
+  reconnectStormRounds?: PerTarget<ReconnectStormResult>[];
   ratios?: Ratio[];
   /** METRICS on (and scraped) against METRICS=false, when the run had those variants. */
   metricsCost?: MetricsCostRatio[];
@@ -329,7 +331,8 @@ export function checkGoals(report: BenchReport): Goal[] {
         : 'not measured',
     met: listGrowth === undefined ? null : listGrowth <= 1.5,
   });
-  if (report.reconnectStorm) goals.push(...stormGoals(report.reconnectStorm));
+  if (report.reconnectStorm)
+    goals.push(...stormGoals(report.reconnectStorm, report.reconnectStormRounds));
   if (report.options.scenarios.includes('every-core'))
     goals.push(...everyCoreGoals(report.everyCore));
   if (report.options.scenarios.includes('ceiling')) goals.push(ceilingGoal(report.ceiling));
@@ -793,7 +796,9 @@ export function renderMarkdown(report: BenchReport): string {
   parts.push(renderBigWorkspace(report));
   if (report.options.scenarios.includes('presence-churn')) parts.push(renderPresenceChurn(report));
   if (report.options.scenarios.includes('reconnect-storm'))
-    parts.push(renderReconnectStorm(report.reconnectStorm ?? {}, options));
+    parts.push(
+      renderReconnectStorm(report.reconnectStorm ?? {}, options, report.reconnectStormRounds),
+    );
 
   if (report.ratios?.length) {
     parts.push(

@@ -1,5 +1,6 @@
 import type { ClientSpec } from '../clients/raw-socketio';
 import type { LatencySummary } from '../latency';
+import { medianBy, medianOf } from '../median';
 import { measureReplicaRoundTrip, type ReplicaRoundTrip } from '../servers/redis';
 import type { RunningTarget, TargetName } from '../servers/targets';
 import { type ScenarioContext, sourceAddress, withTargetsUp } from './context';
@@ -80,23 +81,6 @@ export function replicatedRoomClients(
       localAddress: sourceAddress(index),
     };
   });
-}
-
-/** The median item by `key` (the lower middle one for an even count), as medianByP99 picks. */
-function medianBy<T>(items: readonly T[], key: (item: T) => number): T | undefined {
-  const sorted = [...items].sort((a, b) => key(a) - key(b));
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
-
-/** The median of the values (of the two middle ones for an even count). */
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  const value =
-    sorted.length % 2 === 1
-      ? (sorted[Math.floor(middle)] as number)
-      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  return Math.round(value * 100) / 100;
 }
 
 /**
