@@ -11,6 +11,7 @@ import { ParleyError } from '../errors';
 import { presenceModeOf } from '../presence/mode';
 import { defineHandler } from '../socket/define-handler';
 import type { ChatSession } from '../socket/session';
+import { sharedList } from '../socket/shared-json';
 import { LOBBY_CHANNEL } from '../socket/types';
 import type { RoomRecord, RoomRef, Stores } from '../stores/types';
 import {
@@ -192,10 +193,11 @@ async function join(
     entered?.presence && entered.read
       ? [entered.read, entered.presence]
       : await Promise.all([read(), presentIn(stores, ref)]);
-  // A sample of a big room may miss the joiner, who expects to see themselves. A list of its
-  // own either way: the store's may be shared with other answers.
+  // A sample of a big room may miss the joiner, who expects to see themselves. The store's list
+  // as it is otherwise: the same list answers every join of the room until it changes, its JSON
+  // made once (shared-json.ts).
   const members = present.some((member) => member.id === session.user.id)
-    ? [...present]
+    ? sharedList(present)
     : [...present.slice(0, LIMITS.joinMembersMax - 1), session.user];
   const { recovered, page } = history;
   const messages = recovered ?? page.messages;

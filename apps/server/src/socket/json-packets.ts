@@ -1,4 +1,5 @@
 import { Decoder, type Packet, protocol } from 'socket.io-parser';
+import { encodeJson } from './shared-json';
 
 /**
  * Socket.IO's packet encoder for a server whose events carry JSON only, as every Parley event
@@ -9,6 +10,9 @@ import { Decoder, type Packet, protocol } from 'socket.io-parser';
  * string written is Socket.IO's, byte for byte (json-packets.test.ts compares the two over every
  * JSON packet): the packet type, the namespace unless it is the main one, the ack id, the data.
  *
+ * A list shared by many packets (`shared-json.ts`: a room's member list) is written from the JSON
+ * it keeps, not serialized again.
+ *
  * A Buffer given to it would be written as JSON (`{"type":"Buffer","data":[…]}`), not as an
  * attachment: Parley's events never hold one.
  */
@@ -17,7 +21,7 @@ export class JsonPacketEncoder {
     let encoded = `${packet.type}`;
     if (packet.nsp && packet.nsp !== '/') encoded += `${packet.nsp},`;
     if (packet.id != null) encoded += packet.id;
-    if (packet.data != null) encoded += JSON.stringify(packet.data);
+    if (packet.data != null) encoded += encodeJson(packet.data);
     return [encoded];
   }
 }
