@@ -190,6 +190,16 @@ describe('graceful shutdown', () => {
     expect(logs.map((l) => l.msg)).toEqual(
       expect.arrayContaining(['parley listening', 'shut down']),
     );
+    // The start says what it took, as the stop does: from the process's start, and each step.
+    const listening = logs.find((l) => l.msg === 'parley listening') as unknown as {
+      sinceProcessStartMs: number;
+      took: Record<string, number>;
+    };
+    expect(listening.sinceProcessStartMs).toBeGreaterThan(0);
+    expect(Object.keys(listening.took)).toEqual(['storesMs', 'reportMs', 'metricsMs']);
+    expect(listening.sinceProcessStartMs).toBeGreaterThanOrEqual(
+      Object.values(listening.took).reduce((total, ms) => total + ms, 0),
+    );
   });
 
   it('refuses to start on bad configuration, listing every problem, exit code 1', async () => {

@@ -329,10 +329,22 @@ export function createParleyServer(
   });
   let metricsUrl: string | undefined;
 
+  /** How long `start`'s steps took, logged with "parley listening": what a slow start spent. */
+  const startTook: Record<string, number> = {};
+
   async function start(): Promise<void> {
+    let stepStart = performance.now();
+    const step = (name: string) => {
+      const now = performance.now();
+      startTook[name] = Math.round(now - stepStart);
+      stepStart = now;
+    };
+    // Opening the stores includes clearing what a crashed process with this node id left.
     await stores.open();
+    step('storesMs');
     webhooks.start();
     await writeReport();
+    step('reportMs');
     reports = setInterval(writeReport, reportTimings.everyMs);
     // A node dead for the presence TTL must be noticed within it: sweep six times as often.
     sweeper = startPresenceSweeper(io, services, {
@@ -347,6 +359,7 @@ export function createParleyServer(
       });
     }
     metricsUrl = await metricsListener.listen();
+    step('metricsMs');
   }
 
   return {
@@ -364,7 +377,12 @@ export function createParleyServer(
           httpServer.off('error', reject);
           const { address, port } = httpServer.address() as AddressInfo;
           const host = address.includes(':') ? `[${address}]` : address;
-          log.info({ port, host: address }, 'parley listening');
+          // From the process's start: a restart's clients are refused until then.
+          const sinceProcessStartMs = Math.round(process.uptime() * 1000);
+          log.info(
+            { port, host: address, sinceProcessStartMs, took: startTook },
+            'parley listening',
+          );
           resolve(`http://${host}:${port}`);
         });
       });
