@@ -79,6 +79,38 @@ describe('shared lists in JSON', () => {
     expect(doubled).not.toBeInstanceOf(SharedList);
   });
 
+  it('keep their own JSON when first serialized inside another encoding', () => {
+    const inner = sharedList([sharedList(['deep'])]);
+    const outer = sharedList([1]);
+    // A value whose toJSON encodes another value (nothing in Parley does; nothing may break).
+    const nested = { toJSON: () => JSON.parse(encodeJson({ inner })) };
+    expect(encodeJson({ outer, nested })).toBe('{"outer":[1],"nested":{"inner":[["deep"]]}}');
+    expect(encodeJson({ inner })).toBe('{"inner":[["deep"]]}');
+  });
+
+  it('refuse to write a packet whose shared list was asked for and not written', () => {
+    const list = sharedList([{ id: 'a' }]);
+    // A toJSON that serializes the list itself and drops the result (nothing in Parley does).
+    const dropsIt = {
+      toJSON: () => {
+        JSON.stringify(list);
+        return 'n';
+      },
+    };
+    // Outside an encoding the list is an array: nothing to drop.
+    expect(JSON.stringify([dropsIt, list])).toBe('["n",[{"id":"a"}]]');
+    // Inside one, the packet would lose its splice and show the placeholder: refused instead.
+    expect(() => encodeJson([dropsIt, { real: list }])).toThrow(/asked for and not written/);
+    // An encoding of its own inside one is its own affair.
+    const encodesIt = {
+      toJSON: () => {
+        encodeJson(list);
+        return 'n';
+      },
+    };
+    expect(encodeJson([encodesIt, { real: list }])).toBe('["n",{"real":[{"id":"a"}]}]');
+  });
+
   it('leave nothing behind when the value cannot be encoded', () => {
     const cyclic: Record<string, unknown> = { list: sharedList([1]) };
     cyclic.self = cyclic;

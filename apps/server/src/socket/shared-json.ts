@@ -17,8 +17,18 @@ export class SharedList<T> extends Array<T> {
 
   /** Its JSON, made once. */
   json(): string {
-    // Not JSON.stringify(this): that would ask toJSON, and collect it.
-    this.#json ??= JSON.stringify([...this]);
+    if (this.#json === undefined) {
+      // Made outside any collection (an encodeJson under way further up the stack): its lists'
+      // JSON must be their own, never a placeholder. And not JSON.stringify(this): that would
+      // ask toJSON.
+      const outer = collecting;
+      collecting = undefined;
+      try {
+        this.#json = JSON.stringify([...this]);
+      } finally {
+        collecting = outer;
+      }
+    }
     return this.#json;
   }
 
@@ -45,7 +55,8 @@ const shared = new WeakMap<readonly unknown[], SharedList<unknown>>();
 
 /**
  * The list as a `SharedList`: the same one for the same (unchanged, never mutated) list, so its
- * JSON is made once however many packets carry it. Frozen: every packet shares it.
+ * JSON is made once however many packets carry it. Frozen: every packet shares it (typed as a
+ * plain array, as the protocol's answers are, but a push throws).
  */
 export function sharedList<T>(list: readonly T[]): SharedList<T> {
   let copy = shared.get(list) as SharedList<T> | undefined;
@@ -71,6 +82,9 @@ export function encodeJson(value: unknown): string {
   for (let index = 0; index < lists.length; index++) {
     const placeholder = JSON.stringify(`${PLACEHOLDER}${index}`);
     const at = json.indexOf(placeholder);
+    // A toJSON that asked for a list and then dropped what it got: never write a half-spliced
+    // packet (nor the nonce).
+    if (at < 0) throw new Error('encodeJson: a shared list was asked for and not written');
     const list = (lists[index] as SharedList<unknown>).json();
     json = json.slice(0, at) + list + json.slice(at + placeholder.length);
   }
