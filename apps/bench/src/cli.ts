@@ -246,8 +246,10 @@ async function main(): Promise<number> {
           const byRound: StormResults[] = [];
           for (let round = 0; round < rounds; round++) {
             if (rounds > 1) log(`reconnect-storm: round ${round + 1} of ${rounds}`);
-            // A different target first each round: a drift in the machine falls on all alike.
-            const order = round % 2 === 0 ? measured : [...measured].reverse();
+            // A different target first each round (the order rotates): a drift in the machine
+            // falls on all alike.
+            const first = round % measured.length;
+            const order = [...measured.slice(first), ...measured.slice(0, first)];
             const results: StormResults = {};
             await perTarget(
               scenario,

@@ -81,29 +81,41 @@ export function stormRatios(
 /** A storm's all-back time, a storm that did not bring everyone back last. */
 const allBackOf = (run: StormRun | undefined) => run?.allBackMs ?? Number.POSITIVE_INFINITY;
 
+/** The storm the rounds are compared by: the crash's (SIGKILL), else the first signal's. */
+const judgedRun = (result: ReconnectStormResult) =>
+  result.runs.find((run) => run.signal === 'SIGKILL') ?? result.runs[0];
+
 /**
- * Per target, its round with the median all-back time (its first signal's storm; the lower
- * middle one for an even count of rounds): what the report's table shows.
+ * Per target, its round with the median all-back time (of its SIGKILL storm; the lower middle
+ * one for an even count of rounds): what the report's main table shows. Targets' median rounds
+ * may be different rounds: ratios are taken within each round (`stormRoundRatios`).
  */
 export function medianStormRound(byRound: readonly StormResults[]): StormResults {
   const median: StormResults = {};
   for (const name of Object.keys(TARGET_LABELS) as TargetName[]) {
     const rounds = byRound.flatMap((round) => (round[name] ? [round[name]] : []));
-    const picked = medianBy(rounds, (result) => allBackOf(result.runs[0]));
+    const picked = medianBy(rounds, (result) => allBackOf(judgedRun(result)));
     if (picked) median[name] = picked;
   }
   return median;
 }
 
-/** Each round's all-back ratio, Parley's ÷ bare's, for `signal`; undefined where one is missing. */
+/**
+ * Each round's all-back ratio for `signal`, Parley's ÷ bare's: infinite where Parley's storm
+ * did not bring everyone back (the goal cannot hold there), undefined where either did not run.
+ */
 export function stormRoundRatios(
   byRound: readonly StormResults[],
   parleyTarget: TargetName,
   signal: RestartSignal,
 ): (number | undefined)[] {
-  return byRound.map(
-    (round) => stormRatios(round, parleyTarget).find((entry) => entry.signal === signal)?.allBack,
-  );
+  return byRound.map((round) => {
+    const parley = runOf(round, parleyTarget, signal);
+    const bare = runOf(round, BARE, signal);
+    if (!parley || !bare) return undefined;
+    if (parley.allBackMs === undefined) return Number.POSITIVE_INFINITY;
+    return stormRatios(round, parleyTarget).find((entry) => entry.signal === signal)?.allBack;
+  });
 }
 
 /** The median of the rounds' ratios, when every round has one. */
@@ -111,6 +123,10 @@ function medianRatio(ratios: readonly (number | undefined)[]): number | undefine
   const known = ratios.filter((value): value is number => value !== undefined);
   return known.length === ratios.length && known.length > 0 ? medianOf(known) : undefined;
 }
+
+/** A round's ratio as the tables give it. */
+const ratioText = (value: number | undefined) =>
+  value === Number.POSITIVE_INFINITY ? 'not all back' : times(value);
 
 /**
  * The issue's goal, for each Parley target of it that ran: every client back within 2× bare
@@ -174,14 +190,23 @@ function roundsGoal(byRound: readonly StormResults[], parleyTarget: TargetName):
     goal: `reconnect storm (SIGKILL): every ${TARGET_LABELS[parleyTarget]} client back (re-joined and caught up) within 2× bare Socket.IO’s time (re-joined), with no \`unavailable\`; the median of ${byRound.length} rounds side by side`,
     measured:
       median === undefined
-        ? `not every round measured (${ratios.map((value) => times(value)).join(', ')})`
-        : `${median}× (rounds: ${ratios.map((value) => times(value)).join(', ')})${unavailable ? '; `unavailable` answered' : ''}`,
+        ? `not every round measured (${ratios.map(ratioText).join(', ')})`
+        : `${ratioText(median)} (rounds: ${ratios.map(ratioText).join(', ')})${unavailable ? '; `unavailable` answered' : ''}`,
     met: median === undefined ? null : median <= 2 && !unavailable,
   };
 }
 
-/** What is wrong with the storm's figures, for the smoke test. */
-export function stormProblems(results: StormResults, options: BenchOptions): string[] {
+/** What is wrong with the storm's figures, for the smoke test: in every round, when there were rounds. */
+export function stormProblems(
+  results: StormResults,
+  options: BenchOptions,
+  byRound: readonly StormResults[] = [],
+): string[] {
+  if (byRound.length > 1) {
+    return byRound.flatMap((round, index) =>
+      stormProblems(round, options).map((problem) => `round ${index + 1}: ${problem}`),
+    );
+  }
   const problems: string[] = [];
   for (const name of options.targets.filter((target) => target !== 'ws')) {
     const result = results[name];
@@ -319,7 +344,9 @@ export function renderReconnectStorm(
     ['', ...columns.map((column) => column.label)],
     rows.map(([label, cell]) => [label, ...columns.map((column) => cell(column.run))]),
   );
-  const ratioTables = parleyTargetsOf(results).map((name) => {
+  // With rounds, each target's median round may be a different round: the ratios are the
+  // rounds' own (renderRounds), never one target's median over another's.
+  const ratioTables = (byRound.length > 1 ? [] : parleyTargetsOf(results)).map((name) => {
     const ratios = stormRatios(results, name);
     return ratios.some((entry) => entry.allBack !== undefined)
       ? `\n\n${TARGET_LABELS[name]} ÷ ${TARGET_LABELS[BARE]} (issue goal: all back within 2×)\n\n${table(
@@ -353,13 +380,16 @@ function renderRounds(byRound: readonly StormResults[]): string {
     const ratios = parleys.map((name) => stormRoundRatios(byRound, name, signal));
     const rows = byRound.map((round, index) => [
       String(index + 1),
-      ...targets.map((name) => secs(runOf(round, name, signal)?.allBackMs)),
-      ...ratios.map((perRound) => times(perRound[index])),
+      ...targets.map((name) => {
+        const run = runOf(round, name, signal);
+        return run ? secs(run.allBackMs) : 'not run';
+      }),
+      ...ratios.map((perRound) => ratioText(perRound[index])),
     ]);
     rows.push([
       '**median**',
       ...targets.map(() => ''),
-      ...ratios.map((perRound) => `**${times(medianRatio(perRound))}**`),
+      ...ratios.map((perRound) => `**${ratioText(medianRatio(perRound))}**`),
     ]);
     return `\n\n${signal}: all back in each of ${byRound.length} rounds (a different target first each round; the table above shows each target's median round)\n\n${table(
       [

@@ -436,7 +436,9 @@ export function findProblems(report: BenchReport): string[] {
     }
   }
   if (scenarios.includes('reconnect-storm'))
-    problems.push(...stormProblems(report.reconnectStorm ?? {}, report.options));
+    problems.push(
+      ...stormProblems(report.reconnectStorm ?? {}, report.options, report.reconnectStormRounds),
+    );
   if (scenarios.includes('every-core')) problems.push(...everyCoreProblems(report.everyCore));
   if (scenarios.includes('ceiling') && measuresCeiling(targets))
     problems.push(...ceilingProblems(report.ceiling));
