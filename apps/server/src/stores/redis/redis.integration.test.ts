@@ -94,3 +94,39 @@ describe('redis: webhook queue during an outage', () => {
     }
   });
 });
+
+describe('redis: the subscriber connection', () => {
+  it('holds a subscription asked for while it reconnects, and takes it once it is back', async () => {
+    const connections = createRedisConnections(
+      {
+        topology: { kind: 'standalone', url: redis.url },
+        keyPrefix: uniquePrefix(),
+        shardedPubSub: false,
+        commandTimeoutMs: 1000,
+      },
+      pino({ level: 'silent' }),
+    );
+    await connections.open();
+    const { commands, subscriber } = connections;
+    const channel = `${uniquePrefix()}:late`;
+    try {
+      // Asked for at the moment its connection is lost (a sharded room's subscription can be):
+      // it waits in the queue for the reconnection instead of failing.
+      const asked = new Promise<Promise<unknown>>((resolve) => {
+        subscriber.once('reconnecting', () => {
+          resolve(subscriber.subscribe(channel, (message) => heard.push(message)));
+        });
+      });
+      const heard: string[] = [];
+      const id = await subscriber.sendCommand<number>(['CLIENT', 'ID']);
+      await commands.sendCommand(['CLIENT', 'KILL', 'ID', String(id)]);
+      await await asked;
+      await commands.publish(channel, 'after');
+      // The publish's answer counts the subscribers that were sent it: this one.
+      expect(await commands.publish(channel, 'again')).toBe(1);
+      await expect.poll(() => heard).toEqual(['after', 'again']);
+    } finally {
+      await connections.close();
+    }
+  });
+});
