@@ -330,15 +330,11 @@ export function createParleyServer(
   let metricsUrl: string | undefined;
 
   /** How long `start`'s steps took, logged with "parley listening": what a slow start spent. */
-  const startTook: Record<string, number> = {};
+  let startTook: Record<string, number> = {};
 
   async function start(): Promise<void> {
-    let stepStart = performance.now();
-    const step = (name: string) => {
-      const now = performance.now();
-      startTook[name] = Math.round(now - stepStart);
-      stepStart = now;
-    };
+    const { took, step } = stepTimes();
+    startTook = took;
     // Opening the stores includes clearing what a crashed process with this node id left.
     await stores.open();
     step('storesMs');
@@ -399,13 +395,7 @@ export function createParleyServer(
       }
       log.info('shutting down');
       // How long each step took, logged with "shut down": what a slow stop spent its time on.
-      const took: Record<string, number> = {};
-      let stepStart = performance.now();
-      const step = (name: string) => {
-        const now = performance.now();
-        took[name] = Math.round(now - stepStart);
-        stepStart = now;
-      };
+      const { took, step } = stepTimes();
       sweeper?.stop();
       clearInterval(reports);
       roomExpiry?.stop();
@@ -505,4 +495,16 @@ function roomsWithSockets(io: ParleyIo): number {
     }
   }
   return rooms;
+}
+
+/** Milliseconds per step of a sequence: `step(name)` ends the step begun at the last one. */
+function stepTimes() {
+  const took: Record<string, number> = {};
+  let stepStart = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    took[name] = Math.round(now - stepStart);
+    stepStart = now;
+  };
+  return { took, step };
 }
