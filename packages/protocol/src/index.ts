@@ -6,6 +6,7 @@ export * from './events';
 export * from './http';
 export * from './issues';
 export * from './limits';
+export * from './members-hash';
 export * from './names';
 export * from './ops';
 export * from './result';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS, textLength } from './limits';
+import { MEMBERS_HASH_PATTERN } from './members-hash';
 import { RoomName } from './names';
 import { resultSchema } from './result';
 import { Role, Visibility } from './roles';
@@ -208,6 +209,14 @@ export const RoomJoinPayload = z.object({
       description:
         "The `id` of the client's message at `since`. When the server's message there differs (its history was reset, as when an in-memory server restarts), the answer is the latest page, not a recovery.",
     }),
+  membersHash: z
+    .string()
+    .regex(MEMBERS_HASH_PATTERN, 'membersHash must be what membersHash() gives')
+    .optional()
+    .meta({
+      description:
+        "The `membersHash()` (@parley/protocol) of the member list the client holds for the room, when it holds the whole list (`presence: members`). When the room's list hashes the same, the answer leaves it out: `members` is empty and `membersUnchanged` is true.",
+    }),
 });
 /**
  * What a client passes as Socket.IO's `auth` when it connects. `join` asks to join rooms as part
@@ -300,7 +309,11 @@ export const RoomJoinAck = z.object({
     description: 'Oldest first: messages, and (with `since`) the changes made meanwhile.',
   }),
   members: z.array(Member).meta({
-    description: `Users present in the room, the joiner included: all of them when \`room.presence\` is \`members\` (never more than ${LIMITS.joinMembersMax}: the server's PRESENCE_MEMBERS_MAX is at most that), else ${LIMITS.joinMembersMax} of them (\`room.memberCount\` counts everyone; \`presence:list\` pages through them).`,
+    description: `Users present in the room, the joiner included: all of them when \`room.presence\` is \`members\` (never more than ${LIMITS.joinMembersMax}: the server's PRESENCE_MEMBERS_MAX is at most that), else ${LIMITS.joinMembersMax} of them (\`room.memberCount\` counts everyone; \`presence:list\` pages through them). Empty when \`membersUnchanged\`.`,
+  }),
+  membersUnchanged: z.literal(true).optional().meta({
+    description:
+      "Only when the join's `membersHash` matched the room's list: `members` is left empty and the list the client holds is current. Absent otherwise (and always for a join without `membersHash`).",
   }),
   hasMore: z.boolean().meta({ description: 'Older messages exist before `messages[0]`.' }),
   recovered: z.boolean().meta({

@@ -3,6 +3,8 @@ import {
   ClientEvent,
   ErrorCode,
   LIMITS,
+  type Member,
+  membersHash,
   type PayloadOf,
   type Role,
   roomMatches,
@@ -155,6 +157,20 @@ async function joinOnce<T>(
   }
 }
 
+/**
+ * `membersHash` of a list the node holds, made once per list: every join of a room that did
+ * not change is answered the same list object (the store keeps it until the room changes).
+ */
+const heldListHashes = new WeakMap<readonly Member[], string>();
+function hashOfHeldList(list: readonly Member[]): string {
+  let hash = heldListHashes.get(list);
+  if (hash === undefined) {
+    hash = membersHash(list);
+    heldListHashes.set(list, hash);
+  }
+  return hash;
+}
+
 /** Who is in the room (up to `joinMembersMax` of them) and how many, for a join answered again. */
 async function presentIn(stores: Stores, ref: RoomRef) {
   const [members, count] = await Promise.all([
@@ -172,7 +188,7 @@ async function presentIn(stores: Stores, ref: RoomRef) {
  */
 async function join(
   session: ChatSession,
-  { room, since, sinceId }: PayloadOf<typeof ClientEvent.RoomJoin>,
+  { room, since, sinceId, membersHash: heldHash }: PayloadOf<typeof ClientEvent.RoomJoin>,
 ) {
   const { stores } = session.services;
   const ref = refOf(session, room);
@@ -196,22 +212,32 @@ async function join(
   // A sample of a big room may miss the joiner, who expects to see themselves. The store's list
   // as it is otherwise: the same list answers every join of the room until it changes, its JSON
   // made once (shared-json.ts).
-  const members = present.some((member) => member.id === session.user.id)
+  const listed = present.some((member) => member.id === session.user.id);
+  const members = listed
     ? sharedList(present)
     : [...present.slice(0, LIMITS.joinMembersMax - 1), session.user];
   const { recovered, page } = history;
   const messages = recovered ?? page.messages;
+  const info = roomInfo(
+    session,
+    record,
+    room,
+    Math.max(count, members.length),
+    history.lastSeq,
+    session.joined.get(room) ?? null,
+  );
+  // The client holds this very list (a re-join where nobody came or went meanwhile): it is not
+  // sent again. Only a whole list (`members` presence, the store's list as it is) is compared.
+  const unchanged =
+    heldHash !== undefined &&
+    info.presence === 'members' &&
+    listed &&
+    present.length >= count &&
+    heldHash === hashOfHeldList(present);
   return {
-    room: roomInfo(
-      session,
-      record,
-      room,
-      Math.max(count, members.length),
-      history.lastSeq,
-      session.joined.get(room) ?? null,
-    ),
+    room: info,
     messages,
-    members,
+    ...(unchanged ? { members: [], membersUnchanged: true as const } : { members }),
     // After a recovery, older entries exist whenever the first one returned is not seq 1.
     hasMore: page ? page.hasMore : (messages[0]?.seq ?? (since ?? 0) + 1) > 1,
     recovered: recovered !== undefined,
