@@ -1,4 +1,4 @@
-import { type AckOf, ErrorCode, fail, LIMITS } from '@parley/protocol';
+import { type AckOf, ErrorCode, fail, LIMITS, membersHash } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   ana,
@@ -12,7 +12,14 @@ import {
   ROOM,
   stored,
 } from '../test/fixtures';
-import { emptyRoom, mayPost, type RoomAction, type RoomState, roomReducer } from './room';
+import {
+  emptyRoom,
+  heldMembers,
+  mayPost,
+  type RoomAction,
+  type RoomState,
+  roomReducer,
+} from './room';
 import { localMessage } from './timeline';
 
 const reduce = (state: RoomState, ...actions: RoomAction[]) => actions.reduce(roomReducer, state);
@@ -1098,5 +1105,35 @@ describe('removal, disconnection, focus and reopening', () => {
     });
     expect(typingOf(afterChange)).toEqual(['bo']);
     expect(typingOf(roomReducer(afterChange, fromBo(5)))).toEqual([]);
+  });
+});
+
+describe('a re-join that says which member list it holds', () => {
+  const held = reduce(
+    emptyRoom(ROOM),
+    join(joinAnswer([stored(1), stored(2, bo)], { members: [ana, bo] })),
+    { type: 'disconnected' },
+  );
+
+  it('sends the hash of a live list, and nothing for a sample, a stale list or none', () => {
+    expect(heldMembers(held)).toEqual({ membersHash: membersHash([bo, ana]) });
+    expect(heldMembers({ ...held, membersStatus: 'sample' })).toEqual({});
+    expect(heldMembers({ ...held, membersStatus: 'stale' })).toEqual({});
+    expect(heldMembers(emptyRoom(ROOM))).toEqual({});
+  });
+
+  it('keeps the list it holds when the answer leaves it out', () => {
+    const next = reduce(
+      held,
+      join(joinAnswer([stored(3, bo)], { members: [], membersUnchanged: true, recovered: true })),
+    );
+    expect(next.members).toBe(held.members);
+    expect(next).toMatchObject({ joined: true, membersStatus: 'live' });
+    expect(texts(next)).toContain(stored(3, bo).text);
+  });
+
+  it('takes the list the answer brings otherwise', () => {
+    const next = reduce(held, join(joinAnswer([], { members: [cy], recovered: true })));
+    expect(next.members).toEqual([cy]);
   });
 });

@@ -4,6 +4,7 @@ import {
   type ErrorBody,
   isChange,
   type Member,
+  membersHash,
   type PresenceMode,
   type Role,
   type ServerEventName,
@@ -360,6 +361,16 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
 }
 
 /**
+ * What a (re-)join says of the member list this client holds: its `membersHash` when the list
+ * is the room's whole list as last heard (`live`), so an unchanged list is not sent again.
+ */
+export function heldMembers(state: RoomState): { membersHash?: string } {
+  return state.membersStatus === 'live' && state.members.length > 0
+    ? { membersHash: membersHash(state.members) }
+    : {};
+}
+
+/**
  * A join's answer applied to what the room held. Recovered: what came after `since` is merged.
  * Not recovered (a first join, too much missed, a reset history): the page replaces the stored
  * entries; unsent messages stay. Either way the log has no hole left after it.
@@ -390,7 +401,8 @@ function joined(state: RoomState, result: AckOf<'room:join'>, me: string): RoomS
       loadingOlder: false,
       gaps: [],
     },
-    members,
+    // Left out when the list this client sent the hash of is the room's (`heldMembers`).
+    members: result.membersUnchanged ? state.members : members,
     membersStatus: room.presence === 'members' ? 'live' : 'sample',
     membersHeard: NOTHING_HEARD,
     typing: typingStopped(state.typing, authors),

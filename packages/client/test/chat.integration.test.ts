@@ -1,4 +1,4 @@
-import type { Member } from '@parley/protocol';
+import { type Member, membersHash } from '@parley/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuestSession, createParleyClient, type ParleyClient } from '../src/index';
 import { joined, person, room, sees, textsIn, WORKSPACE, waitFor } from './people';
@@ -177,6 +177,12 @@ describe('losing the connection', () => {
       await say(bo, name, 'two');
       await sees(ana, name, 'two');
 
+      await waitFor(ana, 'Bo among those present', (s) =>
+        Boolean(s.rooms[name]?.members.some((m) => m.name === 'Bo')),
+      );
+      const heldList = room(ana, name)?.members;
+      const answers: unknown[] = [];
+      ana.socket.on('rooms:joined', ({ answers: some }) => answers.push(...some));
       network.cut();
       await waitFor(ana, 'the connection lost', (s) => s.rooms[name]?.joined === false);
       for (const text of ['three', 'four', 'five', 'six']) await say(bo, name, text);
@@ -186,13 +192,30 @@ describe('losing the connection', () => {
       expect(textsIn(ana, name)).toEqual(['one', 'two', 'three', 'four', 'five', 'six']);
       expect(seqsIn(ana, name)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(room(ana, name)?.timeline.gaps).toEqual([]);
-      // The re-join asked for what came after what Ana had, naming it: in the handshake, or
-      // with room:join once connected.
-      const asked = [{ room: name }, { room: name, since: 2, sinceId: expect.any(String) }];
+      // The re-join asked for what came after what Ana had, naming it, and said which member
+      // list it holds: in the handshake, or with room:join once connected.
+      const asked = [
+        { room: name },
+        {
+          room: name,
+          since: 2,
+          sinceId: expect.any(String),
+          membersHash: membersHash(heldList ?? []),
+        },
+      ];
       expect(handshakes).toEqual(
         joinOnConnect ? asked.map((join) => [join]) : [undefined, undefined],
       );
       expect(joins).toEqual(joinOnConnect ? [] : asked);
+      // Nobody came or went meanwhile: the list was not sent again, and Ana's is kept.
+      expect(heldList?.map((m) => m.name).sort()).toEqual(['Ana', 'Bo']);
+      expect(room(ana, name)?.members).toEqual(heldList);
+      expect(room(ana, name)?.membersStatus).toBe('live');
+      if (joinOnConnect) {
+        expect(answers).toMatchObject([
+          { room: name, result: { ok: true, members: [], membersUnchanged: true } },
+        ]);
+      }
       // Missed while away and not in view: unread.
       expect(room(ana, name)?.unread).toBe(6);
       expect(ana.getSnapshot().connection).toMatchObject({ status: 'connected', connections: 2 });

@@ -1,4 +1,9 @@
-import type { AckOf, ClientEventName, PayloadInputOf } from '@parley/protocol';
+import {
+  type AckOf,
+  type ClientEventName,
+  membersHash,
+  type PayloadInputOf,
+} from '@parley/protocol';
 import type { ChatSocket } from '@parley/protocol/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ana, joinAnswer, ROOM, stored } from '../../test/fixtures';
@@ -96,7 +101,10 @@ describe("a handshake's join", () => {
     });
     store.updateRoom(ROOM, { type: 'disconnected' });
     const asked = rooms.handshakeJoins();
-    expect(asked).toEqual([{ room: ROOM, since: 2, sinceId: expect.any(String) }]);
+    // With the hash of the member list it holds (everyone, as the join answered it).
+    expect(asked).toEqual([
+      { room: ROOM, since: 2, sinceId: expect.any(String), membersHash: membersHash([ana]) },
+    ]);
     // Left and opened again before the connection is up: it starts over, from nothing.
     await rooms.leave(ROOM);
     rooms.join(ROOM);

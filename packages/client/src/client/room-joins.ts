@@ -10,6 +10,7 @@ import {
 } from '@parley/protocol';
 import { type ChatSocket, RESEND_DELAYS_MS } from '@parley/protocol/client';
 import { toResend } from '../outbox';
+import { heldMembers } from '../room';
 import { gapRequest, oldestSeq, resumePoint } from '../timeline';
 import { type Requests, wait } from './requests';
 import type { SnapshotStore } from './snapshot-store';
@@ -110,7 +111,7 @@ export function createRoomJoins(deps: {
       const resume = resumePoint(known.timeline.messages);
       // The first attempt of a re-join the handshake carried takes its answer from there.
       const answer = await ((attempt === 0 && handshakeAnswer(room, resume)) ||
-        call(ClientEvent.RoomJoin, { room, ...resume }));
+        call(ClientEvent.RoomJoin, { room, ...resume, ...heldMembers(known) }));
       if (requests.stale(at)) return;
       if (!store.get().rooms[room]) {
         // Left while joining.
@@ -224,7 +225,7 @@ export function createRoomJoins(deps: {
       for (const [room, state] of Object.entries(store.get().rooms)) {
         if (state.removed || joins.length === LIMITS.roomsPerSocketMax) continue;
         const resume = resumePoint(state.timeline.messages);
-        joins.push({ room, ...resume });
+        joins.push({ room, ...resume, ...heldMembers(state) });
         offered.set(room, handshakeJoin(resume));
       }
       return joins;
