@@ -300,6 +300,10 @@ export function renderReconnectStorm(
         `${int(run.recovered)} / ${int(run.notRecovered)} (${run.messagesPerRecovery} entries each)`,
     ],
     [
+      're-joins answered without the member list (`membersUnchanged`)',
+      (run) => (run.listsLeftOut === undefined ? 'n/a' : int(run.listsLeftOut)),
+    ],
+    [
       'server CPU, signal → all back',
       (run) => `${run.serverCpuSeconds} CPU-s (${int(run.serverCpuPercent)} % of a core)`,
     ],

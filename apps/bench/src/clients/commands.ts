@@ -162,6 +162,8 @@ export interface StormReport {
   notRecovered: number;
   /** Entries the recovered re-joins carried. */
   messagesRecovered: number;
+  /** Re-joins whose answer left the member list out (`membersUnchanged`). */
+  listsLeftOut: number;
   /** Event packets received, by name. */
   events: Record<string, number>;
   times?: (StormClientTimes & { room: string })[];

@@ -10,6 +10,7 @@ import type {
   StormReport,
   StormSeedReport,
 } from './commands';
+import { HeldMembers } from './held-members';
 import { eventNameOf, websocketUrl } from './raw-socketio';
 
 /**
@@ -114,7 +115,9 @@ const SIO_CONNECT_ERROR = 0x34;
 /** The join the handshake carried (`auth.join`), answered by `rooms:joined`, not by an ack. */
 const HANDSHAKE_JOIN = -2;
 
-interface JoinAnswer {
+type HeldAnswer = Parameters<HeldMembers['joined']>[0];
+
+interface JoinAnswer extends HeldAnswer {
   ok: boolean;
   error?: { code: string; retryAfterMs?: number };
   messages?: { seq?: number; id?: string }[];
@@ -131,6 +134,8 @@ class StormCounters {
   recovered = 0;
   notRecovered = 0;
   messagesRecovered = 0;
+  /** Re-joins answered `membersUnchanged`: the list the client held was current. */
+  listsLeftOut = 0;
   events: Record<string, number> = {};
   count(map: Record<string, number>, key: string): void {
     map[key] = (map[key] ?? 0) + 1;
@@ -163,6 +168,8 @@ export class StormClient {
   private seq = 0;
   private seqId?: string;
   private readonly ahead = new Map<number, string | undefined>();
+  /** The room's member list as this client heard it, for its re-joins' `membersHash`. */
+  private readonly held = new HeldMembers();
   /** When `seq` last moved. */
   private seqAt = 0;
   /** The current storm: when the connection was lost, and the steps back. */
@@ -375,14 +382,17 @@ export class StormClient {
     this.send(`40${this.namespace},${JSON.stringify(auth)}`);
   }
 
-  /** `room:join`'s payload: with `since` (and `sinceId`) once this client has seen messages. */
-  private joinPayload(): { room: string; since?: number; sinceId?: string } {
+  /**
+   * `room:join`'s payload: with `since` (and `sinceId`) once this client has seen messages, and
+   * the hash of the member list it holds (as @parley/client sends them).
+   */
+  private joinPayload(): { room: string; since?: number; sinceId?: string; membersHash?: string } {
     const payload: { room: string; since?: number; sinceId?: string } = { room: this.spec.room };
     if (this.joinedOnce && this.seq > 0) {
       payload.since = this.seq;
       if (this.seqId) payload.sinceId = this.seqId;
     }
-    return payload;
+    return this.joinedOnce ? { ...payload, ...this.held.joinFields() } : payload;
   }
 
   private join(): void {
@@ -447,6 +457,7 @@ export class StormClient {
     const since = this.joinedOnce ? this.seq : undefined;
     const messages = answer.messages ?? [];
     if (since !== undefined && since > 0) {
+      if (answer.membersUnchanged) counters.listsLeftOut++;
       if (answer.recovered) {
         counters.recovered++;
         counters.messagesRecovered += messages.length;
@@ -458,6 +469,7 @@ export class StormClient {
       this.resetTo(messages);
     }
     for (const entry of messages) if (entry.seq !== undefined) this.note(entry.seq, entry.id);
+    this.held.joined(answer);
     this.up = true;
     if (!this.joinedOnce) {
       this.joinedOnce = true;
@@ -528,6 +540,18 @@ export class StormClient {
       this.onRoomsJoined(data, comma + 1);
       return;
     }
+    if (HeldMembers.heard(name)) {
+      try {
+        const [, payload] = JSON.parse(data.toString('utf8', comma + 1)) as [
+          string,
+          Parameters<HeldMembers['apply']>[1],
+        ];
+        this.held.apply(name, payload);
+      } catch {
+        // not Parley's presence shape: nothing to track
+      }
+      return;
+    }
     if (name !== ServerEvent.MessageNew) return;
     try {
       const [, message] = JSON.parse(data.toString('utf8', comma + 1)) as [
@@ -586,7 +610,7 @@ export class Storm {
 
   report(withTimes: boolean): StormReport {
     const { attempts, connectErrors, refusals, joinFailures, joinsGivenUp } = this.counters;
-    const { recovered, notRecovered, messagesRecovered, events } = this.counters;
+    const { recovered, notRecovered, messagesRecovered, listsLeftOut, events } = this.counters;
     let up = 0;
     let reconnected = 0;
     let rejoined = 0;
@@ -613,6 +637,7 @@ export class Storm {
       recovered,
       notRecovered,
       messagesRecovered,
+      listsLeftOut,
       events: { ...events },
       ...(withTimes && {
         times: this.clients.map((client) => ({ room: client.spec.room, ...client.read() })),

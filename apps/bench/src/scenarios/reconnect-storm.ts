@@ -106,6 +106,8 @@ export interface StormRun {
   notRecovered: number;
   /** Entries the recovered re-joins carried, per re-join. */
   messagesPerRecovery: number;
+  /** Re-joins whose answer left out the member list the client held (`membersUnchanged`). */
+  listsLeftOut?: number;
   /** Clients re-joined in the handshake (`auth.join`), not with `room:join` once connected. */
   rejoinedInHandshake: boolean;
   /** Messages sent to each room right after the restart (0: no history). */
@@ -483,6 +485,7 @@ async function storm(
     notRecovered: sumOf(reports, (report) => report.notRecovered),
     messagesPerRecovery:
       recovered > 0 ? round(sumOf(reports, (report) => report.messagesRecovered) / recovered) : 0,
+    listsLeftOut: sumOf(reports, (report) => report.listsLeftOut ?? 0),
     catchUpMessagesPerRoom: history ? settings.catchUpMessages : 0,
     rejoinedInHandshake: settings.joinOnConnect,
     ...(seededAt !== undefined && { catchUpSentMs: round(seededAt - t0) }),
