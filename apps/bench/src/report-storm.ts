@@ -304,6 +304,10 @@ export function renderReconnectStorm(
       (run) => (run.listsLeftOut === undefined ? 'n/a' : int(run.listsLeftOut)),
     ],
     [
+      "bytes of a re-join's answer, per client",
+      (run) => (run.joinAnswerBytes === undefined ? 'n/a' : int(run.joinAnswerBytes)),
+    ],
+    [
       'server CPU, signal → all back',
       (run) => `${run.serverCpuSeconds} CPU-s (${int(run.serverCpuPercent)} % of a core)`,
     ],

@@ -164,6 +164,8 @@ export interface StormReport {
   messagesRecovered: number;
   /** Re-joins whose answer left the member list out (`membersUnchanged`). */
   listsLeftOut: number;
+  /** Bytes of the frames that answered re-joins. */
+  joinAnswerBytes: number;
   /** Event packets received, by name. */
   events: Record<string, number>;
   times?: (StormClientTimes & { room: string })[];

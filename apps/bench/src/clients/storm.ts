@@ -136,6 +136,8 @@ class StormCounters {
   messagesRecovered = 0;
   /** Re-joins answered `membersUnchanged`: the list the client held was current. */
   listsLeftOut = 0;
+  /** Bytes of the re-joins' answers (the frames that carried them). */
+  joinAnswerBytes = 0;
   events: Record<string, number> = {};
   count(map: Record<string, number>, key: string): void {
     map[key] = (map[key] ?? 0) + 1;
@@ -422,6 +424,7 @@ export class StormClient {
       id = id * 10 + digit;
     }
     if (id !== this.joinAckId) return;
+    if (this.joinedOnce) this.counters().joinAnswerBytes += data.length;
     clearTimeout(this.joinTimer);
     this.joinAckId = -1;
     let answer: JoinAnswer;
@@ -537,6 +540,7 @@ export class StormClient {
     const counters = this.counters();
     counters.count(counters.events, name);
     if (name === ServerEvent.RoomsJoined) {
+      if (this.joinedOnce) counters.joinAnswerBytes += data.length;
       this.onRoomsJoined(data, comma + 1);
       return;
     }
@@ -611,6 +615,7 @@ export class Storm {
   report(withTimes: boolean): StormReport {
     const { attempts, connectErrors, refusals, joinFailures, joinsGivenUp } = this.counters;
     const { recovered, notRecovered, messagesRecovered, listsLeftOut, events } = this.counters;
+    const { joinAnswerBytes } = this.counters;
     let up = 0;
     let reconnected = 0;
     let rejoined = 0;
@@ -638,6 +643,7 @@ export class Storm {
       notRecovered,
       messagesRecovered,
       listsLeftOut,
+      joinAnswerBytes,
       events: { ...events },
       ...(withTimes && {
         times: this.clients.map((client) => ({ room: client.spec.room, ...client.read() })),

@@ -108,6 +108,8 @@ export interface StormRun {
   messagesPerRecovery: number;
   /** Re-joins whose answer left out the member list the client held (`membersUnchanged`). */
   listsLeftOut?: number;
+  /** Bytes of a re-join's answer, on average (the frame that carried it). */
+  joinAnswerBytes?: number;
   /** Clients re-joined in the handshake (`auth.join`), not with `room:join` once connected. */
   rejoinedInHandshake: boolean;
   /** Messages sent to each room right after the restart (0: no history). */
@@ -486,6 +488,7 @@ async function storm(
     messagesPerRecovery:
       recovered > 0 ? round(sumOf(reports, (report) => report.messagesRecovered) / recovered) : 0,
     listsLeftOut: sumOf(reports, (report) => report.listsLeftOut ?? 0),
+    joinAnswerBytes: round(sumOf(reports, (report) => report.joinAnswerBytes ?? 0) / clients),
     catchUpMessagesPerRoom: history ? settings.catchUpMessages : 0,
     rejoinedInHandshake: settings.joinOnConnect,
     ...(seededAt !== undefined && { catchUpSentMs: round(seededAt - t0) }),
