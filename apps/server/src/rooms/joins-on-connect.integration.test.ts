@@ -266,6 +266,11 @@ describe('whatever a handshake carries as join', () => {
           ),
           since: fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.string()),
           sinceId: fc.oneof(fc.constant(kept.message.id), fc.string({ unit: 'binary' })),
+          membersHash: fc.oneof(
+            fc.stringMatching(/^[0-9a-f]{16}$/),
+            fc.string({ unit: 'binary', maxLength: 40 }),
+            fc.jsonValue({ maxDepth: 2 }),
+          ),
           extra: fc.jsonValue({ maxDepth: 2 }),
         },
         { requiredKeys: ['room'] },
@@ -277,7 +282,12 @@ describe('whatever a handshake carries as join', () => {
       fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,12}$/),
     );
     const validEntry = fc.record(
-      { room: roomName, since: fc.nat({ max: 5 }), sinceId: fc.constant(kept.message.id) },
+      {
+        room: roomName,
+        since: fc.nat({ max: 5 }),
+        sinceId: fc.constant(kept.message.id),
+        membersHash: fc.stringMatching(/^[0-9a-f]{16}$/),
+      },
       { requiredKeys: ['room'] },
     );
     const join = fc.oneof(
