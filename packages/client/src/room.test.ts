@@ -1122,14 +1122,31 @@ describe('a re-join that says which member list it holds', () => {
     expect(heldMembers(emptyRoom(ROOM))).toEqual({});
   });
 
+  const unchanged = (membersHash?: string): RoomAction => ({
+    type: 'join',
+    result: joinAnswer([stored(3, bo)], { members: [], membersUnchanged: true, recovered: true }),
+    me,
+    membersHash,
+  });
+
   it('keeps the list it holds when the answer leaves it out', () => {
-    const next = reduce(
-      held,
-      join(joinAnswer([stored(3, bo)], { members: [], membersUnchanged: true, recovered: true })),
-    );
+    const next = reduce(held, unchanged(heldMembers(held).membersHash));
     expect(next.members).toBe(held.members);
     expect(next).toMatchObject({ joined: true, membersStatus: 'live' });
     expect(texts(next)).toContain(stored(3, bo).text);
+  });
+
+  it('fetches the list again when the one held is not the one the join named', () => {
+    // Opened again while the join was on its way (an empty room state), or a list that changed.
+    for (const [state, sent] of [
+      [emptyRoom(ROOM), heldMembers(held).membersHash],
+      [held, membersHash([ana])],
+      [held, undefined],
+    ] as const) {
+      const next = reduce(state, unchanged(sent));
+      expect(next).toMatchObject({ joined: true, membersStatus: 'stale' });
+      expect(next.members).toBe(state.members);
+    }
   });
 
   it('takes the list the answer brings otherwise', () => {

@@ -154,8 +154,12 @@ export type RoomAction =
   | { type: 'open' }
   | { type: 'focus' }
   | { type: 'blur' }
-  /** The answer to `room:join`. `me`: this user's id, so their own messages count as read. */
-  | { type: 'join'; result: AckOf<'room:join'>; me: string }
+  /**
+   * The answer to `room:join`. `me`: this user's id, so their own messages count as read.
+   * `membersHash`: what the join said of the list it held (`heldMembers`), to check an answer
+   * that left the list out against.
+   */
+  | { type: 'join'; result: AckOf<'room:join'>; me: string; membersHash?: string }
   | { type: 'loadingOlder' }
   | { type: 'history'; purpose: HistoryPurpose; result: AckOf<'message:history'> }
   /** A message this client wrote, pending. */
@@ -240,7 +244,7 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
     case 'blur':
       return state.active ? { ...state, active: false } : state;
     case 'join':
-      return joined(state, action.result, action.me);
+      return joined(state, action.result, action.me, action.membersHash);
     case 'loadingOlder':
       return state.timeline.loadingOlder
         ? state
@@ -371,15 +375,41 @@ export function heldMembers(state: RoomState): { membersHash?: string } {
 }
 
 /**
+ * The member list after a join's answer: the answer's, or — when it left the list out because
+ * the one the join named is the room's (`membersUnchanged`) — the list held, if it is still the
+ * one named. Anything else (the room was left and opened again while the join was on its way,
+ * its list changed meanwhile) makes the list stale: it is fetched again.
+ */
+function membersAfterJoin(
+  state: RoomState,
+  { room, members, membersUnchanged }: Extract<AckOf<'room:join'>, { ok: true }>,
+  sentHash: string | undefined,
+): Pick<RoomState, 'members' | 'membersStatus'> {
+  if (!membersUnchanged) {
+    return { members, membersStatus: room.presence === 'members' ? 'live' : 'sample' };
+  }
+  const held =
+    sentHash !== undefined && state.members.length > 0 && membersHash(state.members) === sentHash;
+  return held
+    ? { members: state.members, membersStatus: 'live' }
+    : { members: state.members, membersStatus: 'stale' };
+}
+
+/**
  * A join's answer applied to what the room held. Recovered: what came after `since` is merged.
  * Not recovered (a first join, too much missed, a reset history): the page replaces the stored
  * entries; unsent messages stay. Either way the log has no hole left after it.
  */
-function joined(state: RoomState, result: AckOf<'room:join'>, me: string): RoomState {
+function joined(
+  state: RoomState,
+  result: AckOf<'room:join'>,
+  me: string,
+  sentHash: string | undefined,
+): RoomState {
   if (!result.ok) {
     return { ...state, joined: false, error: result.error };
   }
-  const { room, messages: entries, members, recovered } = result;
+  const { room, messages: entries, recovered } = result;
   const { timeline } = state;
   const before = newestSeq(timeline.messages);
   const messages = recovered
@@ -401,9 +431,7 @@ function joined(state: RoomState, result: AckOf<'room:join'>, me: string): RoomS
       loadingOlder: false,
       gaps: [],
     },
-    // Left out when the list this client sent the hash of is the room's (`heldMembers`).
-    members: result.membersUnchanged ? state.members : members,
-    membersStatus: room.presence === 'members' ? 'live' : 'sample',
+    ...membersAfterJoin(state, result, sentHash),
     membersHeard: NOTHING_HEARD,
     typing: typingStopped(state.typing, authors),
     unread: state.active ? 0 : state.unread + missed,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MEMBERS_HASH_PATTERN, membersHash } from './members-hash';
@@ -16,12 +17,25 @@ const member = fc.record(
 const list = fc.uniqueArray(member, { selector: (m) => m.id, maxLength: 60 });
 
 describe('membersHash', () => {
-  it('is 16 hex digits that a join payload accepts, whatever the names hold', () => {
+  it('is 32 hex digits that a join payload accepts, whatever the names hold', () => {
     fc.assert(
       fc.property(list, (members) => {
         const hash = membersHash(members);
         expect(hash).toMatch(MEMBERS_HASH_PATTERN);
         expect(RoomJoinPayload.safeParse({ room: 'r', membersHash: hash }).success).toBe(true);
+      }),
+    );
+  });
+
+  it('is what its definition says, as another implementation would make it', () => {
+    // The documented recipe, with Node's own SHA-256: sorted by id, [id, name, kind or null]
+    // as JSON, UTF-8, the digest's first 16 bytes in hex.
+    fc.assert(
+      fc.property(list, (members) => {
+        const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const json = JSON.stringify(sorted.map((m) => [m.id, m.name, m.kind ?? null]));
+        const digest = createHash('sha256').update(json, 'utf8').digest('hex');
+        expect(membersHash(members)).toBe(digest.slice(0, 32));
       }),
     );
   });
@@ -51,7 +65,8 @@ describe('membersHash', () => {
         }
         if (members.length === 0) return;
         const i = at % members.length;
-        const changed = members[i]!;
+        const changed = members[i];
+        if (!changed) return;
         expect(membersHash(members.filter((_, j) => j !== i))).not.toBe(hash);
         if (name !== changed.name) {
           expect(membersHash(members.with(i, { ...changed, name }))).not.toBe(hash);
@@ -84,14 +99,14 @@ describe('membersHash', () => {
     expect(membersHash(members)).toBe(membersHash(structuredClone(members).reverse()));
     // Pinned: changing the function is a protocol change (clients and servers of different
     // versions would never match again), so it must not happen by accident.
-    expect(membersHash(members)).toBe('c3f63dbe9d934c3a');
-    expect(membersHash([])).toBe('d8e992a09b077781');
+    expect(membersHash(members)).toBe('e6a5178248847705aa8bf52491e09c39');
+    expect(membersHash([])).toBe('4f53cda18c2baa0c0354bb5f9a3ecbe5');
   });
 
-  it('refuses anything but 16 lowercase hex digits in a join', () => {
+  it('refuses anything but 32 lowercase hex digits in a join', () => {
     fc.assert(
       fc.property(fc.oneof(anyText, fc.jsonValue()), (value) => {
-        const ok = typeof value === 'string' && /^[0-9a-f]{16}$/.test(value);
+        const ok = typeof value === 'string' && /^[0-9a-f]{32}$/.test(value);
         expect(RoomJoinPayload.safeParse({ room: 'r', membersHash: value }).success).toBe(ok);
       }),
     );

@@ -215,7 +215,7 @@ export const RoomJoinPayload = z.object({
     .optional()
     .meta({
       description:
-        "The `membersHash()` (@parley/protocol) of the member list the client holds for the room, when it holds the whole list (`presence: members`). When the room's list hashes the same, the answer leaves it out: `members` is empty and `membersUnchanged` is true.",
+        "The fingerprint of the member list the client holds for the room, when it holds the whole list (`presence: members`): the members sorted by `id` (UTF-16 code-unit order), each as the JSON array `[id, name, kind or null]`, the list as a JSON array without spaces (a lone surrogate written as its `\\uXXXX` escape), SHA-256 of its UTF-8 bytes, the first 16 bytes in lowercase hex (`membersHash()` in @parley/protocol). When the room's list has the same fingerprint, the answer leaves it out: `members` is empty and `membersUnchanged` is true.",
     }),
 });
 /**

@@ -34,10 +34,7 @@ export class HeldMembers {
   }
 
   /** A presence event's payload (`presence:joined`, `presence:left` or `presence:changed`). */
-  apply(
-    event: string,
-    payload: { member?: Member; joined?: Member[]; left?: Member[] },
-  ): void {
+  apply(event: string, payload: { member?: Member; joined?: Member[]; left?: Member[] }): void {
     const members = this.members;
     if (!members) return;
     this.hash = undefined;

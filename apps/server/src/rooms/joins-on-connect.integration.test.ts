@@ -267,7 +267,7 @@ describe('whatever a handshake carries as join', () => {
           since: fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.string()),
           sinceId: fc.oneof(fc.constant(kept.message.id), fc.string({ unit: 'binary' })),
           membersHash: fc.oneof(
-            fc.stringMatching(/^[0-9a-f]{16}$/),
+            fc.stringMatching(/^[0-9a-f]{32}$/),
             fc.string({ unit: 'binary', maxLength: 40 }),
             fc.jsonValue({ maxDepth: 2 }),
           ),
@@ -286,7 +286,7 @@ describe('whatever a handshake carries as join', () => {
         room: roomName,
         since: fc.nat({ max: 5 }),
         sinceId: fc.constant(kept.message.id),
-        membersHash: fc.stringMatching(/^[0-9a-f]{16}$/),
+        membersHash: fc.stringMatching(/^[0-9a-f]{32}$/),
       },
       { requiredKeys: ['room'] },
     );

@@ -158,8 +158,10 @@ async function joinOnce<T>(
 }
 
 /**
- * `membersHash` of a list the node holds, made once per list: every join of a room that did
- * not change is answered the same list object (the store keeps it until the room changes).
+ * `membersHash` of a list the node holds, made once per list object: over Redis every join of a
+ * room that did not change is answered the same list (the store keeps it until the room
+ * changes); a list read afresh (the in-memory store, a room whose list is not held) is hashed
+ * on each join that names one.
  */
 const heldListHashes = new WeakMap<readonly Member[], string>();
 function hashOfHeldList(list: readonly Member[]): string {
@@ -205,6 +207,7 @@ async function join(
       stores.rooms.get(ref),
     ]);
   const entered = await joinOnce(session, room, read);
+  const fromEntry = Boolean(entered?.presence && entered.read);
   const [[history, record], { members: present, count }] =
     entered?.presence && entered.read
       ? [entered.read, entered.presence]
@@ -227,12 +230,15 @@ async function join(
     session.joined.get(room) ?? null,
   );
   // The client holds this very list (a re-join where nobody came or went meanwhile): it is not
-  // sent again. Only a whole list (`members` presence, the store's list as it is) is compared.
+  // sent again. Only a whole list is compared (`members` presence, the store's list as it is):
+  // the entry's list and count come from one read; otherwise they are read apart, and only a
+  // list shorter than the most a join answers is surely not a sample.
+  const whole = fromEntry ? present.length >= count : present.length < LIMITS.joinMembersMax;
   const unchanged =
     heldHash !== undefined &&
     info.presence === 'members' &&
     listed &&
-    present.length >= count &&
+    whole &&
     heldHash === hashOfHeldList(present);
   return {
     room: info,

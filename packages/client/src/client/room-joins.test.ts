@@ -6,7 +6,7 @@ import {
 } from '@parley/protocol';
 import type { ChatSocket } from '@parley/protocol/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ana, joinAnswer, ROOM, stored } from '../../test/fixtures';
+import { ana, bo, joinAnswer, ROOM, stored } from '../../test/fixtures';
 import { initialConnection } from '../connection';
 import { emptyDirectory } from '../room-directory';
 import type { Requests } from './requests';
@@ -119,6 +119,29 @@ describe("a handshake's join", () => {
     });
     await vi.advanceTimersByTimeAsync(0);
     expect(sent).toEqual([['room:join', { room: ROOM }]]);
+  });
+
+  it('does not take "members unchanged" for a room opened again since: its list is fetched', async () => {
+    const { socket, store, rooms } = setup();
+    rooms.join(ROOM);
+    // No messages (so no resume point that could tell the two apart), two people present.
+    store.updateRoom(ROOM, {
+      type: 'join',
+      result: joinAnswer([], { members: [ana, bo] }),
+      me: ana.id,
+    });
+    store.updateRoom(ROOM, { type: 'disconnected' });
+    expect(rooms.handshakeJoins()).toEqual([{ room: ROOM, membersHash: membersHash([ana, bo]) }]);
+    await rooms.leave(ROOM);
+    rooms.join(ROOM);
+    socket.connected = true;
+    rooms.joinAll();
+    rooms.handshakeAnswered({
+      answers: [{ room: ROOM, result: joinAnswer([], { members: [], membersUnchanged: true }) }],
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    // The list the answer vouched for is not the one this room holds now (none).
+    expect(store.get().rooms[ROOM]).toMatchObject({ joined: true, membersStatus: 'stale' });
   });
 
   it('falls back to room:join when no answer comes within the ack timeout', async () => {

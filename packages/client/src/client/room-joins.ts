@@ -74,10 +74,7 @@ export function createRoomJoins(deps: {
    * `unavailable` when none came within the ack timeout (a server before `auth.join` ignores it),
    * so the join is asked again with `room:join`.
    */
-  function handshakeAnswer(
-    room: string,
-    resume: ResumePoint | undefined,
-  ): Promise<AckOf<'room:join'>> | undefined {
+  function handshakeAnswer(room: string, resume: ResumePoint | undefined): Asked | undefined {
     const join = offered.get(room);
     if (join?.waiting !== 'none') return undefined;
     if (join.resume?.since !== resume?.since || join.resume?.sinceId !== resume?.sinceId) {
@@ -89,7 +86,14 @@ export function createRoomJoins(deps: {
       join.waiting = 'gone';
       join.answer(fail(ErrorCode.Unavailable, "no answer to the handshake's join"));
     }, ackTimeoutMs);
-    return join.answered.finally(() => clearTimeout(timer));
+    return { ...join.held, answer: join.answered.finally(() => clearTimeout(timer)) };
+  }
+
+  /** `room:join` now, naming the member list held (the answer is checked against it). */
+  function joinNow(room: string, resume: ResumePoint | undefined): Asked {
+    const known = store.get().rooms[room];
+    const held = known ? heldMembers(known) : {};
+    return { ...held, answer: call(ClientEvent.RoomJoin, { room, ...resume, ...held }) };
   }
 
   /** Joins (or re-joins after a reconnection, catching up from the last unbroken `seq`). */
@@ -110,8 +114,8 @@ export function createRoomJoins(deps: {
       // With the id at `since`, the server tells a reset history (a restarted server) from ours.
       const resume = resumePoint(known.timeline.messages);
       // The first attempt of a re-join the handshake carried takes its answer from there.
-      const answer = await ((attempt === 0 && handshakeAnswer(room, resume)) ||
-        call(ClientEvent.RoomJoin, { room, ...resume, ...heldMembers(known) }));
+      const asked = (attempt === 0 && handshakeAnswer(room, resume)) || joinNow(room, resume);
+      const answer = await asked.answer;
       if (requests.stale(at)) return;
       if (!store.get().rooms[room]) {
         // Left while joining.
@@ -125,7 +129,12 @@ export function createRoomJoins(deps: {
         continue;
       }
       gapsAsked.delete(room);
-      store.updateRoom(room, { type: 'join', result: answer, me: store.get().me.id });
+      store.updateRoom(room, {
+        type: 'join',
+        result: answer,
+        me: store.get().me.id,
+        membersHash: asked.membersHash,
+      });
       if (answer.ok) {
         for (const message of toResend(store.get().rooms[room]?.timeline.messages ?? [])) {
           void deliver(room, message.key);
@@ -225,8 +234,9 @@ export function createRoomJoins(deps: {
       for (const [room, state] of Object.entries(store.get().rooms)) {
         if (state.removed || joins.length === LIMITS.roomsPerSocketMax) continue;
         const resume = resumePoint(state.timeline.messages);
-        joins.push({ room, ...resume, ...heldMembers(state) });
-        offered.set(room, handshakeJoin(resume));
+        const held = heldMembers(state);
+        joins.push({ room, ...resume, ...held });
+        offered.set(room, handshakeJoin(resume, held));
       }
       return joins;
     },
@@ -263,10 +273,18 @@ export function createRoomJoins(deps: {
 
 type ResumePoint = ReturnType<typeof resumePoint>;
 
+/** A join on its way: its answer, and what it said of the member list held. */
+interface Asked {
+  answer: Promise<AckOf<'room:join'>>;
+  membersHash?: string;
+}
+
 /** One room's join in a connection's handshake: its answer, once `rooms:joined` brings it. */
 interface HandshakeJoin {
   /** Where the handshake asked the room to resume from. */
   resume: ResumePoint | undefined;
+  /** What it said of the room's member list held. */
+  held: { membersHash?: string };
   answered: Promise<AckOf<'room:join'>>;
   answer(result: AckOf<'room:join'>): void;
   /**
@@ -276,10 +294,13 @@ interface HandshakeJoin {
   waiting: 'none' | 'join' | 'gone';
 }
 
-function handshakeJoin(resume: ResumePoint | undefined): HandshakeJoin {
+function handshakeJoin(
+  resume: ResumePoint | undefined,
+  held: { membersHash?: string },
+): HandshakeJoin {
   let answer!: (result: AckOf<'room:join'>) => void;
   const answered = new Promise<AckOf<'room:join'>>((resolve) => {
     answer = resolve;
   });
-  return { resume, answered, answer, waiting: 'none' };
+  return { resume, held, answered, answer, waiting: 'none' };
 }
