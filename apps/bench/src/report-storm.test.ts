@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { medianStormRound, type StormResults, stormGoals, stormRoundRatios } from './report-storm';
+import {
+  medianStormRound,
+  type StormResults,
+  stormGoals,
+  stormRoundCpuRatios,
+  stormRoundRatios,
+} from './report-storm';
 import type { ReconnectStormResult, StormRun } from './scenarios/reconnect-storm';
 import type { RestartSignal } from './servers/targets';
 
@@ -79,5 +85,27 @@ describe('the storm judged over rounds', () => {
     }));
     const median = medianStormRound(byRound)['parley-redis-1'];
     expect(median?.runs.find((run) => run.signal === 'SIGKILL')?.allBackMs).toBe(2_000);
+  });
+});
+
+describe("the rounds' server CPU per client back", () => {
+  const withCpu = (run: StormRun, serverCpuSeconds: number, back: number): StormRun =>
+    ({ ...run, serverCpuSeconds, back }) as StormRun;
+
+  it('divides CPU per client back within each round, not the totals', () => {
+    const byRound: StormResults[] = [
+      {
+        // Parley brought back half as many for the same CPU: twice the CPU per client.
+        'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 4, 50)),
+        socketio: result(withCpu(storm('SIGKILL', 5_000), 2, 100)),
+      },
+      {
+        'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 9, 100)),
+        socketio: result(withCpu(storm('SIGKILL', 5_000), 3, 100)),
+      },
+      // Bare did not run: no ratio for the round.
+      { 'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 9, 100)) },
+    ];
+    expect(stormRoundCpuRatios(byRound, 'parley-redis-1', 'SIGKILL')).toEqual([4, 3, undefined]);
   });
 });

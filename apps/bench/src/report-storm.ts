@@ -118,6 +118,26 @@ export function stormRoundRatios(
   });
 }
 
+/**
+ * Each round's server CPU per client back (every node and Redis, signal → all back), Parley's ÷
+ * bare's: what the storm's time follows while Parley's core is busy the whole storm, and a
+ * figure the machine's speed moves less than the times. Undefined where either did not run or
+ * brought nobody back.
+ */
+export function stormRoundCpuRatios(
+  byRound: readonly StormResults[],
+  parleyTarget: TargetName,
+  signal: RestartSignal,
+): (number | undefined)[] {
+  const perClient = (run: StormRun | undefined) =>
+    run && run.back > 0 ? run.serverCpuSeconds / run.back : undefined;
+  return byRound.map((round) => {
+    const parley = perClient(runOf(round, parleyTarget, signal));
+    const bare = perClient(runOf(round, BARE, signal));
+    return parley === undefined || bare === undefined || bare === 0 ? undefined : parley / bare;
+  });
+}
+
 /** The median of the rounds' ratios, when every round has one. */
 function medianRatio(ratios: readonly (number | undefined)[]): number | undefined {
   const known = ratios.filter((value): value is number => value !== undefined);
@@ -386,6 +406,7 @@ function renderRounds(byRound: readonly StormResults[]): string {
   ];
   const parts = signals.map((signal) => {
     const ratios = parleys.map((name) => stormRoundRatios(byRound, name, signal));
+    const cpuRatios = parleys.map((name) => stormRoundCpuRatios(byRound, name, signal));
     const rows = byRound.map((round, index) => [
       String(index + 1),
       ...targets.map((name) => {
@@ -393,17 +414,20 @@ function renderRounds(byRound: readonly StormResults[]): string {
         return run ? secs(run.allBackMs) : 'not run';
       }),
       ...ratios.map((perRound) => ratioText(perRound[index])),
+      ...cpuRatios.map((perRound) => times(perRound[index])),
     ]);
     rows.push([
       '**median**',
       ...targets.map(() => ''),
       ...ratios.map((perRound) => `**${ratioText(medianRatio(perRound))}**`),
+      ...cpuRatios.map((perRound) => times(medianRatio(perRound))),
     ]);
     return `\n\n${signal}: all back in each of ${byRound.length} rounds (a different target first each round; the table above shows each target's median round)\n\n${table(
       [
         'round',
         ...targets.map((name) => TARGET_LABELS[name]),
         ...parleys.map((name) => `${TARGET_LABELS[name]} ÷ ${TARGET_LABELS[BARE]}`),
+        ...parleys.map((name) => `server CPU per client back, ${TARGET_LABELS[name]} ÷ bare`),
       ],
       rows,
     )}`;
