@@ -1,3 +1,5 @@
+// Pure JS and synchronous, the same in browsers and Node. 1.x, pinned: 2.x asks for Node
+// ≥ 20.19, and Parley runs on any Node ≥ 20.9 (package.json engines).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
