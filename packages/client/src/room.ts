@@ -390,9 +390,7 @@ function membersAfterJoin(
   }
   const held =
     sentHash !== undefined && state.members.length > 0 && membersHash(state.members) === sentHash;
-  return held
-    ? { members: state.members, membersStatus: 'live' }
-    : { members: state.members, membersStatus: 'stale' };
+  return { members: state.members, membersStatus: held ? 'live' : 'stale' };
 }
 
 /**
