@@ -56,10 +56,70 @@ it('re-joins of a room that did not change are answered with the list the node h
     expect(afterRename.members).toContainEqual(member(2, 'Renamed'));
     expect(afterRename.members).not.toContainEqual(member(2));
 
-    // A room past the limit is sampled, never answered from a held list.
+    // A room past the limit is sampled, the joiner among them.
     const sample = await one.presence.enter(ref, member(4), 'd4', 10);
     expect(sample.members).toHaveLength(10);
     expect(sample.members).toContainEqual(member(4));
+  } finally {
+    await other.close();
+    await one.close();
+  }
+});
+
+it('answers re-joins of a room past the limit from the sample it holds, until the room changes on any node', async () => {
+  const { one, other, listsRead } = await twoNodes();
+  /** Samples Redis has drawn so far (HRANDFIELD, in the join's script or not). */
+  const samplesRead = async () => {
+    const stats = await one.connections.commands.info('commandstats');
+    return Number(/cmdstat_hrandfield:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  };
+  try {
+    const ref: RoomRef = { workspace: 'acme', room: 'big' };
+    const everyone = Array.from({ length: 30 }, (_, i) => member(i));
+    for (const [i, user] of everyone.entries()) await one.presence.add(ref, user, `a${i}`);
+    const ids = (members: readonly Member[]) => members.map((m) => m.id);
+    const first = await one.presence.enter(ref, member(0), 'b0', 10);
+    expect(first.count).toBe(30);
+    expect(first.members).toHaveLength(10);
+    expect(ids(first.members)).toContain('u0');
+    for (const user of first.members) expect(everyone).toContainEqual(user);
+
+    // Re-joins by those in the sample: the very list again, nothing drawn or sent by Redis.
+    const [drawn, read] = [await samplesRead(), await listsRead()];
+    for (const user of first.members) {
+      const again = await one.presence.enter(ref, user, `c-${user.id}`, 10);
+      expect(again.count).toBe(30);
+      expect(again.members).toBe(first.members);
+    }
+    // One who is not in it: the sample with them in, still 10.
+    const outsider = everyone.find((user) => !ids(first.members).includes(user.id)) as Member;
+    const theirs = await one.presence.enter(ref, outsider, 'c-out', 10);
+    expect(theirs.members).toHaveLength(10);
+    expect(theirs.members).toContainEqual(outsider);
+    expect(theirs.members.slice(0, 9)).toEqual(first.members.slice(0, 9));
+    expect([await samplesRead(), await listsRead()]).toEqual([drawn, read]);
+
+    // Another limit is not answered from a sample of 10.
+    expect((await one.presence.enter(ref, member(1), 'd1', 5)).members).toHaveLength(5);
+
+    // Someone of the sample leaves on the other node: the next join draws a sample without them.
+    const leaver = first.members.find((user) => user.id !== 'u0') as Member;
+    const theirConnections = [`a${leaver.id.slice(1)}`, `c-${leaver.id}`];
+    for (const connection of theirConnections)
+      await other.presence.remove(ref, leaver.id, connection);
+    const afterLeave = await one.presence.enter(ref, member(0), 'e0', 10);
+    expect(afterLeave.count).toBe(29);
+    expect(afterLeave.members).not.toContainEqual(leaver);
+    expect(afterLeave.members).toHaveLength(10);
+    expect(await samplesRead()).toBeGreaterThan(drawn);
+
+    // A rename on the other node of someone in the new sample: the next join here draws again.
+    const renamed = afterLeave.members.find((user) => user.id !== 'u0') as Member;
+    await other.presence.enter(ref, { ...renamed, name: 'Renamed' }, 'f', 10);
+    const drawnBefore = await samplesRead();
+    const afterRename = await one.presence.enter(ref, member(0), 'g0', 10);
+    expect(await samplesRead()).toBeGreaterThan(drawnBefore);
+    expect(afterRename.members).not.toContainEqual(renamed);
   } finally {
     await other.close();
     await one.close();

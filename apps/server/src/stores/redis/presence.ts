@@ -88,9 +88,9 @@ end`;
  * connection there, and not a return within the grace of their last one's going (they never
  * stopped counting, and nobody was told they left); 0 otherwise, also for a connection already
  * added — then who is in the room right after: `present` above, with ARGV[5] as the limit ('0'
- * for the count alone), the user among them, but for a room of at most that many whose members'
- * version is ARGV[6] the count alone (the node holds that list); then the members' version, ''
- * for a sample or none }.
+ * for the count alone), the user among them, but the count alone when the members' version is
+ * ARGV[6] (the node holds the list, or the sample, it read at that version: nobody came, went or
+ * was renamed since); then the members' version, '' for none }.
  *
  * KEYS: connections, members, user connections, workspace counts, departing, present ids,
  * members version. ARGV: connection id, user id, member JSON, room, members limit, the version
@@ -103,12 +103,11 @@ ${MEMBERS_CHANGED_LUA}
 local function answer(arrived)
   local limit = tonumber(ARGV[5])
   local count = redis.call('HLEN', KEYS[2])
-  if limit > 0 and count <= limit then
-    local version = redis.call('GET', KEYS[7]) or ''
-    if version ~= '' and version == ARGV[6] then return {arrived, {count}, version} end
-    return {arrived, {count, redis.call('HVALS', KEYS[2])}, version}
-  end
-  return {arrived, present(KEYS[2], limit, ARGV[2], ARGV[3]), ''}
+  if limit <= 0 then return {arrived, {count, {}}, ''} end
+  local version = redis.call('GET', KEYS[7]) or ''
+  if version ~= '' and version == ARGV[6] then return {arrived, {count}, version} end
+  if count <= limit then return {arrived, {count, redis.call('HVALS', KEYS[2])}, version} end
+  return {arrived, present(KEYS[2], limit, ARGV[2], ARGV[3]), version}
 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return answer(0) end
 local stored = redis.call('HGET', KEYS[2], ARGV[2])
@@ -404,6 +403,37 @@ export interface RedisPresenceStore extends PresenceStore {
   stop(): Promise<void>;
 }
 
+/** A room's members as a node read them, at `version` (`memberLists` below). */
+interface HeldList {
+  version: string;
+  members: readonly Member[];
+  /** Set for a sample of a room past the limit: the limit it was read with. */
+  sampledAt: number | undefined;
+}
+
+/**
+ * The held list, if it answers a join asking for up to `membersMax`: the whole list when it
+ * fits, a sample when it was read with this very limit.
+ */
+function usableList(held: HeldList | undefined, membersMax: number): HeldList | undefined {
+  if (!held || membersMax <= 0) return undefined;
+  const fits =
+    held.sampledAt === undefined
+      ? held.members.length <= membersMax
+      : held.sampledAt === membersMax;
+  return fits ? held : undefined;
+}
+
+/**
+ * `members` with `member` among them, still at most `max`: the same list when they are in it
+ * (a whole list always holds the joiner; a held sample mostly does in a room just past the
+ * limit), so every join answered from it shares it; else the sample's first `max - 1` and them.
+ */
+function withMember(members: readonly Member[], member: Member, max: number): readonly Member[] {
+  if (members.some((present) => present.id === member.id)) return members;
+  return [...members.slice(0, max - 1), member];
+}
+
 /**
  * Presence shared by every node. Each connection is recorded in its room (counted per user) and
  * under its node. Every node heartbeats; a node whose heartbeat expired is cleaned up by one
@@ -433,13 +463,15 @@ export function createRedisPresenceStore(
   // Who is in a room is read on every join, mostly the same users again: parsed once each.
   const memberCache = createMemberCache();
   /**
-   * Each room's member list as this node last read it whole, by the members hash's key, with
-   * its version: a join of a room that did not change since is answered from here instead of
-   * Redis sending (and this node parsing) the same list again. A restart's reconnect storm
-   * re-joins rooms of 100 whose members all stay (they have the grace to come back): one list
-   * read per room instead of per join.
+   * Each room's member list as this node last read it, by the members hash's key, with its
+   * version: a join of a room that did not change since is answered from here instead of Redis
+   * sending (and this node parsing, and the answer serializing) the same list again. A
+   * restart's reconnect storm re-joins rooms whose members all stay (they have the grace to come
+   * back): one list read per room instead of per join. A room past the limit is held as the
+   * sample last read (`sampledAt`: the limit it was read with), as good as a fresh one while the
+   * version holds: everyone in it is still there, as named.
    */
-  const memberLists = createGenerations<string, { version: string; members: readonly Member[] }>({
+  const memberLists = createGenerations<string, HeldList>({
     maxEntries: 10_000,
   });
   /**
@@ -600,22 +632,26 @@ export function createRedisPresenceStore(
 
   /**
    * Adds the connection to the room (`addConnection` below), answering who is there right
-   * after: up to `membersMax` of them, parsed, or the list this node holds when the room did not
-   * change since it read it.
+   * after: up to `membersMax` of them, parsed, the member among them — or the list this node
+   * holds when the room did not change since it read it.
    */
   async function enter(ref: RoomRef, member: Member, connectionId: string, membersMax: number) {
     const roomKeys = presenceKeys(ref);
-    const known = listsTrusted && membersMax > 0 ? memberLists.get(roomKeys.members) : undefined;
+    const known = listsTrusted
+      ? usableList(memberLists.get(roomKeys.members), membersMax)
+      : undefined;
     const entered = await addConnection(ref, roomKeys, member, connectionId, membersMax, known);
     const { arrived, count, version } = entered;
     if (!entered.members) {
       // Unchanged since this node read it: Redis answered only if the version was the one held.
       if (!known) throw new Error('Redis answered no member list for a room not held');
-      return { arrived, count, members: known.members };
+      return { arrived, count, members: withMember(known.members, member, membersMax) };
     }
     const members = entered.members.map(memberCache.parse);
-    // A whole list (a sample has no version) is kept for the next join.
-    if (version !== '' && listsTrusted) memberLists.set(roomKeys.members, { version, members });
+    if (version !== '' && listsTrusted && membersMax > 0) {
+      const sampledAt = count > members.length ? membersMax : undefined;
+      memberLists.set(roomKeys.members, { version, members, sampledAt });
+    }
     return { arrived, count, members };
   }
 
@@ -630,7 +666,7 @@ export function createRedisPresenceStore(
     member: Member,
     connectionId: string,
     membersMax: number,
-    known: { version: string } | undefined,
+    known: HeldList | undefined,
   ) {
     const key = pendingKey(ref, connectionId);
     pending.delete(key);
