@@ -107,4 +107,35 @@ describe('the Redis deadline', () => {
     await expect(second).resolves.toBe('late but in time');
     expect(missed).toEqual(['first']);
   });
+
+  it("maps a call's failure and tells its duration once, whether it is answered, fails or expires", async () => {
+    const deadline = createDeadline(40, () => {});
+    const took: string[] = [];
+    const watch = (name: string) => ({
+      failure: (error: unknown) => new Error(`mapped: ${(error as Error).message}`),
+      took: (seconds: number) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        took.push(name);
+      },
+    });
+    await expect(
+      deadline.within(Promise.resolve('OK'), 'answered', watch('answered')),
+    ).resolves.toBe('OK');
+    await expect(
+      deadline.within(Promise.reject(new Error('boom')), 'failed', watch('failed')),
+    ).rejects.toThrow('mapped: boom');
+    let late: (reason: Error) => void = () => {};
+    const expiring = deadline.within(
+      new Promise<string>((_, reject) => {
+        late = reject;
+      }),
+      'expired',
+      watch('expired'),
+    );
+    // Missing the deadline is `unavailable` as it is, not mapped; a failure after it changes nothing.
+    await expect(expiring).rejects.toBeInstanceOf(StoreUnavailableError);
+    late(new Error('too late'));
+    await deadline.within(Promise.resolve('after'), 'after', watch('after'));
+    expect(took).toEqual(['answered', 'failed', 'expired', 'after']);
+  });
 });

@@ -15,7 +15,20 @@ import { StoreUnavailableError } from '../errors';
  */
 export interface Deadline {
   readonly ms: number;
-  within<T>(call: Promise<T>, what: string): Promise<T>;
+  /**
+   * `call`, or `unavailable` once it misses the deadline; with `watch`, its failures mapped and
+   * its duration told in the same step, so a caller chains no promise of its own (every store
+   * call of every join comes through here).
+   */
+  within<T>(call: Promise<T>, what: string, watch?: CallWatch): Promise<T>;
+}
+
+/** What a caller of `within` adds to a call. */
+export interface CallWatch {
+  /** What a call that failed (not one that missed the deadline) is rejected with instead. */
+  failure(error: unknown): unknown;
+  /** Told once how long the call took, answered, failed or expired (metrics). */
+  took?: (seconds: number) => void;
 }
 
 interface Pending {
@@ -23,7 +36,11 @@ interface Pending {
   at: number;
   /** …once the loop has also been free this long since it started (free-time.ts). */
   countedAt: number;
-  expire(): void;
+  what: string;
+  watch: CallWatch | undefined;
+  /** performance.now() at the start, when the watch is told how long the call took. */
+  startedAt: number;
+  reject(error: unknown): void;
 }
 
 /**
@@ -47,6 +64,21 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
       ticking = undefined;
     }
   };
+  /** Ends the call's wait: false when it had ended already (expired, or answered). */
+  const end = (entry: Pending): boolean => {
+    if (!pending.delete(entry)) return false;
+    entry.watch?.took?.((performance.now() - entry.startedAt) / 1000);
+    return true;
+  };
+  const expire = (entry: Pending) => {
+    if (!end(entry)) return;
+    onMissed(entry.what);
+    entry.reject(
+      new StoreUnavailableError(
+        `${entry.what}: Redis did not answer within ${ms} ms; the outcome is unknown`,
+      ),
+    );
+  };
   const tick = () => {
     const now = Date.now();
     const counted = time.tick(now);
@@ -57,25 +89,21 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
     }
     if (overdue.length === 0) return stopWhenIdle();
     setImmediate(() => {
-      for (const entry of overdue) if (pending.delete(entry)) entry.expire();
+      for (const entry of overdue) expire(entry);
       stopWhenIdle();
     });
   };
   return {
     ms,
-    within(call, what) {
-      return new Promise((resolve, reject) => {
+    within<T>(call: Promise<T>, what: string, watch?: CallWatch) {
+      return new Promise<T>((resolve, reject) => {
         const entry: Pending = {
           at: Date.now() + ms,
           countedAt: time.counted + ms,
-          expire() {
-            onMissed(what);
-            reject(
-              new StoreUnavailableError(
-                `${what}: Redis did not answer within ${ms} ms; the outcome is unknown`,
-              ),
-            );
-          },
+          what,
+          watch,
+          startedAt: watch?.took ? performance.now() : 0,
+          reject,
         };
         pending.add(entry);
         if (!ticking) {
@@ -85,12 +113,10 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
         }
         call.then(
           (value) => {
-            pending.delete(entry);
-            resolve(value);
+            if (end(entry)) resolve(value);
           },
           (error: unknown) => {
-            pending.delete(entry);
-            reject(error);
+            if (end(entry)) reject(watch ? watch.failure(error) : error);
           },
         );
       });

@@ -10,7 +10,7 @@ import {
   TimeoutError,
 } from '@redis/client';
 import { StoreUnavailableError } from '../errors';
-import type { Deadline } from './deadline';
+import type { CallWatch, Deadline } from './deadline';
 
 const CONNECTION_ERRORS = [
   AbortError,
@@ -50,24 +50,24 @@ export function reportingUnavailable<T extends object>(
   timed?: (store: string, seconds: number) => void,
 ): T {
   const wrapped: Record<string, unknown> = {};
+  // One watch per method, made once: a call adds no promise or closure to the deadline's own.
+  const took = timed && ((seconds: number) => timed(name, seconds));
   for (const [key, value] of Object.entries(store)) {
     if (typeof value !== 'function') {
       wrapped[key] = value;
       continue;
     }
     const what = `${name}.${key}`;
+    const watch: CallWatch = {
+      failure: (error) =>
+        error instanceof StoreUnavailableError || !isUnreachable(error)
+          ? error
+          : new StoreUnavailableError(`${what}: Redis is unreachable`, { cause: error }),
+      took,
+    };
     wrapped[key] = (...args: unknown[]) => {
-      const started = timed && performance.now();
       const result: unknown = value.apply(store, args);
-      if (!(result instanceof Promise)) return result;
-      const guarded = deadline.within(result, what).catch((error: unknown) => {
-        if (error instanceof StoreUnavailableError || !isUnreachable(error)) throw error;
-        throw new StoreUnavailableError(`${what}: Redis is unreachable`, { cause: error });
-      });
-      if (!timed || started === undefined) return guarded;
-      const done = () => timed(name, (performance.now() - started) / 1000);
-      guarded.then(done, done);
-      return guarded;
+      return result instanceof Promise ? deadline.within(result, what, watch) : result;
     };
   }
   return wrapped as T;
