@@ -127,6 +127,58 @@ export function describeAccessContract(
       expect(await stores.members.bannedUntil(ref, 'bo')).toBeUndefined();
       await stores.close();
     });
+
+    it("reads a join's admission facts at once, as the room, member and ban reads answer them (generative)", async () => {
+      const stores = await open();
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.record({
+              exists: fc.boolean(),
+              visibility: fc.constantFrom('public' as const, 'private' as const),
+              role: fc.constantFrom(
+                undefined,
+                'member' as const,
+                'moderator' as const,
+                'owner' as const,
+              ),
+              ban: fc.constantFrom('none', 'ended', 'ongoing'),
+              // Whatever a token may name a user, ill-formed Unicode included.
+              userId: fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }),
+              name: fc.string({ maxLength: 12, unit: 'binary' }),
+            }),
+            async ({ exists, visibility, role, ban, userId, name }) => {
+              const ref = fresh();
+              if (exists) await stores.rooms.create(ref, { ...unlimited, visibility, topic: name });
+              if (role) await stores.members.put(ref, { id: userId, name, role });
+              const untilMs = ban === 'ongoing' ? Date.now() + 60_000 : Date.now() - 1;
+              if (ban !== 'none') await stores.members.ban(ref, userId, untilMs);
+              const facts = await stores.members.admission(ref, userId);
+              expect(facts).toEqual({
+                record: await stores.rooms.get(ref),
+                member: await stores.members.get(ref, userId),
+                bannedUntil: ban === 'ongoing' ? untilMs : undefined,
+              });
+              expect(facts.record === undefined).toBe(!exists);
+              expect(facts.member?.role).toBe(role);
+              // A stranger's facts in the same room: nothing of theirs.
+              expect(await stores.members.admission(ref, `${userId}-other`)).toEqual({
+                record: facts.record,
+                member: undefined,
+                bannedUntil: undefined,
+              });
+              // A ban that has ended is gone once read, as bannedUntil leaves it.
+              expect(await stores.members.bannedUntil(ref, userId)).toBe(
+                ban === 'ongoing' ? untilMs : undefined,
+              );
+            },
+          ),
+          { numRuns: 40, seed: 20261203 },
+        );
+      } finally {
+        await stores.close();
+      }
+    });
   });
 
   describe(`${name}: edits and deletions`, () => {

@@ -1,5 +1,5 @@
 import { type Refusal, type Role, roomMatches } from '@parley/protocol';
-import type { RoomRecord, StoredMember } from '../stores/types';
+import type { RoomFacts } from '../stores/types';
 
 /** Who is asking, as their token says. */
 export interface Requester {
@@ -8,14 +8,6 @@ export interface Requester {
   admin: boolean;
   /** The token's `rooms` claim: only matching rooms. */
   rooms?: readonly string[];
-}
-
-/** What the stores know of the room and the requester in it. */
-export interface RoomFacts {
-  record: RoomRecord | undefined;
-  member: StoredMember | undefined;
-  /** When their ban ends (ms), if they are banned now. */
-  bannedUntil: number | undefined;
 }
 
 export type Entry =

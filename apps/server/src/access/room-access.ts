@@ -32,14 +32,7 @@ export interface RoomAccess {
 
 /** Who may enter which room: the stores' facts, the policy in decide.ts, and the join hook. */
 export function createRoomAccess(stores: Stores, hook: JoinHook | undefined): RoomAccess {
-  const facts = async (ref: RoomRef, userId: string) => {
-    const [record, member, bannedUntil] = await Promise.all([
-      stores.rooms.get(ref),
-      stores.members.get(ref, userId),
-      stores.members.bannedUntil(ref, userId),
-    ]);
-    return { record, member, bannedUntil };
-  };
+  const facts = (ref: RoomRef, userId: string) => stores.members.admission(ref, userId);
   return {
     async admit(ref, visitor) {
       const known = await facts(ref, visitor.userId);

@@ -384,6 +384,14 @@ export interface StoredMember {
   role: Role;
 }
 
+/** What decides whether a user may enter a room (access/decide.ts), as the stores hold it. */
+export interface RoomFacts {
+  record: RoomRecord | undefined;
+  member: StoredMember | undefined;
+  /** When their ban ends (ms), if they are banned now. */
+  bannedUntil: number | undefined;
+}
+
 /**
  * Who belongs to each room, with what role, and who is banned from it until when. Kept per room
  * and, for listing a user's rooms, per user.
@@ -399,6 +407,11 @@ export interface MemberStore {
   unban(ref: RoomRef, userId: string): Promise<void>;
   /** When their ban ends (ms since the epoch), or undefined when they are not banned now. */
   bannedUntil(ref: RoomRef, userId: string): Promise<number | undefined>;
+  /**
+   * The room's record, the user's membership and their ban, as `RoomStore.get`, `get` and
+   * `bannedUntil` answer them, read together: over Redis one round trip, a join's first.
+   */
+  admission(ref: RoomRef, userId: string): Promise<RoomFacts>;
   /** One page of the names of the rooms of a workspace the user is a stored member of. */
   roomsOf(
     workspace: string,

@@ -33,7 +33,7 @@ export function createMemoryStores(
   return {
     history: createMemoryHistoryStore(limits.historyRetention, senderBuckets, rooms.readOnlyNow),
     rooms,
-    members: createMemoryMemberStore(),
+    members: createMemoryMemberStore(rooms),
     presence,
     occupancy: createMemoryOccupancyStore(presence),
     nodes: createMemoryNodeReportStore(),

@@ -1,17 +1,17 @@
 import { roleRank } from '@parley/protocol';
-import type { MemberStore, StoredMember } from '../types';
+import type { MemberStore, RoomStore, StoredMember } from '../types';
 import { refKey } from './keys';
 import { SortedNames } from './rooms';
 
-/** Members, bans and each user's rooms of this process. */
-export function createMemoryMemberStore(): MemberStore {
+/** Members, bans and each user's rooms of this process (`rooms` for the admission's record). */
+export function createMemoryMemberStore(rooms: Pick<RoomStore, 'get'>): MemberStore {
   const members = new Map<string, Map<string, StoredMember>>();
   const bans = new Map<string, Map<string, number>>();
   /** workspace \0 user -> the rooms they are a member of. */
   const userRooms = new Map<string, SortedNames>();
   const userKey = (workspace: string, userId: string) => `${workspace}\u0000${userId}`;
 
-  return {
+  const store: MemberStore = {
     async get(ref, userId) {
       const member = members.get(refKey(ref))?.get(userId);
       return member && { ...member };
@@ -66,8 +66,17 @@ export function createMemoryMemberStore(): MemberStore {
       room?.delete(userId);
       return undefined;
     },
+    async admission(ref, userId) {
+      const [record, member, bannedUntil] = await Promise.all([
+        rooms.get(ref),
+        store.get(ref, userId),
+        store.bannedUntil(ref, userId),
+      ]);
+      return { record, member, bannedUntil };
+    },
     async roomsOf(workspace, userId, query) {
       return userRooms.get(userKey(workspace, userId))?.page(query) ?? { names: [], next: null };
     },
   };
+  return store;
 }

@@ -1,11 +1,44 @@
 import { roleRank } from '@parley/protocol';
+import { defineScript } from '@redis/client';
 import type { MemberStore, StoredMember } from '../types';
 import type { RedisClient } from './connections';
 import type { RedisKeys } from './keys';
 import { lexRange } from './lex';
+import { decodeRoom } from './rooms';
 
 /** The name is the stored member's field; the rest is JSON. */
 type StoredFields = Omit<StoredMember, 'id'>;
+
+/**
+ * What decides whether a user may enter a room, read in one step: { the room's record JSON, the
+ * user's member JSON, their ban's end } (each nil when there is none). A ban that has ended is
+ * removed and answered nil, as `bannedUntil` does.
+ *
+ * KEYS: the workspace's rooms hash, the room's members hash, the room's bans hash (all under
+ * `{workspace}`). ARGV: room, user, now (ms).
+ */
+export const admissionScript = defineScript({
+  NUMBER_OF_KEYS: 3,
+  SCRIPT: `
+local ban = redis.call('HGET', KEYS[3], ARGV[2])
+local untilMs = tonumber(ban or '0') or 0
+if untilMs <= tonumber(ARGV[3]) then
+  if untilMs > 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
+  ban = false
+end
+return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[2]), ban}`,
+  parseCommand(
+    parser,
+    keys: [rooms: string, members: string, bans: string],
+    room: string,
+    userId: string,
+    now: number,
+  ) {
+    parser.pushKeys(keys);
+    parser.push(room, userId, String(now));
+  },
+  transformReply: (reply: [string | null, string | null, string | null]) => reply,
+});
 
 /**
  * Members, bans and each user's rooms, shared by every node. A room's members and bans, and the
@@ -61,6 +94,19 @@ export function createRedisMemberStore(client: RedisClient, keys: RedisKeys): Me
       if (until > Date.now()) return until;
       if (until > 0) await client.hDel(keys.roomBans(ref), userId);
       return undefined;
+    },
+    async admission(ref, userId) {
+      const [record, member, ban] = await client.admission(
+        [keys.rooms(ref.workspace), keys.roomMembers(ref), keys.roomBans(ref)],
+        ref.room,
+        userId,
+        Date.now(),
+      );
+      return {
+        record: typeof record === 'string' ? decodeRoom(ref.room, record) : undefined,
+        member: typeof member === 'string' ? decode(userId, member) : undefined,
+        bannedUntil: typeof ban === 'string' ? Number(ban) : undefined,
+      };
     },
     async roomsOf(workspace, userId, { after, prefix = '', limit }) {
       const { from, to } = lexRange(after, prefix);

@@ -65,7 +65,8 @@ interface RoomKeys {
   indexed: string;
 }
 
-function decode(name: string, json: string): RoomRecord {
+/** A room's record as stored under its name in the workspace's rooms hash. */
+export function decodeRoom(name: string, json: string): RoomRecord {
   const stored = JSON.parse(json) as StoredRoom;
   return {
     name,
@@ -123,20 +124,20 @@ export function createRedisRoomStore(client: RedisClient, keys: RedisKeys): Room
     },
     async get({ workspace, room }) {
       const json = await client.hGet(keys.rooms(workspace), room);
-      return json === null ? undefined : decode(room, json);
+      return json === null ? undefined : decodeRoom(room, json);
     },
     async getMany(workspace, names) {
       if (names.length === 0) return [];
       const records = await client.hmGet(keys.rooms(workspace), names);
       return names.flatMap((name, i) => {
         const json = records[i];
-        return json ? [decode(name, json)] : [];
+        return json ? [decodeRoom(name, json)] : [];
       });
     },
     async update(ref, { topic, readOnly }) {
       const json = await client.hGet(keys.rooms(ref.workspace), ref.room);
       if (json === null) return undefined;
-      const record = decode(ref.room, json);
+      const record = decodeRoom(ref.room, json);
       if (topic !== undefined) record.topic = topic;
       if (readOnly !== undefined) record.readOnly = readOnly;
       await client.hSet(keys.rooms(ref.workspace), ref.room, encode(record));

@@ -1,4 +1,5 @@
 import { amendMessageScript, appendMessageScript, joinHistoryScript } from '../history-scripts';
+import { admissionScript } from '../members';
 import { markOccupiedScript } from '../occupancy';
 import {
   addConnectionScript,
@@ -28,6 +29,7 @@ export const scripts = {
   presencePage: presencePageScript,
   presentMembers: presentMembersScript,
   markOccupied: markOccupiedScript,
+  admission: admissionScript,
   createRoom: createRoomScript,
   indexRooms: indexRoomsScript,
   repairRoom: repairRoomScript,
