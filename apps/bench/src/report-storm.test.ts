@@ -3,6 +3,8 @@ import {
   medianStormRound,
   type StormResults,
   stormGoals,
+  stormRoundAbRatios,
+  stormRoundCpuPerClient,
   stormRoundCpuRatios,
   stormRoundRatios,
 } from './report-storm';
@@ -107,5 +109,26 @@ describe("the rounds' server CPU per client back", () => {
       { 'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 9, 100)) },
     ];
     expect(stormRoundCpuRatios(byRound, 'parley-redis-1', 'SIGKILL')).toEqual([4, 3, undefined]);
+    // Each target's own figure, in ms a client: what an A/B of two builds reads.
+    expect(stormRoundCpuPerClient(byRound, 'parley-redis-1', 'SIGKILL')).toEqual([80, 90, 90]);
+    expect(stormRoundCpuPerClient(byRound, 'socketio', 'SIGKILL')).toEqual([20, 30, undefined]);
+  });
+
+  it('pairs a build with its baseline within each round', () => {
+    const byRound: StormResults[] = [
+      {
+        'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 9, 100)),
+        'parley-redis-1-baseline': result(withCpu(storm('SIGKILL', 10_000), 10, 100)),
+      },
+      {
+        // A slow round for both: the pair's ratio stays.
+        'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 18, 100)),
+        'parley-redis-1-baseline': result(withCpu(storm('SIGKILL', 10_000), 20, 100)),
+      },
+      { 'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 9, 100)) },
+    ];
+    expect(
+      stormRoundAbRatios(byRound, ['parley-redis-1', 'parley-redis-1-baseline'], 'SIGKILL'),
+    ).toEqual([0.9, 0.9, undefined]);
   });
 });

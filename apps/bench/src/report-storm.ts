@@ -1,7 +1,7 @@
 import { medianBy, medianOf } from './median';
 import type { BenchOptions } from './options';
 import { lineChartSvg, type Series } from './plot';
-import { int, ratio, table, times } from './report-format';
+import { int, ms, ratio, table, times } from './report-format';
 import type { ReconnectStormResult, StormRun } from './scenarios/reconnect-storm';
 import type { RestartSignal } from './servers/targets';
 import { TARGET_LABELS, type TargetName } from './servers/targets';
@@ -129,12 +129,50 @@ export function stormRoundCpuRatios(
   parleyTarget: TargetName,
   signal: RestartSignal,
 ): (number | undefined)[] {
-  const perClient = (run: StormRun | undefined) =>
-    run && run.back > 0 ? run.serverCpuSeconds / run.back : undefined;
-  return byRound.map((round) => {
-    const parley = perClient(runOf(round, parleyTarget, signal));
-    const bare = perClient(runOf(round, BARE, signal));
+  const parleys = stormRoundCpuPerClient(byRound, parleyTarget, signal);
+  const bares = stormRoundCpuPerClient(byRound, BARE, signal);
+  return parleys.map((parley, index) => {
+    const bare = bares[index];
     return parley === undefined || bare === undefined || bare === 0 ? undefined : parley / bare;
+  });
+}
+
+/**
+ * Each round's server CPU per client back for one target, in ms (its processes: the nodes and
+ * Redis): what an A/B of two builds reads, as the machine's speed drifts between rounds more
+ * than a change moves the all-back time.
+ */
+export function stormRoundCpuPerClient(
+  byRound: readonly StormResults[],
+  target: TargetName,
+  signal: RestartSignal,
+): (number | undefined)[] {
+  return byRound.map((round) => {
+    const run = runOf(round, target, signal);
+    return run && run.back > 0 ? (run.serverCpuSeconds / run.back) * 1000 : undefined;
+  });
+}
+
+/** The builds an A/B storm compares: each baseline build beside the build it is the baseline of. */
+const AB_PAIRS: readonly (readonly [TargetName, TargetName])[] = [
+  ['parley-redis-1', 'parley-redis-1-baseline'],
+  ['parley', 'parley-baseline'],
+];
+
+/**
+ * Each round's server CPU per client back of a build over its baseline's, side by side in the
+ * round: a slow spell of the machine that lasts a round moves both (mostly), not the ratio.
+ */
+export function stormRoundAbRatios(
+  byRound: readonly StormResults[],
+  [build, baseline]: readonly [TargetName, TargetName],
+  signal: RestartSignal,
+): (number | undefined)[] {
+  const builds = stormRoundCpuPerClient(byRound, build, signal);
+  const baselines = stormRoundCpuPerClient(byRound, baseline, signal);
+  return builds.map((value, index) => {
+    const base = baselines[index];
+    return value === undefined || base === undefined || base === 0 ? undefined : value / base;
   });
 }
 
@@ -407,27 +445,42 @@ function renderRounds(byRound: readonly StormResults[]): string {
   const parts = signals.map((signal) => {
     const ratios = parleys.map((name) => stormRoundRatios(byRound, name, signal));
     const cpuRatios = parleys.map((name) => stormRoundCpuRatios(byRound, name, signal));
+    const cpuPerClient = targets.map((name) => stormRoundCpuPerClient(byRound, name, signal));
+    const pairs = AB_PAIRS.filter(
+      ([build, base]) => targets.includes(build) && targets.includes(base),
+    );
+    const abRatios = pairs.map((pair) => stormRoundAbRatios(byRound, pair, signal));
     const rows = byRound.map((round, index) => [
       String(index + 1),
-      ...targets.map((name) => {
+      ...targets.map((name, column) => {
         const run = runOf(round, name, signal);
-        return run ? secs(run.allBackMs) : 'not run';
+        return run
+          ? `${secs(run.allBackMs)} · ${ms(cpuPerClient[column]?.[index])} ms CPU`
+          : 'not run';
       }),
       ...ratios.map((perRound) => ratioText(perRound[index])),
       ...cpuRatios.map((perRound) => times(perRound[index])),
+      ...abRatios.map((perRound) => times(perRound[index])),
     ]);
     rows.push([
       '**median**',
-      ...targets.map(() => ''),
+      ...cpuPerClient.map((perRound) => {
+        const known = perRound.filter((value): value is number => value !== undefined);
+        return known.length > 0 ? `${ms(medianOf(known))} ms CPU` : '';
+      }),
       ...ratios.map((perRound) => `**${ratioText(medianRatio(perRound))}**`),
       ...cpuRatios.map((perRound) => times(medianRatio(perRound))),
+      ...abRatios.map((perRound) => `**${times(medianRatio(perRound))}**`),
     ]);
-    return `\n\n${signal}: all back in each of ${byRound.length} rounds (a different target first each round; the table above shows each target's median round)\n\n${table(
+    return `\n\n${signal}: all back in each of ${byRound.length} rounds (a different target first each round; the table above shows each target's median round), and each target's server CPU per client back (its nodes and Redis)\n\n${table(
       [
         'round',
         ...targets.map((name) => TARGET_LABELS[name]),
         ...parleys.map((name) => `${TARGET_LABELS[name]} ÷ ${TARGET_LABELS[BARE]}`),
         ...parleys.map((name) => `server CPU per client back, ${TARGET_LABELS[name]} ÷ bare`),
+        ...pairs.map(
+          ([build]) => `server CPU per client back, ${TARGET_LABELS[build]} ÷ its baseline build`,
+        ),
       ],
       rows,
     )}`;
