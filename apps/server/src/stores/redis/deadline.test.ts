@@ -138,4 +138,33 @@ describe('the Redis deadline', () => {
     await deadline.within(Promise.resolve('after'), 'after', watch('after'));
     expect(took).toEqual(['answered', 'failed', 'expired', 'after']);
   });
+
+  it('answers a call whose watch throws, and ignores an answer that comes after the call expired', async () => {
+    const deadline = createDeadline(40, () => {});
+    const throwing = {
+      failure: (): unknown => {
+        throw new Error('mapping failed');
+      },
+      took: () => {
+        throw new Error('metric failed');
+      },
+    };
+    await expect(deadline.within(Promise.resolve('OK'), 'answered', throwing)).resolves.toBe('OK');
+    await expect(
+      deadline.within(Promise.reject(new Error('boom')), 'failed', throwing),
+    ).rejects.toThrow('boom');
+    let late: (value: string) => void = () => {};
+    const expiring = deadline.within(
+      new Promise<string>((resolve) => {
+        late = resolve;
+      }),
+      'expired',
+      throwing,
+    );
+    await expect(expiring).rejects.toBeInstanceOf(StoreUnavailableError);
+    late('too late');
+    await expect(deadline.within(Promise.resolve('after'), 'after', throwing)).resolves.toBe(
+      'after',
+    );
+  });
 });

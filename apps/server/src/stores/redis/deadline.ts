@@ -64,21 +64,33 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
       ticking = undefined;
     }
   };
-  /** Ends the call's wait: false when it had ended already (expired, or answered). */
-  const end = (entry: Pending): boolean => {
+  /**
+   * Ends the call's wait with `settle` (false when it had ended already: expired, or answered),
+   * then tells the watch how long it took — after, and never throwing: a metric's failure must
+   * not leave a call unsettled, nor end the process from the interval's step.
+   */
+  const end = (entry: Pending, settle: () => void): boolean => {
     if (!pending.delete(entry)) return false;
-    entry.watch?.took?.((performance.now() - entry.startedAt) / 1000);
+    settle();
+    const took = entry.watch?.took;
+    if (took) {
+      try {
+        took((performance.now() - entry.startedAt) / 1000);
+      } catch {
+        // The duration goes untold; the call is answered all the same.
+      }
+    }
     return true;
   };
-  const expire = (entry: Pending) => {
-    if (!end(entry)) return;
-    onMissed(entry.what);
-    entry.reject(
-      new StoreUnavailableError(
-        `${entry.what}: Redis did not answer within ${ms} ms; the outcome is unknown`,
-      ),
-    );
-  };
+  const expire = (entry: Pending) =>
+    end(entry, () => {
+      onMissed(entry.what);
+      entry.reject(
+        new StoreUnavailableError(
+          `${entry.what}: Redis did not answer within ${ms} ms; the outcome is unknown`,
+        ),
+      );
+    });
   const tick = () => {
     const now = Date.now();
     const counted = time.tick(now);
@@ -112,14 +124,19 @@ export function createDeadline(ms: number, onMissed: (what: string) => void): De
           ticking.unref();
         }
         call.then(
-          (value) => {
-            if (end(entry)) resolve(value);
-          },
-          (error: unknown) => {
-            if (end(entry)) reject(watch ? watch.failure(error) : error);
-          },
+          (value) => end(entry, () => resolve(value)),
+          (error: unknown) => end(entry, () => reject(watch ? failureOf(watch, error) : error)),
         );
       });
     },
   };
+}
+
+/** The watch's failure for `error`, or `error` itself should the mapping throw. */
+function failureOf(watch: CallWatch, error: unknown): unknown {
+  try {
+    return watch.failure(error);
+  } catch {
+    return error;
+  }
 }

@@ -12,7 +12,8 @@ type StoredFields = Omit<StoredMember, 'id'>;
 /**
  * What decides whether a user may enter a room, read in one step: { the room's record JSON, the
  * user's member JSON, their ban's end } (each nil when there is none). A ban that has ended is
- * removed and answered nil, as `bannedUntil` does.
+ * removed and answered nil, as `bannedUntil` does; a stored end that is no finite number is no
+ * ban (and stays).
  *
  * KEYS: the workspace's rooms hash, the room's members hash, the room's bans hash (all under
  * `{workspace}`). ARGV: room, user, now (ms).
@@ -22,6 +23,8 @@ export const admissionScript = defineScript({
   SCRIPT: `
 local ban = redis.call('HGET', KEYS[3], ARGV[2])
 local untilMs = tonumber(ban or '0') or 0
+-- Lua reads 'nan' and 'inf' as numbers: only a finite end is a ban (as Number() and > now read it).
+if untilMs ~= untilMs or untilMs == math.huge or untilMs == -math.huge then untilMs = 0 end
 if untilMs <= tonumber(ARGV[3]) then
   if untilMs > 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
   ban = false
@@ -105,7 +108,8 @@ export function createRedisMemberStore(client: RedisClient, keys: RedisKeys): Me
       return {
         record: typeof record === 'string' ? decodeRoom(ref.room, record) : undefined,
         member: typeof member === 'string' ? decode(userId, member) : undefined,
-        bannedUntil: typeof ban === 'string' ? Number(ban) : undefined,
+        bannedUntil:
+          typeof ban === 'string' && Number.isFinite(Number(ban)) ? Number(ban) : undefined,
       };
     },
     async roomsOf(workspace, userId, { after, prefix = '', limit }) {

@@ -38,6 +38,37 @@ describeWebhookQueueContract('redis', async ({ capacity }) => {
   };
 });
 
+describe('redis: the admission read', () => {
+  it('removes an ended ban itself, and takes a stored end that is no finite number for no ban', async () => {
+    const prefix = uniquePrefix();
+    const stores = await openRedisStores(redis.url, { prefix });
+    const redisClient = stores.connections.commands;
+    const ref = { workspace: 'acme', room: 'bans' };
+    const bans = redisKeys(prefix).roomBans(ref);
+    try {
+      await stores.members.ban(ref, 'ended', Date.now() - 1);
+      expect((await stores.members.admission(ref, 'ended')).bannedUntil).toBeUndefined();
+      expect(await redisClient.hExists(bans, 'ended')).toBe(0);
+      // Hand-written or corrupted ends: Lua would read some of them as numbers (NaN, infinity).
+      const odd = ['nan', 'inf', '-inf', 'Infinity', '', 'abc', ' '];
+      for (const [i, value] of odd.entries()) await redisClient.hSet(bans, `odd${i}`, value);
+      for (const i of odd.keys()) {
+        expect(await stores.members.admission(ref, `odd${i}`)).toEqual({
+          record: undefined,
+          member: undefined,
+          bannedUntil: undefined,
+        });
+      }
+      // A hexadecimal end both read as 16 ms since the epoch: ended, and removed.
+      await redisClient.hSet(bans, 'hex', '0x10');
+      expect((await stores.members.admission(ref, 'hex')).bannedUntil).toBeUndefined();
+      expect(await redisClient.hExists(bans, 'hex')).toBe(0);
+    } finally {
+      await stores.close();
+    }
+  });
+});
+
 describe('redis: presence pages', () => {
   it('rebuild their index when it is missing or out of step (rooms entered before it existed)', async () => {
     const prefix = uniquePrefix();
