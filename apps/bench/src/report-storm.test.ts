@@ -3,7 +3,7 @@ import {
   medianStormRound,
   type StormResults,
   stormGoals,
-  stormRoundAbRatios,
+  stormRoundCpuOver,
   stormRoundCpuPerClient,
   stormRoundCpuRatios,
   stormRoundRatios,
@@ -128,7 +128,7 @@ describe("the rounds' server CPU per client back", () => {
       { 'parley-redis-1': result(withCpu(storm('SIGKILL', 10_000), 9, 100)) },
     ];
     expect(
-      stormRoundAbRatios(byRound, ['parley-redis-1', 'parley-redis-1-baseline'], 'SIGKILL'),
+      stormRoundCpuOver(byRound, ['parley-redis-1', 'parley-redis-1-baseline'], 'SIGKILL'),
     ).toEqual([0.9, 0.9, undefined]);
   });
 });

@@ -129,12 +129,7 @@ export function stormRoundCpuRatios(
   parleyTarget: TargetName,
   signal: RestartSignal,
 ): (number | undefined)[] {
-  const parleys = stormRoundCpuPerClient(byRound, parleyTarget, signal);
-  const bares = stormRoundCpuPerClient(byRound, BARE, signal);
-  return parleys.map((parley, index) => {
-    const bare = bares[index];
-    return parley === undefined || bare === undefined || bare === 0 ? undefined : parley / bare;
-  });
+  return stormRoundCpuOver(byRound, [parleyTarget, BARE], signal);
 }
 
 /**
@@ -160,19 +155,21 @@ const AB_PAIRS: readonly (readonly [TargetName, TargetName])[] = [
 ];
 
 /**
- * Each round's server CPU per client back of a build over its baseline's, side by side in the
- * round: a slow spell of the machine that lasts a round moves both (mostly), not the ratio.
+ * Each round's server CPU per client back of `target` over `against`'s, side by side in the
+ * round (Parley over bare; a build over its baseline: a slow spell of the machine that lasts a
+ * round moves both, mostly, not the ratio). Undefined where either did not run or brought nobody
+ * back.
  */
-export function stormRoundAbRatios(
+export function stormRoundCpuOver(
   byRound: readonly StormResults[],
-  [build, baseline]: readonly [TargetName, TargetName],
+  [target, against]: readonly [TargetName, TargetName],
   signal: RestartSignal,
 ): (number | undefined)[] {
-  const builds = stormRoundCpuPerClient(byRound, build, signal);
-  const baselines = stormRoundCpuPerClient(byRound, baseline, signal);
-  return builds.map((value, index) => {
-    const base = baselines[index];
-    return value === undefined || base === undefined || base === 0 ? undefined : value / base;
+  const targets = stormRoundCpuPerClient(byRound, target, signal);
+  const others = stormRoundCpuPerClient(byRound, against, signal);
+  return targets.map((value, index) => {
+    const other = others[index];
+    return value === undefined || other === undefined || other === 0 ? undefined : value / other;
   });
 }
 
@@ -449,7 +446,7 @@ function renderRounds(byRound: readonly StormResults[]): string {
     const pairs = AB_PAIRS.filter(
       ([build, base]) => targets.includes(build) && targets.includes(base),
     );
-    const abRatios = pairs.map((pair) => stormRoundAbRatios(byRound, pair, signal));
+    const abRatios = pairs.map((pair) => stormRoundCpuOver(byRound, pair, signal));
     const rows = byRound.map((round, index) => [
       String(index + 1),
       ...targets.map((name, column) => {
