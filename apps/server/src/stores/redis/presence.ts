@@ -425,9 +425,9 @@ function usableList(held: HeldList | undefined, membersMax: number): HeldList | 
 }
 
 /**
- * `members` with `member` among them, still at most `max`: the same list when they are in it
- * (a whole list always holds the joiner; a held sample mostly does in a room just past the
- * limit), so every join answered from it shares it; else the sample's first `max - 1` and them.
+ * A held sample with `member` among them, still at most `max`: the same list when they are in it
+ * (mostly, in a room just past the limit), so every join answered from it shares it; else the
+ * sample's first `max - 1` and them.
  */
 function withMember(members: readonly Member[], member: Member, max: number): readonly Member[] {
   if (members.some((present) => present.id === member.id)) return members;
@@ -645,7 +645,13 @@ export function createRedisPresenceStore(
     if (!entered.members) {
       // Unchanged since this node read it: Redis answered only if the version was the one held.
       if (!known) throw new Error('Redis answered no member list for a room not held');
-      return { arrived, count, members: withMember(known.members, member, membersMax) };
+      // A whole list of this version holds the joiner (their arrival would have changed it); a
+      // sample may not, and the join handler looks for them in the list as well.
+      const members =
+        known.sampledAt === undefined
+          ? known.members
+          : withMember(known.members, member, membersMax);
+      return { arrived, count, members };
     }
     const members = entered.members.map(memberCache.parse);
     if (version !== '' && listsTrusted && membersMax > 0) {
