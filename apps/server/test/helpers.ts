@@ -245,6 +245,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Waits until `Date.now()` reads at least `at`: to wait out a delay the test is about on the
+ * clock the in-process server reads (its token buckets, its graces), counted from a reading
+ * taken after the moment it runs from (the answer that told it, say). A timer alone can fire a
+ * millisecond early on that clock (Node counts a timeout from the loop's cached time).
+ */
+export async function sleepUntil(at: number): Promise<void> {
+  for (let left = at - Date.now(); left > 0; left = at - Date.now()) await sleep(left);
+}
+
 /** The messages among history entries (changes left out): what most tests look at. */
 export function messagesOf(entries: readonly HistoryEntry[]): Message[] {
   return entries.filter((entry): entry is Message => !isChange(entry));

@@ -61,9 +61,17 @@ describe('a room past the threshold', () => {
       (s) => s.rooms.crowd?.details.presence === 'count' && s.rooms.crowd.details.memberCount === 4,
     );
     expect(big.rooms.crowd?.membersStatus).toBe('sample');
-    // Dee came when the room was past the threshold already: nobody was told one by one.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Dee came when the room was past the threshold already: nobody was told one by one. A
+    // sentinel proves it, not a wait: Eve comes after Dee's join was answered, so the count that
+    // includes her is sent after anything the room had to say of Dee (one room's sends go out
+    // in order, and the count is read when it is sent).
+    const eve = await someone('Eve');
+    await enters(eve, 'crowd');
+    await waitFor(ana, 'Eve counted', (s) => s.rooms.crowd?.details.memberCount === 5);
     expect(heard).not.toContain('+Dee');
+    expect(heard).not.toContain('+Eve');
+    expect(await eve.leave('crowd')).toBeNull();
+    await waitFor(ana, 'Eve gone again', (s) => s.rooms.crowd?.details.memberCount === 4);
 
     // Who is here, on demand: one page of about one user at a time, every page.
     const pages: number[] = [];
@@ -147,10 +155,19 @@ describe('a burst of arrivals in a room in members presence', () => {
       expect(namesIn(observer, 'burst'), heard.join(', ')).toEqual(
         [...names.slice(5), 'Watcher'].sort(),
       );
-      // Nothing more arrives after a while: the list stays exact.
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      expect(namesIn(observer, 'burst')).toEqual([...names.slice(5), 'Watcher'].sort());
-      expect(room(observer, 'burst')?.details.memberCount).toBe(4);
+      // Nothing more arrives: the list stays exact. A sentinel proves it, not a wait: Late
+      // joins after every departure above was announced, and the room's announcements go out
+      // in order, so whatever was still to come of the burst comes before Late's arrival.
+      const late = await person(local.url, 'Late');
+      made.push(late);
+      await enters(late, 'burst');
+      await waitFor(observer, 'Late present', (s) =>
+        Boolean(s.rooms.burst?.members.some((m) => m.name === 'Late')),
+      );
+      expect(namesIn(observer, 'burst'), heard.join(', ')).toEqual(
+        [...names.slice(5), 'Late', 'Watcher'].sort(),
+      );
+      expect(room(observer, 'burst')?.details.memberCount).toBe(5);
     } finally {
       for (const client of made) client.dispose();
       await local.stop();
