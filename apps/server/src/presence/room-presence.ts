@@ -2,7 +2,7 @@ import type { Member } from '@parley/protocol';
 import type { Services } from '../services';
 import type { ChatSession } from '../socket/session';
 import type { ParleyNamespace } from '../socket/types';
-import type { EnteredPresence, RoomRef } from '../stores/types';
+import type { RoomRef } from '../stores/types';
 import { reportArrival, reportDeparture } from '../webhooks/presence-events';
 
 /**
@@ -13,22 +13,10 @@ import { reportArrival, reportDeparture } from '../webhooks/presence-events';
  */
 
 /**
- * Records the connection in the room; announces the user when it is their first there. Answers
- * who is in the room right after (at most `membersMax` of them, the user among them), read in
- * the same step.
+ * The user just arrived in the room (their first connection there, `PresenceStore.enter`): the
+ * room is told (by the announcer, batched per room, with the online count) and the webhooks.
  */
-export async function arrive(
-  session: ChatSession,
-  ref: RoomRef,
-  membersMax: number,
-): Promise<EnteredPresence> {
-  const entered = await session.services.stores.presence.enter(
-    ref,
-    session.user,
-    session.socket.id,
-    membersMax,
-  );
-  if (!entered.arrived) return entered;
+export function announceArrival(session: ChatSession, ref: RoomRef): void {
   reportArrival(session.services, ref, session.user);
   session.services.roomAnnouncer.arrived(
     session.socket.nsp,
@@ -36,7 +24,6 @@ export async function arrive(
     session.user,
     session.socket.id,
   );
-  return entered;
 }
 
 /**

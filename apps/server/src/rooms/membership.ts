@@ -1,10 +1,10 @@
 import { ErrorCode, type Role } from '@parley/protocol';
 import type { Admission } from '../access/room-access';
 import { ParleyError } from '../errors';
-import { arrive, depart } from '../presence/room-presence';
+import { announceArrival, depart } from '../presence/room-presence';
 import type { ChatSession } from '../socket/session';
 import { roomChannel } from '../socket/types';
-import type { EnteredPresence, RoomRef } from '../stores/types';
+import type { EnteredRoom, JoinHistoryQuery, RoomRef } from '../stores/types';
 import { clearTyping } from '../typing/typing';
 
 /**
@@ -35,27 +35,25 @@ export function refOf(session: ChatSession, room: string): RoomRef {
 }
 
 /** A connection that entered a room. */
-export interface Entered<T> {
+export interface Entered {
   admission: Admission;
-  /** Who is in the room right after it entered; undefined when it closed meanwhile. */
-  presence?: EnteredPresence;
-  /** What `alongside` read; undefined when it closed meanwhile. */
-  read?: T;
+  /** What the join read once the connection heard the room; undefined when it closed meanwhile. */
+  room?: EnteredRoom;
 }
 
 /**
  * Puts the connection in the room, if it may enter (creating the room when it is new and
- * creation is open: its creator owns it), and in its presence. Answers the room as entered, and
- * who is there (up to `membersMax` of them). `alongside` is read once the connection hears the
- * room's broadcasts, in the same round trip as its presence, so what it reads misses nothing
- * the connection does not hear of.
+ * creation is open: its creator owns it), and in its presence. Answers the room as entered, who
+ * is there (up to `membersMax` of them) and its history (`history`), read once the connection
+ * hears the room's broadcasts, in one step, so what it reads misses nothing the connection does
+ * not hear of.
  */
-export async function enterRoom<T = undefined>(
+export async function enterRoom(
   session: ChatSession,
   room: string,
-  { membersMax = 0, alongside }: { membersMax?: number; alongside?: () => Promise<T> } = {},
-): Promise<Entered<T>> {
-  const { access, roomCreation } = session.services;
+  { membersMax, history }: { membersMax: number; history: JoinHistoryQuery },
+): Promise<Entered> {
+  const { access, roomCreation, stores } = session.services;
   const ref = refOf(session, room);
   let admission = await access.admit(ref, session.visitor);
   if (!admission.record) {
@@ -68,18 +66,23 @@ export async function enterRoom<T = undefined>(
   // Subscribe before anything is read, so no message falls between the read and the broadcast.
   session.socket.join(roomChannel(room));
   session.joined.set(room, admission.role);
-  const reading = alongside?.();
-  // Its failure is answered below, once the presence is settled: never unhandled meanwhile.
-  reading?.catch(() => {});
-  let presence: EnteredPresence;
+  let entered: EnteredRoom;
   try {
-    presence = await arrive(session, ref, membersMax);
+    entered = await stores.joins.enter(
+      ref,
+      { member: session.user, connectionId: session.socket.id, membersMax },
+      history,
+    );
   } catch (error) {
     session.joined.delete(room);
     session.socket.leave(roomChannel(room));
+    // Whatever of the join landed is taken back (a store that failed part-way, or whose outcome
+    // is unknown), a departure announced as any; a removal Redis misses is retried by sweeps.
+    session.services.track(depart(session, ref, 0).catch(() => {}));
     throw error;
   }
-  return { admission, presence, read: await reading };
+  if (entered.presence.arrived) announceArrival(session, ref);
+  return { admission, room: entered };
 }
 
 /**

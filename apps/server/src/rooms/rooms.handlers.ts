@@ -15,7 +15,7 @@ import { defineHandler } from '../socket/define-handler';
 import type { ChatSession } from '../socket/session';
 import { sharedList } from '../socket/shared-json';
 import { LOBBY_CHANNEL } from '../socket/types';
-import type { RoomRecord, RoomRef, Stores } from '../stores/types';
+import type { JoinHistoryQuery, RoomRecord, RoomRef, Stores } from '../stores/types';
 import {
   announceRoom,
   type Entered,
@@ -131,11 +131,11 @@ export function roomInfo(
  * The connection's room slot is taken before the first await, so concurrent joins cannot
  * overshoot its limit, and given back if the join does not happen.
  */
-async function joinOnce<T>(
+async function joinOnce(
   session: ChatSession,
   room: string,
-  alongside: () => Promise<T>,
-): Promise<Entered<T> | undefined> {
+  history: JoinHistoryQuery,
+): Promise<Entered | undefined> {
   if (session.joined.has(room) || session.entering?.has(room)) return undefined;
   if (!session.budget.reserveRoom()) {
     const max = session.services.config.limits.roomsPerConnection;
@@ -148,7 +148,7 @@ async function joinOnce<T>(
   session.entering ??= new Set();
   session.entering.add(room);
   try {
-    return await enterRoom(session, room, { membersMax: LIMITS.joinMembersMax, alongside });
+    return await enterRoom(session, room, { membersMax: LIMITS.joinMembersMax, history });
   } finally {
     session.entering.delete(room);
     // An idle socket keeps no empty set: most join once and stay.
@@ -173,20 +173,23 @@ function hashOfHeldList(list: readonly Member[]): string {
   return hash;
 }
 
-/** Who is in the room (up to `joinMembersMax` of them) and how many, for a join answered again. */
-async function presentIn(stores: Stores, ref: RoomRef) {
-  const [members, count] = await Promise.all([
+/** The room as a join answered again reads it: who is in it and how many, the room, its history. */
+async function readAgain(stores: Stores, ref: RoomRef, query: JoinHistoryQuery) {
+  const [members, count, record, history] = await Promise.all([
     stores.presence.members(ref, LIMITS.joinMembersMax),
     stores.presence.count(ref),
+    stores.rooms.get(ref),
+    stores.history.forJoin(ref, query),
   ]);
-  return { members, count };
+  return { presence: { members, count }, record, history };
 }
 
 /**
  * Enters the room and answers it: the latest page or what came after `since`, and who is there.
- * A first join reads it all in two round trips: the admission, then the presence (with who is
- * there), the history and the room (after the admission, as the room may change meanwhile) at
- * once, once the connection hears the room's broadcasts.
+ * A first join reads it all in two steps: the admission, then the presence (with who is there),
+ * the history and the room (after the admission, as the room may change meanwhile) together,
+ * once the connection hears the room's broadcasts (`JoinStore.enter`). A join of a room the
+ * connection is in already reads them again, each on its own.
  */
 async function join(
   session: ChatSession,
@@ -196,22 +199,16 @@ async function join(
   const ref = refOf(session, room);
   // What came after `since` (unless the client must start over: too much was missed, or the
   // entry it has at `since` is not the one stored there), or the latest page.
-  const read = () =>
-    Promise.all([
-      stores.history.forJoin(ref, {
-        since,
-        sinceId,
-        pageLimit: LIMITS.historyPageDefault,
-        recoveryMax: LIMITS.recoveryMaxMessages,
-      }),
-      stores.rooms.get(ref),
-    ]);
-  const entered = await joinOnce(session, room, read);
-  const fromEntry = Boolean(entered?.presence && entered.read);
-  const [[history, record], { members: present, count }] =
-    entered?.presence && entered.read
-      ? [entered.read, entered.presence]
-      : await Promise.all([read(), presentIn(stores, ref)]);
+  const query: JoinHistoryQuery = {
+    since,
+    sinceId,
+    pageLimit: LIMITS.historyPageDefault,
+    recoveryMax: LIMITS.recoveryMaxMessages,
+  };
+  const entered = (await joinOnce(session, room, query))?.room;
+  const fromEntry = entered !== undefined;
+  const { history, record, presence } = entered ?? (await readAgain(stores, ref, query));
+  const { members: present, count } = presence;
   // A sample of a big room may miss the joiner, who expects to see themselves. The store's list
   // as it is otherwise: the same list answers every join of the room until it changes, its JSON
   // made once (shared-json.ts).

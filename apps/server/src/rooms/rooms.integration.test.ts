@@ -11,7 +11,10 @@ import {
   sleep,
   startServer,
   type TestServer,
+  testConfig,
 } from '../../test/helpers';
+import { StoreUnavailableError } from '../stores/errors';
+import { createMemoryStores } from '../stores/memory';
 
 /** How often at most a room's count is announced: ROOM_ANNOUNCE_INTERVAL_MS in server.ts. */
 const ANNOUNCE_INTERVAL_MS = 200;
@@ -314,6 +317,44 @@ describe('rooms and presence', () => {
     await call(ana, 'room:join', { room: 'a' });
     await call(ana, 'room:leave', { room: 'a' });
     await call(ana, 'room:join', { room: 'c' });
+  });
+});
+
+describe('a join whose reads fail part-way', () => {
+  it('leaves the user out of the room (no ghost in its presence), and a retry joins', async () => {
+    await t.close();
+    const stores = createMemoryStores(testConfig().limits);
+    // The history is read once the connection is in the room's presence (JoinStore.enter); in
+    // memory each store answers apart, so the presence is added and then the history fails.
+    const forJoin = stores.history.forJoin.bind(stores.history);
+    let failNext = false;
+    stores.history.forJoin = async (ref, query) => {
+      if (!failNext) return forJoin(ref, query);
+      failNext = false;
+      throw new StoreUnavailableError('history unreachable');
+    };
+    t = await startServer({}, { stores });
+    const general = { workspace: 'acme', room: 'general' };
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    await call(bo, 'room:join', { room: 'general' });
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+
+    failNext = true;
+    expect(await request(ana, 'room:join', { room: 'general' })).toMatchObject({
+      ok: false,
+      error: { code: 'unavailable' },
+    });
+    // What landed of the join is taken back: the room counts Bo alone.
+    await expect.poll(() => stores.presence.count(general)).toBe(1);
+    expect((await stores.presence.members(general)).map((member) => member.id)).toEqual(['bo']);
+
+    const joined = await call(ana, 'room:join', { room: 'general' });
+    expect(joined.room.memberCount).toBe(2);
+    expect(joined.members.map((member) => member.id).sort()).toEqual(['ana', 'bo']);
+    // And her going takes her out, as any member's.
+    await disconnectHandled(t, ana);
+    await settle(bo);
+    expect(await stores.presence.count(general)).toBe(1);
   });
 });
 

@@ -383,6 +383,127 @@ export function describeJoinContract(
       }
     });
   });
+
+  describe(`${name}: a join's reads together`, () => {
+    /** Any text: lone surrogates (ill-formed UTF-16), quotes and backslashes among it. */
+    const anyText = (maxLength: number) =>
+      fc.string({
+        unit: fc.oneof(
+          fc.constantFrom('\ud800', '\udfff', '"', '\\'),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        ),
+        maxLength,
+      });
+
+    it('answers what presence.enter, rooms.get and history.forJoin answer, for any room and entrant (generative)', async () => {
+      const retention = 6;
+      const stores = await makeStores({ historyRetention: retention });
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.record({
+              appended: fc.integer({ min: 0, max: 9 }),
+              room: fc.option(
+                fc.record({
+                  topic: fc.option(anyText(40), { nil: null }),
+                  visibility: fc.constantFrom('public' as const, 'private' as const),
+                  readOnly: fc.boolean(),
+                }),
+                { nil: undefined },
+              ),
+              others: fc.integer({ min: 0, max: 4 }),
+              entrant: fc.record({ id: anyText(20), name: anyText(30) }),
+              returning: fc.boolean(),
+              membersMax: fc.constantFrom(0, 2, 100),
+              since: fc.option(fc.integer({ min: 0, max: 11 }), { nil: undefined }),
+              sinceId: fc.constantFrom('right', 'wrong', 'none'),
+              pageLimit: fc.integer({ min: 1, max: 4 }),
+              recoveryMax: fc.integer({ min: 0, max: 6 }),
+            }),
+            async (c) => {
+              const ref = freshRoom();
+              const entrant: Member = { id: `e${c.entrant.id}`, name: c.entrant.name };
+              await appendMessages(stores.history, ref, c.appended);
+              if (c.room) await stores.rooms.create(ref, { ...c.room, maxRooms: 1_000_000 });
+              for (let i = 0; i < c.others; i++) {
+                await stores.presence.add(ref, { id: `u${i}`, name: `U${i}` }, `o${i}`);
+              }
+              if (c.returning) await stores.presence.add(ref, entrant, 'earlier');
+              const stored =
+                c.since === undefined ? undefined : await entryAt(stores.history, ref, c.since);
+              const query = {
+                since: c.since,
+                sinceId:
+                  c.sinceId === 'none'
+                    ? undefined
+                    : c.sinceId === 'right'
+                      ? (stored?.id ?? 'absent')
+                      : `wrong-${stored?.id ?? 'absent'}`,
+                pageLimit: c.pageLimit,
+                recoveryMax: c.recoveryMax,
+              };
+
+              const entered = await stores.joins.enter(
+                ref,
+                { member: entrant, connectionId: 'joining', membersMax: c.membersMax },
+                query,
+              );
+
+              // The history and the room as the stores answer them on their own (nothing was
+              // appended or changed since).
+              expect(entered.history).toEqual(await oneCallAtATime(stores.history, ref, query));
+              expectCoherent(entered.history, { since: c.since, retention });
+              expect(entered.record).toEqual(await stores.rooms.get(ref));
+              expect(entered.record !== undefined).toBe(c.room !== undefined);
+              // The presence as `enter` answers it: the entrant counted, arrived only when new.
+              const count = c.others + 1;
+              expect(entered.presence.arrived).toBe(!c.returning);
+              expect(entered.presence.count).toBe(count);
+              expect(await stores.presence.count(ref)).toBe(count);
+              const ids = entered.presence.members.map((member) => member.id);
+              expect(ids).toHaveLength(Math.min(count, c.membersMax));
+              if (c.membersMax > 0) expect(entered.presence.members).toContainEqual(entrant);
+              // The connection is recorded: its going is the entrant's last but one (or last).
+              expect(await stores.presence.remove(ref, entrant.id, 'joining')).toBe(
+                c.returning ? 'stayed' : 'left',
+              );
+            },
+          ),
+          { numRuns: 60, seed: 20261203 },
+        );
+      } finally {
+        await stores.close();
+      }
+    });
+
+    it('answers a room the joiner has entered before on another node', async () => {
+      const stores = await makeStores({ historyRetention: 10 });
+      const peer = makePeer ? await makePeer(stores) : stores;
+      const ref = freshRoom();
+      try {
+        await stores.rooms.create(ref, { maxRooms: 10, topic: 'here' });
+        const appended = await appendMessages(peer.history, ref, 3);
+        const first = await peer.joins.enter(
+          ref,
+          { member: ana, connectionId: 'p1', membersMax: 10 },
+          { pageLimit: 2, recoveryMax: 5 },
+        );
+        expect(first.presence).toEqual({ arrived: true, count: 1, members: [ana] });
+        const again = await stores.joins.enter(
+          ref,
+          { member: ana, connectionId: 's1', membersMax: 10 },
+          { since: appended[0], pageLimit: 2, recoveryMax: 5 },
+        );
+        expect(again.presence).toEqual({ arrived: false, count: 1, members: [ana] });
+        expect(again.record?.topic).toBe('here');
+        expect(again.history.lastSeq).toBe(3);
+        expect(again.history.recovered?.map((entry) => entry.seq)).toEqual([2, 3]);
+      } finally {
+        if (peer !== stores) await peer.close();
+        await stores.close();
+      }
+    });
+  });
 }
 
 /** The entry stored at `seq`, if retained. */

@@ -291,6 +291,33 @@ export interface EnteredPresence {
   members: readonly Member[];
 }
 
+/** A connection entering a room (`JoinStore.enter`). */
+export interface Entrant {
+  member: Member;
+  connectionId: string;
+  /** The most members the answer lists (`PresenceStore.enter`). */
+  membersMax: number;
+}
+
+/** What a join reads once its connection hears the room's broadcasts. */
+export interface EnteredRoom {
+  /** `PresenceStore.enter`'s answer: the connection is in the room's presence. */
+  presence: EnteredPresence;
+  /** `RoomStore.get`'s answer. */
+  record: RoomRecord | undefined;
+  /** `HistoryStore.forJoin`'s answer. */
+  history: JoinHistory;
+}
+
+/**
+ * A join's reads, after the admission and once the connection hears the room: what
+ * `presence.enter`, `rooms.get` and `history.forJoin` answer — in one step (one round trip, one
+ * moment) where the store can, else each as its own store answers it.
+ */
+export interface JoinStore {
+  enter(ref: RoomRef, entrant: Entrant, history: JoinHistoryQuery): Promise<EnteredRoom>;
+}
+
 export interface PresencePage {
   members: Member[];
   /** Where the next page starts; null when this one was the last. */
@@ -471,6 +498,8 @@ export interface Stores {
   rooms: RoomStore;
   members: MemberStore;
   presence: PresenceStore;
+  /** A join's presence, room and history reads together. */
+  joins: JoinStore;
   occupancy: OccupancyStore;
   /** The nodes' heartbeat reports (the operations overview). */
   nodes: NodeReportStore;

@@ -1,4 +1,5 @@
 import type { ParleyConfig } from '../../config';
+import { composedJoinStore } from '../joins';
 import type { Stores } from '../types';
 import { createMemoryHistoryStore } from './history';
 import { createMemoryMemberStore } from './members';
@@ -30,11 +31,17 @@ export function createMemoryStores(
   sweeper.unref();
   const presence = createMemoryPresenceStore();
   const rooms = createMemoryRoomStore();
+  const history = createMemoryHistoryStore(
+    limits.historyRetention,
+    senderBuckets,
+    rooms.readOnlyNow,
+  );
   return {
-    history: createMemoryHistoryStore(limits.historyRetention, senderBuckets, rooms.readOnlyNow),
+    history,
     rooms,
     members: createMemoryMemberStore(rooms),
     presence,
+    joins: composedJoinStore({ presence, rooms, history }),
     occupancy: createMemoryOccupancyStore(presence),
     nodes: createMemoryNodeReportStore(),
     webhookQueues: {

@@ -18,6 +18,7 @@ import { startRedisCluster, type TestRedisCluster } from '../../../test/redis-cl
 import { command } from '../../../test/redis-process';
 import { describeStoreContract, describeWebhookQueueContract } from '../../../test/store-contract';
 import type { Environment, RedisTopology } from '../../config';
+import { describeJoinContract } from '../join-contract';
 import { createRedisConnections } from './connections';
 import { clusterRediscovery } from './connections/node-redis-internals';
 import { redisKeys } from './keys';
@@ -58,6 +59,8 @@ const openStores = async (limits: { historyRetention: number }) =>
   closedAfterTest(await openRedisStores(topology(), { limits }));
 describeStoreContract('redis cluster', openStores);
 describeAccessContract('redis cluster', openStores);
+// A join's reads there: each from its own store (its history lives in another slot).
+describeJoinContract('redis cluster', openStores);
 describeWebhookQueueContract('redis cluster', async ({ capacity }) => {
   const prefix = uniquePrefix();
   const connections = createRedisConnections(

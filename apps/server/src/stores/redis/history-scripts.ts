@@ -181,38 +181,73 @@ return {2, seq}`,
 export type FlatEntries = Array<string | number>;
 
 /**
- * A join's history in one step (HistoryStore.forJoin), so the last seq, the check of the entry
- * at `since` and what came after it describe one moment. With `since` (ARGV[1], '' for none), when
- * it is within `max` (ARGV[3]) of the last seq and every entry after it is retained: { last seq,
- * 1, the entry stored at `since` (when ARGV[2] is '1' and `since` > 0; else ''), the entries
- * after `since`, oldest first }. The caller checks that entry's id (nothing is decoded here: see
- * appendMessageScript) and reads again without `since` if it is not the one the client has. No
- * entry stored at `since` when one is wanted, and otherwise: { last seq, 2, '', the newest
- * ARGV[4] + 1 entries, newest first }.
- *
- * KEYS: seq, log. ARGV: since, '1' to answer the entry at `since`, max, page limit.
+ * Lua: `joinHistory(seqKey, logKey, since, wantsAt, max, limit)`: a join's history in one step
+ * (HistoryStore.forJoin), so the last seq, the check of the entry at `since` and what came after
+ * it describe one moment. With `since` ('' for none), when it is within `max` of the last seq and
+ * every entry after it is retained: { last seq, 1, the entry stored at `since` (when `wantsAt` is
+ * '1' and `since` > 0; else ''), the entries after `since`, oldest first }. The caller checks that
+ * entry's id (nothing is decoded here: see appendMessageScript) and reads again without `since`
+ * if it is not the one the client has. No entry stored at `since` when one is wanted, and
+ * otherwise: { last seq, 2, '', the newest `limit` + 1 entries, newest first }. A function, so a
+ * script that reads more for a join (joins.ts) reads this in the same step.
  */
-export const joinHistoryScript = defineScript({
-  NUMBER_OF_KEYS: 2,
-  SCRIPT: `
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-if ARGV[1] ~= '' then
-  local since = tonumber(ARGV[1])
-  local max = tonumber(ARGV[3])
-  if since <= last and last - since <= max then
-    local at = ''
-    if ARGV[2] == '1' and since > 0 then
-      at = redis.call('ZRANGEBYSCORE', KEYS[2], since, since)[1] or false
-    end
-    if at then
-      if since == last then return {last, 1, at, {}} end
-      local after = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, max)
-      if after[2] and tonumber(after[2]) == since + 1 then return {last, 1, at, after} end
+export const JOIN_HISTORY_LUA = `
+local function joinHistory(seqKey, logKey, sinceArg, wantsAt, maxArg, limitArg)
+  local last = tonumber(redis.call('GET', seqKey) or '0')
+  if sinceArg ~= '' then
+    local since = tonumber(sinceArg)
+    local max = tonumber(maxArg)
+    if since <= last and last - since <= max then
+      local at = ''
+      if wantsAt == '1' and since > 0 then
+        at = redis.call('ZRANGEBYSCORE', logKey, since, since)[1] or false
+      end
+      if at then
+        if since == last then return {last, 1, at, {}} end
+        local after = redis.call('ZRANGEBYSCORE', logKey, '(' .. sinceArg, '+inf', 'WITHSCORES', 'LIMIT', 0, max)
+        if after[2] and tonumber(after[2]) == since + 1 then return {last, 1, at, after} end
+      end
     end
   end
-end
-local limit = tonumber(ARGV[4])
-return {last, 2, '', redis.call('ZREVRANGEBYSCORE', KEYS[2], '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)}`,
+  local limit = tonumber(limitArg)
+  return {last, 2, '', redis.call('ZREVRANGEBYSCORE', logKey, '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)}
+end`;
+
+/** What a join asks of the room's history, as `joinHistory`'s four arguments. */
+export function joinHistoryArgs(
+  since: number | undefined,
+  wantsEntryAtSince: boolean,
+  max: number,
+  pageLimit: number,
+): [string, string, string, string] {
+  return [
+    since === undefined ? '' : String(since),
+    wantsEntryAtSince ? '1' : '',
+    String(max),
+    String(pageLimit),
+  ];
+}
+
+/** A `joinHistory` answer as Redis sends it. */
+export type JoinHistoryRaw = [lastSeq: number, outcome: number, at: string, entries: FlatEntries];
+
+export function joinHistoryReply([lastSeq, outcome, at, entries]: JoinHistoryRaw) {
+  return {
+    lastSeq: Number(lastSeq),
+    recovered: Number(outcome) === 1,
+    /** The entry stored at `since`, when asked for ('' otherwise). */
+    at,
+    entries,
+  };
+}
+
+export type JoinHistoryReply = ReturnType<typeof joinHistoryReply>;
+
+/** `joinHistory` alone. KEYS: seq, log. ARGV: its four arguments (`joinHistoryArgs`). */
+export const joinHistoryScript = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `${JOIN_HISTORY_LUA}
+return joinHistory(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`,
   parseCommand(
     parser,
     keys: { seq: string; log: string },
@@ -222,18 +257,7 @@ return {last, 2, '', redis.call('ZREVRANGEBYSCORE', KEYS[2], '+inf', '-inf', 'WI
     pageLimit: number,
   ) {
     parser.pushKeys([keys.seq, keys.log]);
-    parser.push(
-      since === undefined ? '' : String(since),
-      wantsEntryAtSince ? '1' : '',
-      String(max),
-      String(pageLimit),
-    );
+    parser.push(...joinHistoryArgs(since, wantsEntryAtSince, max, pageLimit));
   },
-  transformReply: ([lastSeq, outcome, at, entries]: [number, number, string, FlatEntries]) => ({
-    lastSeq: Number(lastSeq),
-    recovered: Number(outcome) === 1,
-    /** The entry stored at `since`, when asked for ('' otherwise). */
-    at,
-    entries,
-  }),
+  transformReply: joinHistoryReply,
 });

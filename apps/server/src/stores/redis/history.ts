@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEntry, Message, MessageChange } from '@parley/protocol';
 import { StoreUnavailableError } from '../errors';
-import type { AppendedEntry, HistoryStore, MessageDraft, RoomFilter, RoomRef } from '../types';
+import type {
+  AppendedEntry,
+  HistoryStore,
+  JoinHistory,
+  JoinHistoryQuery,
+  MessageDraft,
+  RoomFilter,
+  RoomRef,
+} from '../types';
 import { announcedMessage, announcedRoom, announcementHeader } from './announcement';
 import type { RedisClient, SubscriberClient } from './connections';
-import type { FlatEntries } from './history-scripts';
+import type { FlatEntries, JoinHistoryReply } from './history-scripts';
 import { inSeqOrder } from './in-seq-order';
 import type { RedisKeys } from './keys';
 
@@ -71,6 +79,14 @@ export interface Replication {
 /** How long a node holds an entry heard before one it has not heard yet (replicated mode). */
 const REORDER_WINDOW_MS = 200;
 
+export interface RedisHistoryStore extends HistoryStore {
+  /**
+   * A join's history from what `joinHistory` (history-scripts.ts) answered, read by a script
+   * that reads more for the join in the same step (joins.ts).
+   */
+  joinAnswer(ref: RoomRef, query: JoinHistoryQuery, reply: JoinHistoryReply): Promise<JoinHistory>;
+}
+
 export function createRedisHistoryStore(
   client: RedisClient,
   subscriber: SubscriberClient,
@@ -79,7 +95,7 @@ export function createRedisHistoryStore(
   replication?: Replication,
   /** Told of each announcement heard: for sockets here, or skipped on its header. */
   heard?: (delivered: boolean) => void,
-): HistoryStore {
+): RedisHistoryStore {
   const subscribers: { listener: (appended: AppendedEntry) => void; wants: RoomFilter }[] = [];
   const deliver = (appended: AppendedEntry, interested: typeof subscribers) => {
     for (const { listener } of interested) listener(appended);
@@ -130,6 +146,47 @@ export function createRedisHistoryStore(
       await client.publish(keys.appendedChannel, `${header}${seq}\n${json}`);
     }
   };
+
+  const readJoin = (
+    ref: RoomRef,
+    { sinceId, recoveryMax, pageLimit }: JoinHistoryQuery,
+    since: number | undefined,
+  ) =>
+    client.joinHistory(
+      { seq: keys.seq(ref), log: keys.log(ref) },
+      since,
+      sinceId !== undefined,
+      recoveryMax,
+      pageLimit,
+    );
+
+  /** What `joinHistory` answered, as the join's history (read again in the rare case it must). */
+  async function joinAnswer(
+    ref: RoomRef,
+    query: JoinHistoryQuery,
+    read: JoinHistoryReply,
+  ): Promise<JoinHistory> {
+    const { since, sinceId, pageLimit } = query;
+    let reply = read;
+    if (reply.recovered) {
+      const recovered = decodeEntries(reply.entries);
+      // The client's entry at `since` is not the one stored there (the history was reset and
+      // its numbering started again): it must start over from the latest page. Rare, so the
+      // id is checked here, decoded as it always is, rather than by the script.
+      const known = sinceId === undefined || !since || decode(reply.at, since).id === sinceId;
+      if (known) return { lastSeq: reply.lastSeq, recovered };
+      reply = await readJoin(ref, query, undefined);
+    }
+    // Newest first, one more than asked: its presence says whether older entries exist.
+    const newestFirst = decodeEntries(reply.entries);
+    return {
+      lastSeq: reply.lastSeq,
+      page: {
+        messages: newestFirst.slice(0, pageLimit).reverse(),
+        hasMore: newestFirst.length > pageLimit,
+      },
+    };
+  }
 
   return {
     async append(ref, draft: MessageDraft, { rates, mayPostReadOnly = false } = {}) {
@@ -251,35 +308,9 @@ export function createRedisHistoryStore(
       return Number((await client.get(keys.seq(ref))) ?? 0);
     },
 
-    async forJoin(ref, { since, sinceId, pageLimit, recoveryMax }) {
-      const read = (from: number | undefined) =>
-        client.joinHistory(
-          { seq: keys.seq(ref), log: keys.log(ref) },
-          from,
-          sinceId !== undefined,
-          recoveryMax,
-          pageLimit,
-        );
-      let reply = await read(since);
-      if (reply.recovered) {
-        const recovered = decodeEntries(reply.entries);
-        // The client's entry at `since` is not the one stored there (the history was reset and
-        // its numbering started again): it must start over from the latest page. Rare, so the
-        // id is checked here, decoded as it always is, rather than by the script.
-        const known = sinceId === undefined || !since || decode(reply.at, since).id === sinceId;
-        if (known) return { lastSeq: reply.lastSeq, recovered };
-        reply = await read(undefined);
-      }
-      // Newest first, one more than asked: its presence says whether older entries exist.
-      const newestFirst = decodeEntries(reply.entries);
-      return {
-        lastSeq: reply.lastSeq,
-        page: {
-          messages: newestFirst.slice(0, pageLimit).reverse(),
-          hasMore: newestFirst.length > pageLimit,
-        },
-      };
-    },
+    forJoin: async (ref, query) => joinAnswer(ref, query, await readJoin(ref, query, query.since)),
+
+    joinAnswer,
 
     onAppended(listener, wants = () => true) {
       // The subscriber client renews its subscriptions after every reconnect.

@@ -5,6 +5,7 @@ import type { Logger } from '../../logger';
 import type { Stores, WebhookLane } from '../types';
 import type { RedisConnections } from './connections';
 import { createRedisHistoryStore, type Replication } from './history';
+import { createRedisJoinStore } from './joins';
 import { redisKeys } from './keys';
 import { createRedisMemberStore } from './members';
 import { createRedisNodeReportStore } from './nodes';
@@ -83,24 +84,33 @@ export function createRedisStores(
       }),
     );
 
+  const history = createRedisHistoryStore(
+    commands,
+    subscriber,
+    keys,
+    options.limits.historyRetention,
+    options.replication && {
+      ...options.replication,
+      waitFor: connections.waitForReplicas,
+    },
+    options.observer?.announcementHeard,
+  );
+  const rooms = createRedisRoomStore(commands, keys);
+
   return {
-    history: guard(
-      'history',
-      createRedisHistoryStore(
-        commands,
-        subscriber,
-        keys,
-        options.limits.historyRetention,
-        options.replication && {
-          ...options.replication,
-          waitFor: connections.waitForReplicas,
-        },
-        options.observer?.announcementHeard,
-      ),
-    ),
-    rooms: guard('rooms', createRedisRoomStore(commands, keys)),
+    history: guard('history', history),
+    rooms: guard('rooms', rooms),
     members: guard('members', createRedisMemberStore(commands, keys)),
     presence: guard('presence', presence),
+    joins: guard(
+      'joins',
+      createRedisJoinStore(
+        commands,
+        keys,
+        { presence, history, rooms },
+        connections.oneServer === true,
+      ),
+    ),
     rateLimiter: scopedRateLimiter,
     occupancy: guard('occupancy', createRedisOccupancyStore(commands, keys)),
     nodes: guard('nodes', createRedisNodeReportStore(commands, keys)),

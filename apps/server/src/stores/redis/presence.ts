@@ -1,6 +1,6 @@
 import type { Member } from '@parley/protocol';
 import { defineScript } from '@redis/client';
-import type { Departure, PresenceStore, Removal, RoomRef } from '../types';
+import type { Departure, EnteredPresence, PresenceStore, Removal, RoomRef } from '../types';
 import type { RedisClient } from './connections';
 import { createGenerations } from './generations';
 import type { RedisKeys } from './keys';
@@ -84,21 +84,20 @@ local function membersChanged()
 end`;
 
 /**
- * Adds one connection of a user to a room. Answers { 1 when the user just arrived: their first
- * connection there, and not a return within the grace of their last one's going (they never
- * stopped counting, and nobody was told they left); 0 otherwise, also for a connection already
- * added — then who is in the room right after: `present` above, with ARGV[5] as the limit ('0'
- * for the count alone), the user among them, but the count alone when the members' version is
- * ARGV[6] (the node holds the list, or the sample, it read at that version: nobody came, went or
- * was renamed since); then the members' version, '' for none }.
+ * Lua: `addConnection()`: adds one connection of a user to a room. Answers { 1 when the user just
+ * arrived: their first connection there, and not a return within the grace of their last one's
+ * going (they never stopped counting, and nobody was told they left); 0 otherwise, also for a
+ * connection already added — then who is in the room right after: `present` above, with ARGV[5]
+ * as the limit ('0' for the count alone), the user among them, but the count alone when the
+ * members' version is ARGV[6] (the node holds the list, or the sample, it read at that version:
+ * nobody came, went or was renamed since); then the members' version, '' for none }.
  *
- * KEYS: connections, members, user connections, workspace counts, departing, present ids,
- * members version. ARGV: connection id, user id, member JSON, room, members limit, the version
- * of the list the node holds ('' for none).
+ * KEYS[1..7]: connections, members, user connections, workspace counts, departing, present ids,
+ * members version. ARGV[1..6]: connection id, user id, member JSON, room, members limit, the
+ * version of the list the node holds ('' for none). A function, so a script that reads more for
+ * a join (joins.ts) adds the connection in the same step, with these keys and arguments first.
  */
-export const addConnectionScript = defineScript({
-  NUMBER_OF_KEYS: 7,
-  SCRIPT: `${PRESENT_LUA}
+export const ADD_CONNECTION_LUA = `${PRESENT_LUA}
 ${MEMBERS_CHANGED_LUA}
 local function answer(arrived)
   local limit = tonumber(ARGV[5])
@@ -109,41 +108,78 @@ local function answer(arrived)
   if count <= limit then return {arrived, {count, redis.call('HVALS', KEYS[2])}, version} end
   return {arrived, present(KEYS[2], limit, ARGV[2], ARGV[3]), version}
 end
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return answer(0) end
-local stored = redis.call('HGET', KEYS[2], ARGV[2])
-if stored ~= ARGV[3] then
-  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-  if not stored then redis.call('ZADD', KEYS[6], 0, ARGV[2]) end
-  membersChanged()
-end
-if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return answer(0) end
-if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return answer(0) end
-redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
-return answer(1)`,
-  parseCommand(
-    parser,
-    keys: PresenceKeys,
-    connectionId: string,
-    userId: string,
-    memberJson: string,
-    room: string,
-    membersMax: number,
-    knownVersion: string,
-  ) {
-    parsePresenceKeys(parser, keys);
-    parser.push(connectionId, userId, memberJson, room, String(membersMax), knownVersion);
-  },
-  transformReply: ([arrived, [count, members], version]: [
-    number,
-    [count: number, members?: string[]],
-    string,
-  ]) => ({
+local function addConnection()
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return answer(0) end
+  local stored = redis.call('HGET', KEYS[2], ARGV[2])
+  if stored ~= ARGV[3] then
+    redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+    if not stored then redis.call('ZADD', KEYS[6], 0, ARGV[2]) end
+    membersChanged()
+  end
+  if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) > 1 then return answer(0) end
+  if redis.call('HDEL', KEYS[5], ARGV[2]) == 1 then return answer(0) end
+  redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
+  return answer(1)
+end`;
+
+/** One `addConnection()`: the room's presence keys, the connection, and what the node holds. */
+export interface AddConnectionCall {
+  keys: PresenceKeys;
+  connectionId: string;
+  userId: string;
+  memberJson: string;
+  room: string;
+  membersMax: number;
+  /** The version of the room's list the node holds ('' for none). */
+  knownVersion: string;
+}
+
+/** Pushes `addConnection()`'s KEYS[1..7]; then, after any keys of the caller's, its ARGV[1..6]. */
+export function addConnectionKeys(
+  parser: { pushKeys(keys: string[]): void },
+  call: AddConnectionCall,
+) {
+  parsePresenceKeys(parser, call.keys);
+}
+export function addConnectionArgs(
+  parser: { push(...args: string[]): void },
+  call: AddConnectionCall,
+) {
+  parser.push(
+    call.connectionId,
+    call.userId,
+    call.memberJson,
+    call.room,
+    String(call.membersMax),
+    call.knownVersion,
+  );
+}
+
+/** An `addConnection()` answer as Redis sends it. */
+export type AddConnectionRaw = [number, [count: number, members?: string[]], string];
+
+export function addConnectionReply([arrived, [count, members], version]: AddConnectionRaw) {
+  return {
     arrived: Number(arrived) === 1,
     count: Number(count),
     /** Undefined: the list of `version`, which the node holds. */
     members,
     version: String(version),
-  }),
+  };
+}
+
+export type AddConnectionReply = ReturnType<typeof addConnectionReply>;
+
+/** `addConnection()` alone (see above for its keys and arguments). */
+export const addConnectionScript = defineScript({
+  NUMBER_OF_KEYS: 7,
+  SCRIPT: `${ADD_CONNECTION_LUA}
+return addConnection()`,
+  parseCommand(parser, call: AddConnectionCall) {
+    addConnectionKeys(parser, call);
+    addConnectionArgs(parser, call);
+  },
+  transformReply: addConnectionReply,
 });
 
 /**
@@ -390,7 +426,27 @@ return 0`,
   transformReply: (reply: number) => reply,
 });
 
+/**
+ * Runs `addConnection()` for a join, writing the node's index entry of the connection first
+ * (itself, or in the same script): answers what the add answered, and what it read beside it.
+ */
+export type AddRunner<T> = (
+  call: AddConnectionCall,
+  index: { key: string; entry: string },
+) => Promise<{ added: AddConnectionReply; also: T }>;
+
 export interface RedisPresenceStore extends PresenceStore {
+  /**
+   * `enter`, with `run` adding the connection (and reading more for the join in the same step:
+   * joins.ts); answers who is there as `enter` does, and what `run` read beside it.
+   */
+  enterWith<T>(
+    ref: RoomRef,
+    member: Member,
+    connectionId: string,
+    membersMax: number,
+    run: AddRunner<T>,
+  ): Promise<{ presence: EnteredPresence; also: T }>;
   /** Tells the cluster this node is alive; repeated by the caller every `everyMs`. */
   heartbeat(): Promise<void>;
   /** Before serving: clears what an earlier process with the same node id left behind. */
@@ -631,18 +687,60 @@ export function createRedisPresenceStore(
   }
 
   /**
-   * Adds the connection to the room (`addConnection` below), answering who is there right
-   * after: up to `membersMax` of them, parsed, the member among them — or the list this node
-   * holds when the room did not change since it read it.
+   * Records the connection under this node, then in the room (so a survivor can always remove
+   * what a node that dies leaves behind), with `addConnection()` alone. Where Redis carries out
+   * commands in the order sent, both go in one round trip.
    */
-  async function enter(ref: RoomRef, member: Member, connectionId: string, membersMax: number) {
+  const addAlone: AddRunner<undefined> = async (call, index) => {
+    const indexing = client.sAdd(index.key, index.entry);
+    if (!inOrder) await indexing;
+    const adding = client.addConnection(call);
+    // Both settle before this answers; a failed index undoes the add (enterWith) all the same.
+    const [indexed, added] = await Promise.allSettled([indexing, adding]);
+    if (indexed.status === 'rejected') throw indexed.reason;
+    if (added.status === 'rejected') throw added.reason;
+    return { added: added.value, also: undefined };
+  };
+
+  /**
+   * Adds the connection to the room with `run`, answering who is there right after: up to
+   * `membersMax` of them, parsed, the member among them — or the list this node holds when the
+   * room did not change since it read it; and what `run` read beside it.
+   */
+  async function enterWith<T>(
+    ref: RoomRef,
+    member: Member,
+    connectionId: string,
+    membersMax: number,
+    run: AddRunner<T>,
+  ): Promise<{ presence: EnteredPresence; also: T }> {
     const roomKeys = presenceKeys(ref);
     const known = listsTrusted
       ? usableList(memberLists.get(roomKeys.members), membersMax)
       : undefined;
-    const entered = await addConnection(ref, roomKeys, member, connectionId, membersMax, known);
-    const { arrived, count, version } = entered;
-    if (!entered.members) {
+    const key = pendingKey(ref, connectionId);
+    pending.delete(key);
+    let ran: { added: AddConnectionReply; also: T };
+    try {
+      ran = await run(
+        {
+          keys: roomKeys,
+          connectionId,
+          userId: member.id,
+          memberJson: JSON.stringify(member),
+          room: ref.room,
+          membersMax,
+          knownVersion: known?.version ?? '',
+        },
+        { key: keys.nodeConnections(nodeId), entry: entryOf(ref, connectionId, member.id) },
+      );
+    } catch (error) {
+      // The add may have landed before the failure: undo it once Redis answers again.
+      pending.set(key, { ref, userId: member.id, connectionId });
+      throw error;
+    }
+    const { arrived, count, version, members: listed } = ran.added;
+    if (!listed) {
       // Unchanged since this node read it: Redis answered only if the version was the one held.
       if (!known) throw new Error('Redis answered no member list for a room not held');
       // A whole list of this version holds the joiner (their arrival would have changed it); a
@@ -651,57 +749,18 @@ export function createRedisPresenceStore(
         known.sampledAt === undefined
           ? known.members
           : withMember(known.members, member, membersMax);
-      return { arrived, count, members };
+      return { presence: { arrived, count, members }, also: ran.also };
     }
-    const members = entered.members.map(memberCache.parse);
+    const members = listed.map(memberCache.parse);
     if (version !== '' && listsTrusted && membersMax > 0) {
       const sampledAt = count > members.length ? membersMax : undefined;
       memberLists.set(roomKeys.members, { version, members, sampledAt });
     }
-    return { arrived, count, members };
+    return { presence: { arrived, count, members }, also: ran.also };
   }
 
-  /**
-   * Records the connection under this node, then in the room (so a survivor can always remove
-   * what a node that dies leaves behind), answering the room right after (`addConnectionScript`).
-   * Where Redis carries out commands in the order sent, both go in one round trip.
-   */
-  async function addConnection(
-    ref: RoomRef,
-    roomKeys: PresenceKeys,
-    member: Member,
-    connectionId: string,
-    membersMax: number,
-    known: HeldList | undefined,
-  ) {
-    const key = pendingKey(ref, connectionId);
-    pending.delete(key);
-    try {
-      const indexing = client.sAdd(
-        keys.nodeConnections(nodeId),
-        entryOf(ref, connectionId, member.id),
-      );
-      if (!inOrder) await indexing;
-      const adding = client.addConnection(
-        roomKeys,
-        connectionId,
-        member.id,
-        JSON.stringify(member),
-        ref.room,
-        membersMax,
-        known?.version ?? '',
-      );
-      // Both settle before this answers; a failed index undoes the add (below) all the same.
-      const [indexed, added] = await Promise.allSettled([indexing, adding]);
-      if (indexed.status === 'rejected') throw indexed.reason;
-      if (added.status === 'rejected') throw added.reason;
-      return added.value;
-    } catch (error) {
-      // The add may have landed before the failure: undo it once Redis answers again.
-      pending.set(key, { ref, userId: member.id, connectionId });
-      throw error;
-    }
-  }
+  const enter = async (ref: RoomRef, member: Member, connectionId: string, membersMax: number) =>
+    (await enterWith(ref, member, connectionId, membersMax, addAlone)).presence;
 
   async function heartbeat(): Promise<void> {
     await client.set(keys.alive(nodeId), '1', { PX: aliveMs });
@@ -722,6 +781,7 @@ export function createRedisPresenceStore(
     },
 
     enter,
+    enterWith,
 
     async remove(ref, userId, connectionId, graceMs = 0) {
       try {

@@ -1,4 +1,5 @@
 import { amendMessageScript, appendMessageScript, joinHistoryScript } from '../history-scripts';
+import { enterRoomScript } from '../joins';
 import { admissionScript } from '../members';
 import { markOccupiedScript } from '../occupancy';
 import {
@@ -22,6 +23,7 @@ export const scripts = {
   joinHistory: joinHistoryScript,
   takeToken: takeTokenScript,
   addConnection: addConnectionScript,
+  enterRoom: enterRoomScript,
   removeConnection: removeConnectionScript,
   removeConnections: removeConnectionsScript,
   settleDeparture: settleDepartureScript,

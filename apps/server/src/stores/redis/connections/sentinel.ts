@@ -99,6 +99,7 @@ export function createSentinelConnections(
     subscriber,
     // One connection to the master (masterPoolSize 1): commands are carried out in the order sent.
     inOrder: true,
+    oneServer: true,
     adapterSubscriber: adapter.subscriber,
     async open() {
       await sentinel.connect();

@@ -78,6 +78,7 @@ export function createStandaloneConnections(
     subscriber,
     // One connection: commands are carried out in the order sent.
     inOrder: true,
+    oneServer: true,
     adapterSubscriber: adapter.subscriber,
     async open() {
       await Promise.all([commands.connect(), subscriber.connect()]);

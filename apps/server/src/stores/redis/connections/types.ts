@@ -25,6 +25,11 @@ export interface RedisConnections {
    * Sentinel). A cluster's commands of different slots go to different masters, in no set order.
    */
   inOrder?: boolean;
+  /**
+   * True when every key lives on one server (standalone, Sentinel), so one script may touch keys
+   * of any hash slot; a cluster's scripts touch one slot's keys only.
+   */
+  oneServer?: boolean;
   /** The subscriber for the Socket.IO adapter: failures are logged, never unhandled. */
   adapterSubscriber: SubscriberClient;
   /** Resolves once connected (the clients retry until Redis answers). */
