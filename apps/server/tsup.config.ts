@@ -11,11 +11,15 @@ export default defineConfig({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
-  // Compiled into the bundle: the protocol package (it ships TypeScript source), and the
-  // dependencies whose hundreds of small files a node otherwise resolves, reads and compiles one
-  // by one at every start (node-redis alone: ≈ 500) — a restart listens ≈ 20 % sooner. Left
-  // outside: Socket.IO's family, whose installed versions the fast path's start-up check reads
-  // (socket/engine-internals.ts) and whose adapter class the Redis adapter must share, and pino,
-  // whose transports load files in worker threads.
-  noExternal: ['@parley/protocol', '@redis/client', 'zod', 'jose', 'prom-client'],
+  // Everything compiled into the bundle: the protocol package (it ships TypeScript source), and
+  // every dependency, whose hundreds of small files a node would otherwise resolve, read and
+  // compile one by one at every start (node-redis alone: ≈ 500; Socket.IO's family and pino
+  // ≈ 150 more) — a restart listens ≈ 40 % sooner (docs/benchmarks.md). One copy of
+  // socket.io-adapter serves Socket.IO and the Redis adapter alike. The fast path's start-up
+  // check reads the versions installed beside the build (socket/engine-internals.ts): the ones
+  // compiled in, as the build is made from them. pino is only ever used to write to stdout, so
+  // its transports' worker files are never needed. Optional native add-ons (ws's bufferutil,
+  // utf-8-validate) stay outside: ws requires them inside a try, and goes without.
+  noExternal: [/.*/],
+  external: ['bufferutil', 'utf-8-validate'],
 });

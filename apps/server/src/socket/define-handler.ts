@@ -82,7 +82,8 @@ function onEvent(this: ParleySocket, event: unknown, ...args: unknown[]): void {
 
 /**
  * The answer to an event the handshake carried (its `join`), as if the client had sent it once
- * connected: the same flood guard, validation, handler and metrics.
+ * connected: the same flood guard, handler and metrics. The payload is the one the handshake's
+ * schema (whose entries are this event's payload schema) already parsed: not parsed again.
  */
 export function answerFromHandshake<E extends ClientEventName>(
   session: ChatSession,
@@ -91,7 +92,7 @@ export function answerFromHandshake<E extends ClientEventName>(
 ): Promise<AckOf<E>> {
   const handler = tables.get(session.services)?.get(event);
   return new Promise((resolve) => {
-    session.services.track(answer(session, handler, event, [payload], resolve as Ack));
+    session.services.track(answer(session, handler, event, [payload], resolve as Ack, true));
   });
 }
 
@@ -105,12 +106,15 @@ function answer(
   event: unknown,
   args: unknown[],
   reply: Ack | undefined,
+  parsed = false,
 ): Promise<void> {
   const started = performance.now();
   // Counted under the protocol's name, or `other`: never under a name a client made up.
   const { metrics } = session.services;
   metrics.eventReceived(handler?.event);
-  const answered = handler ? dispatch(session, handler, args) : refuseUnknown(session, event);
+  const answered = handler
+    ? dispatch(session, handler, args, parsed)
+    : refuseUnknown(session, event);
   return answered.then((result) => {
     const code = result.ok ? 'ok' : result.error.code;
     metrics.answered(handler?.event, code, (performance.now() - started) / 1000);
@@ -156,10 +160,25 @@ async function refuseUnknown(
   return fail(ErrorCode.NotFound, `unknown event "${name}"`);
 }
 
+/** The payload as the event's schema parses it; a bad one throws `invalid_payload`. */
+function payloadOf(event: ClientEventName, payload: unknown): PayloadOf<ClientEventName> {
+  const schema: z.ZodType = clientEvents[event].payload;
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    throw new ParleyError(
+      ErrorCode.InvalidPayload,
+      describeIssues(parsed.error, 'payload').join('; '),
+    );
+  }
+  return parsed.data as PayloadOf<ClientEventName>;
+}
+
+/** `parsed`: the one payload was parsed with this event's schema already (the handshake's). */
 async function dispatch(
   session: ChatSession,
   handler: Handler,
   args: unknown[],
+  parsed: boolean,
 ): Promise<AckOf<ClientEventName>> {
   const { event } = handler;
   try {
@@ -171,14 +190,8 @@ async function dispatch(
         `${event} takes exactly one payload object (got ${args.length} arguments)`,
       );
     }
-    const schema: z.ZodType = clientEvents[event].payload;
-    const parsed = schema.safeParse(args[0]);
-    if (!parsed.success)
-      throw new ParleyError(
-        ErrorCode.InvalidPayload,
-        describeIssues(parsed.error, 'payload').join('; '),
-      );
-    return ok(await handler.run(session, parsed.data as PayloadOf<ClientEventName>));
+    const payload = parsed ? (args[0] as PayloadOf<ClientEventName>) : payloadOf(event, args[0]);
+    return ok(await handler.run(session, payload));
   } catch (error) {
     if (error instanceof ParleyError) {
       if (error.code === ErrorCode.RateLimited) {
