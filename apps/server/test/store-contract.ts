@@ -711,14 +711,16 @@ export function describeStoreContract(
         (appended) => generalOnly.push(appended),
         (ref) => ref.workspace === 'acme' && ref.room === 'general',
       );
-      // The feed may start listening asynchronously: wait until it hears something.
+      // The feed may start listening asynchronously: warm-ups until it hears one, then a last one
+      // heard after any warm-up still on its way (a room's entries come in seq order), so none
+      // of them is heard among what follows.
+      const warmUp = { workspace: 'acme', room: 'warm-up' };
       for (let i = 0; everything.length === 0; i++) {
-        await history.append(
-          { workspace: 'acme', room: 'warm-up' },
-          { author: ana, text: 'x', clientMsgId: `w${i}` },
-        );
+        await history.append(warmUp, { author: ana, text: 'x', clientMsgId: `w${i}` });
         await sleep(10);
       }
+      await history.append(warmUp, { author: ana, text: 'last', clientMsgId: 'w-last' });
+      await until(() => everything.some(({ entry }) => messagesOf([entry])[0]?.text === 'last'));
       everything.length = 0;
 
       const one = stored(

@@ -30,11 +30,13 @@ export function createStandaloneConnections(
     socket,
   });
   // Subscriptions are remembered by the client and sent again after every reconnect; one asked
-  // for while it reconnects waits for it (redis.integration.test.ts). Its own client, though
-  // node-redis then builds its class (≈ 500 commands) a second time at every start (≈ 50 ms): as
-  // a duplicate of the command client, a subscription missed messages published right after it
-  // (the store contract's edit test timed out in half the runs, docs/benchmarks.md).
-  const subscriber: SubscriberClient = createClient({ url, socket });
+  // for while it reconnects waits for it (redis.integration.test.ts): its offline queue on, as a
+  // new client's is. A duplicate of the command client shares its class: node-redis builds one
+  // per createClient (≈ 500 commands attached, and the garbage it leaves), ≈ 80 ms of a start
+  // pinned to one core. (Taken back twice before, when the store contract's feed test timed out
+  // in half the runs: that test cleared what it had heard while warm-ups were still on their way;
+  // it waits for a last warm-up now, and the duplicate passed every run since.)
+  const subscriber: SubscriberClient = commands.duplicate({ disableOfflineQueue: false });
   const link = createLink(log, ['commands', 'subscriber']);
 
   // A Redis that stops answering without closing the connection (paused, or behind a partition
