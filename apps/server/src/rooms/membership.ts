@@ -74,11 +74,10 @@ export async function enterRoom(
       history,
     );
   } catch (error) {
+    // Nothing was announced. What the store may have added (its outcome unknown) it takes out
+    // itself once it answers again, unless this connection enters again first.
     session.joined.delete(room);
     session.socket.leave(roomChannel(room));
-    // Whatever of the join landed is taken back (a store that failed part-way, or whose outcome
-    // is unknown), a departure announced as any; a removal Redis misses is retried by sweeps.
-    session.services.track(depart(session, ref, 0).catch(() => {}));
     throw error;
   }
   if (entered.presence.arrived) announceArrival(session, ref);

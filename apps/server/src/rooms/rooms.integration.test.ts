@@ -324,8 +324,8 @@ describe('a join whose reads fail part-way', () => {
   it('leaves the user out of the room (no ghost in its presence), and a retry joins', async () => {
     await t.close();
     const stores = createMemoryStores(testConfig().limits);
-    // The history is read once the connection is in the room's presence (JoinStore.enter); in
-    // memory each store answers apart, so the presence is added and then the history fails.
+    // The history is read once the socket hears the room (JoinStore.enter); in memory each store
+    // answers apart, the room and its history before the presence.
     const forJoin = stores.history.forJoin.bind(stores.history);
     let failNext = false;
     stores.history.forJoin = async (ref, query) => {
@@ -337,6 +337,7 @@ describe('a join whose reads fail part-way', () => {
     const general = { workspace: 'acme', room: 'general' };
     const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
     await call(bo, 'room:join', { room: 'general' });
+    const heard = presenceLog(bo);
     const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
 
     failNext = true;
@@ -344,10 +345,17 @@ describe('a join whose reads fail part-way', () => {
       ok: false,
       error: { code: 'unavailable' },
     });
-    // What landed of the join is taken back: the room counts Bo alone.
-    await expect.poll(() => stores.presence.count(general)).toBe(1);
+    // Nothing of the join stays: the room counts Bo alone, and nobody heard of Ana. (A sentinel:
+    // Cy arrives after the failed join, and is heard after anything it caused.)
+    expect(await stores.presence.count(general)).toBe(1);
     expect((await stores.presence.members(general)).map((member) => member.id)).toEqual(['bo']);
+    const cy = await t.connect('acme', await t.token('Cy', { sub: 'cy' }));
+    await call(cy, 'room:join', { room: 'general' });
+    await expect.poll(() => heard.some((h) => h.id === 'cy')).toBe(true);
+    expect(heard.filter((h) => h.id === 'ana')).toEqual([]);
+    await call(cy, 'room:leave', { room: 'general' });
 
+    await expect.poll(() => stores.presence.count(general)).toBe(1);
     const joined = await call(ana, 'room:join', { room: 'general' });
     expect(joined.room.memberCount).toBe(2);
     expect(joined.members.map((member) => member.id).sort()).toEqual(['ana', 'bo']);

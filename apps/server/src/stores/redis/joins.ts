@@ -87,6 +87,8 @@ export function createRedisJoinStore(
         log: keys.log(ref),
         args: joinHistoryArgs(since, sinceId !== undefined, recoveryMax, pageLimit),
       };
+      // What the script read is decoded inside the add's step, so that a failure there too
+      // leaves the add to the presence store to undo.
       const entered = await presence.enterWith(
         ref,
         member,
@@ -94,15 +96,16 @@ export function createRedisJoinStore(
         membersMax,
         async (call, index) => {
           const reply = await client.enterRoom(call, index, keys.rooms(ref.workspace), historyCall);
-          return { added: reply.added, also: reply };
+          return {
+            added: reply.added,
+            also: {
+              record: reply.record === '' ? undefined : decodeRoom(ref.room, reply.record),
+              history: await history.joinAnswer(ref, query, reply.history),
+            },
+          };
         },
       );
-      const { record, history: read } = entered.also;
-      return {
-        presence: entered.presence,
-        record: record === '' ? undefined : decodeRoom(ref.room, record),
-        history: await history.joinAnswer(ref, query, read),
-      };
+      return { presence: entered.presence, ...entered.also };
     },
   };
 }

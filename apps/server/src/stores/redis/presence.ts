@@ -720,9 +720,8 @@ export function createRedisPresenceStore(
       : undefined;
     const key = pendingKey(ref, connectionId);
     pending.delete(key);
-    let ran: { added: AddConnectionReply; also: T };
     try {
-      ran = await run(
+      const ran = await run(
         {
           keys: roomKeys,
           connectionId,
@@ -734,12 +733,27 @@ export function createRedisPresenceStore(
         },
         { key: keys.nodeConnections(nodeId), entry: entryOf(ref, connectionId, member.id) },
       );
+      return {
+        presence: presenceOf(ran.added, roomKeys, known, member, membersMax),
+        also: ran.also,
+      };
     } catch (error) {
-      // The add may have landed before the failure: undo it once Redis answers again.
+      // The add may have landed before the failure (or before what `run` read beside it
+      // failed): undo it once Redis answers again, unless this connection enters again first.
       pending.set(key, { ref, userId: member.id, connectionId });
       throw error;
     }
-    const { arrived, count, version, members: listed } = ran.added;
+  }
+
+  /** Who is there, from the add's answer: parsed, or the list this node holds. */
+  function presenceOf(
+    added: AddConnectionReply,
+    roomKeys: PresenceKeys,
+    known: HeldList | undefined,
+    member: Member,
+    membersMax: number,
+  ): EnteredPresence {
+    const { arrived, count, version, members: listed } = added;
     if (!listed) {
       // Unchanged since this node read it: Redis answered only if the version was the one held.
       if (!known) throw new Error('Redis answered no member list for a room not held');
@@ -749,14 +763,14 @@ export function createRedisPresenceStore(
         known.sampledAt === undefined
           ? known.members
           : withMember(known.members, member, membersMax);
-      return { presence: { arrived, count, members }, also: ran.also };
+      return { arrived, count, members };
     }
     const members = listed.map(memberCache.parse);
     if (version !== '' && listsTrusted && membersMax > 0) {
       const sampledAt = count > members.length ? membersMax : undefined;
       memberLists.set(roomKeys.members, { version, members, sampledAt });
     }
-    return { presence: { arrived, count, members }, also: ran.also };
+    return { arrived, count, members };
   }
 
   const enter = async (ref: RoomRef, member: Member, connectionId: string, membersMax: number) =>
