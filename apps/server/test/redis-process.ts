@@ -72,18 +72,33 @@ export function redisProcess(port: number, args: string[]): RedisProcess {
  * One command on a connection of its own; undefined when the node does not answer (down,
  * starting, or not listening yet). A connection per command: the nodes come and go.
  */
+/** How long `command` waits for a node's answer before taking it for not there. */
+const COMMAND_ANSWER_MS = 2000;
+
 export async function command(node: RedisNode, args: string[]): Promise<unknown> {
   const client = createClient({
     socket: { host: node.host, port: node.port, reconnectStrategy: false, connectTimeout: 500 },
   });
   // A refused connection is the answer "not there", not an error to report.
   client.on('error', () => {});
+  // A node that took the connection but never answers (busy, or stopped) is "not there" too,
+  // after a while: a poll that asks it must go on, not hang.
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), COMMAND_ANSWER_MS);
+  });
   try {
-    await client.connect();
-    return await client.sendCommand(args);
+    return await Promise.race([
+      (async () => {
+        await client.connect();
+        return await client.sendCommand(args);
+      })(),
+      silent,
+    ]);
   } catch {
     return undefined;
   } finally {
+    clearTimeout(timer);
     if (client.isOpen) client.destroy();
   }
 }
