@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Socket as NetSocket } from 'node:net';
-import { dirname, join } from 'node:path';
 import { chatNamespace } from '@parley/protocol';
+import { type InstalledVersions, versionsInNodeModules } from './installed-versions';
 import type { ParleyIo, ParleyNamespace } from './types';
 
 /**
@@ -22,34 +20,19 @@ export const KNOWN_VERSIONS = {
   ws: '8.21.3',
 };
 
-export type InstalledVersions = Record<keyof typeof KNOWN_VERSIONS, string>;
+export type { InstalledVersions };
 
-/** The versions installed, as their packages say (found from each package's entry point). */
+/**
+ * Compiled into the build by tsup.config.ts (esbuild's `define`, as JSON): the versions bundled
+ * into `dist`, which has no `node_modules` beside it to read them from. Absent when the source runs.
+ */
+declare const PARLEY_BUNDLED_VERSIONS: string | undefined;
+
+/** The versions this process runs: compiled into the build, or read beside the source. */
 export function installedVersions(): InstalledVersions {
-  const socketIo = packageOf(createRequire(import.meta.url), 'socket.io');
-  const adapter = packageOf(createRequire(socketIo.path), 'socket.io-adapter');
-  const engineIo = packageOf(createRequire(socketIo.path), 'engine.io');
-  const ws = packageOf(createRequire(engineIo.path), 'ws');
-  return {
-    'socket.io': socketIo.version,
-    'socket.io-adapter': adapter.version,
-    'engine.io': engineIo.version,
-    ws: ws.version,
-  };
-}
-
-function packageOf(require: NodeRequire, name: string): { path: string; version: string } {
-  let directory = dirname(require.resolve(name));
-  for (;;) {
-    const path = join(directory, 'package.json');
-    if (existsSync(path)) {
-      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
-      if (manifest.name === name) return { path, version: manifest.version };
-    }
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error(`no package.json for ${name}`);
-    directory = parent;
-  }
+  return typeof PARLEY_BUNDLED_VERSIONS === 'undefined'
+    ? versionsInNodeModules()
+    : (JSON.parse(PARLEY_BUNDLED_VERSIONS) as InstalledVersions);
 }
 
 /**

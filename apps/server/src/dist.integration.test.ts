@@ -1,0 +1,87 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, connected, nextEvent, openClient } from '../test/helpers';
+import { createTokenService } from './auth/tokens';
+import { DEVELOPMENT_AUTH_SECRET } from './config';
+
+/**
+ * The build is what a node runs: every dependency compiled in (tsup.config.ts), so `dist` and
+ * the package's `package.json` (for `"type": "module"`) are all it needs. Built here into a
+ * directory with no `node_modules` above it, as a slim image would hold it, and run.
+ */
+const serverDir = fileURLToPath(new URL('..', import.meta.url));
+let home: string;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'parley-dist-'));
+  await promisify(execFile)(
+    process.execPath,
+    [join(serverDir, 'node_modules/tsup/dist/cli-default.js'), '--out-dir', join(home, 'dist')],
+    { cwd: serverDir },
+  );
+  copyFileSync(join(serverDir, 'package.json'), join(home, 'package.json'));
+}, 60_000);
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('the build, without node_modules', () => {
+  it('starts, serves a room, and runs its fast path on the versions compiled in', async () => {
+    child = spawn(process.execPath, [join(home, 'dist/main.js')], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const running = child;
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never listened: ${output}`)), 10_000);
+      running.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+      running.stdout?.on('data', () => {
+        const match = /"msg":"parley listening"/.test(output) && /"port":(\d+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const tokens = createTokenService(DEVELOPMENT_AUTH_SECRET);
+    const [alice, bob] = await Promise.all(
+      ['Alice', 'Bob'].map(async (name) =>
+        openClient(url, 'acme', (await tokens.issue({ name, ttlSeconds: 60 })).token),
+      ),
+    );
+    if (!alice || !bob) throw new Error('two clients');
+    try {
+      await Promise.all([connected(alice), connected(bob)]);
+      await call(alice, 'room:join', { room: 'general' });
+      await call(bob, 'room:join', { room: 'general' });
+      const heard = nextEvent(bob, 'message:new');
+      await call(alice, 'message:send', { room: 'general', text: 'built', clientMsgId: 'c1' });
+      expect((await heard).text).toBe('built');
+      // The fast path wrote the broadcast frame itself: its start-up check found the versions
+      // it was written for, compiled in (it reads node_modules only when the source runs).
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/parley_deliveries_total\{path="direct"\} [1-9]/);
+      expect(output).not.toContain('fast path is off');
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+});
