@@ -316,6 +316,18 @@ export function idleTcpSocketOf(connection: EngineConnection): NetSocket | undef
 }
 
 /**
+ * Whether a websocket connection's socket is no longer open: its client ended the TCP
+ * connection (ws then ends its own side) or closed it, and engine.io has not yet heard. A frame
+ * written now cannot arrive, and writing it makes an error (with its stack) out of each packet.
+ */
+export function websocketClosing(connection: EngineConnection): boolean {
+  const { transport } = connection;
+  if (transport.name !== 'websocket') return false;
+  const ws = (transport as { socket?: { readyState: number } }).socket;
+  return ws !== undefined && ws.readyState !== WEBSOCKET_OPEN;
+}
+
+/**
  * What of a connection's shape differs from what the accessors read; undefined: nothing. Checked
  * on every live connection before anything wraps it.
  */

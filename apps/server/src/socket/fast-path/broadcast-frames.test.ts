@@ -84,6 +84,28 @@ describe('writeBroadcastFramesDirectly', () => {
     expect(received).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
   });
 
+  it('writes nothing to a websocket its client has ended, and makes no write error of it', async () => {
+    const { io, socket, client } = await serverAndClient();
+    const reasons: string[] = [];
+    socket.on('disconnect', (reason) => reasons.push(reason));
+    // The server's TCP socket, and the moment the client's FIN reaches it: ws, listening first,
+    // has just marked the websocket closing and ended its side; the room still holds the socket.
+    const tcp = (socket.conn.transport as unknown as { socket: { _socket: NetSocket } }).socket
+      ._socket;
+    const ended = new Promise<void>((resolve) =>
+      tcp.once('end', () => {
+        io.to('r').emit('too-late');
+        socket.emit('own-too-late');
+        resolve();
+      }),
+    );
+    const clientTcp = (client.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws
+      ._socket;
+    clientTcp.end();
+    await ended;
+    await expect.poll(() => reasons).toEqual(['transport close']);
+  });
+
   it('leaves long-polling connections to engine.io', async () => {
     const { io, packets, received } = await serverAndClient({ polling: true });
     io.to('r').emit('hello');

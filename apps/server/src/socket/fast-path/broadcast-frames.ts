@@ -1,4 +1,4 @@
-import { type EngineConnection, idleTcpSocketOf } from '../engine-internals';
+import { type EngineConnection, idleTcpSocketOf, websocketClosing } from '../engine-internals';
 
 /**
  * A room broadcast is encoded once, down to the WebSocket frame: Socket.IO's adapter computes
@@ -57,7 +57,10 @@ function writeFrameOrPacket(
     route.counts.directFrames++;
     return this;
   }
-  if (!route.mayQueue(this)) return this;
+  // Its client is gone and engine.io will hear so from ws: the packet could not arrive, and
+  // writing it would only make an error per packet (a room's departures, written to members
+  // leaving with it, cost a mass disconnect more than the disconnects themselves).
+  if (websocketClosing(this) || !route.mayQueue(this)) return this;
   return route.write.call(this, data, options, callback);
 }
 
