@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,16 @@ let child: ChildProcess | undefined;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'parley-dist-'));
+  // Were there a node_modules above it (TMPDIR inside a checkout), the build could lean on it.
+  for (let dir = home; dir !== dirname(dir); dir = dirname(dir)) {
+    expect(existsSync(join(dir, 'node_modules')), dir).toBe(false);
+  }
   await promisify(execFile)(
     process.execPath,
-    [join(serverDir, 'node_modules/tsup/dist/cli-default.js'), '--out-dir', join(home, 'dist')],
+    [
+      join(serverDir, 'node_modules/tsup/dist/cli-default.js'),
+      ...['--out-dir', join(home, 'dist'), '--no-sourcemap'],
+    ],
     { cwd: serverDir },
   );
   copyFileSync(join(serverDir, 'package.json'), join(home, 'package.json'));
@@ -52,10 +59,12 @@ describe('the build, without node_modules', () => {
       const timer = setTimeout(() => reject(new Error(`never listened: ${output}`)), 10_000);
       running.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
       running.stdout?.on('data', () => {
-        const match = /"msg":"parley listening"/.test(output) && /"port":(\d+)/.exec(output);
-        if (match) {
+        // Whole lines only: a chunk may end inside one.
+        const lines = output.split('\n').slice(0, -1);
+        const line = lines.find((text) => text.includes('"msg":"parley listening"'));
+        if (line) {
           clearTimeout(timer);
-          resolve(Number(match[1]));
+          resolve((JSON.parse(line) as { port: number }).port);
         }
       });
     });

@@ -85,7 +85,7 @@ describe('writeBroadcastFramesDirectly', () => {
   });
 
   it('writes nothing to a websocket its client has ended, and makes no write error of it', async () => {
-    const { io, socket, client } = await serverAndClient();
+    const { io, socket, client, packets } = await serverAndClient();
     const reasons: string[] = [];
     socket.on('disconnect', (reason) => reasons.push(reason));
     // The server's TCP socket, and the moment the client's FIN reaches it: ws, listening first,
@@ -104,6 +104,7 @@ describe('writeBroadcastFramesDirectly', () => {
     clientTcp.end();
     await ended;
     await expect.poll(() => reasons).toEqual(['transport close']);
+    expect(packets).toEqual([]); // neither reached engine.io's queue
   });
 
   it('leaves long-polling connections to engine.io', async () => {

@@ -59,7 +59,8 @@ function writeFrameOrPacket(
   }
   // Its client is gone and engine.io will hear so from ws: the packet could not arrive, and
   // writing it would only make an error per packet (a room's departures, written to members
-  // leaving with it, cost a mass disconnect more than the disconnects themselves).
+  // leaving with it, cost a mass disconnect more than the disconnects themselves). engine.io's
+  // own pings take another way (its sendPacket): one may still find the socket ended, rarely.
   if (websocketClosing(this) || !route.mayQueue(this)) return this;
   return route.write.call(this, data, options, callback);
 }

@@ -7,6 +7,7 @@ import {
   queuedPackets,
   startupDifferences,
   usableConnection,
+  websocketClosing,
 } from '../engine-internals';
 import type { ParleyIo } from '../types';
 import { writeBroadcastFramesDirectly } from './broadcast-frames';
@@ -123,14 +124,20 @@ function startupCheck(io: ParleyIo, versions: InstalledVersions | undefined, log
   return false;
 }
 
-/** The slow-reader cap alone, on Socket.IO's own path. */
+/**
+ * The slow-reader cap alone, on Socket.IO's own path; and, as with the fast path, nothing
+ * written to a websocket its client has ended (engine.io writes a broadcast's pre-encoded frame
+ * without ws's open check either way: see broadcast-frames.ts).
+ */
 function admitBeforeQueueing(
   connection: EngineConnection,
   mayQueue: (connection: EngineConnection) => boolean,
 ): void {
   const write = connection.write;
   connection.write = function admitOrDrop(this: EngineConnection, data, options, callback) {
-    return mayQueue(this) ? write.call(this, data, options, callback) : this;
+    return !websocketClosing(this) && mayQueue(this)
+      ? write.call(this, data, options, callback)
+      : this;
   };
 }
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { type Socket as ClientSocket, io as connectClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,13 +40,35 @@ async function serverWithFastPath(options: FastPathOptions) {
     io.to('r').emit('again');
     await expect.poll(() => received.slice(-2)).toEqual(['hello', 'again']);
   };
-  return { fastPath, lines, broadcast };
+  return { io, socket, client, fastPath, lines, broadcast };
 }
 
 const warnings = (lines: { level: number; msg: string }[]) =>
   lines.filter((line) => line.level === 40);
 
 describe('installFastPath', () => {
+  it.each([
+    { enabled: true, path: 'the fast path' },
+    { enabled: false, path: "Socket.IO's own path (FAST_PATH=false)" },
+  ])('writes nothing to a websocket its client has ended, on $path', async ({ enabled }) => {
+    const { io, socket, client } = await serverWithFastPath({ enabled });
+    const reasons: string[] = [];
+    socket.on('disconnect', (reason) => reasons.push(reason));
+    // As the client's FIN arrives, after ws (listening first) marked the websocket closing.
+    const tcp = (socket.conn.transport as unknown as { socket: { _socket: NetSocket } }).socket
+      ._socket;
+    const ended = new Promise<void>((resolve) =>
+      tcp.once('end', () => {
+        io.to('r').emit('too-late');
+        resolve();
+      }),
+    );
+    (client.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws._socket.end();
+    await ended;
+    // A write would have failed ('write after end') and closed it as a transport error.
+    await expect.poll(() => reasons).toEqual(['transport close']);
+  });
+
   it('is on when it finds what it was written against, and counts what it does', async () => {
     const { fastPath, lines, broadcast } = await serverWithFastPath({ enabled: true });
     expect(fastPath.enabled).toBe(true);
