@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { createSourceResolver } from './bundle-sources';
 
 /**
  * Reads a V8 .cpuprofile (node --cpu-prof) and says where the time went: self time per function
@@ -11,6 +12,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber?: number;
 }
 interface ProfileNode {
   id: number;
@@ -48,6 +50,7 @@ export function packageOf(url: string, functionName: string): string {
   const plain = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (plain) return plain[1] as string;
   if (url.includes('/apps/server/')) return 'parley';
+  if (url.includes('/packages/protocol/')) return '@parley/protocol';
   return url.replace(/^file:\/\//, '');
 }
 
@@ -70,12 +73,19 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
   const frames = new Map<string, FrameTime>();
   const packages = new Map<string, number>();
   let idleMicros = 0;
+  // A bundle's frames are told by where their code was written (its source map), so engine.io
+  // compiled into Parley's dist counts as engine.io, not as Parley.
+  const sourceOf = createSourceResolver();
   for (const [id, micros] of selfMicros) {
-    const { functionName, url, lineNumber } = (byId.get(id) as ProfileNode).callFrame;
+    const frame0 = (byId.get(id) as ProfileNode).callFrame;
+    const { functionName } = frame0;
     if (functionName === '(idle)') {
       idleMicros += micros;
       continue;
     }
+    const source = sourceOf(frame0.url, frame0.lineNumber, frame0.columnNumber ?? 0);
+    const url = source?.url ?? frame0.url;
+    const lineNumber = source?.line ?? frame0.lineNumber;
     const pkg = packageOf(url, functionName);
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
     const name = functionName || '(anonymous)';
