@@ -74,8 +74,10 @@ export async function enterRoom(
       history,
     );
   } catch (error) {
-    // Nothing was announced. What the store may have added (its outcome unknown) it takes out
-    // itself once it answers again, unless this connection enters again first.
+    // Nothing was announced. What the store may have added, or may still add (a call that
+    // missed its deadline goes on), it takes out itself once Redis answers, unless this
+    // connection enters again first.
+    stores.joins.abandon(ref, session.socket.id);
     session.joined.delete(room);
     session.socket.leave(roomChannel(room));
     throw error;

@@ -1,4 +1,13 @@
-import type { HistoryStore, JoinStore, PresenceStore, RoomStore } from './types';
+import { StoreUnavailableError } from './errors';
+import type {
+  HistoryStore,
+  JoinHistory,
+  JoinStore,
+  PresenceStore,
+  RoomRecord,
+  RoomRef,
+  RoomStore,
+} from './types';
 
 /**
  * A join's reads, each from its own store: for stores that cannot read them in one step (in
@@ -11,14 +20,34 @@ export function composedJoinStore(stores: {
   rooms: RoomStore;
   history: HistoryStore;
 }): JoinStore {
+  /** Each connection's latest call per room, until it adds the presence (see `abandon`). */
+  const reading = new Map<string, { abandoned: boolean }>();
+  const keyOf = (ref: RoomRef, connectionId: string) =>
+    `${ref.workspace}/${ref.room}/${connectionId}`;
   return {
     async enter(ref, { member, connectionId, membersMax }, query) {
-      const [record, history] = await Promise.all([
-        stores.rooms.get(ref),
-        stores.history.forJoin(ref, query),
-      ]);
+      const key = keyOf(ref, connectionId);
+      const call = { abandoned: false };
+      reading.set(key, call);
+      let record: RoomRecord | undefined;
+      let history: JoinHistory;
+      try {
+        [record, history] = await Promise.all([
+          stores.rooms.get(ref),
+          stores.history.forJoin(ref, query),
+        ]);
+      } finally {
+        if (reading.get(key) === call) reading.delete(key);
+      }
+      // Its caller gave up while it read (a deadline): add nothing nobody will be answered about.
+      if (call.abandoned) throw new StoreUnavailableError('the join was abandoned before its add');
       const presence = await stores.presence.enter(ref, member, connectionId, membersMax);
       return { presence, record, history };
+    },
+    abandon(ref, connectionId) {
+      const call = reading.get(keyOf(ref, connectionId));
+      if (call) call.abandoned = true;
+      stores.presence.abandon(ref, connectionId);
     },
   };
 }

@@ -253,6 +253,13 @@ export interface PresenceStore {
     membersMax: number,
   ): Promise<EnteredPresence>;
   /**
+   * Its caller gave up on this connection's `enter` (or `add`) still under way (it missed its
+   * deadline, or the join failed after it): should the add land after all, it is taken out
+   * again, silently (nobody was told of the arrival), unless the connection enters again first.
+   * An add that failed is taken out that way already.
+   */
+  abandon(ref: RoomRef, connectionId: string): void;
+  /**
    * Removes one connection. With `graceMs`, a user's last connection leaves them `leaving`
    * (still counted and listed) until `settle`, a return, or a sweep after the grace ends.
    */
@@ -316,6 +323,8 @@ export interface EnteredRoom {
  */
 export interface JoinStore {
   enter(ref: RoomRef, entrant: Entrant, history: JoinHistoryQuery): Promise<EnteredRoom>;
+  /** The caller gave up on an `enter` (see `PresenceStore.abandon`). */
+  abandon(ref: RoomRef, connectionId: string): void;
 }
 
 export interface PresencePage {

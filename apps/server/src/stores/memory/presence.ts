@@ -108,6 +108,8 @@ export function createMemoryPresenceStore(): MemoryPresenceStore {
       const users = rooms.get(refKey(ref));
       return { arrived, count: users?.size ?? 0, members: present(users, membersMax, member) };
     },
+    // An add here is done by the time its call answers: nothing can land later.
+    abandon() {},
     async remove(ref, userId, connectionId, graceMs = 0) {
       const key = refKey(ref);
       const users = rooms.get(key);

@@ -1,6 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisStores, startRedis, type TestRedis, uniquePrefix } from '../../../test/redis';
+import { StoreUnavailableError } from '../errors';
 import { describeJoinContract } from '../join-contract';
+import type { Stores } from '../types';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -20,3 +22,52 @@ describeJoinContract(
   },
   async (stores) => openRedisStores(redis.url, { ...opened.get(stores) }),
 );
+
+describe('a join that missed its deadline', () => {
+  const ref = { workspace: 'acme', room: 'general' };
+  const query = { pageLimit: 50, recoveryMax: 100 };
+  const enter = (stores: Stores, id: string) =>
+    stores.joins.enter(
+      ref,
+      { member: { id, name: id }, connectionId: `conn-${id}`, membersMax: 50 },
+      query,
+    );
+
+  it('is taken out, silently, when its add lands after the caller gave up', async () => {
+    const own = await startRedis();
+    const stores = await openRedisStores(own.url, { commandTimeoutMs: 300 });
+    try {
+      await enter(stores, 'bo');
+      // SIGSTOP: the join's script is written and waits, unread, while its deadline passes.
+      own.pause();
+      await expect(enter(stores, 'ana')).rejects.toBeInstanceOf(StoreUnavailableError);
+      stores.joins.abandon(ref, 'conn-ana');
+      own.resume();
+      // Redis carries on and runs it: Ana is counted, though her join was answered unavailable.
+      await expect
+        .poll(() => stores.presence.count(ref).catch(() => -1), { timeout: 10_000 })
+        .toBe(2);
+      // The next sweep takes her out, and tells nobody (nobody heard that she came).
+      expect(await stores.presence.sweep()).toEqual([]);
+      expect((await stores.presence.members(ref)).map((member) => member.id)).toEqual(['bo']);
+      // A connection that enters again is not taken out by an earlier attempt's undo.
+      own.pause();
+      await expect(enter(stores, 'ana')).rejects.toBeInstanceOf(StoreUnavailableError);
+      stores.joins.abandon(ref, 'conn-ana');
+      own.resume();
+      await expect
+        .poll(() => stores.presence.count(ref).catch(() => -1), { timeout: 10_000 })
+        .toBe(2);
+      await enter(stores, 'ana');
+      expect(await stores.presence.sweep()).toEqual([]);
+      expect((await stores.presence.members(ref)).map((member) => member.id).sort()).toEqual([
+        'ana',
+        'bo',
+      ]);
+    } finally {
+      own.resume();
+      await stores.close();
+      await own.stop();
+    }
+  });
+});

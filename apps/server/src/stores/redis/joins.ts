@@ -107,5 +107,8 @@ export function createRedisJoinStore(
       );
       return { presence: entered.presence, ...entered.also };
     },
+    abandon(ref, connectionId) {
+      presence.abandon(ref, connectionId);
+    },
   };
 }

@@ -404,6 +404,18 @@ function chunksOf<T>(items: readonly T[], size = BULK_CHUNK): T[][] {
 
 /** A connection as recorded under its node, so survivors can remove it if the node dies. */
 type NodeEntry = [workspace: string, room: string, connectionId: string, userId: string];
+/**
+ * A connection to take out of a room at the next sweep: a removal that failed (its user's
+ * departure announced once done), or an add whose outcome nobody heard (`silent`: the arrival
+ * was never announced, so neither is its undoing).
+ */
+interface PendingRemoval {
+  ref: RoomRef;
+  userId: string;
+  connectionId: string;
+  silent?: boolean;
+}
+
 /** A leaving user, as indexed for sweeps. */
 type DepartureEntry = [workspace: string, room: string, userId: string];
 const departureOf = (ref: RoomRef, userId: string) =>
@@ -515,7 +527,13 @@ export function createRedisPresenceStore(
    * Removals that failed (Redis unreachable, or an add whose outcome is unknown): retried by
    * `sweep()`, so a connection that closed during an outage leaves no ghost behind.
    */
-  const pending = new Map<string, { ref: RoomRef; userId: string; connectionId: string }>();
+  const pending = new Map<string, PendingRemoval>();
+  /**
+   * Each connection's add under way in each room (by `pendingKey`), its latest attempt only: an
+   * attempt its caller gave up on (`abandon`) is taken out if it lands, unless a later attempt
+   * of the same connection began meanwhile (that one adds it again, and is answered).
+   */
+  const entering = new Map<string, { abandoned: boolean }>();
   // Who is in a room is read on every join, mostly the same users again: parsed once each.
   const memberCache = createMemberCache();
   /**
@@ -658,10 +676,10 @@ export function createRedisPresenceStore(
   }
 
   async function retryPending(): Promise<void> {
-    for (const [key, { ref, userId, connectionId }] of pending) {
+    for (const [key, { ref, userId, connectionId, silent }] of pending) {
       const { member } = await removeConnection(ref, userId, connectionId, nodeId);
       pending.delete(key);
-      if (member) found.push({ ref, member });
+      if (member && !silent) found.push({ ref, member });
     }
   }
 
@@ -720,6 +738,13 @@ export function createRedisPresenceStore(
       : undefined;
     const key = pendingKey(ref, connectionId);
     pending.delete(key);
+    const attempt = { abandoned: false };
+    entering.set(key, attempt);
+    // Undone at the next sweep: an add nobody will be answered about (see `entering`).
+    const undoIfLatest = () => {
+      if (entering.get(key) === attempt)
+        pending.set(key, { ref, userId: member.id, connectionId, silent: true });
+    };
     try {
       const ran = await run(
         {
@@ -733,6 +758,8 @@ export function createRedisPresenceStore(
         },
         { key: keys.nodeConnections(nodeId), entry: entryOf(ref, connectionId, member.id) },
       );
+      // Landed after its caller gave up (it missed its deadline): nobody will hear of it.
+      if (attempt.abandoned) undoIfLatest();
       return {
         presence: presenceOf(ran.added, roomKeys, known, member, membersMax),
         also: ran.also,
@@ -740,8 +767,10 @@ export function createRedisPresenceStore(
     } catch (error) {
       // The add may have landed before the failure (or before what `run` read beside it
       // failed): undo it once Redis answers again, unless this connection enters again first.
-      pending.set(key, { ref, userId: member.id, connectionId });
+      undoIfLatest();
       throw error;
+    } finally {
+      if (entering.get(key) === attempt) entering.delete(key);
     }
   }
 
@@ -796,6 +825,11 @@ export function createRedisPresenceStore(
 
     enter,
     enterWith,
+
+    abandon(ref, connectionId) {
+      const attempt = entering.get(pendingKey(ref, connectionId));
+      if (attempt) attempt.abandoned = true;
+    },
 
     async remove(ref, userId, connectionId, graceMs = 0) {
       try {
