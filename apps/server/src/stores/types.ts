@@ -255,7 +255,8 @@ export interface PresenceStore {
   /**
    * Its caller gave up on this connection's `enter` (or `add`) still under way (it missed its
    * deadline, or the join failed after it): should the add land after all, it is taken out
-   * again, silently (nobody was told of the arrival), unless the connection enters again first.
+   * again (the user's departure told, as for any last connection of theirs), unless the
+   * connection enters again first.
    * An add that failed is taken out that way already.
    */
   abandon(ref: RoomRef, connectionId: string): void;

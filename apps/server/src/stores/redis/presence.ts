@@ -405,15 +405,15 @@ function chunksOf<T>(items: readonly T[], size = BULK_CHUNK): T[][] {
 /** A connection as recorded under its node, so survivors can remove it if the node dies. */
 type NodeEntry = [workspace: string, room: string, connectionId: string, userId: string];
 /**
- * A connection to take out of a room at the next sweep: a removal that failed (its user's
- * departure announced once done), or an add whose outcome nobody heard (`silent`: the arrival
- * was never announced, so neither is its undoing).
+ * A connection to take out of a room at the next sweep: a removal that failed, or an add whose
+ * outcome nobody heard. Either way the user's departure is announced if this was their last
+ * connection there: arrivals and departures are told per user, and another connection of theirs
+ * may have been announced (a client that never heard of them ignores it).
  */
 interface PendingRemoval {
   ref: RoomRef;
   userId: string;
   connectionId: string;
-  silent?: boolean;
 }
 
 /** A leaving user, as indexed for sweeps. */
@@ -676,10 +676,14 @@ export function createRedisPresenceStore(
   }
 
   async function retryPending(): Promise<void> {
-    for (const [key, { ref, userId, connectionId, silent }] of pending) {
+    for (const [key, entry] of pending) {
+      // Entering again: its own add stands, and its undo (should it fail) is its own.
+      if (entering.has(key)) continue;
+      const { ref, userId, connectionId } = entry;
       const { member } = await removeConnection(ref, userId, connectionId, nodeId);
-      pending.delete(key);
-      if (member && !silent) found.push({ ref, member });
+      // A later attempt may have scheduled an undo of its own meanwhile: that one stays.
+      if (pending.get(key) === entry) pending.delete(key);
+      if (member) found.push({ ref, member });
     }
   }
 
@@ -742,8 +746,7 @@ export function createRedisPresenceStore(
     entering.set(key, attempt);
     // Undone at the next sweep: an add nobody will be answered about (see `entering`).
     const undoIfLatest = () => {
-      if (entering.get(key) === attempt)
-        pending.set(key, { ref, userId: member.id, connectionId, silent: true });
+      if (entering.get(key) === attempt) pending.set(key, { ref, userId: member.id, connectionId });
     };
     try {
       const ran = await run(
