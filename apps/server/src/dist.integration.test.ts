@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, connected, nextEvent, openClient } from '../test/helpers';
+import { type NodeProcess, spawnNode } from '../test/node-process';
 import { createTokenService } from './auth/tokens';
 import { DEVELOPMENT_AUTH_SECRET } from './config';
 
@@ -16,7 +17,7 @@ import { DEVELOPMENT_AUTH_SECRET } from './config';
  */
 const serverDir = fileURLToPath(new URL('..', import.meta.url));
 let home: string;
-let child: ChildProcess | undefined;
+let node: NodeProcess | undefined;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'parley-dist-'));
@@ -35,40 +36,18 @@ beforeAll(async () => {
   copyFileSync(join(serverDir, 'package.json'), join(home, 'package.json'));
 }, 60_000);
 
-afterAll(() => {
-  child?.kill('SIGKILL');
+afterAll(async () => {
+  await node?.kill();
   rmSync(home, { recursive: true, force: true });
 });
 
 describe('the build, without node_modules', () => {
   it('starts, serves a room, and runs its fast path on the versions compiled in', async () => {
-    child = spawn(process.execPath, [join(home, 'dist/main.js')], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const running = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`never listened: ${output}`)), 10_000);
-      running.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-      running.stdout?.on('data', () => {
-        // Whole lines only: a chunk may end inside one.
-        const lines = output.split('\n').slice(0, -1);
-        const line = lines.find((text) => text.includes('"msg":"parley listening"'));
-        if (line) {
-          clearTimeout(timer);
-          resolve((JSON.parse(line) as { port: number }).port);
-        }
-      });
-    });
-    const url = `http://127.0.0.1:${port}`;
+    node = await spawnNode(
+      {},
+      { args: [join(home, 'dist/main.js')], cwd: home, baseEnv: { PATH: process.env.PATH } },
+    );
+    const { url } = node;
     const tokens = createTokenService(DEVELOPMENT_AUTH_SECRET);
     const [alice, bob] = await Promise.all(
       ['Alice', 'Bob'].map(async (name) =>
@@ -87,7 +66,7 @@ describe('the build, without node_modules', () => {
       // it was written for, compiled in (it reads node_modules only when the source runs).
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/parley_deliveries_total\{path="direct"\} [1-9]/);
-      expect(output).not.toContain('fast path is off');
+      expect(node.output()).not.toContain('fast path is off');
     } finally {
       alice.close();
       bob.close();

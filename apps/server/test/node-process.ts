@@ -13,10 +13,23 @@ export interface NodeProcess {
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
+/** How to run the node, when not `main.ts` from the source with this process's environment. */
+export interface SpawnOptions {
+  /** Node's arguments: a build's `dist/main.js`, say. */
+  args?: string[];
+  cwd?: string;
+  /** The environment under `env` (default: this process's). */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
 /** Runs `main.ts` as its own process (so it can be killed) and waits until it listens. */
-export async function spawnNode(env: Environment): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+export async function spawnNode(
+  env: Environment,
+  { args = ['--import', 'tsx', MAIN], cwd, baseEnv = process.env }: SpawnOptions = {},
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...baseEnv, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

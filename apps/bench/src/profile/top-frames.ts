@@ -77,15 +77,15 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
   // compiled into Parley's dist counts as engine.io, not as Parley.
   const sourceOf = createSourceResolver();
   for (const [id, micros] of selfMicros) {
-    const frame0 = (byId.get(id) as ProfileNode).callFrame;
-    const { functionName } = frame0;
+    const callFrame = (byId.get(id) as ProfileNode).callFrame;
+    const { functionName } = callFrame;
     if (functionName === '(idle)') {
       idleMicros += micros;
       continue;
     }
-    const source = sourceOf(frame0.url, frame0.lineNumber, frame0.columnNumber ?? 0);
-    const url = source?.url ?? frame0.url;
-    const lineNumber = source?.line ?? frame0.lineNumber;
+    const source = sourceOf(callFrame.url, callFrame.lineNumber, callFrame.columnNumber ?? 0);
+    const url = source?.url ?? callFrame.url;
+    const lineNumber = source?.line ?? callFrame.lineNumber;
     const pkg = packageOf(url, functionName);
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
     const name = functionName || '(anonymous)';

@@ -1,13 +1,5 @@
 import { StoreUnavailableError } from './errors';
-import type {
-  HistoryStore,
-  JoinHistory,
-  JoinStore,
-  PresenceStore,
-  RoomRecord,
-  RoomRef,
-  RoomStore,
-} from './types';
+import type { HistoryStore, JoinStore, PresenceStore, RoomRef, RoomStore } from './types';
 
 /**
  * A join's reads, each from its own store: for stores that cannot read them in one step (in
@@ -29,16 +21,12 @@ export function composedJoinStore(stores: {
       const key = keyOf(ref, connectionId);
       const call = { abandoned: false };
       reading.set(key, call);
-      let record: RoomRecord | undefined;
-      let history: JoinHistory;
-      try {
-        [record, history] = await Promise.all([
-          stores.rooms.get(ref),
-          stores.history.forJoin(ref, query),
-        ]);
-      } finally {
+      const [record, history] = await Promise.all([
+        stores.rooms.get(ref),
+        stores.history.forJoin(ref, query),
+      ]).finally(() => {
         if (reading.get(key) === call) reading.delete(key);
-      }
+      });
       // Its caller gave up while it read (a deadline): add nothing nobody will be answered about.
       if (call.abandoned) throw new StoreUnavailableError('the join was abandoned before its add');
       const presence = await stores.presence.enter(ref, member, connectionId, membersMax);

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { type Socket as ClientSocket, io as connectClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { endFromClient } from '../../../test/client-fin';
 import { writeBroadcastFramesDirectly } from './broadcast-frames';
 
 const cleanup: (() => void)[] = [];
@@ -88,21 +89,11 @@ describe('writeBroadcastFramesDirectly', () => {
     const { io, socket, client, packets } = await serverAndClient();
     const reasons: string[] = [];
     socket.on('disconnect', (reason) => reasons.push(reason));
-    // The server's TCP socket, and the moment the client's FIN reaches it: ws, listening first,
-    // has just marked the websocket closing and ended its side; the room still holds the socket.
-    const tcp = (socket.conn.transport as unknown as { socket: { _socket: NetSocket } }).socket
-      ._socket;
-    const ended = new Promise<void>((resolve) =>
-      tcp.once('end', () => {
-        io.to('r').emit('too-late');
-        socket.emit('own-too-late');
-        resolve();
-      }),
-    );
-    const clientTcp = (client.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws
-      ._socket;
-    clientTcp.end();
-    await ended;
+    // The room still holds the socket as its client's FIN arrives.
+    await endFromClient(socket, client, () => {
+      io.to('r').emit('too-late');
+      socket.emit('own-too-late');
+    });
     await expect.poll(() => reasons).toEqual(['transport close']);
     expect(packets).toEqual([]); // neither reached engine.io's queue
   });

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { type Socket as ClientSocket, io as connectClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { endFromClient } from '../../../test/client-fin';
 import { capturingLogger } from '../../../test/logs';
 import { type InstalledVersions, KNOWN_VERSIONS } from '../engine-internals';
 import type { ParleyIo } from '../types';
@@ -54,17 +55,7 @@ describe('installFastPath', () => {
     const { io, socket, client } = await serverWithFastPath({ enabled });
     const reasons: string[] = [];
     socket.on('disconnect', (reason) => reasons.push(reason));
-    // As the client's FIN arrives, after ws (listening first) marked the websocket closing.
-    const tcp = (socket.conn.transport as unknown as { socket: { _socket: NetSocket } }).socket
-      ._socket;
-    const ended = new Promise<void>((resolve) =>
-      tcp.once('end', () => {
-        io.to('r').emit('too-late');
-        resolve();
-      }),
-    );
-    (client.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws._socket.end();
-    await ended;
+    await endFromClient(socket, client, () => io.to('r').emit('too-late'));
     // A write would have failed ('write after end') and closed it as a transport error.
     await expect.poll(() => reasons).toEqual(['transport close']);
   });

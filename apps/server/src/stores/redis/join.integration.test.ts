@@ -36,17 +36,23 @@ describe('a join that missed its deadline', () => {
   it('is taken out when its add lands after the caller gave up', async () => {
     const own = await startRedis();
     const stores = await openRedisStores(own.url, { commandTimeoutMs: 300 });
-    try {
-      await enter(stores, 'bo');
-      // SIGSTOP: the join's script is written and waits, unread, while its deadline passes.
+    /**
+     * SIGSTOP: Ana's join script is written and waits, unread, while its deadline passes; her
+     * join gives up. Then Redis carries on and runs it: she is counted, though answered
+     * unavailable.
+     */
+    const anaAbandonedWhileStopped = async () => {
       own.pause();
       await expect(enter(stores, 'ana')).rejects.toBeInstanceOf(StoreUnavailableError);
       stores.joins.abandon(ref, 'conn-ana');
       own.resume();
-      // Redis carries on and runs it: Ana is counted, though her join was answered unavailable.
       await expect
         .poll(() => stores.presence.count(ref).catch(() => -1), { timeout: 10_000 })
         .toBe(2);
+    };
+    try {
+      await enter(stores, 'bo');
+      await anaAbandonedWhileStopped();
       // A sweep takes her out (the first after her add's answer came back), her departure told
       // as any last connection's is: a client that never heard of her arrival ignores it.
       const departures: string[] = [];
@@ -57,13 +63,7 @@ describe('a join that missed its deadline', () => {
       await expect.poll(present, { timeout: 10_000 }).toEqual(['bo']);
       expect(departures).toEqual(['ana']);
       // A connection that enters again is not taken out by an earlier attempt's undo.
-      own.pause();
-      await expect(enter(stores, 'ana')).rejects.toBeInstanceOf(StoreUnavailableError);
-      stores.joins.abandon(ref, 'conn-ana');
-      own.resume();
-      await expect
-        .poll(() => stores.presence.count(ref).catch(() => -1), { timeout: 10_000 })
-        .toBe(2);
+      await anaAbandonedWhileStopped();
       await enter(stores, 'ana');
       expect(await stores.presence.sweep()).toEqual([]);
       expect((await stores.presence.members(ref)).map((member) => member.id).sort()).toEqual([
