@@ -426,7 +426,10 @@ export function createParleyServer(
       const leftToExit = options.exiting === true && config.redis !== undefined;
       let connectionsClosed = Promise.resolve();
       if (leftToExit) {
-        httpServer.close();
+        // A cluster worker's server never listened (its primary hands connections over): closing
+        // it anyway emits `close` at once, on which the engine closes every connection one by
+        // one as "forced close" — presence removed, every user announced gone.
+        if (httpServer.listening) httpServer.close();
         log.info({ connections: io.engine.clientsCount }, 'connections left to the exit');
       } else {
         connectionsClosed = new Promise<void>((resolve) => io.close(() => resolve()));

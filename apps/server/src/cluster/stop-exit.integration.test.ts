@@ -12,9 +12,15 @@ const isCloseFrame = (frame: Buffer) => ((frame[0] as number) & 0x0f) === 0x8;
  * A node over Redis stopped by a signal (a deploy's SIGTERM) leaves its connections to its exit:
  * they hear `server:shutdown`, then their TCP connection ends without a WebSocket close of each
  * (the kernel closes them all as the process ends), and their users stay present — handed over
- * for the restart's grace — as another node over the same Redis sees.
+ * for the restart's grace — as another node over the same Redis sees. The same with
+ * PARLEY_WORKERS, whose workers serve connections their primary hands over without listening
+ * themselves (once, closing a worker's never-listening HTTP server closed every connection at
+ * once as "forced close": close frames, and every user announced gone).
  */
-describe('a node over Redis stopped by SIGTERM', () => {
+describe.each([
+  { setup: 'one process', workers: {} },
+  { setup: 'PARLEY_WORKERS=2', workers: { PARLEY_WORKERS: '2' } },
+])('a node over Redis stopped by SIGTERM ($setup)', ({ workers }) => {
   let redis: TestRedis;
   let node: NodeProcess;
   let other: TestServer;
@@ -29,7 +35,7 @@ describe('a node over Redis stopped by SIGTERM', () => {
       PARLEY_AUTH_SECRET: TEST_SECRET,
       PRESENCE_GRACE_MS: '0',
     };
-    node = await spawnNode({ ...env, NODE_ID: 'leaving' });
+    node = await spawnNode({ ...env, ...workers, NODE_ID: 'leaving' });
     other = await startServer({ ...env, NODE_ID: 'staying' });
   }, 30_000);
 

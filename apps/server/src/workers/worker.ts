@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import type { ParleyServer } from '../server';
+import { handedOverConnections } from './accept';
 import { isPrimaryMessage, type ReadyMessage } from './messages';
 import { sessionIdFor } from './session-route';
 
@@ -25,11 +26,12 @@ export async function serveForPrimary(
     response.setHeader('Connection', 'close');
   });
 
+  const accept = handedOverConnections(server.httpServer);
   process.on('message', (message: unknown, handle: unknown) => {
     if (!isPrimaryMessage(message)) return;
     switch (message.type) {
       case 'parley:connection':
-        if (handle instanceof Socket) accept(server, handle, Buffer.from(message.head, 'base64'));
+        if (handle instanceof Socket) accept(handle, Buffer.from(message.head, 'base64'));
         return;
       case 'parley:shutdown':
         shutdown({ reason: 'the primary asked' });
@@ -43,11 +45,4 @@ export async function serveForPrimary(
 
   await server.start();
   process.send?.({ type: 'parley:ready' } satisfies ReadyMessage);
-}
-
-/** Serves a socket as the HTTP server's own, starting with the bytes the primary already read. */
-function accept(server: ParleyServer, socket: Socket, head: Buffer): void {
-  server.httpServer.emit('connection', socket);
-  if (head.length > 0) socket.emit('data', head);
-  socket.resume();
 }
