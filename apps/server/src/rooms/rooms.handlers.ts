@@ -127,7 +127,11 @@ export function roomInfo(
 }
 
 /**
- * Enters the room unless this socket is in it or entering it already (then answers undefined).
+ * Enters the room unless this socket is in it already (then answers undefined: a re-join).
+ * A join of a room this socket is entering right now (the handshake's, a retry, a burst) waits
+ * for that one to end, then is answered as what it found: a re-join if it got in, or an entry
+ * of its own if it failed — never the room's contents on the strength of a join that may yet be
+ * refused (once, a second join sent at once read a private room it could not enter).
  * The connection's room slot is taken before the first await, so concurrent joins cannot
  * overshoot its limit, and given back if the join does not happen.
  */
@@ -136,7 +140,13 @@ async function joinOnce(
   room: string,
   history: JoinHistoryQuery,
 ): Promise<Entered | undefined> {
-  if (session.joined.has(room) || session.entering?.has(room)) return undefined;
+  for (;;) {
+    const inFlight = session.entering?.get(room);
+    if (inFlight === undefined) break;
+    // Its failure is its own join's answer; this one tries for itself.
+    await inFlight.catch(() => undefined);
+  }
+  if (session.joined.has(room)) return undefined;
   if (!session.budget.reserveRoom()) {
     const max = session.services.config.limits.roomsPerConnection;
     throw new ParleyError(
@@ -145,16 +155,20 @@ async function joinOnce(
       { reason: 'limit' },
     );
   }
-  session.entering ??= new Set();
-  session.entering.add(room);
-  try {
-    return await enterRoom(session, room, { membersMax: LIMITS.joinMembersMax, history });
-  } finally {
-    session.entering.delete(room);
-    // An idle socket keeps no empty set: most join once and stay.
-    if (session.entering.size === 0) session.entering = undefined;
+  // Cleared before it settles, so whoever waits on it finds the room entered or not, no longer
+  // being entered.
+  const entering = enterRoom(session, room, {
+    membersMax: LIMITS.joinMembersMax,
+    history,
+  }).finally(() => {
+    session.entering?.delete(room);
+    // An idle socket keeps no empty map: most join once and stay.
+    if (session.entering?.size === 0) session.entering = undefined;
     if (!session.joined.has(room)) session.budget.releaseRoom();
-  }
+  });
+  session.entering ??= new Map();
+  session.entering.set(room, entering);
+  return entering;
 }
 
 /**

@@ -304,6 +304,31 @@ describe('rooms and presence', () => {
     expect(heard.filter((h) => h.id === 'ana')).toHaveLength(1);
   });
 
+  it('answers joins of one room sent together as the first one ends: no access by riding on a join in flight', async () => {
+    const ana = await t.connect('acme', await t.token('Ana', { sub: 'ana' }));
+    await call(ana, 'room:create', { room: 'plans', visibility: 'private' });
+    await call(ana, 'room:join', { room: 'plans' });
+    await call(ana, 'message:send', { room: 'plans', text: 'the secret', clientMsgId: 'secret-1' });
+    const eve = await t.connect('acme', await t.token('Eve', { sub: 'eve' }));
+    // Sent at once: the later ones arrive while the first is still entering the room.
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => request(eve, 'room:join', { room: 'plans' })),
+    );
+    for (const answer of answers) {
+      expect(answer).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      expect(JSON.stringify(answer)).not.toContain('the secret');
+    }
+    // And a public room's joins sent together all answer it, Bo in it once.
+    const bo = await t.connect('acme', await t.token('Bo', { sub: 'bo' }));
+    const joins = await Promise.all(
+      [1, 2, 3].map(() => request(bo, 'room:join', { room: 'general' })),
+    );
+    for (const joined of joins) {
+      expect(joined).toMatchObject({ ok: true, room: { name: 'general', memberCount: 1 } });
+      expect(joined.ok && joined.members.map((member) => member.id)).toEqual(['bo']);
+    }
+  });
+
   it('refuses joining more rooms than allowed per connection', async () => {
     await t.close();
     t = await startServer({ MAX_ROOMS_PER_SOCKET: '2' });

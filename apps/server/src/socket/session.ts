@@ -1,6 +1,7 @@
 import type { Member } from '@parley/protocol';
 import type { Visitor } from '../access/room-access';
 import type { Logger } from '../logger';
+import type { Entered } from '../rooms/membership';
 import type { Services } from '../services';
 import { type ConnectionBudget, connectionBudget } from './connection-budget';
 import { JoinedRooms } from './joined-rooms';
@@ -16,8 +17,8 @@ export class ChatSession {
   readonly workspace: string;
   /** Rooms this connection has joined (names, not channels), with its role in each. */
   readonly joined = new JoinedRooms();
-  /** Rooms a `room:join` is entering right now; made on first use. */
-  entering?: Set<string>;
+  /** Rooms a `room:join` is entering right now, each with its entry; made on first use. */
+  entering?: Map<string, Promise<Entered>>;
   /**
    * Rooms where this connection said `typing: true`, with when that last went out; made on
    * first use (most connections never type).
