@@ -57,7 +57,10 @@ export interface ParleyClientOptions {
   autoConnect?: boolean;
   /** The clock (ms since the epoch); tests may fix it. */
   now?: () => number;
-  /** Random numbers in [0, 1) (`Math.random`), for the jitter of refetches; tests may fix it. */
+  /**
+   * Random numbers in [0, 1) (`Math.random`): the spread of join retries and of member-list
+   * refetches; tests may fix it.
+   */
   random?: () => number;
 }
 
@@ -195,6 +198,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     roleChange: null,
   });
   const requests = createRequests({ socket, ackTimeoutMs, isDisposed: store.isDisposed });
+  const random = options.random ?? Math.random;
   const typing = createTypingSignals({ store, socket, now });
   const outbox = createOutboxDelivery({
     store,
@@ -213,13 +217,10 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
     forgetTyping: typing.forget,
     joinOnConnect: options.joinOnConnect ?? true,
     ackTimeoutMs,
+    random,
   });
   const roomList = createRoomList({ store, socket, requests });
-  const presence = createPresenceRefetch({
-    store,
-    requests,
-    random: options.random ?? Math.random,
-  });
+  const presence = createPresenceRefetch({ store, requests, random });
 
   // A room's change may call for more: the history for its new gaps, a timer for its typing,
   // its member list fetched again once it is stale.

@@ -1,16 +1,19 @@
 import {
   type AckOf,
   type ClientEventName,
+  ErrorCode,
+  fail,
   membersHash,
   type PayloadInputOf,
 } from '@parley/protocol';
 import type { ChatSocket } from '@parley/protocol/client';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ana, bo, joinAnswer, ROOM, stored } from '../../test/fixtures';
 import { initialConnection } from '../connection';
 import { emptyDirectory } from '../room-directory';
 import type { Requests } from './requests';
-import { createRoomJoins } from './room-joins';
+import { createRoomJoins, retryDelayMs } from './room-joins';
 import { createSnapshotStore } from './snapshot-store';
 
 /**
@@ -20,7 +23,7 @@ import { createSnapshotStore } from './snapshot-store';
  */
 const ACK_TIMEOUT_MS = 100;
 
-function setup() {
+function setup({ random = (): number => 0.5 }: { random?: () => number } = {}) {
   const socket = { connected: false } as { connected: boolean };
   const sent: [ClientEventName, unknown][] = [];
   const answers = new Map<string, (payload: unknown) => AckOf<ClientEventName>>();
@@ -52,6 +55,7 @@ function setup() {
     forgetTyping: () => {},
     joinOnConnect: true,
     ackTimeoutMs: ACK_TIMEOUT_MS,
+    random,
   });
   /** The connection comes up: the handshake (with what it asked) answered, joins under way. */
   const connect = () => {
@@ -151,5 +155,61 @@ describe("a handshake's join", () => {
     await vi.advanceTimersByTimeAsync(ACK_TIMEOUT_MS + 1000);
     expect(sent).toEqual([['room:join', { room: ROOM }]]);
     expect(store.get().rooms[ROOM]?.joined).toBe(true);
+  });
+});
+
+describe('a join answered unavailable', () => {
+  /** Joins answered `unavailable` `refusals` times, then joined; random fixed to `at`. */
+  function refusedJoin(refusals: number, at: number) {
+    const fixture = setup({ random: () => at });
+    let left = refusals;
+    fixture.answers.set('room:join', () =>
+      left-- > 0 ? fail(ErrorCode.Unavailable, 'store unavailable') : joinAnswer([]),
+    );
+    fixture.socket.connected = true;
+    fixture.rooms.join(ROOM);
+    return fixture;
+  }
+
+  it('is tried again for as long as the connection lasts, past the resend delays, until it joins', async () => {
+    const { store, sent } = refusedJoin(12, 0.5);
+    // Every delay at its middle: 250, 500, 1000, 2000, 4000, then 4000 each.
+    await vi.advanceTimersByTimeAsync(250 + 500 + 1000 + 2000 + 4000 * 8 - 1);
+    expect(sent).toHaveLength(12);
+    expect(store.get().rooms[ROOM]?.joined).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toHaveLength(13);
+    expect(store.get().rooms[ROOM]).toMatchObject({ joined: true, error: null });
+  });
+
+  it('waits a spread delay: clients refused together do not come back together', async () => {
+    const early = refusedJoin(1, 0);
+    const late = refusedJoin(1, 0.99);
+    await vi.advanceTimersByTimeAsync(125);
+    expect(early.sent).toHaveLength(2);
+    expect(late.sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(250 * 1.49 - 125);
+    expect(late.sent).toHaveLength(2);
+  });
+
+  it('spreads every delay over half to one and a half of it, and waits out a retryAfterMs in full', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1000),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.option(fc.nat(3_600_000), { nil: undefined }),
+        (attempt, random, retryAfterMs) => {
+          const delay = retryDelayMs(attempt, retryAfterMs, () => random);
+          if (retryAfterMs !== undefined) {
+            expect(delay).toBeGreaterThanOrEqual(retryAfterMs);
+            expect(delay).toBeLessThanOrEqual(retryAfterMs * 1.5);
+            return;
+          }
+          const base = [250, 500, 1000, 2000, 4000][Math.min(attempt, 4)] as number;
+          expect(delay).toBeGreaterThanOrEqual(base / 2);
+          expect(delay).toBeLessThan(base * 1.5);
+        },
+      ),
+    );
   });
 });

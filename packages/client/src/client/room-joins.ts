@@ -15,8 +15,26 @@ import { gapRequest, oldestSeq, resumePoint } from '../timeline';
 import { type Requests, wait } from './requests';
 import type { SnapshotStore } from './snapshot-store';
 
-/** Join answers worth trying again a few times while connected. */
+/** Join answers worth trying again, for as long as the connection lasts. */
 const RETRIED_JOIN = new Set<string>([ErrorCode.Unavailable, ErrorCode.RateLimited]);
+
+/**
+ * How long a join waits before trying again: the resend delays, then their longest for as long
+ * as the connection lasts (a room the user opened stays wanted; the next connection starts
+ * over), each spread over half to one and a half of itself. Thousands of clients refused at
+ * once (a reconnect storm meeting a store that is slow to come back) then come back spread
+ * out, not in waves every 250, 500, 1000 ms. A `retryAfterMs` the server gave is waited out
+ * in full, plus up to half of it.
+ */
+export function retryDelayMs(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random: () => number,
+): number {
+  if (retryAfterMs !== undefined) return retryAfterMs * (1 + random() / 2);
+  const delay = RESEND_DELAYS_MS[Math.min(attempt, RESEND_DELAYS_MS.length - 1)] as number;
+  return delay * (0.5 + random());
+}
 
 export interface RoomJoins {
   join(room: string): void;
@@ -60,8 +78,11 @@ export function createRoomJoins(deps: {
   joinOnConnect: boolean;
   /** How long a handshake's join answer is waited for before it is asked with `room:join`. */
   ackTimeoutMs: number;
+  /** Random numbers in [0, 1): the spread of join retries. */
+  random: () => number;
 }): RoomJoins {
-  const { store, socket, requests, deliver, forgetTyping, joinOnConnect, ackTimeoutMs } = deps;
+  const { store, socket, requests, deliver, forgetTyping, joinOnConnect, ackTimeoutMs, random } =
+    deps;
   const { call } = requests;
   const joining = new Map<string, Promise<void>>();
   const gapsAsked = new Map<string, Set<number>>();
@@ -122,9 +143,8 @@ export function createRoomJoins(deps: {
         if (answer.ok) void call(ClientEvent.RoomLeave, { room });
         return;
       }
-      const delay = RESEND_DELAYS_MS[attempt];
-      if (!answer.ok && delay !== undefined && RETRIED_JOIN.has(answer.error.code)) {
-        await wait(answer.error.retryAfterMs ?? delay);
+      if (!answer.ok && RETRIED_JOIN.has(answer.error.code)) {
+        await wait(retryDelayMs(attempt, answer.error.retryAfterMs, random));
         if (requests.stale(at)) return;
         continue;
       }
