@@ -248,6 +248,15 @@ export interface AnnouncedDeparture {
   workspace: string;
   room: string;
   member: s.Member;
+  /**
+   * The room after the departure; null when it could not be read (a store failing then): the
+   * departure is told all the same, the figures at the room's next change.
+   */
+  figures: DepartedRoomFigures | null;
+}
+
+/** What a room's `room:updated` tells after a departure the sweep found. */
+export interface DepartedRoomFigures {
   topic: string | null;
   memberCount: number;
   visibility: Visibility;

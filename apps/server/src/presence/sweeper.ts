@@ -44,18 +44,22 @@ export function startPresenceSweeper(
     for (const { ref, member } of departures) reportDeparture(services, ref, member);
     const announced = await Promise.all(
       departures.map(async ({ ref, member }): Promise<AnnouncedDeparture> => {
-        const [record, memberCount] = await Promise.all([
+        // Taken from the store already: a failed read must not lose the departure (a ghost in
+        // every list until its members re-join), only the figures.
+        const [record, memberCount] = await Promise.allSettled([
           stores.rooms.get(ref),
           stores.presence.count(ref),
         ]);
-        return {
-          ...ref,
-          member,
-          topic: record?.topic ?? null,
-          memberCount,
-          visibility: record?.visibility ?? 'public',
-          readOnly: record?.readOnly ?? false,
-        };
+        const figures =
+          record.status === 'fulfilled' && memberCount.status === 'fulfilled'
+            ? {
+                topic: record.value?.topic ?? null,
+                memberCount: memberCount.value,
+                visibility: record.value?.visibility ?? 'public',
+                readOnly: record.value?.readOnly ?? false,
+              }
+            : null;
+        return { ...ref, member, figures };
       }),
     );
     log.info({ departures: announced.length }, 'announcing departures found by the sweep');
@@ -80,22 +84,28 @@ function announceLocally(io: ParleyIo, departures: AnnouncedDeparture[], members
     byRoom.set(key, [...(byRoom.get(key) ?? []), departure]);
   }
   for (const group of byRoom.values()) {
-    // Read after every removal of the group, so the last figures are as good as any.
-    const last = group[group.length - 1] as AnnouncedDeparture;
-    const namespace = namespacesOf(io).of(last.workspace);
+    const { workspace, room } = group[0] as AnnouncedDeparture;
+    const namespace = namespacesOf(io).of(workspace);
     if (!namespace) continue;
-    const { room, topic, memberCount, visibility, readOnly } = last;
-    const presence = presenceModeOf(memberCount, membersMax);
+    // Read after every removal of the group, so the last figures read are as good as any.
+    const figures = group.findLast((departure) => departure.figures)?.figures ?? null;
+    // Figures unread: the departures go out as in a room that lists its members (one in
+    // `count` presence drops them from its sample; its count comes with its next change).
+    const presence = figures ? presenceModeOf(figures.memberCount, membersMax) : 'members';
     const changes = group.map(({ member }) => ({ member, joined: false }));
-    const figures = { room, topic, memberCount, visibility, readOnly, presence };
     // One update: each member's socket gets the departures and the figures in one write.
     writesTogether(() => {
       for (const { event, payload } of presenceEvents(room, changes, presence)) {
         namespace.local.to(roomChannel(room)).emit(event, payload as never);
       }
+      if (!figures) return;
       namespace.local
-        .to(visibility === 'private' ? [roomChannel(room)] : [roomChannel(room), LOBBY_CHANNEL])
-        .emit(ServerEvent.RoomUpdated, figures);
+        .to(
+          figures.visibility === 'private'
+            ? [roomChannel(room)]
+            : [roomChannel(room), LOBBY_CHANNEL],
+        )
+        .emit(ServerEvent.RoomUpdated, { room, ...figures, presence });
     });
   }
 }

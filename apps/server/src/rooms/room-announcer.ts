@@ -43,6 +43,8 @@ interface Window {
   sending: Promise<void>;
   /** How long the next window lasts: longer for a room in `count` presence (its last send's). */
   windowMs: number;
+  /** The room's presence mode at its last send whose count was read. */
+  presence: PresenceMode;
   timer?: NodeJS.Timeout;
 }
 
@@ -70,25 +72,36 @@ export function createRoomAnnouncer(
   const windows = new Map<string, Window>();
   let immediate = false;
 
-  async function send(
-    namespace: ParleyNamespace,
-    room: string,
-    changes: Iterable<PresenceChangeOf>,
-  ): Promise<PresenceMode> {
+  /**
+   * Sends one window's changes and the room's figures. The changes go out whatever the figures'
+   * reads answer: a departure lost to a failed count read was a ghost in every member's list
+   * until they re-joined. Figures that could not be read are not sent (the next window tries
+   * again); the changes then go out in the room's last known presence mode.
+   */
+  async function send(window: Window, changes: Iterable<PresenceChangeOf>): Promise<void> {
+    const { namespace, room } = window;
     const ref = { workspace: workspaceOfNamespace(namespace.name) ?? '', room };
-    const [record, memberCount] = await Promise.all([
+    const [record, count] = await Promise.allSettled([
       stores.rooms.get(ref),
       stores.presence.count(ref),
     ]);
-    const presence = presenceModeOf(memberCount, membersMax);
-    const figures = record && {
-      room,
-      topic: record.topic,
-      memberCount,
-      visibility: record.visibility,
-      readOnly: record.readOnly,
-      presence,
-    };
+    const memberCount = count.status === 'fulfilled' ? count.value : undefined;
+    const presence =
+      memberCount === undefined ? window.presence : presenceModeOf(memberCount, membersMax);
+    window.presence = presence;
+    window.windowMs = presence === 'count' ? countIntervalMs : intervalMs;
+    const unread = record.status === 'rejected' || memberCount === undefined;
+    if (unread) window.due = true;
+    const figures = !unread &&
+      record.value &&
+      memberCount !== undefined && {
+        room,
+        topic: record.value.topic,
+        memberCount,
+        visibility: record.value.visibility,
+        readOnly: record.value.readOnly,
+        presence,
+      };
     const events = presenceEvents(room, changes, presence);
     const emitAll = () => {
       for (const { event, payload, except } of events) {
@@ -102,21 +115,15 @@ export function createRoomAnnouncer(
     if (events.length > 0 && figures) writesTogether(emitAll);
     else emitAll();
     // A private room's figures are its members' business: lobbies never hear of it.
-    if (figures?.visibility === 'public') lobbies.offer(namespace, figures);
-    return presence;
+    if (figures && figures.visibility === 'public') lobbies.offer(namespace, figures);
   }
 
   function sendNow(key: string, window: Window): void {
-    const { namespace, room, changes } = window;
+    const { changes } = window;
     window.changes = new Map();
     window.due = false;
-    // Lost when the store is unreachable, as a broadcast is: the next change sends fresh figures.
-    window.sending = window.sending
-      .then(() => send(namespace, room, changes.values()))
-      .then((presence) => {
-        window.windowMs = presence === 'count' ? countIntervalMs : intervalMs;
-      })
-      .catch(() => {});
+    // An emit that throws is a bug, not an outage: the room's next sends still go out.
+    window.sending = window.sending.then(() => send(window, changes.values())).catch(() => {});
     track(window.sending);
     clearTimeout(window.timer);
     if (immediate) return;
@@ -138,6 +145,7 @@ export function createRoomAnnouncer(
         due: false,
         sending: Promise.resolve(),
         windowMs: intervalMs,
+        presence: 'members',
       };
       windows.set(key, window);
     }
