@@ -1,7 +1,9 @@
-import { availableParallelism, hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { devHosts } from '@parley/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_AUTH_SECRET, parseConfig } from './config';
+import { ConfigError, DEVELOPMENT_AUTH_SECRET, defaultNodeId, parseConfig } from './config';
+import { workersForAuto } from './workers/cpu-budget';
 
 const SECRET = 's'.repeat(32);
 
@@ -380,10 +382,31 @@ describe('config', () => {
     it('takes a count, or auto for every core the process may use', () => {
       expect(parseConfig({ ...REDIS, PARLEY_WORKERS: '4' }).config.workers).toEqual({ count: 4 });
       expect(parseConfig({ ...REDIS, PARLEY_WORKERS: 'auto' }).config.workers).toEqual({
-        count: availableParallelism(),
+        count: workersForAuto(),
       });
       expect(problemsOf({ ...REDIS, PARLEY_WORKERS: 'all' })[0]).toMatch(/^PARLEY_WORKERS/);
       expect(problemsOf({ ...REDIS, PARLEY_WORKERS: '-1' })[0]).toMatch(/^PARLEY_WORKERS/);
+    });
+
+    it('makes up a node id that fits NODE_ID with every worker suffix, whatever the host is called', () => {
+      fc.assert(
+        fc.property(
+          fc.string({ unit: 'grapheme', maxLength: 300 }),
+          fc.integer({ min: 0, max: 9999 }),
+          (host, count) => {
+            const id = defaultNodeId(host, { count });
+            const longest = count > 0 ? `${id}-w${count - 1}` : id;
+            expect(longest).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
+            // As the primary hands it to each worker: accepted with the suffix to come.
+            const env = { ...REDIS, NODE_ID: id, PARLEY_WORKERS: String(count) };
+            expect(parseConfig(env).config.nodeId).toBe(id);
+          },
+        ),
+      );
+      // A pod name that fits is kept whole: the id still says which host it is.
+      expect(defaultNodeId('parley-7d9f8c6b5-x2k4q', { count: 8 })).toMatch(
+        /^parley-7d9f8c6b5-x2k4q-[0-9a-f]{8}$/,
+      );
     });
 
     it('refuses more than one worker, or auto, without Redis: memory is not shared', () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { availableParallelism, hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { describeIssues, devHosts, LIMITS } from '@parley/protocol';
 import { z } from 'zod';
+import { workersForAuto } from './workers/cpu-budget';
 
 /**
  * The only place that reads the environment. Everything else receives the typed `ParleyConfig`
@@ -581,7 +582,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
       log: { level: env.LOG_LEVEL },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (env.NODE_ENV === 'production' ? 5000 : 0),
-      nodeId: withWorkerSuffix(env.NODE_ID ?? `${hostname()}-${randomUUID().slice(0, 8)}`, workers),
+      nodeId: withWorkerSuffix(env.NODE_ID ?? defaultNodeId(hostname(), workers), workers),
       workers,
       redis: topology
         ? {
@@ -663,7 +664,7 @@ export function parseConfig(environment: Environment): LoadedConfig {
  */
 function parseWorkers(env: Env, problems: string[], warnings: string[]): WorkersConfig {
   const auto = env.PARLEY_WORKERS === 'auto';
-  const count = auto ? availableParallelism() : Number(env.PARLEY_WORKERS);
+  const count = auto ? workersForAuto() : Number(env.PARLEY_WORKERS);
   const redis = env.REDIS_URL || env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES;
   // `auto` is refused without Redis even on a one-core host, where it would start one worker:
   // whether a configuration starts must not depend on the machine it lands on.
@@ -674,9 +675,9 @@ function parseWorkers(env: Env, problems: string[], warnings: string[]): Workers
   }
   if (count === 0) return { count };
   const suffix = workerSuffix(count - 1);
-  if (env.NODE_ID && env.NODE_ID.length + suffix.length > 64) {
+  if (env.NODE_ID && env.NODE_ID.length + suffix.length > NODE_ID_MAX) {
     problems.push(
-      `NODE_ID: at most ${64 - suffix.length} characters with PARLEY_WORKERS=${env.PARLEY_WORKERS} (each worker appends "${suffix}")`,
+      `NODE_ID: at most ${NODE_ID_MAX - suffix.length} characters with PARLEY_WORKERS=${env.PARLEY_WORKERS} (each worker appends "${suffix}")`,
     );
   }
   if (env.METRICS_PORT && env.METRICS_PORT + count - 1 > 65_535) {
@@ -699,6 +700,23 @@ function parseWorkers(env: Env, problems: string[], warnings: string[]): Workers
 
 function workerSuffix(index: number): string {
   return `-w${index}`;
+}
+
+/** The most characters a NODE_ID may have (Redis keys and the operations overview carry it). */
+const NODE_ID_MAX = 64;
+
+/**
+ * A node id made up when NODE_ID is unset: the host's name and 8 random hex digits, the name
+ * cut (and anything outside NODE_ID's characters made "-") so the id, with the longest worker
+ * suffix the workers append to it, is still a NODE_ID: a 60-character pod name once made
+ * every worker refuse its own id, restarted again and again.
+ */
+export function defaultNodeId(host: string, workers: Pick<WorkersConfig, 'count'>): string {
+  const suffixLength = workers.count > 0 ? workerSuffix(workers.count - 1).length : 0;
+  const random = randomUUID().slice(0, 8);
+  const room = NODE_ID_MAX - suffixLength - random.length - 1;
+  const name = host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, Math.max(0, room));
+  return name ? `${name}-${random}` : random;
 }
 
 function withWorkerSuffix(nodeId: string, workers: WorkersConfig): string {

@@ -65,7 +65,10 @@ export async function runPrimary(config: ParleyConfig, log: Logger): Promise<voi
 
   /** The worker a session id names while it lives; otherwise (or no session) the next in turn. */
   function choose(workerId: number | undefined): Worker | undefined {
-    const ready = slots.filter((slot) => slot.ready && slot.worker).map((slot) => slot.worker);
+    // A worker whose channel is closing (dying, not yet exited) would only drop the socket.
+    const ready = slots
+      .filter((slot) => slot.ready && slot.worker?.isConnected())
+      .map((slot) => slot.worker);
     const named = ready.find((worker) => worker?.id === workerId);
     if (named) return named;
     turn = (turn + 1) % Math.max(1, ready.length);
