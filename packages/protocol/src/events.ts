@@ -149,7 +149,7 @@ export const serverEvents = {
   [ServerEvent.PresenceJoined]: {
     payload: s.PresenceChange,
     summary:
-      "A user's first socket joined the room (further tabs of the same user are silent). Rooms in `members` presence only; when several users come and go within one short window (a fifth of a second) they arrive together as `presence:changed` instead.",
+      "A user's first socket joined the room (further tabs of the same user are silent). Rooms in `members` presence only; when several users come and go within one short window (a fifth of a second, per server node) they arrive together as `presence:changed` instead — so a client that speaks only `presence:joined` and `presence:left` (protocol 1) misses those: handle `presence:changed` too.",
   },
   [ServerEvent.PresenceLeft]: {
     payload: s.PresenceChange,
@@ -170,7 +170,7 @@ export const serverEvents = {
   [ServerEvent.RoomUpdated]: {
     payload: s.RoomUpdated,
     summary:
-      "A room's online count, presence mode or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced, always with the current figures: a room's members hear it at most five times a second (once a second for a room in `count` presence), lobbies not in the room once a second. When `presence` turns from `count` back to `members`, fetch the list (`presence:list`): arrivals and departures are sent again from then on.",
+      "A room's online count, presence mode or topic changed. Sent to the room's members and to every socket that asked for the room list (`room:list`), so lobbies stay live. Coalesced, always with the current figures: a room's members hear it at most five times a second from each server node with members of the room on it (once a second for a room in `count` presence), lobbies not in the room once a second from each node. When `presence` turns from `count` back to `members`, fetch the list (`presence:list`): arrivals and departures are sent again from then on.",
   },
   [ServerEvent.RoomEvent]: {
     payload: s.RoomEvent,
