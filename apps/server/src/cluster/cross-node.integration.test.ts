@@ -7,6 +7,7 @@ import {
   messagesOf,
   nextEvent,
   settle,
+  sleep,
   type TestServer,
 } from '../../test/helpers';
 import { startRedis, type TestRedis } from '../../test/redis';
@@ -105,6 +106,55 @@ describe('across nodes', () => {
     tabB.disconnect();
     expect(await gone).toEqual({ room: 'general', member: { id: 'ana', name: 'Ana' } });
     expect(joined).toHaveLength(1);
+  });
+
+  it("one node's batched presence never overtakes the user's later change on another node", async () => {
+    // Whom Bo (on B) sees in each room, from the presence events he hears, in order.
+    const bo = await b.connect('acme', await b.token('Bo', { sub: 'bo' }));
+    const seen = new Map<string, Set<string>>();
+    const room = (name: string) =>
+      seen.get(name) ?? seen.set(name, new Set()).get(name) ?? new Set();
+    bo.on('presence:joined', ({ room: name, member }) => room(name).add(member.id));
+    bo.on('presence:left', ({ room: name, member }) => room(name).delete(member.id));
+    bo.on('presence:changed', ({ room: name, joined, left }) => {
+      for (const member of left) room(name).delete(member.id);
+      for (const member of joined) room(name).add(member.id);
+    });
+    for (const name of ['general', 'side']) await call(bo, 'room:join', { room: name });
+    const user = async (node: TestServer, name: string, rooms: string[]) => {
+      const socket = await node.connect(
+        'acme',
+        await node.token(name, { sub: name.toLowerCase() }),
+      );
+      for (const name of rooms) await call(socket, 'room:join', { room: name });
+      return socket;
+    };
+    const cy = await user(a, 'Cy', ['general', 'side']);
+    const ana = await user(a, 'Ana', ['general']);
+    const dee = await user(a, 'Dee', []);
+    const deeOnB = await user(b, 'Dee', []);
+    await expect.poll(() => [...room('general')].sort()).toEqual(['ana', 'cy']);
+    await expect.poll(() => [...room('side')].sort()).toEqual(['cy']);
+    // Both nodes' windows closed (ROOM_ANNOUNCE_INTERVAL_MS, 200 ms): a room's next change goes
+    // out at once; on A, Cy's leaving is that, and opens A's window for the rest.
+    await sleep(400);
+    for (const name of ['general', 'side']) await call(cy, 'room:leave', { room: name });
+    // general: Ana leaves on A (waits for A's window), and is back on B (out at once).
+    await call(ana, 'room:leave', { room: 'general' });
+    const anaOnB = await user(b, 'Ana', ['general']);
+    // side: Dee arrives on A (waits for A's window), and his last connection there, on B, leaves
+    // (out at once).
+    await call(dee, 'room:join', { room: 'side' });
+    await call(deeOnB, 'room:join', { room: 'side' });
+    await call(dee, 'room:leave', { room: 'side' });
+    await call(deeOnB, 'room:leave', { room: 'side' });
+    // A sentinel behind A's window: Eve arrives on A after whatever A still had to send.
+    await sleep(400);
+    await user(a, 'Eve', ['general', 'side']);
+    await expect.poll(() => room('side').has('eve') && room('general').has('eve')).toBe(true);
+    expect([...room('general')].sort()).toEqual(['ana', 'eve']);
+    expect([...room('side')].sort()).toEqual(['eve']);
+    expect(anaOnB.connected).toBe(true);
   });
 
   it('typing crosses nodes', async () => {

@@ -78,12 +78,16 @@ export function createRoomAnnouncer(
    * until they re-joined. Figures that could not be read are not sent (the next window tries
    * again); the changes then go out in the room's last known presence mode.
    */
-  async function send(window: Window, changes: Iterable<PresenceChangeOf>): Promise<void> {
+  async function send(window: Window, changes: PresenceChangeOf[]): Promise<void> {
     const { namespace, room } = window;
     const ref = { workspace: workspaceOfNamespace(namespace.name) ?? '', room };
-    const [record, count] = await Promise.allSettled([
+    const [record, count, present] = await Promise.allSettled([
       stores.rooms.get(ref),
       stores.presence.count(ref),
+      // Who is there now, for a room that lists its members: see `stillTrue`.
+      changes.length > 0 && window.presence === 'members'
+        ? stores.presence.members(ref, membersMax + 1)
+        : undefined,
     ]);
     const memberCount = count.status === 'fulfilled' ? count.value : undefined;
     const presence =
@@ -102,7 +106,11 @@ export function createRoomAnnouncer(
         readOnly: record.value.readOnly,
         presence,
       };
-    const events = presenceEvents(room, changes, presence);
+    const events = presenceEvents(
+      room,
+      present.status === 'fulfilled' ? stillTrue(changes, present.value, membersMax) : changes,
+      presence,
+    );
     const emitAll = () => {
       for (const { event, payload, except } of events) {
         const to = namespace.to(roomChannel(room));
@@ -123,7 +131,7 @@ export function createRoomAnnouncer(
     window.changes = new Map();
     window.due = false;
     // An emit that throws is a bug, not an outage: the room's next sends still go out.
-    window.sending = window.sending.then(() => send(window, changes.values())).catch(() => {});
+    window.sending = window.sending.then(() => send(window, [...changes.values()])).catch(() => {});
     track(window.sending);
     clearTimeout(window.timer);
     if (immediate) return;
@@ -180,4 +188,21 @@ export function createRoomAnnouncer(
       lobbies.flushAll();
     },
   };
+}
+
+/**
+ * The changes that still hold: arrivals of users present now, departures of users gone. Each
+ * node batches its own changes, so a change waiting for this node's window could reach members
+ * after the same user's later one, sent at once by another node (left here, back there: shown
+ * gone while present). The store says where each user ended up; only a whole list is trusted
+ * (more than `membersMax` users online is a sample: everything is sent, as before).
+ */
+function stillTrue(
+  changes: PresenceChangeOf[],
+  present: readonly Member[] | undefined,
+  membersMax: number,
+): PresenceChangeOf[] {
+  if (present === undefined || present.length > membersMax) return changes;
+  const ids = new Set(present.map((member) => member.id));
+  return changes.filter((change) => change.joined === ids.has(change.member.id));
 }
