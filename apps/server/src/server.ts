@@ -34,6 +34,7 @@ import { createLobbyCounts } from './rooms/lobby-counts';
 import { createRoomAnnouncer } from './rooms/room-announcer';
 import { createRoomCreation } from './rooms/room-creation';
 import { type RoomExpiry, startRoomExpiry } from './rooms/room-expiry';
+import { readFigures } from './rooms/room-figures';
 import type { Services } from './services';
 import { createBroadcaster } from './socket/broadcast';
 import { budgetOf, connectionBudget } from './socket/connection-budget';
@@ -224,7 +225,16 @@ export function createParleyServer(
       intervalMs: ROOM_ANNOUNCE_INTERVAL_MS,
       countIntervalMs: COUNT_ANNOUNCE_INTERVAL_MS,
       membersMax: config.presence.membersMax,
-      lobbies: createLobbyCounts({ intervalMs: LOBBY_ANNOUNCE_INTERVAL_MS }),
+      lobbies: createLobbyCounts({
+        intervalMs: LOBBY_ANNOUNCE_INTERVAL_MS,
+        reread: (namespace, room) =>
+          readFigures(
+            stores,
+            { workspace: workspaceOfNamespace(namespace.name) ?? '', room },
+            config.presence.membersMax,
+          ),
+        track: (work) => services.track(work),
+      }),
       track: (work) => services.track(work),
     }),
     roomCreation: createRoomCreation(stores, config.rooms, config.access),

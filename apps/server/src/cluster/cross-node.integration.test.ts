@@ -201,6 +201,33 @@ describe('across nodes', () => {
     await emptied;
   });
 
+  it("lobbies end on a room's true count when it changed on both nodes within a lobby interval", async () => {
+    const lobby = await b.connect('acme', await b.token('Lobby'));
+    await call(lobby, 'room:list', {});
+    const counts: number[] = [];
+    lobby.on('room:updated', (u) => u.room === 'busy' && counts.push(u.memberCount));
+    const joinOn = async (node: TestServer, name: string) => {
+      const socket = await node.connect('acme', await node.token(name));
+      await call(socket, 'room:join', { room: 'busy' });
+    };
+    // On A: the first count goes out at once and opens A's lobby interval (1 s); the next one,
+    // 2, is held until its end.
+    await joinOn(a, 'Ana');
+    await joinOn(a, 'Ann');
+    // After A's room window (200 ms) read that 2, B has a third arrive: B's lobby count, 3,
+    // goes out at once.
+    await sleep(300);
+    await joinOn(b, 'Bo');
+    await expect.poll(() => counts.at(-1)).toBe(3);
+    // Waiting out A's interval (the delay this is about): what A held for the lobby is read
+    // again when it is sent, not the 2 it read before Bo came.
+    await sleep(1500);
+    expect(counts.at(-1)).toBe(3);
+    expect((await call(lobby, 'room:list', {})).rooms).toMatchObject([
+      { name: 'busy', memberCount: 3 },
+    ]);
+  });
+
   it('history written on one node pages backwards on the other', async () => {
     const { ana, bo } = await anaOnAAndBoOnB();
     for (let i = 1; i <= 30; i++) {

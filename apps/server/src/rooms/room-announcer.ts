@@ -10,6 +10,7 @@ import { writesTogether } from '../socket/fast-path';
 import { type ParleyNamespace, roomChannel } from '../socket/types';
 import type { Stores } from '../stores/types';
 import type { LobbyCounts } from './lobby-counts';
+import { figuresOf } from './room-figures';
 
 /**
  * Tells a room's members who came and went, and them and the workspace's lobbies (sockets that
@@ -96,16 +97,10 @@ export function createRoomAnnouncer(
     window.windowMs = presence === 'count' ? countIntervalMs : intervalMs;
     const unread = record.status === 'rejected' || memberCount === undefined;
     if (unread) window.due = true;
-    const figures = !unread &&
-      record.value &&
-      memberCount !== undefined && {
-        room,
-        topic: record.value.topic,
-        memberCount,
-        visibility: record.value.visibility,
-        readOnly: record.value.readOnly,
-        presence,
-      };
+    const figures =
+      !unread && record.value && memberCount !== undefined
+        ? figuresOf(room, record.value, memberCount, membersMax)
+        : undefined;
     const events = presenceEvents(
       room,
       present.status === 'fulfilled' ? stillTrue(changes, present.value, membersMax) : changes,
