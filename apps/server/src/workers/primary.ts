@@ -93,6 +93,11 @@ export async function runPrimary(config: ParleyConfig, log: Logger): Promise<voi
       if (!listening && slots.every((each) => each.ready)) startedAll();
     });
     worker.on('exit', (code, signal) => exited(slot, worker, code, signal));
+    // A message that could not reach a worker dying meanwhile: its exit is what counts, and
+    // unheard, the error would end the primary and every other worker with it.
+    worker.on('error', (error) => {
+      log.warn({ err: error, worker: slot.index, pid: worker.process.pid }, 'worker channel error');
+    });
   }
 
   function exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
@@ -165,6 +170,9 @@ export async function runPrimary(config: ParleyConfig, log: Logger): Promise<voi
     listener.once('error', reject);
     listener.listen(config.http.port, config.http.host, LISTEN_BACKLOG, () => {
       listener.off('error', reject);
+      // From now on an accept that fails (out of file descriptors) costs that connection, not
+      // the primary: unheard, the error would end it and every worker with it.
+      listener.on('error', (error) => log.error({ err: error }, 'accepting a connection failed'));
       listening = true;
       const address = listener.address();
       const port = typeof address === 'object' && address ? address.port : config.http.port;
