@@ -25,7 +25,8 @@ interface Log {
   states: Map<number, Message>[];
 }
 
-function buildLog(steps: Step[]): Log {
+/** `history` names the log's ids and texts apart from another's (a reset history's). */
+function buildLog(steps: Step[], history = ''): Log {
   const entries: HistoryEntry[] = [];
   const states: Map<number, Message>[] = [new Map()];
   let current = new Map<number, Message>();
@@ -35,26 +36,26 @@ function buildLog(steps: Step[]): Log {
     const target = alive[step.pick % Math.max(alive.length, 1)];
     if (step.kind === 'message' || !target) {
       const message: Message = {
-        id: `m${seq}`,
+        id: `${history}m${seq}`,
         room: ROOM,
         seq,
         author: step.author,
-        text: `text ${seq}`,
+        text: `${history}text ${seq}`,
         sentAt: time(seq),
-        clientMsgId: `c${seq}`,
+        clientMsgId: `${history}c${seq}`,
       };
       entries.push(message);
       current = new Map(current).set(seq, message);
     } else {
       const after: Message =
         step.kind === 'edit'
-          ? { ...target, text: `edit ${seq}`, editedAt: time(seq) }
+          ? { ...target, text: `${history}edit ${seq}`, editedAt: time(seq) }
           : (({ editedAt: _e, ...rest }) => ({ ...rest, text: '', deleted: true as const }))(
               target,
             );
       const change: MessageChange = {
         type: 'change',
-        id: `x${seq}`,
+        id: `${history}x${seq}`,
         room: ROOM,
         seq,
         action: step.kind,
@@ -82,21 +83,24 @@ interface Delivery {
   lag: number;
 }
 
+/** An entry of the log as the server sends it live. */
+function live(entry: HistoryEntry): RoomAction {
+  if (!('type' in entry)) return { type: 'message:new', payload: entry, me: 'nobody' };
+  if (entry.action === 'edit') {
+    return { type: 'message:updated', payload: { ...entry.message, changeSeq: entry.seq } };
+  }
+  return {
+    type: 'message:deleted',
+    payload: { room: ROOM, id: entry.message.id, seq: entry.message.seq, changeSeq: entry.seq },
+    now: BASE + entry.seq * 1000,
+  };
+}
+
 function deliver(log: Log, index: number, { mode, width, lag }: Delivery): RoomAction {
   const entry = log.entries[index];
   if (!entry) throw new Error('no entry');
   const n = log.entries.length;
-  if (mode === 'live') {
-    if (!('type' in entry)) return { type: 'message:new', payload: entry, me: 'nobody' };
-    if (entry.action === 'edit') {
-      return { type: 'message:updated', payload: { ...entry.message, changeSeq: entry.seq } };
-    }
-    return {
-      type: 'message:deleted',
-      payload: { room: ROOM, id: entry.message.id, seq: entry.message.seq, changeSeq: entry.seq },
-      now: BASE + entry.seq * 1000,
-    };
-  }
+  if (mode === 'live') return live(entry);
   const from = Math.max(0, index - width + 1);
   const asOf = Math.min(n, entry.seq + lag);
   const page = log.entries.slice(from, index + 1).map((e) => readAt(log, e, asOf));
@@ -107,6 +111,15 @@ function deliver(log: Log, index: number, { mode, width, lag }: Delivery): RoomA
       result: { ok: true, messages: page, hasMore: from > 0 },
     };
   }
+  return joinAnswered(page, asOf, from > 0, true);
+}
+
+function joinAnswered(
+  messages: HistoryEntry[],
+  lastSeq: number,
+  hasMore: boolean,
+  recovered: boolean,
+): RoomAction {
   return {
     type: 'join',
     me: 'nobody',
@@ -119,16 +132,34 @@ function deliver(log: Log, index: number, { mode, width, lag }: Delivery): RoomA
         visibility: 'public',
         readOnly: false,
         presence: 'members',
-        lastSeq: asOf,
+        lastSeq,
         role: null,
       },
-      messages: page,
+      messages,
       members: [],
-      hasMore: from > 0,
-      recovered: true,
+      hasMore,
+      recovered,
     },
   };
 }
+
+/** The messages as the log left them, from `seq` `after` on: what a view shows once all came. */
+function shownAsLeft(log: Log, after: number) {
+  const final = log.states.at(-1) ?? new Map<number, Message>();
+  return [...final.values()]
+    .filter((m) => m.seq > after)
+    .sort((a, b) => a.seq - b.seq)
+    .map((m) => ({ seq: m.seq, text: m.text, deleted: m.deleted === true }));
+}
+
+function shown(state: RoomState) {
+  return state.timeline.messages
+    .filter((m) => !m.hidden)
+    .map((m) => ({ seq: m.seq, text: m.text, deleted: m.deleted === true }));
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
 const step: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom('message', 'message', 'edit', 'delete'),
@@ -192,14 +223,7 @@ describe('the room reducer, fed any order of its entries', () => {
     fc.assert(
       fc.property(scenario, ({ log, order, again, at, how }) => {
         const state = play(log, order, again, at, how);
-        const final = log.states.at(-1) ?? new Map<number, Message>();
-        const expected = [...final.values()]
-          .sort((a, b) => a.seq - b.seq)
-          .map((m) => ({ seq: m.seq, text: m.text, deleted: m.deleted === true }));
-        const shown = state.timeline.messages
-          .filter((m) => !m.hidden)
-          .map((m) => ({ seq: m.seq, text: m.text, deleted: m.deleted === true }));
-        expect(shown).toEqual(expected);
+        expect(shown(state)).toEqual(shownAsLeft(log, 0));
         // Every entry of the log is held: no gap left, nothing to fetch.
         expect(state.timeline.messages.map((m) => m.seq)).toEqual(log.entries.map((e) => e.seq));
       }),
@@ -207,6 +231,80 @@ describe('the room reducer, fed any order of its entries', () => {
     );
   });
 });
+
+/**
+ * A join that is not a recovery (a first join, too much missed, a reset history), whatever the
+ * room held before it: the socket hears the room from `subscribed` on, the server reads the page
+ * at `read` (no earlier), and its answer comes once the live entries up to `answered` were
+ * heard; the rest come live after it. Right after the answer the room holds exactly the page and
+ * what was heard past it, each once, in order, all of the history answered (nothing held from a
+ * reset one), up to `lastSeq`; once every entry has arrived, it shows them as the log left them.
+ */
+interface FreshJoin {
+  log: Log;
+  /** Held before the join: entries of another history (reset), or the first ones of this one. */
+  held: HistoryEntry[];
+  subscribed: number;
+  read: number;
+  answered: number;
+  /** The page's oldest entry is the one after this `seq` (at most `subscribed`). */
+  pageAfter: number;
+}
+
+const freshJoin: fc.Arbitrary<FreshJoin> = fc
+  .record({
+    steps: fc.array(step, { minLength: 1, maxLength: 40 }),
+    old: fc.array(step, { maxLength: 30 }),
+    reset: fc.boolean(),
+    cuts: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
+    width: fc.integer({ min: 1, max: 45 }),
+  })
+  .map(({ steps, old, reset, cuts: [a = 0, b = 0, c = 0, d = 0], width }) => {
+    const log = buildLog(steps);
+    const n = log.entries.length;
+    const subscribed = a % (n + 1);
+    const read = subscribed + (b % (n - subscribed + 1));
+    const answered = subscribed + (c % (n - subscribed + 1));
+    const held = reset ? buildLog(old, 'old-').entries : log.entries.slice(0, d % (subscribed + 1));
+    // The page reaches back to where the socket began to hear the room (it is read right after,
+    // and a page is wider than what comes in between): whatever is heard fits next to it.
+    const pageAfter = Math.max(0, Math.min(subscribed, read - width));
+    return { log, held, subscribed, read, answered, pageAfter };
+  });
+
+describe('the room reducer, fed a join that is not a recovery', () => {
+  it('holds the page and what was heard past it, then every entry as the log left it', () => {
+    fc.assert(
+      fc.property(freshJoin, ({ log, held, subscribed, read, answered, pageAfter }) => {
+        const { entries } = log;
+        let state = [joinAnswered([], 0, false, false), ...held.map(live)].reduce(
+          roomReducer,
+          emptyRoom(ROOM),
+        );
+        state = roomReducer(state, { type: 'disconnected' });
+        state = entries.slice(subscribed, answered).map(live).reduce(roomReducer, state);
+        const page = entries.slice(pageAfter, read).map((entry) => readAt(log, entry, read));
+        state = roomReducer(state, joinAnswered(page, read, pageAfter > 0, false));
+
+        const newest = Math.max(read, answered);
+        expect(state.timeline.messages.map((m) => m.seq)).toEqual(range(pageAfter + 1, newest));
+        for (const m of state.timeline.messages) {
+          // Of the history answered: a change heard live has no id yet.
+          if (m.id !== undefined) expect(m.id).toBe(entries[(m.seq ?? 0) - 1]?.id);
+        }
+        expect(state.timeline).toMatchObject({ lastSeq: newest, gaps: [], heardWhileJoining: [] });
+
+        state = entries.slice(answered).map(live).reduce(roomReducer, state);
+        expect(state.timeline.messages.map((m) => m.seq)).toEqual(range(pageAfter + 1, n(log)));
+        expect(shown(state)).toEqual(shownAsLeft(log, pageAfter));
+        expect(state.timeline.gaps).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+const n = (log: Log) => log.entries.length;
 
 /**
  * Presence: whoever comes and goes, however the server batches it (a lone change as

@@ -1,4 +1,4 @@
-import { type AckOf, ErrorCode, fail, LIMITS, membersHash } from '@parley/protocol';
+import { type AckOf, ErrorCode, fail, LIMITS, type Message, membersHash } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   ana,
@@ -241,6 +241,89 @@ describe('room:join answers', () => {
   });
 });
 
+describe('a join answer that is not a recovery, after entries heard while it was on its way', () => {
+  // The server lets the socket hear the room before it reads the page: a message:new newer than
+  // the page can come before the join's answer, and nothing brings it again.
+  const freshJoin = (messages: Message[]) => join(joinAnswer(messages, { recovered: false }));
+  /** Of another history than `stored`'s (a restarted server): another id, another text. */
+  const other = (seq: number): Message => ({
+    ...stored(seq, bo),
+    id: `new${seq}`,
+    text: `new ${seq}`,
+  });
+
+  it('keeps a message:new newer than the page, once, and its seq as lastSeq', () => {
+    const next = reduce(
+      states['not joined'],
+      fromBo(4),
+      fromBo(3),
+      freshJoin([stored(2), stored(3)]),
+    );
+    expect(seqsOf(next)).toEqual([2, 3, 4]);
+    expect(next.timeline).toMatchObject({ lastSeq: 4, gaps: [], heardWhileJoining: [] });
+    expect(next.joined).toBe(true);
+  });
+
+  it('keeps them on a re-join that missed too much, with the unsent after them', () => {
+    const next = reduce(
+      states['with a pending message'],
+      { type: 'disconnected' },
+      fromBo(9),
+      freshJoin([stored(7), stored(8)]),
+    );
+    expect(seqsOf(next)).toEqual([7, 8, 9, 'p1']);
+    expect(next.timeline.lastSeq).toBe(9);
+  });
+
+  it('applies a change heard meanwhile to the page it came after', () => {
+    const next = reduce(
+      states.disconnected,
+      { type: 'message:updated', payload: { ...edited(stored(2), 'fixed'), changeSeq: 4 } },
+      freshJoin([stored(1), stored(2), stored(3)]),
+    );
+    expect(seqsOf(next)).toEqual([1, 2, 3, 4]);
+    expect(texts(next)).toEqual(['m1', 'fixed', 'm3']);
+    expect(next.timeline.lastSeq).toBe(4);
+  });
+
+  it('leaves a hole among them as a gap to fetch', () => {
+    const next = reduce(states['not joined'], fromBo(6), freshJoin([stored(2), stored(3)]));
+    expect(seqsOf(next)).toEqual([2, 3, 6]);
+    expect(next.timeline).toMatchObject({ lastSeq: 6, gaps: [{ before: 6, limit: 2 }] });
+  });
+
+  it('after a reset history, keeps nothing held from before the join, even at a seq heard again', () => {
+    // Held from the old history, 1 to 5, its 3 edited later than the new history's 3 was sent.
+    const old = reduce(
+      states.joined,
+      fromBo(4),
+      fromBo(5),
+      { type: 'message:updated', payload: { ...edited(stored(3), 'old edit', 50), changeSeq: 6 } },
+      { type: 'disconnected' },
+    );
+    // The restarted server's history: 1 and 2 when the page is read, 3 heard before the answer.
+    const next = reduce(
+      old,
+      { type: 'message:new', payload: other(3), me },
+      freshJoin([other(1), other(2)]),
+    );
+    expect(seqsOf(next)).toEqual([1, 2, 3]);
+    expect(texts(next)).toEqual(['new 1', 'new 2', 'new 3']);
+    expect(next.timeline.lastSeq).toBe(3);
+  });
+
+  it('keeps nothing heard on a connection lost since', () => {
+    const next = reduce(
+      states.disconnected,
+      fromBo(4),
+      { type: 'disconnected' },
+      freshJoin([other(1)]),
+    );
+    expect(seqsOf(next)).toEqual([1]);
+    expect(next.timeline.lastSeq).toBe(1);
+  });
+});
+
 describe('entries of the log, live', () => {
   const cases: (Case & { name: string })[] = [
     {
@@ -413,7 +496,7 @@ describe('history pages', () => {
       check: (next) => expect(next.timeline.gaps).toEqual([]),
     },
     {
-      name: 'a failed page of a gap leaves it for the next join',
+      name: 'a failed page of a gap leaves it open (asked again, or recovered by the next join)',
       from: 'with a gap',
       action: {
         type: 'history',

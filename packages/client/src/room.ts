@@ -19,6 +19,7 @@ import {
   type ChatMessage,
   type Gap,
   gapBefore,
+  gapsAbove,
   keepUnsent,
   mergeStored,
   newestSeq,
@@ -61,6 +62,13 @@ export interface Timeline {
   loadingOlder: boolean;
   /** Entries missing between ones held: what to fetch with `message:history`. */
   gaps: readonly Gap[];
+  /**
+   * While the room is not joined (its join on its way): the entries heard live since the
+   * connection was lost or the room last joined, also in `messages`. Kept apart because they are
+   * the only ones sure to belong to the history the join answers (see `underPage`). Empty once
+   * joined.
+   */
+  heardWhileJoining: readonly ChatMessage[];
 }
 
 /** A transient event a backend published to the room (a progress bar, a price…). */
@@ -203,7 +211,14 @@ export function emptyRoom(name: string): RoomState {
       readOnly: false,
       role: null,
     },
-    timeline: { messages: [], lastSeq: 0, hasMore: false, loadingOlder: false, gaps: [] },
+    timeline: {
+      messages: [],
+      lastSeq: 0,
+      hasMore: false,
+      loadingOlder: false,
+      gaps: [],
+      heardWhileJoining: [],
+    },
     members: [],
     membersStatus: 'live',
     membersHeard: NOTHING_HEARD,
@@ -286,6 +301,7 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       const messages = mergeStored(timeline.messages, [message]);
       const fresh = messages !== timeline.messages && !holds(timeline.messages, message.seq);
       let next = withEntries(state, messages, [message.seq], gap);
+      next = heardWhileJoining(state, next, (heard) => mergeStored(heard, [message]));
       next = withTyping(next, typingStopped(next.typing, new Set([message.author.id])));
       if (fresh && message.author.id !== action.me && !state.active) {
         next = { ...next, unread: next.unread + 1 };
@@ -296,14 +312,16 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       const { changeSeq, ...message } = action.payload;
       const gap = missingBefore(state.timeline, changeSeq);
       const messages = applyEdit(state.timeline.messages, message, changeSeq);
-      return withEntries(state, messages, [changeSeq], gap);
+      const next = withEntries(state, messages, [changeSeq], gap);
+      return heardWhileJoining(state, next, (heard) => applyEdit(heard, message, changeSeq));
     }
     case 'message:deleted': {
       const { payload } = action;
       const gap = missingBefore(state.timeline, payload.changeSeq);
       const at = new Date(action.now).toISOString();
       const messages = applyDeletion(state.timeline.messages, payload, at);
-      return withEntries(state, messages, [payload.changeSeq], gap);
+      const next = withEntries(state, messages, [payload.changeSeq], gap);
+      return heardWhileJoining(state, next, (heard) => applyDeletion(heard, payload, at));
     }
     case 'presence:joined':
       return presenceChanged(state, [], [action.payload.member]);
@@ -351,14 +369,21 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       };
     }
     case 'disconnected': {
-      if (!state.joined && state.typing.length === 0 && !state.timeline.loadingOlder) return state;
+      const { timeline } = state;
+      const heard = timeline.heardWhileJoining.length > 0;
+      if (!state.joined && state.typing.length === 0 && !timeline.loadingOlder && !heard) {
+        return state;
+      }
       return {
         ...state,
         joined: false,
         typing: [],
-        timeline: state.timeline.loadingOlder
-          ? { ...state.timeline, loadingOlder: false }
-          : state.timeline,
+        // What was heard on the connection lost may be of a history the next one no longer has
+        // (a restarted server): only what is heard from here on counts for the next join.
+        timeline:
+          timeline.loadingOlder || heard
+            ? { ...timeline, loadingOlder: false, heardWhileJoining: [] }
+            : timeline,
       };
     }
   }
@@ -396,7 +421,9 @@ function membersAfterJoin(
 /**
  * A join's answer applied to what the room held. Recovered: what came after `since` is merged.
  * Not recovered (a first join, too much missed, a reset history): the page replaces the stored
- * entries; unsent messages stay. Either way the log has no hole left after it.
+ * entries; unsent messages stay, and so do the entries heard during the join that are newer than
+ * the page (see `underPage`). Either way the log has no hole up to the answer's `lastSeq`; a
+ * hole among entries heard past it is a gap, fetched like any other.
  */
 function joined(
   state: RoomState,
@@ -412,7 +439,7 @@ function joined(
   const before = newestSeq(timeline.messages);
   const messages = recovered
     ? mergeStored(timeline.messages, entries)
-    : mergeStored(keepUnsent(timeline.messages), entries);
+    : mergeStored(underPage(timeline, room.lastSeq), entries);
   const missed = recovered
     ? entries.filter((entry) => !isChange(entry) && entry.seq > before && entry.author.id !== me)
         .length
@@ -423,11 +450,12 @@ function joined(
     details: sameDetails(state.details, room) ? state.details : detailsOf(room),
     timeline: {
       messages,
-      lastSeq: room.lastSeq,
+      lastSeq: Math.max(room.lastSeq, newestSeq(messages)),
       // After a recovery, what was older is what it was; a page says for itself.
       hasMore: recovered && before > 0 ? timeline.hasMore : result.hasMore,
       loadingOlder: false,
-      gaps: [],
+      gaps: gapsAbove(messages, room.lastSeq),
+      heardWhileJoining: [],
     },
     ...membersAfterJoin(state, result, sentHash),
     membersHeard: NOTHING_HEARD,
@@ -436,6 +464,40 @@ function joined(
     joined: true,
     error: null,
   };
+}
+
+/**
+ * What a join's page (an answer that is not a recovery) goes over: the unsent messages, and the
+ * entries heard during the join newer than the page (`pageLastSeq`). The server lets the socket
+ * hear the room before it reads the page, so a `message:new` newer than the page can come before
+ * the answer, and nothing brings it again. Of what is held, only the entries heard since the
+ * connection was lost (or the room last joined) are sure to be of the history answered: after a
+ * reset one (a restarted server), `seq`s held from the old history may go past the new one's
+ * last, and an entry heard at a `seq` the old history held too may have been merged into the old
+ * copy (a later edit wins). So the ones heard are kept apart (`heardWhileJoining`), taken from
+ * there.
+ */
+function underPage(timeline: Timeline, pageLastSeq: number): readonly ChatMessage[] {
+  const unsent = keepUnsent(timeline.messages);
+  const newer = timeline.heardWhileJoining.filter((entry) => (entry.seq ?? 0) > pageLastSeq);
+  return newer.length === 0 ? unsent : [...newer, ...unsent];
+}
+
+/**
+ * A live entry, heard while the room is not joined: also kept apart until the join's answer
+ * (`heardWhileJoining`, see `underPage`).
+ */
+function heardWhileJoining(
+  before: RoomState,
+  next: RoomState,
+  hear: (heard: readonly ChatMessage[]) => readonly ChatMessage[],
+): RoomState {
+  if (before.joined) return next;
+  const { timeline } = next;
+  const heard = hear(timeline.heardWhileJoining);
+  return heard === timeline.heardWhileJoining
+    ? next
+    : withTimeline(next, { ...timeline, heardWhileJoining: heard });
 }
 
 /**
@@ -522,7 +584,8 @@ function history(
     });
   }
   // A gap's page: whatever it held, the gap is answered (entries the server no longer keeps
-  // will not come by asking again); a failure leaves it for the next join to recover.
+  // will not come by asking again). A failure leaves it open: asked again when worth it
+  // (room-joins.ts), else recovered by the next join.
   if (!result.ok) return state;
   const messages = mergeStored(timeline.messages, result.messages);
   const gaps = openGaps(

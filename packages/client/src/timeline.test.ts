@@ -8,6 +8,7 @@ import {
   contiguousSeq,
   gapBefore,
   gapRequest,
+  gapsAbove,
   groupByAuthor,
   keepUnsent,
   localMessage,
@@ -227,6 +228,30 @@ describe('gaps', () => {
     );
     expect(openGaps(list, gaps)).toEqual(open);
   });
+
+  it.each([
+    { held: [3, 4, 5], reached: 5, gaps: [] },
+    { held: [3, 4, 7], reached: 4, gaps: [{ before: 7, limit: 2 }] },
+    {
+      held: [3, 6, 9],
+      reached: 3,
+      gaps: [
+        { before: 6, limit: 2 },
+        { before: 9, limit: 2 },
+      ],
+    },
+    // Below what is reached, a hole is none of its business (the page's own older entries).
+    { held: [1, 5, 7], reached: 6, gaps: [] },
+  ])(
+    'with $held held and nothing missing up to $reached: gaps $gaps',
+    ({ held, reached, gaps }) => {
+      const list = mergeStored(
+        [],
+        held.map((s) => stored(s)),
+      );
+      expect(gapsAbove([...list, local('unsent', 'p1')], reached)).toEqual(gaps);
+    },
+  );
 
   it('answers the same gaps when none changed', () => {
     const gaps = [{ before: 9, limit: 3 }];

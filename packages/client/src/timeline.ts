@@ -374,6 +374,23 @@ export function gapBefore(
   return { before: seq, limit: seq - newest - 1 };
 }
 
+/**
+ * The holes among the list's stored entries newer than `reached` (a `seq` up to which nothing is
+ * missing), as gaps: each one the entries missing before the entry that follows it.
+ */
+export function gapsAbove(list: readonly ChatMessage[], reached: number): Gap[] {
+  const gaps: Gap[] = [];
+  let previous = reached;
+  for (const message of list) {
+    if (message.seq === undefined || message.seq <= previous) continue;
+    if (message.seq > previous + 1) {
+      gaps.push({ before: message.seq, limit: message.seq - previous - 1 });
+    }
+    previous = message.seq;
+  }
+  return gaps;
+}
+
 /** What to ask `message:history` for to fill (the newest part of) a gap. */
 export function gapRequest(gap: Gap): Gap {
   return { before: gap.before, limit: Math.min(gap.limit, LIMITS.historyPageMax) };

@@ -27,6 +27,7 @@ function setup({ random = (): number => 0.5 }: { random?: () => number } = {}) {
   const socket = { connected: false } as { connected: boolean };
   const sent: [ClientEventName, unknown][] = [];
   const answers = new Map<string, (payload: unknown) => AckOf<ClientEventName>>();
+  let epoch = 0;
   const requests: Requests = {
     async call<E extends ClientEventName>(event: E, payload: PayloadInputOf<E>) {
       sent.push([event, payload]);
@@ -34,9 +35,11 @@ function setup({ random = (): number => 0.5 }: { random?: () => number } = {}) {
       if (answer) return answer(payload) as AckOf<E>;
       return (event === 'room:join' ? joinAnswer([]) : { ok: true }) as AckOf<E>;
     },
-    epoch: () => 0,
-    stale: () => false,
-    connectionLost: () => {},
+    epoch: () => epoch,
+    stale: (at) => at !== epoch,
+    connectionLost: () => {
+      epoch++;
+    },
   };
   const store = createSnapshotStore({
     workspace: 'acme',
@@ -64,7 +67,7 @@ function setup({ random = (): number => 0.5 }: { random?: () => number } = {}) {
     rooms.joinAll();
     return asked;
   };
-  return { socket, store, rooms, sent, answers, connect };
+  return { socket, store, rooms, requests, sent, answers, connect };
 }
 
 beforeEach(() => vi.useFakeTimers());
@@ -207,9 +210,115 @@ describe('a join answered unavailable', () => {
           }
           const base = [250, 500, 1000, 2000, 4000][Math.min(attempt, 4)] as number;
           expect(delay).toBeGreaterThanOrEqual(base / 2);
-          expect(delay).toBeLessThan(base * 1.5);
+          // At most: the largest random below 1 can round the product up to the bound itself.
+          expect(delay).toBeLessThanOrEqual(base * 1.5);
         },
       ),
     );
+  });
+});
+
+describe('a gap whose page failed', () => {
+  /**
+   * A joined room holding 1, 2 and 5 (3 and 4 missing), its gap asked; the history answers
+   * `failures` in turn, then the page. Random fixed at the middle: every delay as it is.
+   */
+  function failedGap(...failures: AckOf<'message:history'>[]) {
+    const fixture = setup();
+    const { socket, store, rooms, answers } = fixture;
+    socket.connected = true;
+    answers.set('room:join', () => joinAnswer([stored(1), stored(2)]));
+    rooms.join(ROOM);
+    const left = [...failures];
+    answers.set(
+      'message:history',
+      () => left.shift() ?? { ok: true, messages: [stored(3), stored(4)], hasMore: false },
+    );
+    const fetch = async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      store.updateRoom(ROOM, { type: 'message:new', payload: stored(5, bo), me: ana.id });
+      rooms.fetchGaps(ROOM);
+      await vi.advanceTimersByTimeAsync(0);
+    };
+    const historyAsked = () => fixture.sent.filter(([event]) => event === 'message:history');
+    const timeline = () => store.get().rooms[ROOM]?.timeline;
+    return { ...fixture, fetch, historyAsked, timeline };
+  }
+  const unavailable = fail(ErrorCode.Unavailable, 'store unavailable');
+
+  it('is asked again after a spread delay, and again, until its page fills it', async () => {
+    const { fetch, historyAsked, timeline } = failedGap(unavailable, unavailable);
+    await fetch();
+    expect(historyAsked()).toEqual([['message:history', { room: ROOM, before: 5, limit: 2 }]]);
+    expect(timeline()?.gaps).toEqual([{ before: 5, limit: 2 }]);
+    await vi.advanceTimersByTimeAsync(249);
+    expect(historyAsked()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(historyAsked()).toHaveLength(2);
+    // The resend delays grow as a join's do: 500 ms the second time.
+    await vi.advanceTimersByTimeAsync(499);
+    expect(historyAsked()).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(historyAsked()).toHaveLength(3);
+    expect(timeline()?.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(timeline()?.gaps).toEqual([]);
+  });
+
+  it("waits out a rate_limited answer's retryAfterMs", async () => {
+    const slowDown = fail(ErrorCode.RateLimited, 'slow down', { retryAfterMs: 2000 });
+    const { fetch, historyAsked, timeline } = failedGap(slowDown);
+    await fetch();
+    // 2000 ms, plus a quarter of it (random at the middle).
+    await vi.advanceTimersByTimeAsync(2499);
+    expect(historyAsked()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(historyAsked()).toHaveLength(2);
+    expect(timeline()?.gaps).toEqual([]);
+  });
+
+  it('is not asked again once live entries filled it meanwhile', async () => {
+    const { store, fetch, historyAsked, timeline } = failedGap(unavailable);
+    await fetch();
+    for (const seq of [3, 4]) {
+      store.updateRoom(ROOM, { type: 'message:new', payload: stored(seq, bo), me: ana.id });
+    }
+    expect(timeline()?.gaps).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(historyAsked()).toHaveLength(1);
+  });
+
+  it('is not asked again by a retry once the room is left, or the connection lost', async () => {
+    const left = failedGap(unavailable);
+    await left.fetch();
+    await left.rooms.leave(ROOM);
+    const lost = failedGap(unavailable);
+    await lost.fetch();
+    lost.requests.connectionLost();
+    lost.rooms.forgetConnection();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(left.historyAsked()).toHaveLength(1);
+    expect(lost.historyAsked()).toHaveLength(1);
+  });
+
+  it('is asked once at a time: a fetch during the wait leaves it to the retry', async () => {
+    const { rooms, fetch, historyAsked, timeline } = failedGap(unavailable, unavailable);
+    await fetch();
+    // Another change of the room's gaps has them fetched during the retry's wait.
+    rooms.fetchGaps(ROOM);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(historyAsked()).toHaveLength(1);
+    // The retries alone: after 250 ms (unavailable again), then 500 ms (the page).
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(historyAsked()).toHaveLength(3);
+    expect(timeline()?.gaps).toEqual([]);
+  });
+
+  it('is not asked again when refused for good (forbidden): the next join recovers it', async () => {
+    const { rooms, fetch, historyAsked } = failedGap(fail(ErrorCode.Forbidden, 'no'));
+    await fetch();
+    await vi.advanceTimersByTimeAsync(10_000);
+    rooms.fetchGaps(ROOM);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(historyAsked()).toHaveLength(1);
   });
 });

@@ -11,12 +11,16 @@ import {
 import { type ChatSocket, RESEND_DELAYS_MS } from '@parley/protocol/client';
 import { toResend } from '../outbox';
 import { heldMembers } from '../room';
-import { gapRequest, oldestSeq, resumePoint } from '../timeline';
+import { type Gap, gapRequest, oldestSeq, resumePoint } from '../timeline';
 import { type Requests, wait } from './requests';
 import type { SnapshotStore } from './snapshot-store';
 
-/** Join answers worth trying again, for as long as the connection lasts. */
-const RETRIED_JOIN = new Set<string>([ErrorCode.Unavailable, ErrorCode.RateLimited]);
+/**
+ * Answers worth asking again, for as long as the connection lasts: the server (or its store) is
+ * slow or busy now, and a join or a page of history is safe to repeat. Any other refusal would
+ * answer the same again.
+ */
+const RETRIED = new Set<string>([ErrorCode.Unavailable, ErrorCode.RateLimited]);
 
 /**
  * How long a join waits before trying again: the resend delays, then their longest for as long
@@ -44,7 +48,10 @@ export interface RoomJoins {
   /** The server says this socket is not in the room: join it again (pending messages follow). */
   rejoin(room: string): void;
   loadOlder(room: string): Promise<void>;
-  /** Fetches the room's gaps not asked for on this connection yet (a failure waits for a join). */
+  /**
+   * Fetches the room's gaps not asked for on this connection yet; one answered `unavailable` or
+   * `rate_limited` is asked again after a spread delay (any other failure waits for a join).
+   */
   fetchGaps(room: string): void;
   /**
    * The rooms to join in the next connection's handshake (`auth.join`): every room held and not
@@ -78,13 +85,17 @@ export function createRoomJoins(deps: {
   joinOnConnect: boolean;
   /** How long a handshake's join answer is waited for before it is asked with `room:join`. */
   ackTimeoutMs: number;
-  /** Random numbers in [0, 1): the spread of join retries. */
+  /** Random numbers in [0, 1): the spread of join and gap retries. */
   random: () => number;
 }): RoomJoins {
   const { store, socket, requests, deliver, forgetTyping, joinOnConnect, ackTimeoutMs, random } =
     deps;
   const { call } = requests;
   const joining = new Map<string, Promise<void>>();
+  /**
+   * Each room's gaps (by `before`) asked on this connection since the room's last join: a
+   * `message:history` or its retry is on its way, or the answer said it is no use asking again.
+   */
   const gapsAsked = new Map<string, Set<number>>();
   /** The rooms the current connection's handshake asked to join, until their answers are used. */
   let offered = new Map<string, HandshakeJoin>();
@@ -143,7 +154,7 @@ export function createRoomJoins(deps: {
         if (answer.ok) void call(ClientEvent.RoomLeave, { room });
         return;
       }
-      if (!answer.ok && RETRIED_JOIN.has(answer.error.code)) {
+      if (!answer.ok && RETRIED.has(answer.error.code)) {
         await wait(retryDelayMs(attempt, answer.error.retryAfterMs, random));
         if (requests.stale(at)) return;
         continue;
@@ -224,19 +235,55 @@ export function createRoomJoins(deps: {
   function fetchGaps(room: string): void {
     const state = store.get().rooms[room];
     if (!state?.joined || !socket.connected) return;
-    let asked = gapsAsked.get(room);
     for (const gap of state.timeline.gaps) {
-      if (asked?.has(gap.before)) continue;
-      asked ??= new Set();
-      gapsAsked.set(room, asked);
-      asked.add(gap.before);
-      const at = requests.epoch();
-      void call(ClientEvent.MessageHistory, { room, ...gapRequest(gap) }).then((result) => {
-        if (!requests.stale(at)) {
-          store.updateRoom(room, { type: 'history', purpose: { kind: 'gap', gap }, result });
-        }
-      });
+      if (markAsked(room, gap)) void fetchGap(room, gap, requests.epoch());
     }
+  }
+
+  /** Marks a gap as asked; false when it is already (its answer, or its retry, is on its way). */
+  function markAsked(room: string, gap: Gap): boolean {
+    let asked = gapsAsked.get(room);
+    if (asked?.has(gap.before)) return false;
+    asked ??= new Set();
+    gapsAsked.set(room, asked);
+    asked.add(gap.before);
+    return true;
+  }
+
+  /**
+   * Asks for a gap's entries. A failed answer leaves the gap open (the reducer changes nothing);
+   * `unavailable` or `rate_limited` is asked again after a spread delay, as a join is, or the
+   * hole would stay until the next reconnection. The gap stays marked as asked while it waits:
+   * forgotten, a `fetchGaps` meanwhile (any change of the room's gaps) would ask it at once and
+   * start a second round of retries, each asking in the other's wait — more requests for a
+   * server that is already slow. The retries end with the connection, with a join answered since
+   * (it replaced the gaps and their marks), or once the room is left or holds those entries.
+   */
+  async function fetchGap(room: string, first: Gap, at: number): Promise<void> {
+    const asked = gapsAsked.get(room);
+    let gap = first;
+    for (let attempt = 0; ; attempt++) {
+      const result = await call(ClientEvent.MessageHistory, { room, ...gapRequest(gap) });
+      if (requests.stale(at)) return;
+      store.updateRoom(room, { type: 'history', purpose: { kind: 'gap', gap }, result });
+      if (result.ok || !RETRIED.has(result.error.code)) return;
+      await wait(retryDelayMs(attempt, result.error.retryAfterMs, random));
+      if (requests.stale(at) || gapsAsked.get(room) !== asked) return;
+      const still = stillOpen(room, gap);
+      if (!still) {
+        // Filled, or shrunk to another gap (asked on its own): this one may be asked anew.
+        asked?.delete(gap.before);
+        return;
+      }
+      gap = still;
+    }
+  }
+
+  /** The gap as the room holds it now, if it is joined and still misses those entries. */
+  function stillOpen(room: string, gap: Gap): Gap | undefined {
+    const state = store.get().rooms[room];
+    if (!state?.joined) return undefined;
+    return state.timeline.gaps.find((open) => open.before === gap.before);
   }
 
   return {
