@@ -77,7 +77,7 @@ export function createRoomAnnouncer(
    * Sends one window's changes and the room's figures. The changes go out whatever the figures'
    * reads answer: a departure lost to a failed count read was a ghost in every member's list
    * until they re-joined. Figures that could not be read are not sent (the next window tries
-   * again); the changes then go out in the room's last known presence mode.
+   * once more); the changes then go out in the room's last known presence mode.
    */
   async function send(window: Window, changes: PresenceChangeOf[]): Promise<void> {
     const { namespace, room } = window;
@@ -96,7 +96,9 @@ export function createRoomAnnouncer(
     window.presence = presence;
     window.windowMs = presence === 'count' ? countIntervalMs : intervalMs;
     const unread = record.status === 'rejected' || memberCount === undefined;
-    if (unread) window.due = true;
+    // Tried again next window, once: a store down for longer leaves the figures to the room's
+    // next change, rather than every busy room asking it five times a second meanwhile.
+    if (unread && changes.length > 0) window.due = true;
     const figures =
       !unread && record.value && memberCount !== undefined
         ? figuresOf(room, record.value, memberCount, membersMax)
