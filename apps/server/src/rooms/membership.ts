@@ -82,6 +82,17 @@ export async function enterRoom(
     session.socket.leave(roomChannel(room));
     throw error;
   }
+  if (!session.socket.connected || !session.joined.has(room)) {
+    // Left while the store was entering it (a `room:leave`, a removal, the connection closing):
+    // that departure ran before this entry landed (a store that reads, then adds, gets the add
+    // after the removal), so the entry is taken out again here, and nobody is told it arrived.
+    await depart(
+      session,
+      ref,
+      session.socket.connected ? 0 : session.services.config.presence.graceMs,
+    );
+    throw new ParleyError(ErrorCode.NotJoined, `left room "${room}" while joining it`);
+  }
   if (entered.presence.arrived) announceArrival(session, ref);
   return { admission, room: entered };
 }
@@ -95,7 +106,8 @@ export async function exitRoom(
   { graceMs = 0, byNodeStop = false }: { graceMs?: number; byNodeStop?: boolean } = {},
 ): Promise<void> {
   clearTyping(session, room);
-  if (session.joined.delete(room)) session.budget.releaseRoom();
+  // A room still being entered gives its slot back when its join ends (rooms.handlers.ts).
+  if (session.joined.delete(room) && !session.entering?.has(room)) session.budget.releaseRoom();
   session.socket.leave(roomChannel(room));
   await depart(session, refOf(session, room), graceMs, { byNodeStop });
 }
