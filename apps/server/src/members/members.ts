@@ -72,13 +72,18 @@ export async function addMember(
   }
   const name = target.name ?? existing?.name ?? target.userId;
   await stores.members.put(ref, { id: target.userId, name, role: target.role });
-  await stores.members.unban(ref, target.userId);
-  // A room someone manages is in use: it never expires as unused.
-  await stores.rooms.retire(ref);
-  const [online, memberCount] = await Promise.all([
+  // The role is stored: from here it reaches the user's sockets whatever else fails (a failure
+  // here once left a demoted moderator moderating until they joined again). What failed is
+  // answered after, and asking again repeats nothing harmful.
+  const [unbanned, retired, present, counted] = await Promise.allSettled([
+    stores.members.unban(ref, target.userId),
+    // A room someone manages is in use: it never expires as unused.
+    stores.rooms.retire(ref),
     stores.presence.members(ref, LIMITS.joinMembersMax),
     stores.presence.count(ref),
   ]);
+  const online = present.status === 'fulfilled' ? present.value : [];
+  const memberCount = counted.status === 'fulfilled' ? counted.value : online.length;
   const { topic, visibility, readOnly } = record;
   services.membershipChanges.apply({
     kind: 'role',
@@ -94,6 +99,7 @@ export async function addMember(
       role: target.role,
     },
   });
+  for (const step of [unbanned, retired]) if (step.status === 'rejected') throw step.reason;
   return {
     id: target.userId,
     name,
@@ -126,11 +132,31 @@ export async function removeMember(
     );
   }
   if (existing) await stores.members.remove(ref, userId);
-  const until = banSeconds === undefined ? undefined : Date.now() + banSeconds * 1000;
-  if (until !== undefined) {
-    await stores.members.ban(ref, userId, until);
-    await stores.rooms.retire(ref); // a ban is kept, and so is its room
-  }
+  const asked = banSeconds === undefined ? undefined : Date.now() + banSeconds * 1000;
+  // Whatever was stored is applied on every node, even if the ban then fails: they leave the
+  // room now, told they were removed (a ban that failed is answered, and asked again). Once, a
+  // failed ban or room write left the user in the room, reading and posting.
+  const banned =
+    asked === undefined
+      ? undefined
+      : await stores.members.ban(ref, userId, asked).then(
+          () => ({ until: asked }),
+          (error: unknown) => ({ error }),
+        );
+  const until = banned && 'until' in banned ? banned.until : undefined;
+  applyRemoval(services, ref, actor, userId, until);
+  if (banned && 'error' in banned) throw banned.error;
+  if (until !== undefined) await stores.rooms.retire(ref); // a ban is kept, and so is its room
+}
+
+/** A removal (and ban, `until`) as stored: every node's sockets of the user, and the webhook. */
+function applyRemoval(
+  services: Services,
+  ref: RoomRef,
+  actor: Actor,
+  userId: string,
+  until: number | undefined,
+): void {
   const untilIso = until === undefined ? undefined : new Date(until).toISOString();
   services.membershipChanges.apply({
     kind: 'removed',
