@@ -219,9 +219,11 @@ describe('across nodes', () => {
     await sleep(300);
     await joinOn(b, 'Bo');
     await expect.poll(() => counts.at(-1)).toBe(3);
-    // Waiting out A's interval (the delay this is about): what A held for the lobby is read
-    // again when it is sent, not the 2 it read before Bo came.
-    await sleep(1500);
+    // At the end of A's interval, what A held for the lobby goes out, read again when it is
+    // sent: a second 3, not the 2 it read before Bo came (which would come instead, and last).
+    await expect
+      .poll(() => counts.filter((count) => count === 3).length, { timeout: 5000 })
+      .toBe(2);
     expect(counts.at(-1)).toBe(3);
     expect((await call(lobby, 'room:list', {})).rooms).toMatchObject([
       { name: 'busy', memberCount: 3 },
